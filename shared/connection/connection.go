@@ -1,0 +1,110 @@
+// Package connection holds the S3 Connection: its fields and rules, the
+// versions and their transitions, the generated access policies, and the use
+// cases the REST API runs on it.
+package connection
+
+import (
+	"slices"
+	"time"
+)
+
+// AccessType says how the platform reaches the source bucket.
+type AccessType string
+
+const (
+	// AccessKeys: the platform uses an IAM user's keys that the connection stores encrypted.
+	AccessKeys AccessType = "access_keys"
+	// BucketPolicy: the bucket owner grants the platform's ingestion role in a bucket policy.
+	BucketPolicy AccessType = "bucket_policy"
+)
+
+// TypeS3 is the only connection type this service knows.
+const TypeS3 = "s3"
+
+// Connection is a user's access to one source bucket.
+type Connection struct {
+	ConnectionId         string
+	ConnectionName       string
+	ConnectionType       string
+	Description          string
+	CreatedBy            string   // the owner: the only one who may change or delete it
+	AuthorizedUsers      []string // who may see and use it; always holds CreatedBy
+	S3Bucket             string
+	S3BucketRegion       string
+	ConnectionAccessType AccessType
+	AccessKeyId          string
+	// SecretCiphertext is the KMS ciphertext of the secret access key, bound to
+	// ConnectionId by the encryption context. Only ingestion functions decrypt it.
+	SecretCiphertext []byte
+	Version          Version
+	// PreviousVersions is a stack: each upgrade pushes the version it left,
+	// each downgrade pops the version to return to.
+	PreviousVersions []Version
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	// Revision grows on every change; updates are conditional on it.
+	Revision int64
+}
+
+// CanSee says whether user may see and use the connection.
+func (c Connection) CanSee(user string) bool {
+	return user == c.CreatedBy || slices.Contains(c.AuthorizedUsers, user)
+}
+
+// DowngradeTarget is the version a downgrade returns to, if any.
+func (c Connection) DowngradeTarget() (Version, bool) {
+	if len(c.PreviousVersions) == 0 {
+		return "", false
+	}
+	return c.PreviousVersions[len(c.PreviousVersions)-1], true
+}
+
+// View is a connection as the API shows it: never the secret.
+type View struct {
+	ConnectionId         string
+	ConnectionName       string
+	ConnectionType       string
+	Description          string
+	CreatedBy            string
+	AuthorizedUsers      []string
+	S3Bucket             string
+	S3BucketRegion       string `json:",omitempty"`
+	ConnectionAccessType AccessType
+	AccessKeyId          string `json:",omitempty"`
+	Version              Version
+	// DowngradeVersion is where a downgrade would go; empty when the
+	// connection was never upgraded.
+	DowngradeVersion Version `json:",omitempty"`
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// View returns what the API may show of c.
+func (c Connection) View() View {
+	down, _ := c.DowngradeTarget()
+	return View{
+		ConnectionId:         c.ConnectionId,
+		ConnectionName:       c.ConnectionName,
+		ConnectionType:       c.ConnectionType,
+		Description:          c.Description,
+		CreatedBy:            c.CreatedBy,
+		AuthorizedUsers:      c.AuthorizedUsers,
+		S3Bucket:             c.S3Bucket,
+		S3BucketRegion:       c.S3BucketRegion,
+		ConnectionAccessType: c.ConnectionAccessType,
+		AccessKeyId:          c.AccessKeyId,
+		Version:              c.Version,
+		DowngradeVersion:     down,
+		CreatedAt:            c.CreatedAt,
+		UpdatedAt:            c.UpdatedAt,
+	}
+}
+
+// DatasetRef names a dataset that uses a connection, for 409 messages and
+// downgrade checks.
+type DatasetRef struct {
+	DatasetId   string
+	DatasetName string
+	Domain      string
+	SkipLZ      bool
+}

@@ -1,0 +1,61 @@
+package connection
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestPoliciesForGrantOnlyListLocationGetToTheRole(t *testing.T) {
+	role := "arn:aws:iam::123456789012:role/s3connections-ingestion"
+	testCases := []struct {
+		region, arn string
+	}{
+		{"", "arn:aws:s3:::acme-sales"},
+		{"eu-west-1", "arn:aws:s3:::acme-sales"},
+		{"cn-north-1", "arn:aws-cn:s3:::acme-sales"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.region, func(t *testing.T) {
+			p := PoliciesFor(Connection{S3Bucket: "acme-sales", S3BucketRegion: tc.region}, []string{role})
+			var actions []string
+			for _, st := range p.BucketPolicy.Statement {
+				if st.Effect != "Allow" || !slices.Equal(st.Principal["AWS"], []string{role}) {
+					t.Errorf("statement %s: effect %s principal %v", st.Sid, st.Effect, st.Principal)
+				}
+				for _, a := range st.Action {
+					actions = append(actions, a+" on "+strings.Join(st.Resource, ","))
+				}
+			}
+			want := []string{
+				"s3:ListBucket on " + tc.arn, "s3:GetBucketLocation on " + tc.arn, "s3:GetObject on " + tc.arn + "/*",
+			}
+			if !slices.Equal(actions, want) {
+				t.Errorf("bucket policy grants %v, want %v", actions, want)
+			}
+			k := p.KmsKeyPolicy.Statement
+			if len(k) != 1 || !slices.Equal(k[0].Action, []string{"kms:Decrypt"}) || !slices.Equal(k[0].Principal["AWS"], []string{role}) {
+				t.Fatalf("key policy: %+v", k)
+			}
+			if got := k[0].Condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"]; !slices.Equal(got, []string{tc.arn, tc.arn + "/*"}) {
+				t.Errorf("key policy not bound to the bucket: %v", got)
+			}
+			b, _ := json.Marshal(p)
+			if strings.Contains(string(b), `"s3:*"`) || strings.Contains(string(b), `"kms:*"`) {
+				t.Errorf("wildcard action in %s", b)
+			}
+		})
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	in := CreateInput{SecretAccessKey: s}
+	b, _ := json.Marshal(in)
+	for _, out := range []string{string(b), s.String(), s.GoString(), s.LogValue().String()} {
+		if strings.Contains(out, s.Reveal()) {
+			t.Errorf("secret printed: %s", out)
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package connection
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/datalake-platform/s3connections/shared/apperr"
+)
+
+// memStore is an in-memory Store for the use-case rules; the DynamoDB store
+// is tested against DynamoDB Local.
+type memStore struct {
+	conns    map[string]Connection
+	datasets []DatasetRef
+}
+
+func (m *memStore) CreateConnection(_ context.Context, c Connection) error {
+	m.conns[c.ConnectionId] = c
+	return nil
+}
+func (m *memStore) GetConnection(_ context.Context, id string) (Connection, error) {
+	c, ok := m.conns[id]
+	if !ok {
+		return Connection{}, NotFound(id)
+	}
+	return c, nil
+}
+func (m *memStore) ListConnections(context.Context, string, int, string) ([]Connection, string, error) {
+	return nil, "", nil
+}
+func (m *memStore) UpdateConnection(_ context.Context, old, c Connection) error {
+	if m.conns[old.ConnectionId].Revision != old.Revision {
+		return ErrConcurrentChange
+	}
+	m.conns[c.ConnectionId] = c
+	return nil
+}
+func (m *memStore) DeleteConnection(_ context.Context, c Connection) error {
+	if len(m.datasets) > 0 {
+		return ErrInUse
+	}
+	delete(m.conns, c.ConnectionId)
+	return nil
+}
+func (m *memStore) DatasetsOfConnection(context.Context, string) ([]DatasetRef, error) {
+	return m.datasets, nil
+}
+
+type fakeSealer struct{}
+
+func (fakeSealer) Seal(_ context.Context, id, plain string) ([]byte, error) {
+	return []byte("sealed:" + id), nil
+}
+
+func newService(datasets ...DatasetRef) (*Service, *memStore) {
+	st := &memStore{conns: map[string]Connection{}, datasets: datasets}
+	return &Service{Store: st, Sealer: fakeSealer{}}, st
+}
+
+func TestVersionTransitions(t *testing.T) {
+	skipLZ := DatasetRef{DatasetId: "d1", DatasetName: "raw", Domain: "sales", SkipLZ: true}
+	type step struct {
+		op      string // "up", "up:1.7", "down"
+		want    Version
+		errKind apperr.Kind
+	}
+	testCases := []struct {
+		name     string
+		start    Version
+		datasets []DatasetRef
+		steps    []step
+	}{
+		{"never upgraded cannot downgrade", V1_6, nil, []step{{"down", V1_6, apperr.KindConflict}}},
+		{"upgrade to latest and back", V1_6, nil, []step{{"up", V1_8, 0}, {"down", V1_6, 0}, {"down", V1_6, apperr.KindConflict}}},
+		{"step by step and back", V1_6, nil, []step{{"up:1.7", V1_7, 0}, {"up:1.8", V1_8, 0}, {"down", V1_7, 0}, {"down", V1_6, 0}}},
+		{"already latest", V1_8, nil, []step{{"up", V1_8, apperr.KindConflict}}},
+		{"not newer", V1_7, nil, []step{{"up:1.6", V1_7, apperr.KindInvalid}, {"up:1.7", V1_7, apperr.KindInvalid}}},
+		{"unknown", V1_6, nil, []step{{"up:2.0", V1_6, apperr.KindInvalid}}},
+		{"skip-LZ dataset blocks going below 1.8", V1_7, []DatasetRef{skipLZ}, []step{{"up", V1_8, 0}, {"down", V1_8, apperr.KindConflict}}},
+		{"skip-LZ dataset allows 1.8 to stay", V1_6, []DatasetRef{{DatasetName: "x", SkipLZ: false}}, []step{{"up", V1_8, 0}, {"down", V1_6, 0}}},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			svc, st := newService(tc.datasets...)
+			ctx := context.Background()
+			in := validCreate()
+			in.Version = tc.start
+			v, err := svc.Create(ctx, "alice", in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range tc.steps {
+				switch s.op {
+				case "down":
+					_, err = svc.Downgrade(ctx, "alice", v.ConnectionId)
+				case "up":
+					_, err = svc.Upgrade(ctx, "alice", v.ConnectionId, "")
+				default:
+					_, err = svc.Upgrade(ctx, "alice", v.ConnectionId, Version(s.op[3:]))
+				}
+				if s.errKind == 0 && err != nil || s.errKind != 0 && apperr.KindOf(err) != s.errKind {
+					t.Fatalf("step %d %s: err %v, want kind %v", i, s.op, err, s.errKind)
+				}
+				if got := st.conns[v.ConnectionId].Version; got != s.want {
+					t.Fatalf("step %d %s: version %s, want %s", i, s.op, got, s.want)
+				}
+			}
+		})
+	}
+}
+
+func TestOnlyTheOwnerChanges(t *testing.T) {
+	svc, _ := newService()
+	ctx := context.Background()
+	in := validCreate()
+	in.AuthorizedUsers = []string{"bob"}
+	v, err := svc.Create(ctx, "alice", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(v.AuthorizedUsers, []string{"alice", "bob"}) {
+		t.Errorf("owner not authorized: %v", v.AuthorizedUsers)
+	}
+	if _, err := svc.Get(ctx, "bob", v.ConnectionId); err != nil {
+		t.Errorf("authorized user cannot see: %v", err)
+	}
+	if _, err := svc.Get(ctx, "mallory", v.ConnectionId); apperr.KindOf(err) != apperr.KindNotFound {
+		t.Errorf("stranger: %v", err)
+	}
+	desc := "mine now"
+	if _, err := svc.Update(ctx, "bob", v.ConnectionId, UpdateInput{Description: &desc}); apperr.KindOf(err) != apperr.KindForbidden {
+		t.Errorf("authorized user changed it: %v", err)
+	}
+	if err := svc.Delete(ctx, "mallory", v.ConnectionId); apperr.KindOf(err) != apperr.KindNotFound {
+		t.Errorf("stranger delete: %v", err)
+	}
+	// The owner cannot be removed from the authorized users.
+	got, err := svc.Update(ctx, "alice", v.ConnectionId, UpdateInput{AuthorizedUsers: &[]string{"carol"}})
+	if err != nil || !slices.Equal(got.AuthorizedUsers, []string{"alice", "carol"}) {
+		t.Errorf("update users: %v %v", got.AuthorizedUsers, err)
+	}
+}
+
+func TestDeleteInUseNamesDatasets(t *testing.T) {
+	svc, _ := newService(DatasetRef{DatasetId: "d1", DatasetName: "orders", Domain: "sales"})
+	ctx := context.Background()
+	v, err := svc.Create(ctx, "alice", validCreate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = svc.Delete(ctx, "alice", v.ConnectionId)
+	var e *apperr.Error
+	if !errors.As(err, &e) || e.Kind != apperr.KindConflict || !strings.Contains(e.Message, "sales/orders") {
+		t.Fatalf("want 409 naming sales/orders, got %v", err)
+	}
+}

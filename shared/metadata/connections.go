@@ -1,0 +1,298 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/datalake-platform/s3connections/shared/connection"
+)
+
+var _ connection.Store = (*Store)(nil)
+
+const (
+	connectionPrefix = "CONNECTION#"
+	skConnection     = "CONNECTION"
+	skUsage          = "USAGE"
+	datasetPrefix    = "DATASET#"
+	userPrefix       = "USER#"
+)
+
+func connectionKey(id string) map[string]types.AttributeValue {
+	return key(connectionPrefix+id, skConnection)
+}
+
+func usageKey(id string) map[string]types.AttributeValue { return key(connectionPrefix+id, skUsage) }
+
+func nameKey(name string) map[string]types.AttributeValue {
+	return key("CONNECTION_NAME#"+strings.ToLower(name), "CONNECTION_NAME")
+}
+
+func accessKey(user, id string) map[string]types.AttributeValue {
+	return key(userPrefix+user, connectionPrefix+id)
+}
+
+// connectionItem is a connection as stored. Kind names the item type for
+// people browsing the table in the console.
+type connectionItem struct {
+	PK, SK string
+	Kind   string
+	connection.Connection
+}
+
+// CreateConnection writes the connection, its name claim and an access entry
+// per authorized user in one transaction.
+func (s *Store) CreateConnection(ctx context.Context, c connection.Connection) error {
+	item, err := attributevalue.MarshalMap(connectionItem{
+		PK: connectionPrefix + c.ConnectionId, SK: skConnection, Kind: "Connection", Connection: c,
+	})
+	if err != nil {
+		return fmt.Errorf("encode connection %s: %w", c.ConnectionId, err)
+	}
+	name := nameKey(c.ConnectionName)
+	name["ConnectionId"] = &types.AttributeValueMemberS{Value: c.ConnectionId}
+	name["Kind"] = &types.AttributeValueMemberS{Value: "ConnectionName"}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: &s.table, Item: name,
+			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}},
+		{Put: &types.Put{
+			TableName: &s.table, Item: item,
+			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}},
+	}
+	for _, u := range c.AuthorizedUsers {
+		items = append(items, s.putAccess(u, c.ConnectionId))
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
+		return connection.ErrNameTaken
+	}
+	if err != nil {
+		return fmt.Errorf("create connection %s: %w", c.ConnectionId, err)
+	}
+	return nil
+}
+
+// GetConnection reads a connection by id, strongly consistent so that a
+// read after a write sees it.
+func (s *Store) GetConnection(ctx context.Context, id string) (connection.Connection, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: connectionKey(id), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return connection.Connection{}, fmt.Errorf("get connection %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return connection.Connection{}, connection.NotFound(id)
+	}
+	var it connectionItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return connection.Connection{}, fmt.Errorf("decode connection %s: %w", id, err)
+	}
+	return it.Connection, nil
+}
+
+// ListConnections queries the user's access entries for one page, then reads
+// those connections in one batch.
+func (s *Store) ListConnections(ctx context.Context, user string, limit int, next string) ([]connection.Connection, string, error) {
+	pk := userPrefix + user
+	start, err := decodeNext(pk, next, connectionPrefix)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+			":sk": &types.AttributeValueMemberS{Value: connectionPrefix},
+		},
+		ExclusiveStartKey: start,
+		Limit:             aws.Int32(pageSize(limit)),
+		ConsistentRead:    aws.Bool(true),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list connections of %s: %w", user, err)
+	}
+	ids := make([]string, 0, len(out.Items))
+	for _, it := range out.Items {
+		if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
+			ids = append(ids, strings.TrimPrefix(sk.Value, connectionPrefix))
+		}
+	}
+	conns, err := s.batchGetConnections(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	return conns, encodeNext(out.LastEvaluatedKey), nil
+}
+
+// batchGetConnections reads up to 100 connections, in the order of ids,
+// leaving out any deleted since its access entry was read.
+func (s *Store) batchGetConnections(ctx context.Context, ids []string) ([]connection.Connection, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = connectionKey(id)
+	}
+	byID := make(map[string]connection.Connection, len(ids))
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
+		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("read %d connections: %w", len(ids), err)
+		}
+		for _, raw := range out.Responses[s.table] {
+			var it connectionItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, fmt.Errorf("decode connection: %w", err)
+			}
+			byID[it.ConnectionId] = it.Connection
+		}
+		req = out.UnprocessedKeys
+	}
+	conns := make([]connection.Connection, 0, len(ids))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			conns = append(conns, c)
+		}
+	}
+	return conns, nil
+}
+
+// UpdateConnection replaces the connection if its revision is still old's,
+// and adds or removes access entries for users added or removed. When the
+// new version does not allow SkipLZ but the old one did, it also requires
+// that no dataset of the connection uses SkipLZ, in the same transaction.
+func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Connection) error {
+	item, err := attributevalue.MarshalMap(connectionItem{
+		PK: connectionPrefix + updated.ConnectionId, SK: skConnection, Kind: "Connection", Connection: updated,
+	})
+	if err != nil {
+		return fmt.Errorf("encode connection %s: %w", updated.ConnectionId, err)
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: &s.table, Item: item,
+		ConditionExpression:       aws.String("Revision = :rev"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(old.Revision)},
+	}}}
+	guardSkipLZ := old.Version.AllowsSkipLZ() && !updated.Version.AllowsSkipLZ()
+	if guardSkipLZ {
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.table, Key: usageKey(updated.ConnectionId),
+			ConditionExpression:       aws.String("attribute_not_exists(SkipLZDatasets) OR SkipLZDatasets = :zero"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0)},
+		}})
+	}
+	for _, u := range updated.AuthorizedUsers {
+		if !slices.Contains(old.AuthorizedUsers, u) {
+			items = append(items, s.putAccess(u, updated.ConnectionId))
+		}
+	}
+	for _, u := range old.AuthorizedUsers {
+		if !slices.Contains(updated.AuthorizedUsers, u) {
+			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+				TableName: &s.table, Key: accessKey(u, updated.ConnectionId),
+			}})
+		}
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 0 {
+		if conditionFailed(reasons[0]) {
+			return connection.ErrConcurrentChange
+		}
+		if guardSkipLZ && len(reasons) > 1 && conditionFailed(reasons[1]) {
+			return connection.ErrInUse
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update connection %s: %w", updated.ConnectionId, err)
+	}
+	return nil
+}
+
+// DeleteConnection deletes the connection with its name claim and access
+// entries, in one transaction that also checks no dataset uses it.
+func (s *Store) DeleteConnection(ctx context.Context, c connection.Connection) error {
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: connectionKey(c.ConnectionId),
+			ConditionExpression:       aws.String("Revision = :rev"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(c.Revision)},
+		}},
+		{ConditionCheck: &types.ConditionCheck{
+			TableName: &s.table, Key: usageKey(c.ConnectionId),
+			ConditionExpression:       aws.String("attribute_not_exists(Datasets) OR Datasets = :zero"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0)},
+		}},
+		{Delete: &types.Delete{TableName: &s.table, Key: nameKey(c.ConnectionName)}},
+	}
+	for _, u := range c.AuthorizedUsers {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &s.table, Key: accessKey(u, c.ConnectionId),
+		}})
+	}
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 1 {
+		switch {
+		case conditionFailed(reasons[0]):
+			return connection.ErrConcurrentChange
+		case conditionFailed(reasons[1]):
+			return connection.ErrInUse
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("delete connection %s: %w", c.ConnectionId, err)
+	}
+	return nil
+}
+
+// DatasetsOfConnection queries the dataset references in the connection's partition.
+func (s *Store) DatasetsOfConnection(ctx context.Context, id string) ([]connection.DatasetRef, error) {
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: connectionPrefix + id},
+			":sk": &types.AttributeValueMemberS{Value: datasetPrefix},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	var refs []connection.DatasetRef
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list datasets of connection %s: %w", id, err)
+		}
+		var page []connection.DatasetRef
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
+			return nil, fmt.Errorf("decode datasets of connection %s: %w", id, err)
+		}
+		refs = append(refs, page...)
+	}
+	return refs, nil
+}
+
+func (s *Store) putAccess(user, id string) types.TransactWriteItem {
+	item := accessKey(user, id)
+	item["Kind"] = &types.AttributeValueMemberS{Value: "ConnectionAccess"}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}
+}
+
+func number(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: fmt.Sprint(n)}
+}

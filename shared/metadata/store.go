@@ -1,0 +1,150 @@
+// Package metadata is the DynamoDB adapter of the platform's metadata table:
+// connections now, datasets, schedules and runs as they come.
+//
+// # Key design
+//
+// One table, keys PK and SK (strings). Every list is a Query.
+//
+//	item                     PK                          SK                   serves
+//	connection               CONNECTION#<id>             CONNECTION           get, update, delete by id
+//	connection usage         CONNECTION#<id>             USAGE                dataset counters: delete and downgrade guards
+//	dataset reference        CONNECTION#<id>             DATASET#<datasetId>  datasets of a connection (409 messages)
+//	connection name claim    CONNECTION_NAME#<lower>     CONNECTION_NAME      unique names under concurrent creates
+//	access entry             USER#<userId>               CONNECTION#<id>      connections a user may see, paginated
+//
+// A connection, its name claim and its access entries are written in one
+// transaction, so a failure leaves nothing half-written, and a create that
+// loses a race for its name writes nothing at all.
+package metadata
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/datalake-platform/s3connections/shared/apperr"
+)
+
+// Store reads and writes the metadata table. It is safe for concurrent use.
+type Store struct {
+	client *dynamodb.Client
+	table  string
+}
+
+// New returns a Store on table.
+func New(client *dynamodb.Client, table string) *Store {
+	return &Store{client: client, table: table}
+}
+
+// Attribute names of the key.
+const (
+	attrPK = "PK"
+	attrSK = "SK"
+)
+
+// TableInput is the table's definition, shared by the local platform and
+// mirrored by the CDK stack (whose tests check they agree).
+func TableInput(table string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+	}
+}
+
+// EnsureTable creates table unless it exists, and waits until it is active.
+func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) error {
+	_, err := client.CreateTable(ctx, TableInput(table))
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %s: %w", table, err)
+	}
+	w := dynamodb.NewTableExistsWaiter(client)
+	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
+		return fmt.Errorf("wait for table %s: %w", table, err)
+	}
+	return nil
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// Page sizes the API accepts.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+)
+
+// encodeNext turns the sort key a page stopped at into an opaque token.
+func encodeNext(last map[string]types.AttributeValue) string {
+	sk, ok := last[attrSK].(*types.AttributeValueMemberS)
+	if !ok || len(last) == 0 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(sk.Value))
+}
+
+// decodeNext turns a token back into the start key of the partition pk.
+// Only the sort key travels in the token, so a token cannot reach into
+// another user's partition.
+func decodeNext(pk, token, skPrefix string) (map[string]types.AttributeValue, error) {
+	if token == "" {
+		return nil, nil
+	}
+	sk, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || !strings.HasPrefix(string(sk), skPrefix) {
+		return nil, apperr.Invalid("next", "is not a token from a previous page of this list")
+	}
+	return key(pk, string(sk)), nil
+}
+
+func pageSize(limit int) int32 {
+	switch {
+	case limit <= 0:
+		return DefaultPageSize
+	case limit > MaxPageSize:
+		return MaxPageSize
+	}
+	return int32(limit)
+}
+
+// canceledBy returns the cancellation reason codes of a failed transaction, or nil.
+func canceledBy(err error) []types.CancellationReason {
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		return tc.CancellationReasons
+	}
+	return nil
+}
+
+func conditionFailed(r types.CancellationReason) bool {
+	return aws.ToString(r.Code) == "ConditionalCheckFailed"
+}
+
+// backoff waits before retry attempt n (1, 2, …) of unprocessed batch items.
+func backoff(ctx context.Context, n int) error {
+	d := time.Duration(1<<min(n, 6)) * 25 * time.Millisecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}

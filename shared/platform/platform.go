@@ -1,0 +1,108 @@
+// Package platform reads the functions' configuration from the environment
+// (once, at cold start) and names the platform's resources, so the CDK stack,
+// the local platform and the functions agree on every name.
+package platform
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Environment variable names the functions read.
+const (
+	EnvTable               = "TABLE_NAME"
+	EnvKMSKey              = "KMS_KEY_ID"
+	EnvLZBucket            = "LZ_BUCKET"
+	EnvDLZBucket           = "DLZ_BUCKET"
+	EnvTaskQueueURL        = "TASK_QUEUE_URL"
+	EnvPlannerFunction     = "PLANNER_FUNCTION_NAME"
+	EnvIngestionRoleARNs   = "INGESTION_ROLE_ARNS"
+	EnvEnabledOptInRegions = "ENABLED_OPT_IN_REGIONS"
+	// EnvS3PathStyle makes S3 clients use path-style URLs, which local S3
+	// endpoints need; AWS uses virtual-hosted style.
+	EnvS3PathStyle = "S3_USE_PATH_STYLE"
+)
+
+// Config is what a function knows about the platform it runs in.
+type Config struct {
+	Region              string
+	Table               string
+	KMSKeyID            string
+	LZBucket            string
+	DLZBucket           string
+	TaskQueueURL        string
+	PlannerFunction     string
+	IngestionRoleARNs   []string
+	EnabledOptInRegions []string
+	S3PathStyle         bool
+}
+
+// FromEnv reads the configuration; every variable in required must be set.
+func FromEnv(required ...string) (Config, error) {
+	var missing []string
+	for _, name := range required {
+		if os.Getenv(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return Config{}, fmt.Errorf("missing environment variables: %s", strings.Join(missing, ", "))
+	}
+	return Config{
+		Region:              os.Getenv("AWS_REGION"),
+		Table:               os.Getenv(EnvTable),
+		KMSKeyID:            os.Getenv(EnvKMSKey),
+		LZBucket:            os.Getenv(EnvLZBucket),
+		DLZBucket:           os.Getenv(EnvDLZBucket),
+		TaskQueueURL:        os.Getenv(EnvTaskQueueURL),
+		PlannerFunction:     os.Getenv(EnvPlannerFunction),
+		IngestionRoleARNs:   list(os.Getenv(EnvIngestionRoleARNs)),
+		EnabledOptInRegions: list(os.Getenv(EnvEnabledOptInRegions)),
+		S3PathStyle:         os.Getenv(EnvS3PathStyle) == "true",
+	}, nil
+}
+
+// Env renders c as the environment variables FromEnv reads.
+func (c Config) Env() map[string]string {
+	return map[string]string{
+		EnvTable:               c.Table,
+		EnvKMSKey:              c.KMSKeyID,
+		EnvLZBucket:            c.LZBucket,
+		EnvDLZBucket:           c.DLZBucket,
+		EnvTaskQueueURL:        c.TaskQueueURL,
+		EnvPlannerFunction:     c.PlannerFunction,
+		EnvIngestionRoleARNs:   strings.Join(c.IngestionRoleARNs, ","),
+		EnvEnabledOptInRegions: strings.Join(c.EnabledOptInRegions, ","),
+		EnvS3PathStyle:         fmt.Sprint(c.S3PathStyle),
+	}
+}
+
+// LoadAWS loads the SDK configuration from the environment: region,
+// credentials and, through AWS_ENDPOINT_URL_<SERVICE>, endpoints, which is
+// how the local platform points the same code at its emulators.
+func LoadAWS(ctx context.Context) (aws.Config, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	return cfg, nil
+}
+
+// S3Options applies the platform's S3 client settings.
+func (c Config) S3Options(o *s3.Options) { o.UsePathStyle = c.S3PathStyle }
+
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
