@@ -196,3 +196,7 @@ func jsonKind(goKind string) string {
 	}
 	return "number"
 }
+
+// Routes lists every route the API serves, without building it: for the
+// gateway and the infrastructure, which route to it.
+func Routes() []Route { return New(nil, nil).Routes() }

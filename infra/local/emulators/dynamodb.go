@@ -32,10 +32,14 @@ func (o DynamoDB) Start(ctx context.Context) (*Process, error) {
 	if o.DataDir == "" {
 		args = append(args, "-inMemory")
 	} else {
-		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+		dir, err := filepath.Abs(o.DataDir) // java runs in the jar's folder
+		if err != nil {
 			return nil, err
 		}
-		args = append(args, "-sharedDb", "-dbPath", o.DataDir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		args = append(args, "-sharedDb", "-dbPath", dir)
 	}
 	cmd := exec.CommandContext(ctx, "java", args...)
 	cmd.Dir = jarDir

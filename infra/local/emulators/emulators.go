@@ -90,7 +90,7 @@ func start(ctx context.Context, name string, cmd *exec.Cmd, port int, log io.Wri
 		}
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("%s exited before it was ready: %v (see its output above)", name, err)
+			return nil, fmt.Errorf("%s exited before it was ready (%v); its output is in the emulator log", name, err)
 		case <-ctx.Done():
 			_ = p.Stop()
 			return nil, ctx.Err()

@@ -1,0 +1,51 @@
+// Package lambdalocal is the platform's local stand-in for AWS Lambda.
+//
+// On AWS the API, planner and worker functions run on Lambda and call one
+// another with lambda:Invoke. Locally the very same code runs in one process:
+// each function's lambda.Handler is registered with a [Runtime], and the
+// Runtime serves the Lambda Invoke REST API
+// (POST /2015-03-31/functions/{FunctionName}/invocations), so an
+// aws-sdk-go-v2 Lambda client whose BaseEndpoint points at it works unchanged.
+// In-process callers (the local SQS poller and scheduler) use
+// [Runtime.Invoke] and [Runtime.InvokeAsync] directly.
+//
+// What is mirrored from Lambda, because platform code depends on it:
+//
+//   - every invocation gets a lambdacontext.LambdaContext (fresh AwsRequestID,
+//     InvokedFunctionArn) and a context deadline from Function.Timeout
+//     (default 3 s, Lambda's default); a handler still running at its deadline
+//     is reported as a "Sandbox.Timedout" function error;
+//   - handler errors and panics become function errors with the payload that
+//     aws-lambda-go reports ({"errorMessage","errorType"[,"stackTrace"]});
+//     over HTTP they come back as 200 with X-Amz-Function-Error: Unhandled,
+//     so InvokeOutput.FunctionError is set exactly as on AWS;
+//   - InvocationType Event (202, run later, two retries on error with a
+//     doubling delay), RequestResponse (default) and DryRun (204);
+//   - payload quotas: 6 MB synchronous request and response, 1 MB
+//     asynchronous request (413 RequestTooLargeException); a body that is not
+//     JSON is rejected with 400 InvalidRequestContentException; an empty body
+//     is passed to the handler as {};
+//   - unknown functions yield 404 ResourceNotFoundException, and an optional
+//     per-function concurrency limit yields 429 TooManyRequestsException, both
+//     in the REST-JSON error shape the SDK decodes into its typed errors.
+//
+// What is deliberately not mirrored: versions and aliases (any qualifier runs
+// the one registered handler and X-Amz-Executed-Version is always $LATEST),
+// the account and region inside an ARN (only the function name is used),
+// authentication (SigV4 signatures are not checked), X-Amz-Log-Type: Tail
+// (accepted, but no X-Amz-Log-Result is returned: logs go to the process's
+// slog logger), dead-letter queues and on-failure destinations (an async
+// invocation that exhausts its retries is logged at error level), and
+// process isolation: concurrent invocations of one function share one
+// process and its globals (on AWS each gets its own execution environment),
+// a timed-out or panicking handler cannot be killed, so a timed-out handler
+// goroutine keeps running until it returns, holding its concurrency slot,
+// and a panic does not reset any global state.
+//
+// Handlers built with lambda.NewHandler are not called through their Invoke
+// method, whose response buffer a concurrent call can overwrite in
+// aws-lambda-go v1.55.1; see newInvoker in invoker.go.
+//
+// Payloads are never logged; each attempt is logged with the function name,
+// request id, invocation type, attempt, duration and any error.
+package lambdalocal

@@ -1,0 +1,114 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// The demo source buckets: each shows one thing a user meets in practice.
+const (
+	// DemoBucket stands for a bucket whose owner attached the generated
+	// bucket policy: the platform's own credentials read it.
+	DemoBucket = "s3connections-demo-source"
+	// DemoKeysBucket only the demo access key may read: use it with an
+	// access_keys connection (a bucket_policy connection gets access denied).
+	DemoKeysBucket = "s3connections-demo-keys"
+	// DemoEUBucket lives in eu-west-1: a connection that names another
+	// region is told the right one.
+	DemoEUBucket = "s3connections-demo-eu"
+	// DemoOptInBucket lives in eu-south-1, an opt-in region the local
+	// platform does not enable.
+	DemoOptInBucket = "s3connections-demo-milan"
+
+	// DemoAccessKeyID and DemoSecretAccessKey are the keys of the IAM user
+	// that owns DemoKeysBucket.
+	DemoAccessKeyID     = "AKIADEMOSOURCE000001"
+	DemoSecretAccessKey = "demo-source-secret-key-0000000000000000"
+)
+
+// demoFile is one seeded object.
+type demoFile struct {
+	key   string
+	class s3types.StorageClass
+	body  string
+}
+
+// parquet is a file with Parquet's magic bytes at both ends.
+const parquet = "PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00PAR1"
+
+// DemoFiles are the objects of DemoBucket, by key: CSV/JSON/Parquet files
+// under a few prefixes, some archived, some that fail validation, and a
+// folder marker.
+var DemoFiles = []demoFile{
+	{"sales/", "", ""},
+	{"sales/2026/01/orders.csv", "", "order_id,customer,amount\n1,acme,10.50\n2,globex,99.00\n"},
+	{"sales/2026/02/orders.csv", "", "order_id,customer,amount\n3,initech,12.00\n4,acme,7.25\n"},
+	{"sales/2026/03/orders.CSV", "", "order_id,customer,amount\n5,umbrella,1.00\n"},
+	{"sales/2026/04/orders-bad.csv", "", "order_id,customer,amount\n6,acme\n7,globex,3.00,extra\n"},
+	{"sales/archive/2019/orders.csv", s3types.StorageClassGlacier, "order_id,customer,amount\n0,old,1.00\n"},
+	{"sales/archive/2018/orders.csv", s3types.StorageClassDeepArchive, "order_id,customer,amount\n0,older,1.00\n"},
+	{"events/2026-11-01.json", "", `{"event":"login","user":"alice"}` + "\n" + `{"event":"logout","user":"alice"}` + "\n"},
+	{"events/2026-11-02.json", "", `[{"event":"login","user":"bob"}]`},
+	{"events/broken.json", "", `{"event":"login",`},
+	{"events/archive/2025-12-31.json", s3types.StorageClassGlacier, `{"event":"old"}`},
+	{"metrics/part-00000.parquet", "", parquet},
+	{"metrics/part-00001.parquet", s3types.StorageClassDeepArchive, parquet},
+	{"metrics/tiered/part-00002.parquet", s3types.StorageClassIntelligentTiering, parquet},
+	{"reports/summary.tsv", "", "region\ttotal\nnorth\t10\nsouth\t20\n"},
+	{"reports/readme.txt", "", "Demo source bucket of the S3 Connections local platform.\n"},
+}
+
+// seedDemo creates the demo buckets and files once; later starts keep them.
+func (p *Platform) seedDemo(ctx context.Context) error {
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		return err
+	}
+	own := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	demo := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.Credentials = credentials.NewStaticCredentialsProvider(DemoAccessKeyID, DemoSecretAccessKey, "")
+	})
+	p.S3.RestrictBucket(DemoKeysBucket, DemoAccessKeyID)
+	buckets := []struct {
+		name, region string
+		client       *s3.Client
+		files        []demoFile
+	}{
+		{DemoBucket, Region, own, DemoFiles},
+		{DemoKeysBucket, Region, demo, DemoFiles[:4]},
+		{DemoEUBucket, "eu-west-1", own, DemoFiles[:3]},
+		{DemoOptInBucket, "eu-south-1", own, DemoFiles[:3]},
+	}
+	for _, b := range buckets {
+		if err := ensureBucket(ctx, b.client, b.name, b.region); err != nil {
+			return err
+		}
+		inRegion := func(o *s3.Options) { o.Region = b.region }
+		list, err := b.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(b.name), MaxKeys: aws.Int32(1)}, inRegion)
+		if err != nil {
+			return fmt.Errorf("list demo bucket %s: %w", b.name, err)
+		}
+		if len(list.Contents) > 0 {
+			continue // seeded by an earlier start
+		}
+		for _, f := range b.files {
+			in := &s3.PutObjectInput{Bucket: aws.String(b.name), Key: aws.String(f.key), Body: bytes.NewReader([]byte(f.body)), StorageClass: f.class}
+			if strings.HasSuffix(f.key, ".csv") || strings.HasSuffix(f.key, ".tsv") {
+				in.ContentType = aws.String("text/csv")
+			}
+			if _, err := b.client.PutObject(ctx, in, inRegion); err != nil {
+				return fmt.Errorf("seed s3://%s/%s: %w", b.name, f.key, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// createResources creates what the CDK stack creates on AWS, idempotently
+// (a restart over the same data folder finds them in place), and fills
+// p.Config as the stack fills the functions' environment.
+func (p *Platform) createResources(ctx context.Context) error {
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		return err
+	}
+	n := p.Names
+	if err := metadata.EnsureTable(ctx, dynamodb.NewFromConfig(cfg), n.Table); err != nil {
+		return err
+	}
+	keyARN, err := ensureKey(ctx, kms.NewFromConfig(cfg), n.KeyAlias)
+	if err != nil {
+		return err
+	}
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	for _, b := range []string{n.LZBucket, n.DLZBucket} {
+		if err := ensureBucket(ctx, s3c, b, Region); err != nil {
+			return err
+		}
+	}
+	queueURL, err := ensureQueues(ctx, sqs.NewFromConfig(cfg), n.TaskQueue, n.TaskDLQ, keyARN)
+	if err != nil {
+		return err
+	}
+	p.Config = platform.Config{
+		Region:            Region,
+		Table:             n.Table,
+		KMSKeyID:          keyARN,
+		LZBucket:          n.LZBucket,
+		DLZBucket:         n.DLZBucket,
+		TaskQueueURL:      queueURL,
+		PlannerFunction:   n.PlannerFunction,
+		IngestionRoleARNs: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.IngestionRole)},
+		S3PathStyle:       true,
+	}
+	return nil
+}
+
+// ensureKey returns the ARN of the key behind alias, creating both if needed.
+func ensureKey(ctx context.Context, c *kms.Client, alias string) (string, error) {
+	d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
+	if err == nil {
+		return aws.ToString(d.KeyMetadata.Arn), nil
+	}
+	var nf *kmstypes.NotFoundException
+	if !errors.As(err, &nf) {
+		return "", fmt.Errorf("describe key %s: %w", alias, err)
+	}
+	k, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("S3 Connections platform key")})
+	if err != nil {
+		return "", fmt.Errorf("create key: %w", err)
+	}
+	if _, err := c.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(alias), TargetKeyId: k.KeyMetadata.KeyId}); err != nil {
+		return "", fmt.Errorf("create alias %s: %w", alias, err)
+	}
+	return aws.ToString(k.KeyMetadata.Arn), nil
+}
+
+// ensureBucket creates bucket in region unless this account already owns it.
+func ensureBucket(ctx context.Context, c *s3.Client, bucket, region string) error {
+	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
+	if region != "us-east-1" {
+		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
+	}
+	_, err := c.CreateBucket(ctx, in, func(o *s3.Options) { o.Region = region })
+	var owned *s3types.BucketAlreadyOwnedByYou
+	var exists *s3types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// ensureQueues creates the task queue with its dead-letter queue.
+func ensureQueues(ctx context.Context, c *sqs.Client, queue, dlq, keyARN string) (string, error) {
+	d, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(dlq), Attributes: map[string]string{
+		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
+	}})
+	if err != nil {
+		return "", fmt.Errorf("create queue %s: %w", dlq, err)
+	}
+	attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+		QueueUrl: d.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		return "", fmt.Errorf("queue %s: %w", dlq, err)
+	}
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue), Attributes: map[string]string{
+		"VisibilityTimeout": "900", "KmsMasterKeyId": keyARN,
+		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"5"}`, attrs.Attributes["QueueArn"]),
+	}})
+	if err != nil {
+		return "", fmt.Errorf("create queue %s: %w", queue, err)
+	}
+	return aws.ToString(q.QueueUrl), nil
+}

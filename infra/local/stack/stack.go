@@ -1,0 +1,336 @@
+// Package stack runs the whole platform on this machine: the emulators
+// (S3, DynamoDB, KMS, SQS, Lambda), the platform's resources under the names
+// the CDK stack gives them, the functions wired exactly as on Lambda, and the
+// HTTP API gateway with its JWT authorizer. `make run` and the end-to-end
+// tests both start it.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/datalake-platform/s3connections/infra/local/emulators"
+	"github.com/datalake-platform/s3connections/infra/local/gateway"
+	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
+	"github.com/datalake-platform/s3connections/infra/local/localauth"
+	"github.com/datalake-platform/s3connections/infra/local/s3local"
+	"github.com/datalake-platform/s3connections/infra/local/sqslocal"
+	"github.com/datalake-platform/s3connections/shared/httpapi"
+	"github.com/datalake-platform/s3connections/shared/ingest"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// Local account, region and credentials. The credentials stand for the
+// platform's own role; the local S3 verifies signatures against them.
+const (
+	Region          = "us-east-1"
+	Account         = "000000000000"
+	AccessKeyID     = "AKIALOCALPLATFORM000"
+	SecretAccessKey = "local-platform-secret-key-000000000000000"
+	// TokenTTL is how long `make token` tokens last.
+	TokenTTL = 12 * time.Hour
+)
+
+// Options says where the platform keeps its data and listens.
+type Options struct {
+	// DataDir holds the S3 objects, DynamoDB tables, KMS keys, the JWT
+	// signing key and endpoints.env; "" keeps everything in memory or in
+	// temporary folders (tests).
+	DataDir string
+	// APIAddr is the gateway's address; "127.0.0.1:0" picks a free port.
+	APIAddr string
+	// FirstPort, when set, puts the emulators on fixed ports from it on
+	// (S3, DynamoDB, KMS, SQS, Lambda), so endpoints.env stays valid across
+	// restarts; 0 picks free ports.
+	FirstPort int
+	// Seed creates the demo source buckets and files.
+	Seed bool
+	// Log receives the platform's and the functions' JSON logs.
+	Log *slog.Logger
+	// EmulatorLog receives the output of DynamoDB Local and local-kms.
+	EmulatorLog io.Writer
+}
+
+// Platform is the running local platform.
+type Platform struct {
+	APIURL    string
+	Endpoints map[string]string // service name -> endpoint URL
+	Config    platform.Config
+	Names     platform.Names
+	Issuer    *localauth.Issuer
+	S3        *s3local.Server
+	Runtime   *lambdalocal.Runtime
+
+	procs   []*emulators.Process
+	servers []*http.Server
+	closers []func()
+}
+
+// Start brings the platform up. On failure it stops what it started.
+func Start(ctx context.Context, opts Options) (*Platform, error) {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if opts.EmulatorLog == nil {
+		opts.EmulatorLog = io.Discard
+	}
+	if opts.APIAddr == "" {
+		opts.APIAddr = "127.0.0.1:0"
+	}
+	p := &Platform{Endpoints: map[string]string{}, Names: platform.NamesFor(Account, Region)}
+	if err := p.start(ctx, opts); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Platform) start(ctx context.Context, opts Options) error {
+	if err := p.startEmulators(ctx, opts); err != nil {
+		return err
+	}
+	p.setEnv()
+	if err := p.createResources(ctx); err != nil {
+		return err
+	}
+	for k, v := range p.Config.Env() {
+		os.Setenv(k, v)
+	}
+	if err := p.startFunctions(ctx, opts); err != nil {
+		return err
+	}
+	if err := p.startGateway(opts); err != nil {
+		return err
+	}
+	if opts.Seed {
+		if err := p.seedDemo(ctx); err != nil {
+			return err
+		}
+	}
+	if opts.DataDir != "" {
+		return p.writeEndpointsFile(filepath.Join(opts.DataDir, "endpoints.env"))
+	}
+	return nil
+}
+
+func dataPath(opts Options, name string) string {
+	if opts.DataDir == "" {
+		return ""
+	}
+	return filepath.Join(opts.DataDir, name)
+}
+
+// port returns the fixed port of emulator i, or a free one.
+func port(opts Options, i int) (int, error) {
+	if opts.FirstPort != 0 {
+		return opts.FirstPort + i, nil
+	}
+	return emulators.FreePort()
+}
+
+func addr(opts Options, i int) string {
+	if opts.FirstPort != 0 {
+		return fmt.Sprintf("127.0.0.1:%d", opts.FirstPort+i)
+	}
+	return "127.0.0.1:0"
+}
+
+func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
+	ddbPort, err := port(opts, 1)
+	if err != nil {
+		return err
+	}
+	ddb, err := emulators.DynamoDB{Port: ddbPort, DataDir: dataPath(opts, "dynamodb"), Log: opts.EmulatorLog}.Start(ctx)
+	if err != nil {
+		return err
+	}
+	p.procs = append(p.procs, ddb)
+	p.Endpoints["DYNAMODB"] = ddb.Endpoint
+
+	kmsPort, err := port(opts, 2)
+	if err != nil {
+		return err
+	}
+	kms, err := emulators.KMS{Port: kmsPort, DataDir: dataPath(opts, "kms"), Region: Region, Account: Account, Log: opts.EmulatorLog}.Start(ctx)
+	if err != nil {
+		return err
+	}
+	p.procs = append(p.procs, kms)
+	p.Endpoints["KMS"] = kms.Endpoint
+
+	s3dir := dataPath(opts, "s3")
+	if s3dir != "" {
+		if err := os.MkdirAll(s3dir, 0o755); err != nil {
+			return err
+		}
+	}
+	s3srv, err := s3local.New(s3local.Options{
+		DataPath: s3dir, DefaultRegion: Region,
+		Credentials: map[string]string{AccessKeyID: SecretAccessKey, DemoAccessKeyID: DemoSecretAccessKey},
+	})
+	if err != nil {
+		return fmt.Errorf("local S3: %w", err)
+	}
+	p.S3 = s3srv
+	p.closers = append(p.closers, func() { _ = s3srv.Close() })
+	if p.Endpoints["S3"], err = p.serve(addr(opts, 0), s3srv); err != nil {
+		return err
+	}
+
+	sqs := sqslocal.New(sqslocal.Options{AccountID: Account, Region: Region})
+	p.closers = append(p.closers, sqs.Close)
+	if p.Endpoints["SQS"], err = p.serve(addr(opts, 3), sqs); err != nil {
+		return err
+	}
+	sqs.SetBaseURL(p.Endpoints["SQS"])
+	p.servers[len(p.servers)-1].RegisterOnShutdown(sqs.Close) // ends long polls at once
+
+	p.Runtime = lambdalocal.New(lambdalocal.Options{Region: Region, AccountID: Account, Logger: opts.Log, AsyncRetryDelay: time.Second})
+	p.closers = append(p.closers, func() { _ = p.Runtime.Close() })
+	p.Endpoints["LAMBDA"], err = p.serve(addr(opts, 4), p.Runtime)
+	return err
+}
+
+// setEnv points the SDK at the emulators through the standard variables,
+// so the functions load their configuration exactly as on Lambda.
+func (p *Platform) setEnv() {
+	for k, v := range p.sdkEnv() {
+		os.Setenv(k, v)
+	}
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Unsetenv("AWS_PROFILE")
+}
+
+func (p *Platform) sdkEnv() map[string]string {
+	env := map[string]string{
+		"AWS_REGION":            Region,
+		"AWS_ACCESS_KEY_ID":     AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY": SecretAccessKey,
+	}
+	for svc, url := range p.Endpoints {
+		env["AWS_ENDPOINT_URL_"+svc] = url
+	}
+	return env
+}
+
+func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
+	awsCfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		return err
+	}
+	api := httpapi.Build(p.Config, awsCfg, opts.Log.With("function", p.Names.APIFunction))
+	planner := ingest.BuildPlanner(p.Config, awsCfg)
+	return p.Runtime.Register(
+		lambdalocal.Function{Name: p.Names.APIFunction, Handler: lambda.NewHandler(api.Handle), Timeout: 29 * time.Second},
+		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambda.NewHandler(planner.Handle), Timeout: 15 * time.Minute},
+	)
+}
+
+// function adapts one function of the runtime to lambda.Handler, so the
+// gateway invokes it through the runtime as API Gateway invokes Lambda.
+type function struct {
+	rt   *lambdalocal.Runtime
+	name string
+}
+
+func (f function) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return f.rt.Invoke(ctx, f.name, payload)
+}
+
+func (p *Platform) startGateway(opts Options) error {
+	keyPath := dataPath(opts, "jwt-key.pem")
+	if keyPath == "" {
+		dir, err := os.MkdirTemp("", "s3connections-jwt-")
+		if err != nil {
+			return err
+		}
+		p.closers = append(p.closers, func() { os.RemoveAll(dir) })
+		keyPath = filepath.Join(dir, "jwt-key.pem")
+	}
+	key, err := localauth.LoadOrCreateKey(keyPath)
+	if err != nil {
+		return err
+	}
+	p.Issuer = &localauth.Issuer{Key: key, Issuer: localauth.DefaultIssuer, Audience: localauth.DefaultAudience}
+	verifier := localauth.NewVerifier(&key.PublicKey, localauth.DefaultIssuer, localauth.DefaultAudience)
+	var routes []gateway.Route
+	for _, r := range httpapi.Routes() {
+		routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Public: r.Public})
+	}
+	gw := gateway.New(routes, function{p.Runtime, p.Names.APIFunction}, verifier,
+		gateway.WithLogger(opts.Log), gateway.WithAccountID(Account), gateway.WithRegion(Region),
+		gateway.WithFunctionName(p.Names.APIFunction), gateway.WithConcurrency(64))
+	url, err := p.serve(opts.APIAddr, gw)
+	if err != nil {
+		return fmt.Errorf("API gateway on %s: %w", opts.APIAddr, err)
+	}
+	p.APIURL = url
+	return nil
+}
+
+// serve listens on addr and serves h until Close.
+func (p *Platform) serve(addr string, h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	p.servers = append(p.servers, srv)
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("local server stopped", "addr", addr, "error", err)
+		}
+	}()
+	return "http://" + l.Addr().String(), nil
+}
+
+// Token returns a JWT for user that the gateway accepts.
+func (p *Platform) Token(user string) (string, error) { return p.Issuer.Token(user, TokenTTL) }
+
+// EndpointsEnv is the content of endpoints.env: what any S3 or AWS tool
+// needs to reach the local emulators.
+func (p *Platform) EndpointsEnv() string {
+	env := p.sdkEnv()
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Local platform endpoints: `set -a; . .local/endpoints.env; set +a`\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
+	}
+	fmt.Fprintf(&b, "S3CONNECTIONS_API_URL=%s\n", p.APIURL)
+	return b.String()
+}
+
+func (p *Platform) writeEndpointsFile(path string) error {
+	return os.WriteFile(path, []byte(p.EndpointsEnv()), 0o600)
+}
+
+// Close stops everything, servers first so no request meets a stopped emulator.
+func (p *Platform) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := len(p.servers) - 1; i >= 0; i-- {
+		_ = p.servers[i].Shutdown(ctx)
+	}
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+	for _, proc := range p.procs {
+		_ = proc.Stop()
+	}
+}
