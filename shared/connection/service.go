@@ -230,7 +230,7 @@ func (s *Service) Downgrade(ctx context.Context, caller, id string) (View, error
 	}
 	target, ok := old.DowngradeTarget()
 	if !ok {
-		return View{}, apperr.Conflict("Version", "connection %s was never upgraded: only an upgraded connection can be downgraded", old.ConnectionName)
+		return View{}, apperr.Conflict("Version", "connection %s has no upgrade to undo: only an upgraded connection can be downgraded", old.ConnectionName)
 	}
 	if !target.AllowsSkipLZ() {
 		refs, err := s.Store.DatasetsOfConnection(ctx, id)
