@@ -11,7 +11,8 @@ const Prefix = "s3connections"
 type Names struct {
 	Table, KeyAlias, LZBucket, DLZBucket, TaskQueue, TaskDLQ string
 	APIFunction, PlannerFunction, WorkerFunction             string
-	IngestionRole, ScheduleGroup                             string
+	IngestionRole, SchedulerRole, ScheduleGroup              string
+	UserPool, APIName, Dashboard                             string
 }
 
 // NamesFor returns the resource names in account and region. Bucket names
@@ -28,6 +29,10 @@ func NamesFor(account, region string) Names {
 		PlannerFunction: Prefix + "-planner",
 		WorkerFunction:  Prefix + "-worker",
 		IngestionRole:   Prefix + "-ingestion",
+		SchedulerRole:   Prefix + "-scheduler",
 		ScheduleGroup:   Prefix,
+		UserPool:        Prefix + "-users",
+		APIName:         Prefix + "-api",
+		Dashboard:       Prefix,
 	}
 }

@@ -24,6 +24,9 @@ const (
 	EnvPlannerFunction     = "PLANNER_FUNCTION_NAME"
 	EnvIngestionRoleARNs   = "INGESTION_ROLE_ARNS"
 	EnvEnabledOptInRegions = "ENABLED_OPT_IN_REGIONS"
+	EnvPlannerFunctionARN  = "PLANNER_FUNCTION_ARN"
+	EnvScheduleGroup       = "SCHEDULE_GROUP"
+	EnvSchedulerRoleARN    = "SCHEDULER_ROLE_ARN"
 	// EnvS3PathStyle makes S3 clients use path-style URLs, which local S3
 	// endpoints need; AWS uses virtual-hosted style.
 	EnvS3PathStyle = "S3_USE_PATH_STYLE"
@@ -38,6 +41,9 @@ type Config struct {
 	DLZBucket           string
 	TaskQueueURL        string
 	PlannerFunction     string
+	PlannerFunctionARN  string // target of EventBridge Scheduler schedules
+	ScheduleGroup       string
+	SchedulerRoleARN    string // the role EventBridge Scheduler assumes to invoke the planner
 	IngestionRoleARNs   []string
 	EnabledOptInRegions []string
 	S3PathStyle         bool
@@ -62,6 +68,9 @@ func FromEnv(required ...string) (Config, error) {
 		DLZBucket:           os.Getenv(EnvDLZBucket),
 		TaskQueueURL:        os.Getenv(EnvTaskQueueURL),
 		PlannerFunction:     os.Getenv(EnvPlannerFunction),
+		PlannerFunctionARN:  os.Getenv(EnvPlannerFunctionARN),
+		ScheduleGroup:       os.Getenv(EnvScheduleGroup),
+		SchedulerRoleARN:    os.Getenv(EnvSchedulerRoleARN),
 		IngestionRoleARNs:   list(os.Getenv(EnvIngestionRoleARNs)),
 		EnabledOptInRegions: list(os.Getenv(EnvEnabledOptInRegions)),
 		S3PathStyle:         os.Getenv(EnvS3PathStyle) == "true",
@@ -77,6 +86,9 @@ func (c Config) Env() map[string]string {
 		EnvDLZBucket:           c.DLZBucket,
 		EnvTaskQueueURL:        c.TaskQueueURL,
 		EnvPlannerFunction:     c.PlannerFunction,
+		EnvPlannerFunctionARN:  c.PlannerFunctionARN,
+		EnvScheduleGroup:       c.ScheduleGroup,
+		EnvSchedulerRoleARN:    c.SchedulerRoleARN,
 		EnvIngestionRoleARNs:   strings.Join(c.IngestionRoleARNs, ","),
 		EnvEnabledOptInRegions: strings.Join(c.EnabledOptInRegions, ","),
 		EnvS3PathStyle:         fmt.Sprint(c.S3PathStyle),
