@@ -1,0 +1,478 @@
+package s3local
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+)
+
+const isoMillis = "2006-01-02T15:04:05.000Z"
+
+// objectErr maps a backend lookup error to S3's answer for bucket/key.
+func objectErr(err error, bucket, key string) *s3Error {
+	switch {
+	case gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchBucket):
+		return errNoSuchBucket(bucket)
+	case gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey):
+		return errNoSuchKey(key)
+	}
+	return toS3Err(err)
+}
+
+// etagOf is the ETag S3 would report for a stored object.
+func etagOf(obj *gofakes3.Object) string {
+	if e := obj.Metadata[metaETag]; e != "" {
+		return e
+	}
+	return gofakes3.FormatETag(obj.Hash)
+}
+
+// restoreExpiryFor is S3's expiry: Days after now, rounded up to the next
+// midnight UTC.
+func restoreExpiryFor(now time.Time, days int) time.Time {
+	t := now.UTC().Add(time.Duration(days) * 24 * time.Hour)
+	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, time.UTC)
+}
+
+// restore marks an archived object restored for days; it reports whether it
+// already was.
+func (s *Server) restore(bucket, key string, days int) (already bool, err error) {
+	obj, err := s.store.HeadObject(bucket, key)
+	if err != nil {
+		return false, objectErr(err, bucket, key)
+	}
+	_ = obj.Contents.Close()
+	if !isArchived(obj.Metadata["X-Amz-Storage-Class"]) {
+		return false, newErr(http.StatusForbidden, "InvalidObjectState",
+			"Restore is not allowed for the object's current storage class")
+	}
+	_, already = restoreExpiry(obj.Metadata, s.now())
+	expiry := restoreExpiryFor(s.now(), days)
+	err = s.store.updateMeta(bucket, key, func(m map[string]string) {
+		m[metaRestore] = expiry.Format(time.RFC3339)
+	})
+	if err != nil {
+		return false, objectErr(err, bucket, key)
+	}
+	return already, nil
+}
+
+func (s *Server) restoreObject(w http.ResponseWriter, r *http.Request, bucket, key string) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		s.writeError(w, r, errInternal(err))
+		return
+	}
+	var req struct {
+		Days int    `xml:"Days"`
+		Type string `xml:"Type"`
+	}
+	if xml.Unmarshal(body, &req) != nil {
+		s.writeError(w, r, errMalformedXML())
+		return
+	}
+	if req.Type != "" {
+		s.writeError(w, r, errNotImplemented()) // S3 Select restores
+		return
+	}
+	if req.Days < 1 {
+		s.writeError(w, r, errMalformedXML())
+		return
+	}
+	already, err := s.restore(bucket, key, req.Days)
+	if err != nil {
+		s.writeError(w, r, toS3Err(err))
+		return
+	}
+	w.Header().Set("X-Amz-Request-Id", s.requestID())
+	if already {
+		w.WriteHeader(http.StatusOK)
+	} else {
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+// parseCopySource splits x-amz-copy-source ("[/]bucket/key[?versionId=...]",
+// URL-encoded).
+func parseCopySource(v string) (bucket, key string, e *s3Error) {
+	if i := strings.Index(v, "?versionId="); i >= 0 {
+		v = v[:i]
+	}
+	if dec, err := url.PathUnescape(v); err == nil {
+		v = dec
+	}
+	bucket, key, _ = strings.Cut(strings.TrimPrefix(v, "/"), "/")
+	if bucket == "" || key == "" {
+		return "", "", errInvalidArgument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+			"x-amz-copy-source", v)
+	}
+	return bucket, key, nil
+}
+
+// copySource resolves and checks the source of a CopyObject/UploadPartCopy.
+func (s *Server) copySource(r *http.Request, akid string) (string, string, *gofakes3.Object, *s3Error) {
+	srcBucket, srcKey, e := parseCopySource(r.Header.Get("X-Amz-Copy-Source"))
+	if e != nil {
+		return "", "", nil, e
+	}
+	if !s.allowed(srcBucket, akid) {
+		return "", "", nil, errAccessDenied()
+	}
+	obj, err := s.store.HeadObject(srcBucket, srcKey)
+	if err != nil {
+		return "", "", nil, objectErr(err, srcBucket, srcKey)
+	}
+	_ = obj.Contents.Close()
+	if c := obj.Metadata["X-Amz-Storage-Class"]; isArchived(c) {
+		if _, ok := restoreExpiry(obj.Metadata, s.now()); !ok {
+			return "", "", nil, errInvalidObjectState(c)
+		}
+	}
+	if e := checkCopyConditions(r.Header, etagOf(obj), obj.Metadata["Last-Modified"]); e != nil {
+		return "", "", nil, e
+	}
+	return srcBucket, srcKey, obj, nil
+}
+
+func checkCopyConditions(h http.Header, etag, lastModified string) *s3Error {
+	trim := func(s string) string { return strings.Trim(strings.TrimSpace(s), `"`) }
+	mod, modErr := http.ParseTime(lastModified)
+	if v := h.Get("X-Amz-Copy-Source-If-Match"); v != "" && trim(v) != trim(etag) {
+		return errPreconditionFailed("x-amz-copy-source-If-Match")
+	}
+	if v := h.Get("X-Amz-Copy-Source-If-None-Match"); v != "" && trim(v) == trim(etag) {
+		return errPreconditionFailed("x-amz-copy-source-If-None-Match")
+	}
+	if t, err := http.ParseTime(h.Get("X-Amz-Copy-Source-If-Unmodified-Since")); err == nil && modErr == nil && mod.After(t) {
+		return errPreconditionFailed("x-amz-copy-source-If-Unmodified-Since")
+	}
+	if t, err := http.ParseTime(h.Get("X-Amz-Copy-Source-If-Modified-Since")); err == nil && modErr == nil && !mod.After(t) {
+		return errPreconditionFailed("x-amz-copy-source-If-Modified-Since")
+	}
+	return nil
+}
+
+// copyObject is CopyObject with S3's metadata rules: COPY takes the source's
+// metadata (not its storage class, restore or multipart ETag), REPLACE takes
+// only the request's; gofakes3 merges the two.
+func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key, akid string) {
+	if _, ok := s.bucketRegion(bucket); !ok {
+		s.writeError(w, r, errNoSuchBucket(bucket))
+		return
+	}
+	srcBucket, srcKey, src, e := s.copySource(r, akid)
+	if e != nil {
+		s.writeError(w, r, e)
+		return
+	}
+	if e := checkStorageClass(r.Header); e != nil {
+		s.writeError(w, r, e)
+		return
+	}
+	directive := strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive"))
+	if directive == "" {
+		directive = "COPY"
+	}
+	tagDirective := strings.ToUpper(r.Header.Get("X-Amz-Tagging-Directive"))
+	if tagDirective == "" {
+		tagDirective = "COPY"
+	}
+	if directive != "COPY" && directive != "REPLACE" {
+		s.writeError(w, r, errInvalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive))
+		return
+	}
+	if tagDirective != "COPY" && tagDirective != "REPLACE" {
+		s.writeError(w, r, errInvalidArgument("Unknown tagging directive.", "x-amz-tagging-directive", tagDirective))
+		return
+	}
+	srcClass := src.Metadata["X-Amz-Storage-Class"]
+	if srcClass == "" {
+		srcClass = "STANDARD"
+	}
+	newClass := r.Header.Get("X-Amz-Storage-Class")
+	if srcBucket == bucket && srcKey == key && directive == "COPY" && (newClass == "" || newClass == srcClass) &&
+		r.Header.Get("X-Amz-Website-Redirect-Location") == "" && r.Header.Get("X-Amz-Server-Side-Encryption") == "" {
+		s.writeError(w, r, errInvalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
+		return
+	}
+	if directive == "REPLACE" {
+		if e := checkMetadataSize(r.Header); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
+	}
+
+	meta := map[string]string{}
+	if directive == "COPY" {
+		for k, v := range src.Metadata {
+			meta[k] = v
+		}
+	} else {
+		h := r.Header.Clone()
+		stripTransportHeaders(h)
+		for k, vs := range h {
+			if strings.HasPrefix(k, "X-Amz-") || k == "Content-Type" || k == "Content-Disposition" || k == "Content-Encoding" {
+				meta[k] = vs[0]
+			}
+		}
+		for k, v := range src.Metadata { // the content is unchanged, so is its checksum
+			if strings.HasPrefix(k, "X-Amz-Checksum-") {
+				meta[k] = v
+			}
+		}
+	}
+	for k := range meta {
+		if strings.HasPrefix(k, metaPrefix) {
+			if _, mapped := headerMetaKeys[k]; !mapped {
+				delete(meta, k)
+			}
+		}
+	}
+	delete(meta, "X-Amz-Storage-Class")
+	delete(meta, "X-Amz-Tagging")
+	if newClass != "" {
+		meta["X-Amz-Storage-Class"] = newClass
+	}
+	if tagDirective == "COPY" {
+		if t := src.Metadata["X-Amz-Tagging"]; t != "" {
+			meta["X-Amz-Tagging"] = t
+		}
+	} else if t := r.Header.Get("X-Amz-Tagging"); t != "" {
+		meta["X-Amz-Tagging"] = t
+	}
+	now := time.Now()
+	meta["Last-Modified"] = now.UTC().Format(http.TimeFormat)
+
+	res, err := s.store.CopyObject(srcBucket, srcKey, bucket, key, meta)
+	if err != nil {
+		s.writeError(w, r, objectErr(err, bucket, key))
+		return
+	}
+	var b strings.Builder
+	b.WriteString(xml.Header)
+	b.WriteString("<CopyObjectResult><LastModified>")
+	b.WriteString(now.UTC().Truncate(time.Second).Format(isoMillis))
+	b.WriteString("</LastModified><ETag>")
+	xmlEscape(&b, res.ETag)
+	b.WriteString("</ETag></CopyObjectResult>")
+	writeXML(w, s, b.String())
+}
+
+var headerMetaKeys = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range headerMeta {
+		m[k] = true
+	}
+	return m
+}()
+
+// uploadPartCopy serves UploadPartCopy (gofakes3 answers 411) by handing
+// gofakes3 an UploadPart with the source bytes.
+func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket, key, akid string) {
+	srcBucket, srcKey, src, e := s.copySource(r, akid)
+	if e != nil {
+		s.writeError(w, r, e)
+		return
+	}
+	var rng *gofakes3.ObjectRangeRequest
+	if v := r.Header.Get("X-Amz-Copy-Source-Range"); v != "" {
+		var first, last int64
+		if _, err := fmt.Sscanf(v, "bytes=%d-%d", &first, &last); err != nil || first < 0 || last < first || last >= src.Size {
+			s.writeError(w, r, errInvalidArgument(fmt.Sprintf("Range specified is not valid for source object of size: %d", src.Size),
+				"x-amz-copy-source-range", v))
+			return
+		}
+		rng = &gofakes3.ObjectRangeRequest{Start: first, End: last}
+	}
+	obj, err := s.store.GetObject(srcBucket, srcKey, rng)
+	if err != nil {
+		s.writeError(w, r, objectErr(err, srcBucket, srcKey))
+		return
+	}
+	data, err := io.ReadAll(obj.Contents)
+	_ = obj.Contents.Close()
+	if err != nil {
+		s.writeError(w, r, errInternal(err))
+		return
+	}
+
+	part := r.Clone(r.Context())
+	part.Header = r.Header.Clone()
+	stripTransportHeaders(part.Header)
+	for k := range part.Header {
+		if k == "Content-Md5" || strings.HasPrefix(k, "X-Amz-Checksum-") {
+			delete(part.Header, k)
+		}
+	}
+	part.Header.Set("Content-Length", strconv.Itoa(len(data)))
+	part.ContentLength = int64(len(data))
+	part.Body = io.NopCloser(bytes.NewReader(data))
+	rec := httptest.NewRecorder()
+	s.fake.ServeHTTP(rec, part)
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	var b strings.Builder
+	b.WriteString(xml.Header)
+	b.WriteString("<CopyPartResult><LastModified>")
+	b.WriteString(time.Now().UTC().Truncate(time.Second).Format(isoMillis))
+	b.WriteString("</LastModified><ETag>")
+	xmlEscape(&b, rec.Header().Get("ETag"))
+	b.WriteString("</ETag></CopyPartResult>")
+	writeXML(w, s, b.String())
+}
+
+// completeMultipart lets the completed object keep S3's multipart ETag: it is
+// computed from the request's part list and handed to the store's PutObject,
+// which gofakes3's uploader calls during the completion, through
+// store.pending (keyed by object; completions of one key are serialised).
+func (s *Server) completeMultipart(w *respWriter, r *http.Request, bucket, key string) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.writeError(w, r, errInternal(err))
+		return
+	}
+	_ = r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+
+	var req struct {
+		Parts []struct {
+			ETag string `xml:"ETag"`
+		} `xml:"Part"`
+	}
+	etag := ""
+	if xml.Unmarshal(body, &req) == nil && len(req.Parts) > 0 {
+		h := md5.New()
+		ok := true
+		for _, p := range req.Parts {
+			sum, err := hex.DecodeString(strings.Trim(p.ETag, `" `))
+			if err != nil {
+				ok = false
+				break
+			}
+			h.Write(sum)
+		}
+		if ok {
+			etag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(h.Sum(nil)), len(req.Parts))
+		}
+	}
+
+	id := bucket + "\x00" + key
+	f := fnv.New32a()
+	_, _ = f.Write([]byte(id))
+	lock := &s.mpuLock[f.Sum32()%uint32(len(s.mpuLock))]
+	lock.Lock()
+	defer lock.Unlock()
+	s.store.mu.Lock()
+	s.store.pending[id] = etag
+	s.store.mu.Unlock()
+	defer func() {
+		s.store.mu.Lock()
+		delete(s.store.pending, id)
+		s.store.mu.Unlock()
+	}()
+	s.passthrough(w, r)
+}
+
+type tagSet struct {
+	XMLName xml.Name `xml:"Tagging"`
+	Xmlns   string   `xml:"xmlns,attr,omitempty"`
+	Tags    []struct {
+		Key   string `xml:"Key"`
+		Value string `xml:"Value"`
+	} `xml:"TagSet>Tag"`
+}
+
+// objectTagging serves Get/Put/DeleteObjectTagging on the tags stored with the
+// object (x-amz-tagging of its PUT or copy); rewriting them keeps the object's
+// Last-Modified, as in S3.
+func (s *Server) objectTagging(w http.ResponseWriter, r *http.Request, bucket, key string) {
+	obj, err := s.store.HeadObject(bucket, key)
+	if err != nil {
+		s.writeError(w, r, objectErr(err, bucket, key))
+		return
+	}
+	_ = obj.Contents.Close()
+	switch r.Method {
+	case http.MethodGet:
+		vals, _ := url.ParseQuery(obj.Metadata["X-Amz-Tagging"])
+		keys := make([]string, 0, len(vals))
+		for k := range vals {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var b strings.Builder
+		b.WriteString(xml.Header)
+		b.WriteString(`<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>`)
+		for _, k := range keys {
+			b.WriteString("<Tag><Key>")
+			xmlEscape(&b, k)
+			b.WriteString("</Key><Value>")
+			xmlEscape(&b, vals.Get(k))
+			b.WriteString("</Value></Tag>")
+		}
+		b.WriteString("</TagSet></Tagging>")
+		writeXML(w, s, b.String())
+	case http.MethodPut, http.MethodDelete:
+		enc := ""
+		if r.Method == http.MethodPut {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			var in tagSet
+			if err != nil || xml.Unmarshal(body, &in) != nil {
+				s.writeError(w, r, errMalformedXML())
+				return
+			}
+			if len(in.Tags) > 10 {
+				s.writeError(w, r, newErr(http.StatusBadRequest, "BadRequest", "Object tags cannot be greater than 10"))
+				return
+			}
+			vals := url.Values{}
+			for _, t := range in.Tags {
+				if vals.Has(t.Key) {
+					s.writeError(w, r, errInvalidArgument("Cannot provide multiple Tags with the same key", "TagKey", t.Key))
+					return
+				}
+				vals.Set(t.Key, t.Value)
+			}
+			enc = vals.Encode()
+		}
+		err := s.store.updateMeta(bucket, key, func(m map[string]string) {
+			if enc == "" {
+				delete(m, "X-Amz-Tagging")
+			} else {
+				m["X-Amz-Tagging"] = enc
+			}
+		})
+		if err != nil {
+			s.writeError(w, r, objectErr(err, bucket, key))
+			return
+		}
+		w.Header().Set("X-Amz-Request-Id", s.requestID())
+		if r.Method == http.MethodDelete {
+			w.WriteHeader(http.StatusNoContent)
+		} else {
+			w.WriteHeader(http.StatusOK)
+		}
+	default:
+		s.writeError(w, r, newErr(http.StatusMethodNotAllowed, "MethodNotAllowed", "The specified method is not allowed against this resource."))
+	}
+}

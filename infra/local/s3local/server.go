@@ -1,0 +1,364 @@
+package s3local
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3bolt"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options configures a Server.
+type Options struct {
+	// DataPath is "" to keep everything in memory; otherwise a directory
+	// holding s3.db (objects, via gofakes3's s3bolt) and s3local.json
+	// (bucket regions).
+	DataPath string
+	// DefaultRegion is the region of buckets created without a
+	// LocationConstraint; "" means "us-east-1", as in S3.
+	DefaultRegion string
+	// Credentials maps access key ids to secret keys. While it is empty
+	// signatures are not checked (the credential scope is still read, for
+	// the region); once it has keys every request must be signed by one.
+	Credentials map[string]string
+}
+
+// Server is the local S3 endpoint; it is an http.Handler.
+type Server struct {
+	opts    Options
+	store   *store
+	db      *bolt.DB
+	fake    http.Handler
+	now     func() time.Time // restore expiry clock; tests move it
+	reqSeq  atomic.Uint64
+	mpuLock [64]sync.Mutex // serialises completions per key (see completeMultipart)
+
+	mu         sync.RWMutex
+	creds      map[string]string
+	restricted map[string]map[string]bool // bucket -> allowed access keys
+	regions    map[string]string          // existing buckets -> region
+}
+
+// New starts a Server; call Close to release the data files.
+func New(opts Options) (*Server, error) {
+	if opts.DefaultRegion == "" {
+		opts.DefaultRegion = "us-east-1"
+	}
+	s := &Server{
+		opts:       opts,
+		now:        time.Now,
+		creds:      map[string]string{},
+		restricted: map[string]map[string]bool{},
+		regions:    map[string]string{},
+	}
+	for k, v := range opts.Credentials {
+		s.creds[k] = v
+	}
+
+	var backend gofakes3.Backend
+	if opts.DataPath == "" {
+		backend = s3mem.New()
+	} else {
+		if err := os.MkdirAll(opts.DataPath, 0o755); err != nil {
+			return nil, err
+		}
+		db, err := bolt.Open(filepath.Join(opts.DataPath, "s3.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("s3local: open %s: %w", opts.DataPath, err)
+		}
+		// A local emulator trades durability against power loss for speed:
+		// writes still reach the file, just without an fsync per PUT.
+		db.NoSync = true
+		s.db = db
+		backend = s3bolt.New(db)
+	}
+	s.store = newStore(backend, s.db)
+	s.fake = gofakes3.New(s.store,
+		gofakes3.WithTimeSkewLimit(0),     // checked with the signature instead
+		gofakes3.WithMetadataSizeLimit(0), // S3's user-metadata limit is applied here
+		gofakes3.WithoutVersioning(),
+	).Server()
+
+	if err := s.loadRegions(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler returns s; it exists for symmetry with other local emulators.
+func (s *Server) Handler() http.Handler { return s }
+
+// Close releases the bolt file. In-memory servers lose their data.
+func (s *Server) Close() error {
+	if s.db != nil {
+		err := s.db.Close()
+		s.db = nil
+		return err
+	}
+	return nil
+}
+
+// AddCredentials adds (or replaces) an access key; with the first key,
+// signature checks begin.
+func (s *Server) AddCredentials(akid, secret string) {
+	s.mu.Lock()
+	s.creds[akid] = secret
+	s.mu.Unlock()
+}
+
+// RestrictBucket limits bucket to the given access keys: requests on it by any
+// other key get 403 AccessDenied, and it is hidden from their ListBuckets.
+// Restrictions are configuration, not persisted. With no akids the
+// restriction is lifted. While signatures are not checked, the access key is
+// taken from the request's credential unverified (anonymous = no key).
+func (s *Server) RestrictBucket(bucket string, akids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(akids) == 0 {
+		delete(s.restricted, bucket)
+		return
+	}
+	set := map[string]bool{}
+	for _, k := range akids {
+		set[k] = true
+	}
+	s.restricted[bucket] = set
+}
+
+// MarkRestored restores an archived object for one day, as a RestoreObject
+// request would; it fails like S3 for objects that are not archived.
+func (s *Server) MarkRestored(bucket, key string) error {
+	_, err := s.restore(bucket, key, 1)
+	return err
+}
+
+func (s *Server) requestID() string {
+	return fmt.Sprintf("S3L%013X", s.reqSeq.Add(1))
+}
+
+func (s *Server) authOn() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.creds) > 0
+}
+
+func (s *Server) secret(akid string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v, ok := s.creds[akid]
+	return v, ok
+}
+
+func (s *Server) allowed(bucket, akid string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	set, ok := s.restricted[bucket]
+	return !ok || set[akid]
+}
+
+// Subresources gofakes3 does not know; it would treat them as plain bucket or
+// object requests (a GET ?policy would list the bucket). Object ?tagging is
+// served here.
+var unsupportedSubresources = []string{
+	"accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+	"inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
+	"object-lock", "ownershipControls", "policy", "policyStatus", "publicAccessBlock",
+	"replication", "requestPayment", "retention", "select", "tagging", "torrent", "website",
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions { // CORS preflight is never signed
+		s.fake.ServeHTTP(w, r)
+		return
+	}
+	bucket, key := splitPath(r.URL.Path)
+	q := r.URL.Query()
+	isCreate := key == "" && r.Method == http.MethodPut && len(q) == 0
+	on := s.authOn()
+
+	auth, aerr := parseAuth(r, q)
+	if aerr != nil {
+		if on {
+			s.writeError(w, r, aerr)
+			return
+		}
+		auth = nil
+	}
+
+	// Region: S3 redirects a request signed for another region before it
+	// looks at the signature; GetBucketLocation and CreateBucket are exempt.
+	if bucket != "" {
+		if region, ok := s.bucketRegion(bucket); ok {
+			w.Header().Set("X-Amz-Bucket-Region", region)
+			_, isLocation := q["location"]
+			if auth != nil && auth.region != "" && auth.region != region && !isLocation && !isCreate {
+				s.writeError(w, r, newErr(http.StatusMovedPermanently, "PermanentRedirect",
+					"The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
+					"Endpoint", r.Host, "Bucket", bucket))
+				return
+			}
+		}
+	}
+
+	var sc *sigCtx
+	akid := ""
+	if auth != nil {
+		akid = auth.akid
+	}
+	if on {
+		if auth == nil {
+			s.writeError(w, r, errAccessDenied())
+			return
+		}
+		secret, ok := s.secret(auth.akid)
+		if !ok {
+			s.writeError(w, r, newErr(http.StatusForbidden, "InvalidAccessKeyId",
+				"The AWS Access Key Id you provided does not exist in our records.", "AWSAccessKeyId", auth.akid))
+			return
+		}
+		var e *s3Error
+		if sc, e = verify(r, auth, secret, time.Now()); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
+	}
+
+	if bucket == "" {
+		if r.Method == http.MethodGet {
+			s.listBuckets(w, r, akid, q)
+			return
+		}
+		s.writeError(w, r, newErr(http.StatusMethodNotAllowed, "MethodNotAllowed",
+			"The specified method is not allowed against this resource."))
+		return
+	}
+	if !isCreate && !s.allowed(bucket, akid) { // CreateBucket answers BucketAlreadyExists
+		s.writeError(w, r, errAccessDenied())
+		return
+	}
+	for _, sub := range unsupportedSubresources {
+		if _, ok := q[sub]; ok && !(sub == "tagging" && key != "") {
+			s.writeError(w, r, errNotImplemented())
+			return
+		}
+	}
+
+	rw := &respWriter{ResponseWriter: w, s: s, r: r}
+	if e := s.prepareBody(r, sc, rw); e != nil {
+		s.writeError(w, r, e)
+		return
+	}
+	if key == "" {
+		s.serveBucket(rw, r, bucket, q, auth)
+	} else {
+		s.serveObject(rw, r, bucket, key, q, akid)
+	}
+}
+
+func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q url.Values, auth *authInfo) {
+	_, isLocation := q["location"]
+	switch {
+	case r.Method == http.MethodPut && len(q) == 0:
+		s.createBucket(w, r, bucket, auth)
+	case r.Method == http.MethodGet && isLocation:
+		s.getBucketLocation(w, r, bucket)
+	case r.Method == http.MethodDelete && len(q) == 0:
+		s.passthrough(w, r)
+		if w.statusCode() == http.StatusNoContent {
+			s.forgetBucket(bucket)
+		}
+	default:
+		s.passthrough(w, r)
+	}
+}
+
+func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string, q url.Values, akid string) {
+	_, isRestore := q["restore"]
+	_, isUploads := q["uploads"]
+	uploadID := q.Get("uploadId")
+	copySource := r.Header.Get("X-Amz-Copy-Source")
+	_, isTagging := q["tagging"]
+	switch {
+	case isTagging:
+		s.objectTagging(w, r, bucket, key)
+	case r.Method == http.MethodPost && isRestore:
+		s.restoreObject(w, r, bucket, key)
+	case r.Method == http.MethodPut && copySource != "" && uploadID != "":
+		s.uploadPartCopy(w, r, bucket, key, akid)
+	case r.Method == http.MethodPut && copySource != "":
+		s.copyObject(w, r, bucket, key, akid)
+	case r.Method == http.MethodPost && uploadID != "":
+		s.completeMultipart(w, r, bucket, key)
+	case (r.Method == http.MethodPut && uploadID == "") || (r.Method == http.MethodPost && isUploads):
+		if e := checkStorageClass(r.Header); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
+		if e := checkMetadataSize(r.Header); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
+		stripTransportHeaders(r.Header)
+		if isUploads {
+			r.Header.Set(metaMPU, "1")
+		} else {
+			w.op = opPutObject
+		}
+		s.fake.ServeHTTP(w, r)
+		w.finish()
+	case r.Method == http.MethodPut: // UploadPart
+		w.op = opPutObject
+		s.passthrough(w, r)
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		w.op = opHeadObject
+		if r.Method == http.MethodGet {
+			w.op = opGetObject
+		}
+		w.checksumMode = strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED")
+		w.ranged = r.Header.Get("Range") != "" || q.Get("partNumber") != ""
+		s.passthrough(w, r)
+	default:
+		s.passthrough(w, r)
+	}
+}
+
+func (s *Server) passthrough(w *respWriter, r *http.Request) {
+	stripTransportHeaders(r.Header)
+	s.fake.ServeHTTP(w, r)
+	w.finish()
+}
+
+func splitPath(p string) (bucket, key string) {
+	p = strings.TrimPrefix(p, "/")
+	bucket, key, _ = strings.Cut(p, "/")
+	return bucket, key
+}
+
+// toS3Err converts a gofakes3 or backend error.
+func toS3Err(err error) *s3Error {
+	var e *s3Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var ec interface{ ErrorCode() gofakes3.ErrorCode }
+	if errors.As(err, &ec) {
+		code := ec.ErrorCode()
+		msg := code.Message()
+		if msg == "" {
+			msg = err.Error()
+		}
+		return newErr(code.Status(), string(code), msg)
+	}
+	return errInternal(err)
+}
