@@ -4,8 +4,9 @@
 package connection
 
 import (
-	"slices"
 	"time"
+
+	"github.com/datalake-platform/s3connections/shared/access"
 )
 
 // AccessType says how the platform reaches the source bucket.
@@ -48,7 +49,7 @@ type Connection struct {
 
 // CanSee says whether user may see and use the connection.
 func (c Connection) CanSee(user string) bool {
-	return user == c.CreatedBy || slices.Contains(c.AuthorizedUsers, user)
+	return access.CanSee(c.CreatedBy, c.AuthorizedUsers, user)
 }
 
 // DowngradeTarget is the version a downgrade returns to, if any.

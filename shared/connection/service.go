@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/google/uuid"
 )
@@ -90,7 +91,7 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		ConnectionType:       in.ConnectionType,
 		Description:          in.Description,
 		CreatedBy:            caller,
-		AuthorizedUsers:      withOwner(caller, in.AuthorizedUsers),
+		AuthorizedUsers:      access.WithOwner(caller, in.AuthorizedUsers),
 		S3Bucket:             in.S3Bucket,
 		S3BucketRegion:       in.S3BucketRegion,
 		ConnectionAccessType: in.ConnectionAccessType,
@@ -147,7 +148,7 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 		c.Description = *in.Description
 	}
 	if in.AuthorizedUsers != nil {
-		c.AuthorizedUsers = withOwner(c.CreatedBy, *in.AuthorizedUsers)
+		c.AuthorizedUsers = access.WithOwner(c.CreatedBy, *in.AuthorizedUsers)
 	}
 	if in.AccessKeyId != nil {
 		c.AccessKeyId = *in.AccessKeyId
@@ -294,13 +295,6 @@ func notFound(id string) error { return apperr.NotFound("connection %s not found
 
 // NotFound is the error for an absent connection, for stores to return.
 func NotFound(id string) error { return notFound(id) }
-
-func withOwner(owner string, users []string) []string {
-	if slices.Contains(users, owner) {
-		return users
-	}
-	return append([]string{owner}, users...)
-}
 
 func names(refs []DatasetRef) string {
 	s := make([]string, len(refs))

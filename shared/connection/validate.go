@@ -6,18 +6,15 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 )
 
-// Limits on fields, as the API documents them.
-const (
-	MaxDescription     = 1024
-	MaxAuthorizedUsers = 50 // keeps an update of the access list within one DynamoDB transaction
-)
+// MaxDescription limits descriptions, as the API documents.
+const MaxDescription = 1024
 
 var (
 	namePattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
-	userPattern   = regexp.MustCompile(`^[A-Za-z0-9_.@+-]{1,128}$`)
 	keyIDPattern  = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 	bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
@@ -91,7 +88,7 @@ func (in *CreateInput) normalize() error {
 	if !in.Version.Known() {
 		return apperr.Invalid("Version", "must be one of %s", versionList())
 	}
-	users, err := normalizeUsers(in.AuthorizedUsers)
+	users, err := access.NormalizeUsers(in.AuthorizedUsers)
 	if err != nil {
 		return err
 	}
@@ -99,7 +96,7 @@ func (in *CreateInput) normalize() error {
 	return nil
 }
 
-func (in *UpdateInput) validate(access AccessType) error {
+func (in *UpdateInput) validate(accessType AccessType) error {
 	if in.Description == nil && in.AuthorizedUsers == nil && in.AccessKeyId == nil && in.SecretAccessKey == nil {
 		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, or AccessKeyId with SecretAccessKey")
 	}
@@ -109,7 +106,7 @@ func (in *UpdateInput) validate(access AccessType) error {
 		}
 	}
 	if in.AuthorizedUsers != nil {
-		users, err := normalizeUsers(*in.AuthorizedUsers)
+		users, err := access.NormalizeUsers(*in.AuthorizedUsers)
 		if err != nil {
 			return err
 		}
@@ -118,7 +115,7 @@ func (in *UpdateInput) validate(access AccessType) error {
 	if in.AccessKeyId == nil && in.SecretAccessKey == nil {
 		return nil
 	}
-	if access != AccessKeys {
+	if accessType != AccessKeys {
 		field := "AccessKeyId"
 		if in.AccessKeyId == nil {
 			field = "SecretAccessKey"
@@ -183,24 +180,6 @@ func validateKeys(id string, secret Secret) error {
 		return apperr.Invalid("SecretAccessKey", "must be 16 to 128 characters without spaces")
 	}
 	return nil
-}
-
-func normalizeUsers(users []string) ([]string, error) {
-	if len(users) > MaxAuthorizedUsers {
-		return nil, apperr.Invalid("AuthorizedUsers", "at most %d users", MaxAuthorizedUsers)
-	}
-	out := make([]string, 0, len(users))
-	seen := make(map[string]bool, len(users))
-	for _, u := range users {
-		if !userPattern.MatchString(u) {
-			return nil, apperr.Invalid("AuthorizedUsers", "%q is not a user id (1 to 128 letters, digits or _.@+-)", u)
-		}
-		if !seen[u] {
-			seen[u] = true
-			out = append(out, u)
-		}
-	}
-	return out, nil
 }
 
 func versionList() string {

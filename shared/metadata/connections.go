@@ -3,7 +3,6 @@ package metadata
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,10 +30,6 @@ func usageKey(id string) map[string]types.AttributeValue { return key(connection
 
 func nameKey(name string) map[string]types.AttributeValue {
 	return key("CONNECTION_NAME#"+strings.ToLower(name), "CONNECTION_NAME")
-}
-
-func accessKey(user, id string) map[string]types.AttributeValue {
-	return key(userPrefix+user, connectionPrefix+id)
 }
 
 // connectionItem is a connection as stored. Kind names the item type for
@@ -68,7 +63,7 @@ func (s *Store) CreateConnection(ctx context.Context, c connection.Connection) e
 		}},
 	}
 	for _, u := range c.AuthorizedUsers {
-		items = append(items, s.putAccess(u, c.ConnectionId))
+		items = append(items, s.putAccess(connectionPrefix, u, c.ConnectionId))
 	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
@@ -102,76 +97,27 @@ func (s *Store) GetConnection(ctx context.Context, id string) (connection.Connec
 // ListConnections queries the user's access entries for one page, then reads
 // those connections in one batch.
 func (s *Store) ListConnections(ctx context.Context, user string, limit int, next string) ([]connection.Connection, string, error) {
-	pk := userPrefix + user
-	start, err := decodeNext(pk, next, connectionPrefix)
+	ids, token, err := s.listVisible(ctx, connectionPrefix, user, limit, next)
 	if err != nil {
 		return nil, "", err
-	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":sk": &types.AttributeValueMemberS{Value: connectionPrefix},
-		},
-		ExclusiveStartKey: start,
-		Limit:             aws.Int32(pageSize(limit)),
-		ConsistentRead:    aws.Bool(true),
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("list connections of %s: %w", user, err)
-	}
-	ids := make([]string, 0, len(out.Items))
-	for _, it := range out.Items {
-		if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
-			ids = append(ids, strings.TrimPrefix(sk.Value, connectionPrefix))
-		}
-	}
-	conns, err := s.batchGetConnections(ctx, ids)
-	if err != nil {
-		return nil, "", err
-	}
-	return conns, encodeNext(out.LastEvaluatedKey), nil
-}
-
-// batchGetConnections reads up to 100 connections, in the order of ids,
-// leaving out any deleted since its access entry was read.
-func (s *Store) batchGetConnections(ctx context.Context, ids []string) ([]connection.Connection, error) {
-	if len(ids) == 0 {
-		return nil, nil
 	}
 	keys := make([]map[string]types.AttributeValue, len(ids))
 	for i, id := range ids {
 		keys[i] = connectionKey(id)
 	}
-	byID := make(map[string]connection.Connection, len(ids))
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, err
-			}
-		}
-		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fmt.Errorf("read %d connections: %w", len(ids), err)
-		}
-		for _, raw := range out.Responses[s.table] {
-			var it connectionItem
-			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-				return nil, fmt.Errorf("decode connection: %w", err)
-			}
-			byID[it.ConnectionId] = it.Connection
-		}
-		req = out.UnprocessedKeys
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, "", err
 	}
-	conns := make([]connection.Connection, 0, len(ids))
-	for _, id := range ids {
-		if c, ok := byID[id]; ok {
-			conns = append(conns, c)
+	conns := make([]connection.Connection, len(items))
+	for i, raw := range items {
+		var it connectionItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", fmt.Errorf("decode connection: %w", err)
 		}
+		conns[i] = it.Connection
 	}
-	return conns, nil
+	return conns, token, nil
 }
 
 // UpdateConnection replaces the connection if its revision is still old's,
@@ -198,18 +144,7 @@ func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Co
 			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0)},
 		}})
 	}
-	for _, u := range updated.AuthorizedUsers {
-		if !slices.Contains(old.AuthorizedUsers, u) {
-			items = append(items, s.putAccess(u, updated.ConnectionId))
-		}
-	}
-	for _, u := range old.AuthorizedUsers {
-		if !slices.Contains(updated.AuthorizedUsers, u) {
-			items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-				TableName: &s.table, Key: accessKey(u, updated.ConnectionId),
-			}})
-		}
-	}
+	items = append(items, s.accessChanges(connectionPrefix, updated.ConnectionId, old.AuthorizedUsers, updated.AuthorizedUsers)...)
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := canceledBy(err); len(reasons) > 0 {
 		if conditionFailed(reasons[0]) {
@@ -242,9 +177,7 @@ func (s *Store) DeleteConnection(ctx context.Context, c connection.Connection) e
 		{Delete: &types.Delete{TableName: &s.table, Key: nameKey(c.ConnectionName)}},
 	}
 	for _, u := range c.AuthorizedUsers {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: &s.table, Key: accessKey(u, c.ConnectionId),
-		}})
+		items = append(items, s.deleteAccess(connectionPrefix, u, c.ConnectionId))
 	}
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := canceledBy(err); len(reasons) > 1 {
@@ -285,12 +218,6 @@ func (s *Store) DatasetsOfConnection(ctx context.Context, id string) ([]connecti
 		refs = append(refs, page...)
 	}
 	return refs, nil
-}
-
-func (s *Store) putAccess(user, id string) types.TransactWriteItem {
-	item := accessKey(user, id)
-	item["Kind"] = &types.AttributeValueMemberS{Value: "ConnectionAccess"}
-	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}
 }
 
 func number(n int64) types.AttributeValue {

@@ -1,0 +1,128 @@
+// Package dataset holds the Dataset (what to ingest from a connection, and
+// where it lands), its catalog of ingested files, and the use cases the REST
+// API runs on them.
+package dataset
+
+import (
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/datalake-platform/s3connections/shared/access"
+)
+
+// FileType selects which source files a dataset extracts.
+type FileType string
+
+// The file types, as the API names them.
+const (
+	CSV     FileType = "csv"
+	TSV     FileType = "tsv"
+	JSON    FileType = "json"
+	Parquet FileType = "parquet"
+	XLSX    FileType = "xlsx"
+	PDF     FileType = "pdf"
+	TXT     FileType = "txt"
+	Others  FileType = "others" // every file
+)
+
+// FileTypes lists the valid file types.
+var FileTypes = []FileType{CSV, TSV, JSON, Parquet, XLSX, PDF, TXT, Others}
+
+// Matches says whether a source key is a file of this type: by extension,
+// ignoring case; Others matches every file. Folder markers never match.
+func (f FileType) Matches(key string) bool {
+	if key == "" || strings.HasSuffix(key, "/") {
+		return false
+	}
+	if f == Others {
+		return true
+	}
+	return strings.EqualFold(path.Ext(key), "."+string(f))
+}
+
+// Dataset is a user's ingestion target: files of FileType under
+// DirectoryPath in a connection's bucket.
+type Dataset struct {
+	DatasetId       string
+	DatasetName     string
+	Domain          string
+	Description     string
+	ConnectionId    string
+	FileType        FileType
+	DirectoryPath   string // "" or a prefix ending in "/"
+	SkipLZ          bool
+	CreatedBy       string
+	AuthorizedUsers []string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Revision        int64
+}
+
+// CanSee says whether user may see and use the dataset.
+func (d Dataset) CanSee(user string) bool { return access.CanSee(d.CreatedBy, d.AuthorizedUsers, user) }
+
+// Name returns a source key's name in the dataset: the key relative to
+// DirectoryPath, sub-folders kept, so a/x.csv and b/x.csv stay two files.
+func (d Dataset) Name(sourceKey string) string { return strings.TrimPrefix(sourceKey, d.DirectoryPath) }
+
+// TargetKey is where a file lands in the LZ and DLZ buckets:
+// <Domain>/<DatasetName>/upload_date=<run start, Unix seconds>/<name>.
+func (d Dataset) TargetKey(runStart time.Time, name string) string {
+	return d.Domain + "/" + d.DatasetName + "/upload_date=" + strconv.FormatInt(runStart.Unix(), 10) + "/" + name
+}
+
+// View is a dataset as the API shows it.
+type View struct {
+	DatasetId       string
+	DatasetName     string
+	Domain          string
+	Description     string
+	ConnectionId    string
+	FileType        FileType
+	DirectoryPath   string
+	SkipLZ          bool
+	CreatedBy       string
+	AuthorizedUsers []string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// View returns what the API shows of d.
+func (d Dataset) View() View {
+	return View{
+		DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, Description: d.Description,
+		ConnectionId: d.ConnectionId, FileType: d.FileType, DirectoryPath: d.DirectoryPath, SkipLZ: d.SkipLZ,
+		CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+	}
+}
+
+// FileState says where an ingested file is.
+type FileState string
+
+// File states.
+const (
+	InLZ             FileState = "in_lz"             // landed, not yet validated
+	InDLZ            FileState = "in_dlz"            // validated (or skip-LZ) and in the data lake zone
+	FailedValidation FileState = "failed_validation" // stays out of the DLZ; Reason says why
+)
+
+// File is the catalog entry of the latest ingested version of one name.
+type File struct {
+	Name       string // relative to the dataset's DirectoryPath
+	SourceKey  string
+	Size       int64
+	SourceETag string
+	RunId      string
+	IngestedAt time.Time
+	State      FileState
+	Reason     string `json:",omitempty"`
+	Key        string // where it is in its zone's bucket
+}
+
+// ScheduleRef names a schedule of a dataset, for 409 messages.
+type ScheduleRef struct {
+	ScheduleId   string
+	ScheduleName string
+}

@@ -1,0 +1,126 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Access entries (PK USER#<user>, SK <KIND>#<id>) list, per user, the
+// resources of one kind the user may see. They are written in the same
+// transactions as the resources, so they never disagree with them.
+
+func accessKey(prefix, user, id string) map[string]types.AttributeValue {
+	return key(userPrefix+user, prefix+id)
+}
+
+func (s *Store) putAccess(prefix, user, id string) types.TransactWriteItem {
+	item := accessKey(prefix, user, id)
+	item["Kind"] = &types.AttributeValueMemberS{Value: "Access"}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}
+}
+
+func (s *Store) deleteAccess(prefix, user, id string) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: &s.table, Key: accessKey(prefix, user, id)}}
+}
+
+// accessChanges returns the writes that move id's entries from users before to after.
+func (s *Store) accessChanges(prefix, id string, before, after []string) []types.TransactWriteItem {
+	var items []types.TransactWriteItem
+	for _, u := range after {
+		if !slices.Contains(before, u) {
+			items = append(items, s.putAccess(prefix, u, id))
+		}
+	}
+	for _, u := range before {
+		if !slices.Contains(after, u) {
+			items = append(items, s.deleteAccess(prefix, u, id))
+		}
+	}
+	return items
+}
+
+// listVisible queries one page of the ids of kind prefix that user may see.
+func (s *Store) listVisible(ctx context.Context, prefix, user string, limit int, next string) ([]string, string, error) {
+	pk := userPrefix + user
+	ids, token, err := s.queryPage(ctx, pk, prefix, limit, next, true)
+	return ids, token, err
+}
+
+// queryPage reads one page of the sort keys under prefix in partition pk and
+// returns them without the prefix.
+func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, next string, forward bool) ([]string, string, error) {
+	start, err := decodeNext(pk, next, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+			":sk": &types.AttributeValueMemberS{Value: prefix},
+		},
+		ProjectionExpression: aws.String("SK"),
+		ExclusiveStartKey:    start,
+		Limit:                aws.Int32(pageSize(limit)),
+		ConsistentRead:       aws.Bool(true),
+		ScanIndexForward:     aws.Bool(forward),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("query %s %s: %w", pk, prefix, err)
+	}
+	ids := make([]string, 0, len(out.Items))
+	for _, it := range out.Items {
+		if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
+			ids = append(ids, strings.TrimPrefix(sk.Value, prefix))
+		}
+	}
+	return ids, encodeNext(out.LastEvaluatedKey), nil
+}
+
+// batchGet reads up to 100 items by key, strongly consistent, retrying
+// unprocessed keys. Absent items are left out; the order is the keys'.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	found := make(map[string]map[string]types.AttributeValue, len(keys))
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+		}
+		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("read %d items: %w", len(keys), err)
+		}
+		for _, it := range out.Responses[s.table] {
+			found[keyString(it)] = it
+		}
+		req = out.UnprocessedKeys
+	}
+	items := make([]map[string]types.AttributeValue, 0, len(keys))
+	for _, k := range keys {
+		if it, ok := found[keyString(k)]; ok {
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+func keyString(item map[string]types.AttributeValue) string {
+	pk, _ := item[attrPK].(*types.AttributeValueMemberS)
+	sk, _ := item[attrSK].(*types.AttributeValueMemberS)
+	if pk == nil || sk == nil {
+		return ""
+	}
+	return pk.Value + "\x00" + sk.Value
+}

@@ -1,0 +1,312 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/dataset"
+)
+
+var _ dataset.Store = (*Store)(nil)
+
+const (
+	skDataset      = "DATASET"
+	skState        = "STATE"
+	schedulePrefix = "SCHEDULE#"
+	filesPrefix    = "FILES#"
+	filePrefix     = "FILE#"
+)
+
+func datasetKey(id string) map[string]types.AttributeValue { return key(datasetPrefix+id, skDataset) }
+
+// datasetStateKey is the item of a dataset's counters and run lease, kept
+// apart from the dataset so that a Put of the dataset never resets them.
+func datasetStateKey(id string) map[string]types.AttributeValue { return key(datasetPrefix+id, skState) }
+
+func datasetNameKey(domain, name string) map[string]types.AttributeValue {
+	return key("DATASET_NAME#"+strings.ToLower(domain)+"#"+strings.ToLower(name), "DATASET_NAME")
+}
+
+type datasetItem struct {
+	PK, SK string
+	Kind   string
+	dataset.Dataset
+}
+
+// datasetRef is the copy of a dataset's identity in its connection's partition.
+type datasetRef struct {
+	PK, SK string
+	Kind   string
+	connection.DatasetRef
+}
+
+func (s *Store) datasetWrites(d dataset.Dataset) (item, ref map[string]types.AttributeValue, err error) {
+	if item, err = attributevalue.MarshalMap(datasetItem{PK: datasetPrefix + d.DatasetId, SK: skDataset, Kind: "Dataset", Dataset: d}); err != nil {
+		return nil, nil, fmt.Errorf("encode dataset %s: %w", d.DatasetId, err)
+	}
+	ref, err = attributevalue.MarshalMap(datasetRef{
+		PK: connectionPrefix + d.ConnectionId, SK: datasetPrefix + d.DatasetId, Kind: "DatasetRef",
+		DatasetRef: connection.DatasetRef{DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, SkipLZ: d.SkipLZ},
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode dataset reference %s: %w", d.DatasetId, err)
+	}
+	return item, ref, nil
+}
+
+// connectionAllows checks that the connection exists and, when skipLZ,
+// is at a version that allows SkipLZ.
+func (s *Store) connectionAllows(connID string, skipLZ bool) types.TransactWriteItem {
+	cond := "attribute_exists(PK)"
+	values := map[string]types.AttributeValue{}
+	if skipLZ {
+		var names []string
+		for i, v := range connection.Versions {
+			if v.AllowsSkipLZ() {
+				n := fmt.Sprintf(":v%d", i)
+				names = append(names, n)
+				values[n] = &types.AttributeValueMemberS{Value: string(v)}
+			}
+		}
+		cond += " AND Version IN (" + strings.Join(names, ", ") + ")"
+	}
+	cc := &types.ConditionCheck{TableName: &s.table, Key: connectionKey(connID), ConditionExpression: aws.String(cond)}
+	if len(values) > 0 {
+		cc.ExpressionAttributeValues = values
+	}
+	return types.TransactWriteItem{ConditionCheck: cc}
+}
+
+// countOnConnection adds to the connection's dataset counters.
+func (s *Store) countOnConnection(connID string, datasets, skipLZ int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: usageKey(connID),
+		UpdateExpression: aws.String("ADD Datasets :d, SkipLZDatasets :s SET Kind = :kind"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":d": number(datasets), ":s": number(skipLZ), ":kind": &types.AttributeValueMemberS{Value: "ConnectionUsage"},
+		},
+	}}
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CreateDataset writes the dataset, its name claim, its reference and
+// counters on the connection, and its access entries, in one transaction.
+func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
+	item, ref, err := s.datasetWrites(d)
+	if err != nil {
+		return err
+	}
+	name := datasetNameKey(d.Domain, d.DatasetName)
+	name["DatasetId"] = &types.AttributeValueMemberS{Value: d.DatasetId}
+	name["Kind"] = &types.AttributeValueMemberS{Value: "DatasetName"}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: name, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		s.connectionAllows(d.ConnectionId, d.SkipLZ),
+		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: ref}},
+		s.countOnConnection(d.ConnectionId, 1, boolInt(d.SkipLZ)),
+	}
+	for _, u := range d.AuthorizedUsers {
+		items = append(items, s.putAccess(datasetPrefix, u, d.DatasetId))
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 1 {
+		switch {
+		case conditionFailed(reasons[0]):
+			return dataset.ErrNameTaken
+		case conditionFailed(reasons[1]):
+			return dataset.ErrConnectionChanged
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("create dataset %s: %w", d.DatasetId, err)
+	}
+	return nil
+}
+
+// GetDataset reads a dataset by id.
+func (s *Store) GetDataset(ctx context.Context, id string) (dataset.Dataset, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: datasetKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return dataset.Dataset{}, fmt.Errorf("get dataset %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return dataset.Dataset{}, dataset.NotFound(id)
+	}
+	var it datasetItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return dataset.Dataset{}, fmt.Errorf("decode dataset %s: %w", id, err)
+	}
+	return it.Dataset, nil
+}
+
+// ListDatasets pages through the datasets user may see.
+func (s *Store) ListDatasets(ctx context.Context, user string, limit int, next string) ([]dataset.Dataset, string, error) {
+	ids, token, err := s.listVisible(ctx, datasetPrefix, user, limit, next)
+	if err != nil {
+		return nil, "", err
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = datasetKey(id)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]dataset.Dataset, len(items))
+	for i, raw := range items {
+		var it datasetItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", fmt.Errorf("decode dataset: %w", err)
+		}
+		out[i] = it.Dataset
+	}
+	return out, token, nil
+}
+
+// UpdateDataset replaces the dataset if unchanged since read.
+func (s *Store) UpdateDataset(ctx context.Context, old, updated dataset.Dataset) error {
+	item, ref, err := s.datasetWrites(updated)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: &s.table, Item: item, ConditionExpression: aws.String("Revision = :rev"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(old.Revision)},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: ref}},
+	}
+	if old.SkipLZ != updated.SkipLZ {
+		items = append(items, s.countOnConnection(updated.ConnectionId, 0, boolInt(updated.SkipLZ)-boolInt(old.SkipLZ)))
+		if updated.SkipLZ {
+			items = append(items, s.connectionAllows(updated.ConnectionId, true))
+		}
+	}
+	items = append(items, s.accessChanges(datasetPrefix, updated.DatasetId, old.AuthorizedUsers, updated.AuthorizedUsers)...)
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 0 {
+		if conditionFailed(reasons[0]) {
+			return dataset.ErrConcurrentChange
+		}
+		if len(reasons) > 3 && conditionFailed(reasons[3]) {
+			return dataset.ErrConnectionChanged
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("update dataset %s: %w", updated.DatasetId, err)
+	}
+	return nil
+}
+
+// DeleteDataset deletes the dataset and everything written with it, in one
+// transaction that also requires no schedules and no live run lease. The
+// dataset's catalog and files stay, under its id.
+func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: datasetKey(d.DatasetId), ConditionExpression: aws.String("Revision = :rev"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(d.Revision)},
+		}},
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: datasetStateKey(d.DatasetId),
+			ConditionExpression: aws.String("(attribute_not_exists(Schedules) OR Schedules = :zero) AND " +
+				"(attribute_not_exists(ActiveRunId) OR LeaseExpiresAt < :now)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":zero": number(0), ":now": number(time.Now().Unix()),
+			},
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+		{Delete: &types.Delete{TableName: &s.table, Key: datasetNameKey(d.Domain, d.DatasetName)}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key(connectionPrefix+d.ConnectionId, datasetPrefix+d.DatasetId)}},
+		s.countOnConnection(d.ConnectionId, -1, -boolInt(d.SkipLZ)),
+	}
+	for _, u := range d.AuthorizedUsers {
+		items = append(items, s.deleteAccess(datasetPrefix, u, d.DatasetId))
+	}
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 1 {
+		switch {
+		case conditionFailed(reasons[0]):
+			return dataset.ErrConcurrentChange
+		case conditionFailed(reasons[1]):
+			var st struct{ Schedules int64 }
+			_ = attributevalue.UnmarshalMap(reasons[1].Item, &st)
+			if st.Schedules > 0 {
+				return dataset.ErrHasSchedules
+			}
+			return dataset.ErrRunInProgress
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("delete dataset %s: %w", d.DatasetId, err)
+	}
+	return nil
+}
+
+// SchedulesOfDataset queries the schedule references in the dataset's partition.
+func (s *Store) SchedulesOfDataset(ctx context.Context, id string) ([]dataset.ScheduleRef, error) {
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: datasetPrefix + id},
+			":sk": &types.AttributeValueMemberS{Value: schedulePrefix},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	var refs []dataset.ScheduleRef
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list schedules of dataset %s: %w", id, err)
+		}
+		var page []dataset.ScheduleRef
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
+			return nil, fmt.Errorf("decode schedules of dataset %s: %w", id, err)
+		}
+		refs = append(refs, page...)
+	}
+	return refs, nil
+}
+
+// ListFiles pages through the dataset's catalog, by name.
+func (s *Store) ListFiles(ctx context.Context, datasetID string, limit int, next string) ([]dataset.File, string, error) {
+	pk := filesPrefix + datasetID
+	start, err := decodeNext(pk, next, filePrefix)
+	if err != nil {
+		return nil, "", err
+	}
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+			":sk": &types.AttributeValueMemberS{Value: filePrefix},
+		},
+		ExclusiveStartKey: start,
+		Limit:             aws.Int32(pageSize(limit)),
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list files of dataset %s: %w", datasetID, err)
+	}
+	files := []dataset.File{}
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &files); err != nil {
+		return nil, "", fmt.Errorf("decode files of dataset %s: %w", datasetID, err)
+	}
+	return files, encodeNext(out.LastEvaluatedKey), nil
+}
