@@ -16,7 +16,7 @@ func main() {
 	log := lambdacontext.NewLogger()
 	slog.SetDefault(log)
 	ctx := context.Background()
-	cfg, err := platform.FromEnv(platform.EnvTable, platform.EnvKMSKey)
+	cfg, err := platform.FromEnv(platform.EnvTable, platform.EnvKMSKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction)
 	if err != nil {
 		log.Error("configuration", "error", err)
 		os.Exit(1)
@@ -26,5 +26,5 @@ func main() {
 		log.Error("configuration", "error", err)
 		os.Exit(1)
 	}
-	lambda.Start(ingest.BuildPlanner(cfg, awsCfg).Handle)
+	lambda.Start(ingest.BuildPlanner(cfg, awsCfg, log).Handle)
 }

@@ -47,11 +47,21 @@ type API struct {
 	log    *slog.Logger
 }
 
+// UseCases are the use cases behind the API.
+type UseCases struct {
+	Connections Connections
+	Datasets    Datasets
+	Schedules   Schedules
+	Runs        Runs
+}
+
 // New returns the API over the given use cases.
-func New(conns Connections, log *slog.Logger) *API {
+func New(uc UseCases, log *slog.Logger) *API {
 	a := &API{routes: map[string]route{}, log: log}
 	a.add(Route{Method: "GET", Path: "/health", Public: true}, health)
-	a.addConnections(conns)
+	a.addConnections(uc.Connections)
+	a.addDatasets(uc.Datasets)
+	a.addSchedules(uc.Schedules, uc.Runs)
 	return a
 }
 
@@ -199,4 +209,4 @@ func jsonKind(goKind string) string {
 
 // Routes lists every route the API serves, without building it: for the
 // gateway and the infrastructure, which route to it.
-func Routes() []Route { return New(nil, nil).Routes() }
+func Routes() []Route { return New(UseCases{}, nil).Routes() }

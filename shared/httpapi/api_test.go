@@ -65,7 +65,7 @@ func TestHandleMapsOutcomes(t *testing.T) {
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			api := New(&stubConnections{err: tc.err}, slog.New(slog.NewJSONHandler(&logs, nil)))
+			api := New(UseCases{Connections: &stubConnections{err: tc.err}}, slog.New(slog.NewJSONHandler(&logs, nil)))
 			resp, err := api.Handle(context.Background(), tc.ev)
 			if err != nil {
 				t.Fatal(err)

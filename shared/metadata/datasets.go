@@ -28,7 +28,9 @@ func datasetKey(id string) map[string]types.AttributeValue { return key(datasetP
 
 // datasetStateKey is the item of a dataset's counters and run lease, kept
 // apart from the dataset so that a Put of the dataset never resets them.
-func datasetStateKey(id string) map[string]types.AttributeValue { return key(datasetPrefix+id, skState) }
+func datasetStateKey(id string) map[string]types.AttributeValue {
+	return key(datasetPrefix+id, skState)
+}
 
 func datasetNameKey(domain, name string) map[string]types.AttributeValue {
 	return key("DATASET_NAME#"+strings.ToLower(domain)+"#"+strings.ToLower(name), "DATASET_NAME")

@@ -1,20 +1,32 @@
 // Package metadata is the DynamoDB adapter of the platform's metadata table:
-// connections now, datasets, schedules and runs as they come.
+// connections, datasets and their catalogs, schedules, runs.
 //
 // # Key design
 //
-// One table, keys PK and SK (strings). Every list is a Query.
+// One table, keys PK and SK (strings), no index: every access pattern is a
+// GetItem, a BatchGetItem or a Query on one partition, never a Scan.
 //
-//	item                     PK                          SK                   serves
-//	connection               CONNECTION#<id>             CONNECTION           get, update, delete by id
-//	connection usage         CONNECTION#<id>             USAGE                dataset counters: delete and downgrade guards
-//	dataset reference        CONNECTION#<id>             DATASET#<datasetId>  datasets of a connection (409 messages)
-//	connection name claim    CONNECTION_NAME#<lower>     CONNECTION_NAME      unique names under concurrent creates
-//	access entry             USER#<userId>               CONNECTION#<id>      connections a user may see, paginated
+//	item                   PK                              SK                    serves
+//	connection             CONNECTION#<id>                 CONNECTION            get, update, delete by id
+//	connection usage       CONNECTION#<id>                 USAGE                 Datasets, SkipLZDatasets counters: delete and downgrade guards
+//	dataset reference      CONNECTION#<id>                 DATASET#<datasetId>   datasets of a connection (409 messages)
+//	connection name claim  CONNECTION_NAME#<lower name>    CONNECTION_NAME       unique names under concurrent creates
+//	dataset                DATASET#<id>                    DATASET               get, update, delete by id
+//	dataset state          DATASET#<id>                    STATE                 Schedules counter; ActiveRunId + LeaseExpiresAt: one run at a time
+//	schedule reference     DATASET#<id>                    SCHEDULE#<scheduleId> schedules of a dataset (409 messages)
+//	dataset name claim     DATASET_NAME#<domain>#<name>    DATASET_NAME          unique names within a domain (lower case)
+//	catalog entry          FILES#<datasetId>               FILE#<name>           a dataset's files by name: the planner's merge, GET …/files
+//	schedule               SCHEDULE#<id>                   SCHEDULE              get, update, delete by id
+//	run index              SCHEDULE#<id>                   RUN#<runId>           a schedule's runs, newest first (run ids are time-ordered)
+//	run                    RUN#<id>                        RUN                   the record: state, planner counts, position
+//	run counters           RUN#<id>                        COUNT#<00..15>        workers' counts, sharded against hot-item conflicts
+//	task marker            RUN#<id>                        TASK#<name>           exactly-once commit of a file's outcome
+//	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
+//	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
 //
-// A connection, its name claim and its access entries are written in one
-// transaction, so a failure leaves nothing half-written, and a create that
-// loses a race for its name writes nothing at all.
+// A resource, its name claim, references, counters and access entries are
+// written in one transaction, so a failure leaves nothing half-written and a
+// create that loses a race for its name writes nothing at all.
 package metadata
 
 import (

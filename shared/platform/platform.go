@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -27,6 +29,10 @@ const (
 	EnvPlannerFunctionARN  = "PLANNER_FUNCTION_ARN"
 	EnvScheduleGroup       = "SCHEDULE_GROUP"
 	EnvSchedulerRoleARN    = "SCHEDULER_ROLE_ARN"
+	EnvPlannerBudget       = "PLANNER_TIME_BUDGET"  // e.g. "10m": how long one planner invocation plans
+	EnvMaxReceiveCount     = "MAX_RECEIVE_COUNT"    // the task queue's redrive limit
+	EnvPartSize            = "PART_SIZE_BYTES"      // multipart part size
+	EnvCopyThreshold       = "COPY_THRESHOLD_BYTES" // server-side copies above it go by UploadPartCopy
 	// EnvS3PathStyle makes S3 clients use path-style URLs, which local S3
 	// endpoints need; AWS uses virtual-hosted style.
 	EnvS3PathStyle = "S3_USE_PATH_STYLE"
@@ -47,6 +53,10 @@ type Config struct {
 	IngestionRoleARNs   []string
 	EnabledOptInRegions []string
 	S3PathStyle         bool
+	PlannerBudget       time.Duration
+	MaxReceiveCount     int
+	PartSize            int64
+	CopyThreshold       int64
 }
 
 // FromEnv reads the configuration; every variable in required must be set.
@@ -74,7 +84,23 @@ func FromEnv(required ...string) (Config, error) {
 		IngestionRoleARNs:   list(os.Getenv(EnvIngestionRoleARNs)),
 		EnabledOptInRegions: list(os.Getenv(EnvEnabledOptInRegions)),
 		S3PathStyle:         os.Getenv(EnvS3PathStyle) == "true",
+		PlannerBudget:       duration(os.Getenv(EnvPlannerBudget)),
+		MaxReceiveCount:     int(integer(os.Getenv(EnvMaxReceiveCount))),
+		PartSize:            integer(os.Getenv(EnvPartSize)),
+		CopyThreshold:       integer(os.Getenv(EnvCopyThreshold)),
 	}, nil
+}
+
+// duration and integer read optional settings; unset or invalid is zero,
+// which means the default.
+func duration(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
+	return d
+}
+
+func integer(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }
 
 // Env renders c as the environment variables FromEnv reads.
@@ -92,6 +118,10 @@ func (c Config) Env() map[string]string {
 		EnvIngestionRoleARNs:   strings.Join(c.IngestionRoleARNs, ","),
 		EnvEnabledOptInRegions: strings.Join(c.EnabledOptInRegions, ","),
 		EnvS3PathStyle:         fmt.Sprint(c.S3PathStyle),
+		EnvPlannerBudget:       c.PlannerBudget.String(),
+		EnvMaxReceiveCount:     strconv.Itoa(c.MaxReceiveCount),
+		EnvPartSize:            strconv.FormatInt(c.PartSize, 10),
+		EnvCopyThreshold:       strconv.FormatInt(c.CopyThreshold, 10),
 	}
 }
 

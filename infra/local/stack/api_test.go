@@ -44,6 +44,8 @@ func TestMain(m *testing.M) {
 	plat, err = Start(context.Background(), Options{
 		Seed: true, Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		EmulatorLog: io.Discard, // Start reports an emulator that fails
+		// Multipart paths with small files, and every task delivered twice.
+		PartSize: 5 << 20, CopyThreshold: 5 << 20, DuplicateDeliveries: true,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the local platform:", err)

@@ -13,24 +13,38 @@ import (
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 )
 
-const fixtureID = "0198f5d2-7c1e-7a51-9a3e-2f4c1b0d9e11"
+// The placeholder ids in events/, replaced by real ones when replayed.
+const (
+	fixtureConnection = "0198f5d2-7c1e-7a51-9a3e-2f4c1b0d9e11"
+	fixtureDataset    = "0198f5d2-8a2b-7c3d-9e4f-5a6b7c8d9e01"
+	fixtureSchedule   = "0198f5d2-9b3c-7d4e-8f5a-6b7c8d9e0f12"
+	fixtureRun        = "0198f5d2-ac4d-7e5f-9a6b-7c8d9e0f1a23"
+)
 
-// loadFixture reads events/<dir>/<name>.json with the placeholder connection
-// id replaced by id.
-func loadFixture(t *testing.T, dir, name, id string) []byte {
+func fixturePath(parts ...string) string {
+	return filepath.Join(append([]string{"..", "..", "..", "events"}, parts...)...)
+}
+
+// loadFixture reads events/<dir>/<name>.json with its placeholder ids replaced.
+func loadFixture(t *testing.T, dir, name string, ids map[string]string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "events", dir, name+".json"))
+	raw, err := os.ReadFile(fixturePath(dir, name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []byte(strings.ReplaceAll(string(raw), fixtureID, id))
+	s := string(raw)
+	for placeholder, id := range ids {
+		s = strings.ReplaceAll(s, placeholder, id)
+	}
+	return []byte(s)
 }
 
 // Every route has a sample event in events/api, and each one, invoked on
 // the api function in the local runtime as API Gateway would, does what it
-// says: together they walk one connection through its life.
+// says: together they walk a connection, a dataset, a schedule and a run
+// through their lives.
 func TestAPIEventFixtures(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "events", "api", "*.json"))
+	files, _ := filepath.Glob(fixturePath("api", "*.json"))
 	var fixtureRoutes, routes []string
 	for _, f := range files {
 		var ev events.APIGatewayV2HTTPRequest
@@ -50,8 +64,10 @@ func TestAPIEventFixtures(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	invoke := func(name, id string) events.APIGatewayV2HTTPResponse {
-		out, err := plat.Runtime.Invoke(ctx, plat.Names.APIFunction, loadFixture(t, "api", name, id))
+	ids := map[string]string{}
+	invoke := func(name string, status int) map[string]any {
+		t.Helper()
+		out, err := plat.Runtime.Invoke(ctx, plat.Names.APIFunction, loadFixture(t, "api", name, ids))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -59,31 +75,57 @@ func TestAPIEventFixtures(t *testing.T) {
 		if err := json.Unmarshal(out, &resp); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		return resp
-	}
-	created := invoke("create-connection", fixtureID)
-	var conn struct{ ConnectionId string }
-	if err := json.Unmarshal([]byte(created.Body), &conn); created.StatusCode != 201 || err != nil {
-		t.Fatalf("create-connection: %d %s", created.StatusCode, created.Body)
-	}
-	for _, step := range []struct {
-		name   string
-		status int
-	}{
-		{"health", 200}, {"list-connections", 200}, {"get-connection", 200}, {"connection-policies", 200},
-		{"test-connection", 200}, {"update-connection", 200}, {"upgrade-connection", 200},
-		{"downgrade-connection", 200}, {"delete-connection", 204},
-	} {
-		if resp := invoke(step.name, conn.ConnectionId); resp.StatusCode != step.status {
-			t.Errorf("%s: %d %s, want %d", step.name, resp.StatusCode, resp.Body, step.status)
+		if resp.StatusCode != status {
+			t.Fatalf("%s: %d %s, want %d", name, resp.StatusCode, resp.Body, status)
 		}
+		body := map[string]any{}
+		_ = json.Unmarshal([]byte(resp.Body), &body)
+		return body
 	}
+	ids[fixtureConnection] = invoke("create-connection", 201)["ConnectionId"].(string)
+	for _, name := range []string{"health", "list-connections", "get-connection", "connection-policies",
+		"test-connection", "update-connection", "upgrade-connection", "downgrade-connection"} {
+		invoke(name, 200)
+	}
+	ids[fixtureDataset] = invoke("create-dataset", 201)["DatasetId"].(string)
+	for _, name := range []string{"list-datasets", "get-dataset", "update-dataset", "list-dataset-files"} {
+		invoke(name, 200)
+	}
+	ids[fixtureSchedule] = invoke("create-schedule", 201)["ScheduleId"].(string)
+	for _, name := range []string{"list-schedules", "get-schedule", "update-schedule"} {
+		invoke(name, 200)
+	}
+	ids[fixtureRun] = invoke("run-schedule", 202)["RunId"].(string)
+	invoke("get-run", 200)
+	invoke("list-runs", 200)
+	waitRun(t, "alice", ids[fixtureRun])
+
+	// The worker's sample event names the run that just ended: a late
+	// duplicate, which the worker acknowledges without doing anything.
+	out, err := plat.Runtime.Invoke(ctx, plat.Names.WorkerFunction, loadFixture(t, "worker", "copy-task", ids))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp events.SQSEventResponse
+	if err := json.Unmarshal(out, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("worker answered %s (%v)", out, err)
+	}
+
+	// The planner's on-demand event for that run, delivered again: a no-op.
+	if _, err := plat.Runtime.Invoke(ctx, plat.Names.PlannerFunction, loadFixture(t, "planner", "run-on-demand", ids)); err != nil {
+		t.Fatalf("planner on an ended run: %v", err)
+	}
+
+	invoke("delete-schedule", 204)
+	invoke("delete-dataset", 204)
+	invoke("delete-connection", 204)
 }
 
-// The planner's sample event runs a connection test.
-func TestPlannerEventFixture(t *testing.T) {
+// The planner's sample events: a connection test, and a scheduled firing.
+func TestPlannerEventFixtures(t *testing.T) {
 	id := mustCreate(t, "alice", policyConn(DemoBucket))
-	out, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction, loadFixture(t, "planner", "test-connection", id))
+	out, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction,
+		loadFixture(t, "planner", "test-connection", map[string]string{fixtureConnection: id}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,4 +133,16 @@ func TestPlannerEventFixture(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil || !res.Ok {
 		t.Fatalf("planner answered %s (%v)", out, err)
 	}
+
+	_, sch := setup(t, "alice", DemoBucket, "1.8", "json", "events/", false)
+	if _, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction,
+		loadFixture(t, "planner", "scheduled-run", map[string]string{fixtureSchedule: sch})); err != nil {
+		t.Fatal(err)
+	}
+	_, runs := call(t, "alice", "GET", "/schedules/"+sch+"/runs", nil)
+	list := runs["Runs"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["Trigger"] != "schedule" {
+		t.Fatalf("runs after a scheduled firing: %v", runs)
+	}
+	waitRun(t, "alice", list[0].(map[string]any)["RunId"].(string))
 }

@@ -11,6 +11,8 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
+	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/datalake-platform/s3connections/shared/metadata"
@@ -43,19 +45,39 @@ func (p *Platform) createResources(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := ensureScheduleGroup(ctx, scheduler.NewFromConfig(cfg), n.ScheduleGroup); err != nil {
+		return err
+	}
 	p.Config = platform.Config{
-		Region:            Region,
-		Table:             n.Table,
-		KMSKeyID:          keyARN,
-		LZBucket:          n.LZBucket,
-		DLZBucket:         n.DLZBucket,
-		TaskQueueURL:      queueURL,
-		PlannerFunction:   n.PlannerFunction,
-		IngestionRoleARNs: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.IngestionRole)},
-		S3PathStyle:       true,
+		Region:             Region,
+		Table:              n.Table,
+		KMSKeyID:           keyARN,
+		LZBucket:           n.LZBucket,
+		DLZBucket:          n.DLZBucket,
+		TaskQueueURL:       queueURL,
+		PlannerFunction:    n.PlannerFunction,
+		IngestionRoleARNs:  []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.IngestionRole)},
+		S3PathStyle:        true,
+		PlannerFunctionARN: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, n.PlannerFunction),
+		ScheduleGroup:      n.ScheduleGroup,
+		SchedulerRoleARN:   fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.SchedulerRole),
+		MaxReceiveCount:    maxReceiveCount,
 	}
 	return nil
 }
+
+// ensureScheduleGroup creates the platform's EventBridge Scheduler group.
+func ensureScheduleGroup(ctx context.Context, c *scheduler.Client, group string) error {
+	_, err := c.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String(group)})
+	var exists *schedtypes.ConflictException
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("create schedule group %s: %w", group, err)
+	}
+	return nil
+}
+
+// maxReceiveCount is the task queue's redrive limit, as on AWS.
+const maxReceiveCount = 5
 
 // ensureKey returns the ARN of the key behind alias, creating both if needed.
 func ensureKey(ctx context.Context, c *kms.Client, alias string) (string, error) {
@@ -108,7 +130,7 @@ func ensureQueues(ctx context.Context, c *sqs.Client, queue, dlq, keyARN string)
 	}
 	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue), Attributes: map[string]string{
 		"VisibilityTimeout": "900", "KmsMasterKeyId": keyARN,
-		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"5"}`, attrs.Attributes["QueueArn"]),
+		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, attrs.Attributes["QueueArn"], maxReceiveCount),
 	}})
 	if err != nil {
 		return "", fmt.Errorf("create queue %s: %w", queue, err)

@@ -20,11 +20,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
+	"github.com/datalake-platform/s3connections/infra/local/eventsource"
 	"github.com/datalake-platform/s3connections/infra/local/gateway"
 	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
 	"github.com/datalake-platform/s3connections/infra/local/s3local"
+	"github.com/datalake-platform/s3connections/infra/local/schedulerlocal"
 	"github.com/datalake-platform/s3connections/infra/local/sqslocal"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 	"github.com/datalake-platform/s3connections/shared/ingest"
@@ -60,6 +63,17 @@ type Options struct {
 	Log *slog.Logger
 	// EmulatorLog receives the output of DynamoDB Local and local-kms.
 	EmulatorLog io.Writer
+	// PlannerBudget caps one planner invocation, to exercise continuation
+	// chains in tests; 0 keeps the function's default.
+	PlannerBudget time.Duration
+	// WorkerConcurrency is the local event source's maximum concurrency
+	// (the platform's data-load throttling); 0 means 90, as on AWS.
+	WorkerConcurrency int
+	// PartSize and CopyThreshold shrink the multipart sizes for tests.
+	PartSize, CopyThreshold int64
+	// DuplicateDeliveries hands every batch of tasks to two workers at
+	// once, as SQS's at-least-once delivery may: a fault for tests.
+	DuplicateDeliveries bool
 }
 
 // Platform is the running local platform.
@@ -70,7 +84,10 @@ type Platform struct {
 	Names     platform.Names
 	Issuer    *localauth.Issuer
 	S3        *s3local.Server
+	SQS       *sqslocal.Server
 	Runtime   *lambdalocal.Runtime
+	Scheduler *schedulerlocal.Server
+	Poller    *eventsource.Poller
 
 	procs   []*emulators.Process
 	servers []*http.Server
@@ -104,10 +121,14 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 	if err := p.createResources(ctx); err != nil {
 		return err
 	}
+	p.Config.PlannerBudget, p.Config.PartSize, p.Config.CopyThreshold = opts.PlannerBudget, opts.PartSize, opts.CopyThreshold
 	for k, v := range p.Config.Env() {
 		os.Setenv(k, v)
 	}
 	if err := p.startFunctions(ctx, opts); err != nil {
+		return err
+	}
+	if err := p.startEventSource(ctx, opts); err != nil {
 		return err
 	}
 	if err := p.startGateway(opts); err != nil {
@@ -189,6 +210,7 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 	}
 
 	sqs := sqslocal.New(sqslocal.Options{AccountID: Account, Region: Region})
+	p.SQS = sqs
 	p.closers = append(p.closers, sqs.Close)
 	if p.Endpoints["SQS"], err = p.serve(addr(opts, 3), sqs); err != nil {
 		return err
@@ -198,9 +220,25 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 
 	p.Runtime = lambdalocal.New(lambdalocal.Options{Region: Region, AccountID: Account, Logger: opts.Log, AsyncRetryDelay: time.Second})
 	p.closers = append(p.closers, func() { _ = p.Runtime.Close() })
-	p.Endpoints["LAMBDA"], err = p.serve(addr(opts, 4), p.Runtime)
+	if p.Endpoints["LAMBDA"], err = p.serve(addr(opts, 4), p.Runtime); err != nil {
+		return err
+	}
+
+	// EventBridge Scheduler invokes its targets asynchronously, as here.
+	p.Scheduler = schedulerlocal.New(schedulerlocal.Options{
+		AccountID: Account, Region: Region, Logger: opts.Log,
+		Fire: func(ctx context.Context, t schedulerlocal.Target) error {
+			_, err := p.Runtime.InvokeAsync(functionName(t.Arn), []byte(t.Input))
+			return err
+		},
+	})
+	p.closers = append(p.closers, p.Scheduler.Close)
+	p.Endpoints["SCHEDULER"], err = p.serve(addr(opts, 5), p.Scheduler)
 	return err
 }
+
+// functionName is the last part of a function ARN.
+func functionName(arn string) string { return arn[strings.LastIndex(arn, ":")+1:] }
 
 // setEnv points the SDK at the emulators through the standard variables,
 // so the functions load their configuration exactly as on Lambda.
@@ -230,11 +268,40 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 		return err
 	}
 	api := httpapi.Build(p.Config, awsCfg, opts.Log.With("function", p.Names.APIFunction))
-	planner := ingest.BuildPlanner(p.Config, awsCfg)
+	planner := ingest.BuildPlanner(p.Config, awsCfg, opts.Log.With("function", p.Names.PlannerFunction))
+	worker := ingest.BuildWorker(p.Config, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
 	return p.Runtime.Register(
 		lambdalocal.Function{Name: p.Names.APIFunction, Handler: lambda.NewHandler(api.Handle), Timeout: 29 * time.Second},
 		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambda.NewHandler(planner.Handle), Timeout: 15 * time.Minute},
+		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambda.NewHandler(worker.Handle), Timeout: 15 * time.Minute},
 	)
+}
+
+// startEventSource feeds the worker from the task queue, as the SQS event
+// source mapping does on AWS.
+func (p *Platform) startEventSource(ctx context.Context, opts Options) error {
+	awsCfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		return err
+	}
+	concurrency := opts.WorkerConcurrency
+	if concurrency <= 0 {
+		concurrency = 90
+	}
+	p.Poller = eventsource.Start(context.WithoutCancel(ctx), eventsource.Options{
+		QueueURL: p.Config.TaskQueueURL, SQS: sqs.NewFromConfig(awsCfg),
+		Invoke: func(ctx context.Context, payload []byte) ([]byte, error) {
+			if opts.DuplicateDeliveries {
+				go func() { _, _ = p.Runtime.Invoke(context.WithoutCancel(ctx), p.Names.WorkerFunction, payload) }()
+			}
+			return p.Runtime.Invoke(ctx, p.Names.WorkerFunction, payload)
+		},
+		FunctionARN: p.Runtime.FunctionARN(p.Names.WorkerFunction),
+		QueueARN:    fmt.Sprintf("arn:aws:sqs:%s:%s:%s", Region, Account, p.Names.TaskQueue),
+		Region:      Region, BatchSize: 10, MaxConcurrency: concurrency, Logger: opts.Log,
+	})
+	p.closers = append(p.closers, p.Poller.Stop)
+	return nil
 }
 
 // function adapts one function of the runtime to lambda.Handler, so the

@@ -1,0 +1,331 @@
+package stack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// srcFile is one object of a test source bucket.
+type srcFile struct {
+	key   string
+	body  []byte
+	class s3types.StorageClass
+}
+
+func s3client(t *testing.T) *s3.Client {
+	t.Helper()
+	cfg, err := platform.LoadAWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+}
+
+func putFiles(t *testing.T, bucket string, files []srcFile) {
+	t.Helper()
+	c, ctx := s3client(t), context.Background()
+	if err := ensureBucket(ctx, c, bucket, Region); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(f.key),
+			Body: bytes.NewReader(f.body), StorageClass: f.class}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// keys lists a bucket's keys under prefix.
+func keys(t *testing.T, bucket, prefix string) []string {
+	t.Helper()
+	var out []string
+	p := s3.NewListObjectsV2Paginator(s3client(t), &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, strings.TrimPrefix(aws.ToString(o.Key), prefix))
+		}
+	}
+	return out
+}
+
+// bigCSV is a valid CSV over the test multipart threshold.
+func bigCSV() []byte {
+	var b bytes.Buffer
+	b.WriteString("id,name,amount\n")
+	for i := 0; b.Len() < 6<<20; i++ {
+		fmt.Fprintf(&b, "%d,customer %d,%d.50\n", i, i, i%1000)
+	}
+	return b.Bytes()
+}
+
+func sourceFiles() []srcFile {
+	csv := func(s string) []byte { return []byte("id,name\n" + s + "\n") }
+	return []srcFile{
+		{"data/", nil, ""},
+		{"data/a.csv", csv("1,a"), ""},
+		{"data/sub/b.csv", csv("2,b"), ""},
+		{"data/sub dir/ü ñ.csv", csv("3,ü"), ""},
+		{"data/empty.csv", nil, ""},
+		{"data/ragged.csv", []byte("id,name\n1,a\n2,b,c\n"), ""},
+		{"data/notes.txt", []byte("not a csv"), ""},
+		{"data/big.csv", bigCSV(), ""},
+		{"data/glacier.csv", csv("4,g"), s3types.StorageClassGlacier},
+		{"data/deep.CSV", csv("5,d"), s3types.StorageClassDeepArchive},
+		{"data/restored.csv", csv("6,r"), s3types.StorageClassGlacier},
+	}
+}
+
+// runToEnd starts a run of schedule as user and waits for its final record.
+func runToEnd(t *testing.T, user, scheduleID string) map[string]any {
+	t.Helper()
+	status, out := call(t, user, "POST", "/schedules/"+scheduleID+"/run", nil)
+	if status != http.StatusAccepted {
+		t.Fatalf("run: %d %v", status, out)
+	}
+	return waitRun(t, user, out["RunId"].(string))
+}
+
+func waitRun(t *testing.T, user, runID string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		_, r := call(t, user, "GET", "/runs/"+runID, nil)
+		switch r["State"] {
+		case "succeeded", "failed", "skipped":
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s did not end: %v", runID, r)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// setup creates a connection (at version), a dataset and an on-demand schedule.
+func setup(t *testing.T, user, bucket, version, fileType, dir string, skipLZ bool) (datasetID, scheduleID string) {
+	t.Helper()
+	conn := policyConn(bucket)
+	conn["Version"] = version
+	cid := mustCreate(t, user, conn)
+	status, ds := call(t, user, "POST", "/datasets", map[string]any{
+		"DatasetName": uniqueName("ds"), "Domain": "tests", "ConnectionId": cid, "FileType": fileType,
+		"DirectoryPath": dir, "SkipLZ": skipLZ,
+	})
+	if status != http.StatusCreated {
+		t.Fatalf("dataset: %d %v", status, ds)
+	}
+	status, sch := call(t, user, "POST", "/schedules", map[string]any{"ScheduleName": "on-demand", "DatasetId": ds["DatasetId"]})
+	if status != http.StatusCreated {
+		t.Fatalf("schedule: %d %v", status, sch)
+	}
+	return ds["DatasetId"].(string), sch["ScheduleId"].(string)
+}
+
+func counts(r map[string]any) map[string]int {
+	out := map[string]int{}
+	for _, k := range []string{"Listed", "Matched", "Copied", "SkippedUnchanged", "SkippedStorageClass", "FailedValidation", "Failed", "TasksPlanned", "TasksDone"} {
+		if v, ok := r[k].(float64); ok {
+			out[k] = int(v)
+		}
+	}
+	return out
+}
+
+func names(list any) []string {
+	var out []string
+	for _, f := range list.([]any) {
+		out = append(out, f.(map[string]any)["Name"].(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func wantCounts(t *testing.T, r map[string]any, want map[string]int) {
+	t.Helper()
+	got := counts(r)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %d, want %d (run %v)", k, got[k], v, r)
+		}
+	}
+}
+
+// The engine end to end, for each version, over a bucket with every kind of
+// object: exact counts, what landed where, and the reasons.
+func TestIngestionByVersion(t *testing.T) {
+	bucket := "ingest-by-version"
+	putFiles(t, bucket, sourceFiles())
+	if err := plat.S3.MarkRestored(bucket, "data/restored.csv"); err != nil {
+		t.Fatal(err)
+	}
+	lz, dlz := plat.Config.LZBucket, plat.Config.DLZBucket
+
+	t.Run("1.6 fails before copying when files are archived", func(t *testing.T) {
+		dsID, sch := setup(t, "ingester", bucket, "1.6", "csv", "/data", false)
+		r := runToEnd(t, "ingester", sch)
+		if r["State"] != "failed" || !strings.Contains(r["Reason"].(string), "3 matched files") {
+			t.Fatalf("run: %v", r)
+		}
+		wantCounts(t, r, map[string]int{"TasksPlanned": 0, "Copied": 0})
+		if got := names(r["FailedFiles"]); !slices.Equal(got, []string{"deep.CSV", "glacier.csv", "restored.csv"}) {
+			t.Errorf("failed files %v", got)
+		}
+		_, files := call(t, "ingester", "GET", "/datasets/"+dsID+"/files", nil)
+		if len(files["Files"].([]any)) != 0 {
+			t.Errorf("1.6 run copied files: %v", files)
+		}
+	})
+	t.Run("1.6 copies when every file is Standard", func(t *testing.T) {
+		_, sch := setup(t, "ingester", bucket, "1.6", "csv", "data/sub", false)
+		r := runToEnd(t, "ingester", sch)
+		if r["State"] != "succeeded" {
+			t.Fatalf("run: %v", r)
+		}
+		wantCounts(t, r, map[string]int{"Listed": 1, "Matched": 1, "Copied": 1})
+	})
+
+	var dataset17, schedule17 string
+	t.Run("1.7 skips archived files and validates the rest", func(t *testing.T) {
+		dataset17, schedule17 = setup(t, "ingester", bucket, "1.7", "csv", "data/", false)
+		r := runToEnd(t, "ingester", schedule17)
+		wantCounts(t, r, map[string]int{"Listed": 11, "Matched": 9, "Copied": 5, "SkippedStorageClass": 2,
+			"FailedValidation": 2, "Failed": 0, "SkippedUnchanged": 0, "TasksPlanned": 9, "TasksDone": 9})
+		if r["State"] != "succeeded" {
+			t.Errorf("state %v: %v", r["State"], r["Reason"])
+		}
+		if got := names(r["SkippedFiles"]); !slices.Equal(got, []string{"deep.CSV", "glacier.csv"}) {
+			t.Errorf("skipped %v", got)
+		}
+		if got := names(r["FailedFiles"]); !slices.Equal(got, []string{"empty.csv", "ragged.csv"}) {
+			t.Errorf("failed %v", got)
+		}
+		prefix := fmt.Sprintf("tests/%s/upload_date=", datasetName(t, dataset17))
+		inDLZ, inLZ := stripPartition(keys(t, dlz, prefix)), stripPartition(keys(t, lz, prefix))
+		if want := []string{"a.csv", "big.csv", "restored.csv", "sub dir/ü ñ.csv", "sub/b.csv"}; !slices.Equal(inDLZ, want) {
+			t.Errorf("DLZ holds %v, want %v", inDLZ, want)
+		}
+		if want := []string{"empty.csv", "ragged.csv"}; !slices.Equal(inLZ, want) {
+			t.Errorf("LZ holds %v, want %v", inLZ, want)
+		}
+	})
+	t.Run("1.7 re-run copies nothing", func(t *testing.T) {
+		r := runToEnd(t, "ingester", schedule17)
+		wantCounts(t, r, map[string]int{"Matched": 9, "SkippedUnchanged": 7, "Copied": 0, "SkippedStorageClass": 2})
+	})
+	t.Run("1.7 changed and renamed files are copied again", func(t *testing.T) {
+		putFiles(t, bucket, []srcFile{{"data/a.csv", []byte("id,name\n1,changed\n"), ""}, {"data/a-copy.csv", []byte("id,name\n1,a\n"), ""}})
+		r := runToEnd(t, "ingester", schedule17)
+		wantCounts(t, r, map[string]int{"Matched": 10, "SkippedUnchanged": 6, "Copied": 2, "SkippedStorageClass": 2})
+		_, files := call(t, "ingester", "GET", "/datasets/"+dataset17+"/files", nil)
+		for _, f := range files["Files"].([]any) {
+			f := f.(map[string]any)
+			if f["Name"] == "a.csv" && (f["Size"].(float64) != 18 || f["State"] != "in_dlz") {
+				t.Errorf("catalog has the old a.csv: %v", f)
+			}
+		}
+	})
+	t.Run("1.8 skip-LZ goes straight to the DLZ", func(t *testing.T) {
+		dsID, sch := setup(t, "ingester", bucket, "1.8", "csv", "data/", true)
+		r := runToEnd(t, "ingester", sch)
+		wantCounts(t, r, map[string]int{"Matched": 10, "Copied": 8, "SkippedStorageClass": 2, "FailedValidation": 0})
+		prefix := fmt.Sprintf("tests/%s/", datasetName(t, dsID))
+		if got := keys(t, lz, prefix); len(got) != 0 {
+			t.Errorf("skip-LZ dataset wrote to the LZ: %v", got)
+		}
+		if got := keys(t, dlz, prefix); len(got) != 8 {
+			t.Errorf("DLZ holds %d files, want 8: %v", len(got), got)
+		}
+	})
+}
+
+func datasetName(t *testing.T, id string) string {
+	t.Helper()
+	_, d := call(t, "ingester", "GET", "/datasets/"+id, nil)
+	return d["DatasetName"].(string)
+}
+
+// stripPartition drops the upload_date=<n>/ part of keys and sorts them.
+func stripPartition(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k[strings.Index(k, "/")+1:]
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Two run requests at once for one dataset start exactly one run.
+func TestConcurrentRunRequestsStartOneRun(t *testing.T) {
+	putFiles(t, "concurrent-runs", []srcFile{{"x/1.csv", []byte("a\n1\n"), ""}})
+	_, sch := setup(t, "racer", "concurrent-runs", "1.8", "csv", "x/", false)
+	const n = 6
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i], _ = call(t, "racer", "POST", "/schedules/"+sch+"/run", nil)
+		}()
+	}
+	wg.Wait()
+	count := map[int]int{}
+	for _, s := range statuses {
+		count[s]++
+	}
+	if count[202] != 1 || count[409] != n-1 {
+		t.Fatalf("statuses %v, want one 202 and %d 409", count, n-1)
+	}
+	_, runs := call(t, "racer", "GET", "/schedules/"+sch+"/runs", nil)
+	if len(runs["Runs"].([]any)) != 1 {
+		t.Fatalf("runs: %v", runs)
+	}
+	waitRun(t, "racer", runs["Runs"].([]any)[0].(map[string]any)["RunId"].(string))
+}
+
+// A schedule fires by itself at the time its expression says.
+func TestScheduleFiresByItself(t *testing.T) {
+	putFiles(t, "fires-by-itself", []srcFile{{"in/1.json", []byte(`{"a":1}`), ""}})
+	conn := mustCreate(t, "timer", policyConn("fires-by-itself"))
+	_, ds := call(t, "timer", "POST", "/datasets", map[string]any{
+		"DatasetName": uniqueName("timed"), "Domain": "tests", "ConnectionId": conn, "FileType": "json", "DirectoryPath": "in/",
+	})
+	at := time.Now().UTC().Add(2 * time.Second).Format("2006-01-02T15:04:05")
+	status, sch := call(t, "timer", "POST", "/schedules", map[string]any{
+		"ScheduleName": "soon", "DatasetId": ds["DatasetId"], "ScheduleExpression": "at(" + at + ")",
+	})
+	if status != 201 {
+		t.Fatalf("schedule: %d %v", status, sch)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, runs := call(t, "timer", "GET", "/schedules/"+sch["ScheduleId"].(string)+"/runs", nil)
+		if list := runs["Runs"].([]any); len(list) == 1 {
+			r := waitRun(t, "timer", list[0].(map[string]any)["RunId"].(string))
+			if r["Trigger"] != "schedule" || r["State"] != "succeeded" {
+				t.Fatalf("scheduled run: %v", r)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no run appeared")
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

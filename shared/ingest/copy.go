@@ -1,0 +1,186 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// Copier writes objects into the platform's buckets with SSE-KMS, either
+// server-side (when the platform's role can read the source) or by
+// streaming (when the source needs other credentials). Memory stays within
+// PartSize times Parallel whatever the object's size.
+type Copier struct {
+	Target   *s3.Client // the platform's own credentials
+	KMSKeyID string
+	// CopyThreshold is the size above which server-side copies go by
+	// UploadPartCopy (CopyObject's limit is 5 GiB).
+	CopyThreshold int64
+	// PartSize is the part of multipart uploads and copies.
+	PartSize int64
+	Parallel int
+}
+
+// Defaults for Copier.
+const (
+	DefaultCopyThreshold = 5 << 30
+	DefaultPartSize      = 64 << 20
+)
+
+func (c *Copier) sse() (types.ServerSideEncryption, *string, *bool) {
+	return types.ServerSideEncryptionAwsKms, aws.String(c.KMSKeyID), aws.Bool(true)
+}
+
+// copySource is the x-amz-copy-source of bucket/key: the key URL-encoded,
+// as S3 requires (keys may hold spaces and any Unicode).
+func copySource(bucket, key string) string {
+	segments := strings.Split(key, "/")
+	for i, s := range segments {
+		segments[i] = url.PathEscape(s)
+	}
+	return bucket + "/" + strings.Join(segments, "/")
+}
+
+// ServerSide copies srcBucket/srcKey (of size bytes and ETag etag) to
+// dstBucket/dstKey with the platform's credentials.
+func (c *Copier) ServerSide(ctx context.Context, srcBucket, srcKey string, size int64, etag, dstBucket, dstKey string) error {
+	sse, key, bucketKey := c.sse()
+	if size <= c.CopyThreshold {
+		_, err := c.Target.CopyObject(ctx, &s3.CopyObjectInput{
+			Bucket: aws.String(dstBucket), Key: aws.String(dstKey), CopySource: aws.String(copySource(srcBucket, srcKey)),
+			CopySourceIfMatch: ifMatch(etag), MetadataDirective: types.MetadataDirectiveCopy,
+			ServerSideEncryption: sse, SSEKMSKeyId: key, BucketKeyEnabled: bucketKey,
+		})
+		return err
+	}
+	return c.multipart(ctx, dstBucket, dstKey, size, func(ctx context.Context, upload *string, part int32, from, to int64) (*string, error) {
+		out, err := c.Target.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
+			Bucket: aws.String(dstBucket), Key: aws.String(dstKey), UploadId: upload, PartNumber: aws.Int32(part),
+			CopySource: aws.String(copySource(srcBucket, srcKey)), CopySourceIfMatch: ifMatch(etag),
+			CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", from, to-1)),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out.CopyPartResult.ETag, nil
+	})
+}
+
+// Stream copies an object read with src (another account's credentials)
+// into dstBucket/dstKey: one PutObject up to PartSize, else a multipart
+// upload of ranged reads, so no more than Parallel parts are in memory.
+func (c *Copier) Stream(ctx context.Context, src *s3.Client, srcBucket, srcKey string, size int64, etag, dstBucket, dstKey string) error {
+	sse, key, bucketKey := c.sse()
+	read := func(ctx context.Context, from, to int64) ([]byte, error) {
+		out, err := src.GetObject(ctx, &s3.GetObjectInput{
+			Bucket: aws.String(srcBucket), Key: aws.String(srcKey), IfMatch: ifMatch(etag),
+			Range: aws.String(fmt.Sprintf("bytes=%d-%d", from, to-1)),
+		})
+		if err != nil {
+			return nil, err
+		}
+		defer out.Body.Close()
+		buf := bytes.NewBuffer(make([]byte, 0, to-from))
+		if _, err := io.Copy(buf, out.Body); err != nil {
+			return nil, fmt.Errorf("read %s: %w", srcKey, err)
+		}
+		if int64(buf.Len()) != to-from {
+			return nil, fmt.Errorf("read %s: %d bytes, want %d", srcKey, buf.Len(), to-from)
+		}
+		return buf.Bytes(), nil
+	}
+	if size <= c.PartSize {
+		var body []byte
+		if size > 0 {
+			var err error
+			if body, err = read(ctx, 0, size); err != nil {
+				return err
+			}
+		} else if _, err := src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(srcBucket), Key: aws.String(srcKey), IfMatch: ifMatch(etag)}); err != nil {
+			return err
+		}
+		_, err := c.Target.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(dstBucket), Key: aws.String(dstKey), Body: bytes.NewReader(body), ContentLength: aws.Int64(size),
+			ServerSideEncryption: sse, SSEKMSKeyId: key, BucketKeyEnabled: bucketKey,
+		})
+		return err
+	}
+	return c.multipart(ctx, dstBucket, dstKey, size, func(ctx context.Context, upload *string, part int32, from, to int64) (*string, error) {
+		body, err := read(ctx, from, to)
+		if err != nil {
+			return nil, err
+		}
+		out, err := c.Target.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(dstBucket), Key: aws.String(dstKey), UploadId: upload, PartNumber: aws.Int32(part),
+			Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out.ETag, nil
+	})
+}
+
+type partFunc func(ctx context.Context, upload *string, part int32, from, to int64) (etag *string, err error)
+
+// multipart runs a multipart upload of size bytes in PartSize parts,
+// Parallel at a time, and aborts it on any failure: no half-written
+// upload is left behind.
+func (c *Copier) multipart(ctx context.Context, bucket, key string, size int64, part partFunc) (err error) {
+	sse, kmsKey, bucketKey := c.sse()
+	created, err := c.Target.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(bucket), Key: aws.String(key),
+		ServerSideEncryption: sse, SSEKMSKeyId: kmsKey, BucketKeyEnabled: bucketKey,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = c.Target.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{
+				Bucket: aws.String(bucket), Key: aws.String(key), UploadId: created.UploadId,
+			})
+		}
+	}()
+	n := (size + c.PartSize - 1) / c.PartSize
+	parts := make([]types.CompletedPart, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, max(c.Parallel, 1))
+	var wg sync.WaitGroup
+	for i := int64(0); i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			from, to := i*c.PartSize, min((i+1)*c.PartSize, size)
+			etag, err := part(ctx, created.UploadId, int32(i+1), from, to)
+			parts[i] = types.CompletedPart{ETag: etag, PartNumber: aws.Int32(int32(i + 1))}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	_, err = c.Target.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), UploadId: created.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	return err
+}
+
+func ifMatch(etag string) *string {
+	if etag == "" {
+		return nil
+	}
+	return aws.String(`"` + etag + `"`)
+}

@@ -1,0 +1,28 @@
+package ingest
+
+import (
+	"time"
+
+	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/dataset"
+)
+
+// Task is one object to copy, as the planner sends it to the workers'
+// queue. It carries what the worker needs from the dataset, so a worker
+// reads no dataset per file.
+type Task struct {
+	RunId        string
+	DatasetId    string
+	ConnectionId string
+	Bucket       string
+	Key          string // source key
+	Name         string // the file's name in the dataset
+	Size         int64
+	ETag         string
+	StorageClass string
+	Version      connection.Version
+	FileType     dataset.FileType
+	SkipLZ       bool
+	TargetKey    string
+	RunStart     time.Time
+}

@@ -1,0 +1,317 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/run"
+	"github.com/datalake-platform/s3connections/shared/source"
+	"github.com/datalake-platform/s3connections/shared/validate"
+)
+
+// WorkerStore is what workers read and write in the metadata table.
+type WorkerStore interface {
+	GetConnection(ctx context.Context, id string) (connection.Connection, error)
+	GetRun(ctx context.Context, id string) (run.Run, error)
+	CommittedTasks(ctx context.Context, runID string, names []string) (map[string]bool, error)
+	CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error)
+	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
+	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
+}
+
+// Worker handles batches of copy tasks from the queue.
+type Worker struct {
+	Store     WorkerStore
+	Sources   *source.Clients
+	Copier    *Copier
+	LZBucket  string
+	DLZBucket string
+	// MaxReceiveCount is the queue's redrive limit: on a task's last
+	// delivery a failure is recorded in the run (and the message still goes
+	// to the dead-letter queue), so the run can end.
+	MaxReceiveCount int
+	Log             *slog.Logger
+	Now             func() time.Time
+}
+
+type delivery struct {
+	messageID string
+	receives  int
+	task      Task
+}
+
+// Handle processes one SQS batch and reports the messages to retry.
+func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	byRun := map[string][]delivery{}
+	for _, m := range ev.Records {
+		var t Task
+		if err := json.Unmarshal([]byte(m.Body), &t); err != nil || t.RunId == "" || t.Name == "" {
+			w.Log.ErrorContext(ctx, "malformed task dropped", "messageId", m.MessageId)
+			continue // retrying cannot fix it
+		}
+		n, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+		byRun[t.RunId] = append(byRun[t.RunId], delivery{messageID: m.MessageId, receives: n, task: t})
+	}
+	for runID, ds := range byRun {
+		for _, id := range w.runBatch(ctx, runID, ds) {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
+		}
+	}
+	return resp, nil
+}
+
+// runBatch ingests one run's deliveries and returns the message ids to retry.
+func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (retry []string) {
+	all := func() []string {
+		ids := make([]string, len(ds))
+		for i, d := range ds {
+			ids[i] = d.messageID
+		}
+		return ids
+	}
+	r, err := w.Store.GetRun(ctx, runID)
+	if err != nil {
+		w.Log.ErrorContext(ctx, "read run", "runId", runID, "error", err)
+		return all()
+	}
+	if r.State.Ended() {
+		return nil // a late duplicate of a run that ended
+	}
+	names := make([]string, len(ds))
+	for i, d := range ds {
+		names[i] = d.task.Name
+	}
+	done, err := w.Store.CommittedTasks(ctx, runID, names)
+	if err != nil {
+		w.Log.ErrorContext(ctx, "read task markers", "runId", runID, "error", err)
+		return all()
+	}
+	results := make([]*run.FileResult, len(ds))
+	failures := make([]error, len(ds))
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		if done[d.task.Name] {
+			continue // delivered again after it was committed
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := w.ingest(ctx, d.task)
+			if err != nil && d.receives >= w.MaxReceiveCount && w.MaxReceiveCount > 0 {
+				res = run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
+					Reason: fmt.Sprintf("gave up after %d attempts: %v", d.receives, err)}
+				failures[i] = err // to the dead-letter queue too
+			} else if err != nil {
+				failures[i] = err
+				return
+			}
+			results[i] = &res
+		}()
+	}
+	wg.Wait()
+	var commit []run.FileResult
+	for i, d := range ds {
+		if results[i] != nil {
+			commit = append(commit, *results[i])
+		}
+		if failures[i] != nil {
+			w.Log.WarnContext(ctx, "task will be retried", "runId", runID, "key", d.task.Key, "receives", d.receives, "error", failures[i])
+			retry = append(retry, d.messageID)
+		}
+	}
+	if len(commit) > 0 {
+		if _, err := w.Store.CommitFiles(ctx, r, commit); err != nil {
+			w.Log.ErrorContext(ctx, "commit files", "runId", runID, "error", err)
+			return all()
+		}
+	}
+	if err := w.Store.RenewLease(ctx, r.DatasetId, runID, w.now().Add(run.Lease)); err != nil {
+		w.Log.WarnContext(ctx, "renew lease", "runId", runID, "error", err)
+	}
+	if _, ended, err := w.Store.CompleteIfDone(ctx, runID); err != nil {
+		w.Log.ErrorContext(ctx, "complete run", "runId", runID, "error", err)
+	} else if ended {
+		w.Log.InfoContext(ctx, "run ended", "runId", runID)
+	}
+	return retry
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+// permanentError is a failure that retrying cannot heal: the file fails,
+// not the run.
+type permanentError struct{ reason string }
+
+func (e *permanentError) Error() string { return e.reason }
+
+// ingest copies one file per the version rules and returns its outcome; an
+// error means "retry later".
+func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
+	res := run.FileResult{Name: t.Name, SourceKey: t.Key}
+	failed := func(reason string) (run.FileResult, error) {
+		res.Outcome, res.Reason = run.OutcomeFailed, reason
+		return res, nil
+	}
+	conn, err := w.Store.GetConnection(ctx, t.ConnectionId)
+	if err != nil {
+		return res, err
+	}
+	src, _, err := w.Sources.For(ctx, conn)
+	var re *source.RegionError
+	if errors.As(err, &re) {
+		return failed(re.Reason)
+	}
+	if err != nil {
+		return res, err
+	}
+	head, err := src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.Bucket), Key: aws.String(t.Key)})
+	if err != nil {
+		if reason, ok := permanent(err, conn); ok {
+			return failed(reason)
+		}
+		return res, err
+	}
+	class := string(head.StorageClass)
+	if class == "" {
+		class = "STANDARD"
+	}
+	res.StorageClass = class
+	if archived(class, string(head.ArchiveStatus), aws.ToString(head.Restore)) {
+		if t.Version.SkipsGlacier() {
+			res.Outcome, res.Reason = run.OutcomeSkippedStorageClass, "in "+class+" and not restored"
+			return res, nil
+		}
+	}
+	if !t.Version.SkipsGlacier() && class != "STANDARD" {
+		return failed("version 1.6 ingests only the S3 Standard storage class; the file is in " + class)
+	}
+	size, etag := aws.ToInt64(head.ContentLength), strings.Trim(aws.ToString(head.ETag), `"`)
+	zone := w.LZBucket
+	if t.SkipLZ {
+		zone = w.DLZBucket
+	}
+	if conn.ConnectionAccessType == connection.BucketPolicy {
+		err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, size, etag, zone, t.TargetKey)
+	} else {
+		err = w.Copier.Stream(ctx, src, t.Bucket, t.Key, size, etag, zone, t.TargetKey)
+	}
+	if err != nil {
+		if reason, ok := permanent(err, conn); ok {
+			return failed(reason)
+		}
+		return res, fmt.Errorf("copy: %w", err)
+	}
+	file := &dataset.File{
+		Name: t.Name, SourceKey: t.Key, Size: size, SourceETag: etag, RunId: t.RunId,
+		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey,
+	}
+	res.File, res.Bytes = file, size
+	if t.SkipLZ {
+		return res, nil
+	}
+	if err := w.validate(ctx, t, size); err != nil {
+		var invalid *validate.Error
+		if !errors.As(err, &invalid) {
+			return res, fmt.Errorf("validate: %w", err)
+		}
+		file.State, file.Reason = dataset.FailedValidation, invalid.Reason
+		res.Outcome, res.Reason = run.OutcomeFailedValidation, invalid.Reason
+		return res, nil
+	}
+	if err := w.Copier.ServerSide(ctx, w.LZBucket, t.TargetKey, size, "", w.DLZBucket, t.TargetKey); err != nil {
+		return res, fmt.Errorf("move to DLZ: %w", err)
+	}
+	if _, err := w.Copier.Target.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(w.LZBucket), Key: aws.String(t.TargetKey)}); err != nil {
+		return res, fmt.Errorf("remove from LZ: %w", err)
+	}
+	return res, nil
+}
+
+// validate reads the landed file from the LZ and checks it against the
+// dataset's file type; Parquet needs only both ends.
+func (w *Worker) validate(ctx context.Context, t Task, size int64) error {
+	get := func(rng string) (io.ReadCloser, error) {
+		in := &s3.GetObjectInput{Bucket: aws.String(w.LZBucket), Key: aws.String(t.TargetKey)}
+		if rng != "" {
+			in.Range = aws.String(rng)
+		}
+		out, err := w.Copier.Target.GetObject(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return out.Body, nil
+	}
+	if t.FileType == dataset.Parquet && size >= 8 {
+		head, err := readAll(get(fmt.Sprintf("bytes=0-%d", 3)))
+		if err != nil {
+			return err
+		}
+		tail, err := readAll(get(fmt.Sprintf("bytes=%d-%d", size-4, size-1)))
+		if err != nil {
+			return err
+		}
+		return validate.ParquetEnds(head, tail, size)
+	}
+	body, err := get("")
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	return validate.File(string(t.FileType), body, size)
+}
+
+func readAll(r io.ReadCloser, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, 16))
+}
+
+// archived says whether an object must be restored before it can be read.
+func archived(class, archiveStatus, restore string) bool {
+	switch class {
+	case "GLACIER", "DEEP_ARCHIVE":
+		return !strings.Contains(restore, `ongoing-request="false"`)
+	case "INTELLIGENT_TIERING":
+		return archiveStatus == "ARCHIVE_ACCESS" || archiveStatus == "DEEP_ARCHIVE_ACCESS"
+	}
+	return false
+}
+
+// permanent says whether err cannot heal by retrying, and why in words.
+func permanent(err error, c connection.Connection) (string, bool) {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return "", false
+	}
+	switch ae.ErrorCode() {
+	case "NoSuchKey", "NotFound":
+		return "the file was deleted from the source after the listing", true
+	case "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AllAccessDisabled":
+		return source.Explain(err, c), true
+	case "InvalidObjectState":
+		return "the file is archived and not restored", true
+	}
+	return "", false
+}

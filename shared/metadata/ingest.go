@@ -1,0 +1,443 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/run"
+)
+
+// The ingestion side's items, in the run's partition:
+//
+//	TASK#<name>     marker of a file's committed outcome: the exactly-once gate
+//	SKIPPED#<name>  a skipped file and why       FAILED#<name>  a failed file and why
+//	COUNT#<nn>      one of counterShards counter items that workers add to,
+//	                so that concurrent commits rarely touch the same item
+//
+// and the dataset's catalog, FILES#<datasetId> / FILE#<name>: the latest
+// ingested version of each name, sorted by name for the planner's merge.
+const (
+	taskPrefix    = "TASK#"
+	countPrefix   = "COUNT#"
+	counterShards = 16
+)
+
+// Errors of the ingestion store.
+var (
+	// ErrLeaseLost: another run holds the dataset now (this run's lease expired).
+	ErrLeaseLost = errors.New("run lost its lease on the dataset")
+	// ErrStalePosition: the run's planning position moved since it was read.
+	ErrStalePosition = errors.New("planning position moved")
+)
+
+// BeginPlanning marks a queued run as planning (keeping a planning run as
+// it is) and returns it; a run that ended is returned as it is.
+func (s *Store) BeginPlanning(ctx context.Context, runID string) (run.Run, error) {
+	now, _ := attributevalue.Marshal(time.Now().UTC())
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: runKey(runID),
+		UpdateExpression:         aws.String("SET #state = :planning, StartedAt = if_not_exists(StartedAt, :now)"),
+		ConditionExpression:      aws.String("#state IN (:queued, :planning)"),
+		ExpressionAttributeNames: map[string]string{"#state": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":planning": str(string(run.Planning)), ":queued": str(string(run.Queued)), ":now": now,
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return s.GetRun(ctx, runID)
+	}
+	if err != nil {
+		return run.Run{}, fmt.Errorf("begin planning run %s: %w", runID, err)
+	}
+	var it runItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return run.Run{}, fmt.Errorf("decode run %s: %w", runID, err)
+	}
+	return it.Run, nil
+}
+
+// PlanPage is what the planner did with one page of the listing.
+type PlanPage struct {
+	Listed, Matched, SkippedUnchanged, Tasks int64
+	Phase, Next                              string // the position after this page
+}
+
+// SavePlanPage records one planned page and renews the run's lease, in one
+// transaction conditional on the run still being at the position r holds:
+// a page retried after a crash is counted once.
+func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage, leaseUntil time.Time) error {
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: runKey(r.RunId),
+			UpdateExpression: aws.String("ADD Listed :l, Matched :m, SkippedUnchanged :u, TasksPlanned :t " +
+				"SET Continuation = :next, Phase = :phase, Pages = :pages"),
+			ConditionExpression:      aws.String(pagesCondition(r.Pages)),
+			ExpressionAttributeNames: map[string]string{"#state": "State"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":l": number(p.Listed), ":m": number(p.Matched), ":u": number(p.SkippedUnchanged), ":t": number(p.Tasks),
+				":next": str(p.Next), ":phase": str(p.Phase), ":planning": str(string(run.Planning)),
+				":pages": number(r.Pages + 1), ":cur": number(r.Pages),
+			},
+		}},
+		s.renewLease(r.DatasetId, r.RunId, leaseUntil),
+	}})
+	if reasons := canceledBy(err); len(reasons) > 1 {
+		switch {
+		case conditionFailed(reasons[1]):
+			return ErrLeaseLost
+		case conditionFailed(reasons[0]):
+			return ErrStalePosition
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("save planning of run %s: %w", r.RunId, err)
+	}
+	return nil
+}
+
+// pagesCondition requires the run to be planning at the position it was read at.
+func pagesCondition(pages int64) string {
+	if pages == 0 {
+		return "#state = :planning AND (attribute_not_exists(Pages) OR Pages = :cur)"
+	}
+	return "#state = :planning AND Pages = :cur"
+}
+
+func (s *Store) renewLease(datasetID, runID string, until time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: datasetStateKey(datasetID),
+		UpdateExpression:    aws.String("SET LeaseExpiresAt = :until"),
+		ConditionExpression: aws.String("ActiveRunId = :run"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":run": str(runID), ":until": number(until.Unix()),
+		},
+	}}
+}
+
+// RenewLease extends runID's hold on its dataset; ErrLeaseLost if it has none.
+func (s *Store) RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error {
+	u := s.renewLease(datasetID, runID, until).Update
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+		ConditionExpression: u.ConditionExpression, ExpressionAttributeValues: u.ExpressionAttributeValues,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ErrLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("renew lease of run %s: %w", runID, err)
+	}
+	return nil
+}
+
+// EndPlanning marks the run's planning done; the run is running until its
+// last task ends. It returns the run.
+func (s *Store) EndPlanning(ctx context.Context, runID string) (run.Run, error) {
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: runKey(runID),
+		UpdateExpression:         aws.String("SET PlanningDone = :true, #state = :running, Continuation = :empty"),
+		ConditionExpression:      aws.String("#state = :planning"),
+		ExpressionAttributeNames: map[string]string{"#state": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":true": &types.AttributeValueMemberBOOL{Value: true}, ":running": str(string(run.Running)),
+			":planning": str(string(run.Planning)), ":empty": str(""),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return s.GetRun(ctx, runID)
+	}
+	if err != nil {
+		return run.Run{}, fmt.Errorf("end planning of run %s: %w", runID, err)
+	}
+	var it runItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return run.Run{}, fmt.Errorf("decode run %s: %w", runID, err)
+	}
+	return it.Run, nil
+}
+
+// CatalogRange reads the catalog entries whose names are in [from, to].
+func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error) {
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(filesPrefix + datasetID), ":from": str(filePrefix + from), ":to": str(filePrefix + to),
+		},
+		ProjectionExpression:     aws.String("#n, Size, SourceETag"),
+		ExpressionAttributeNames: map[string]string{"#n": "Name"},
+	})
+	files := map[string]dataset.File{}
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read catalog of dataset %s: %w", datasetID, err)
+		}
+		var page []dataset.File
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
+			return nil, fmt.Errorf("decode catalog of dataset %s: %w", datasetID, err)
+		}
+		for _, f := range page {
+			files[f.Name] = f
+		}
+	}
+	return files, nil
+}
+
+// RejectRun fails a run before it copies anything, listing the files that
+// made it fail.
+func (s *Store) RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error {
+	var writes []types.WriteRequest
+	for _, f := range files {
+		item, err := attributevalue.MarshalMap(f)
+		if err != nil {
+			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
+		}
+		item[attrPK], item[attrSK] = str(runPrefix+r.RunId), str(failedPrefix+f.Name)
+		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	if err := s.batchWrite(ctx, writes); err != nil {
+		return err
+	}
+	return s.FinishRun(ctx, r, run.Failed, reason)
+}
+
+// batchWrite writes in batches of 25, retrying unprocessed items.
+func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) error {
+	for len(writes) > 0 {
+		n := min(25, len(writes))
+		req := map[string][]types.WriteRequest{s.table: writes[:n]}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return err
+				}
+			}
+			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: req})
+			if err != nil {
+				return fmt.Errorf("write %d items: %w", n, err)
+			}
+			req = out.UnprocessedItems
+		}
+		writes = writes[n:]
+	}
+	return nil
+}
+
+// CommittedTasks says which of names already have a committed outcome in the run.
+func (s *Store) CommittedTasks(ctx context.Context, runID string, names []string) (map[string]bool, error) {
+	keys := make([]map[string]types.AttributeValue, len(names))
+	for i, n := range names {
+		keys[i] = key(runPrefix+runID, taskPrefix+n)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	done := make(map[string]bool, len(items))
+	for _, it := range items {
+		if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
+			done[strings.TrimPrefix(sk.Value, taskPrefix)] = true
+		}
+	}
+	return done, nil
+}
+
+// CommitFiles commits the outcomes of files of one run exactly once: in one
+// transaction, a marker per file (which must not exist yet), the catalog
+// entries, the skipped/failed entries and one counter item's additions. A
+// file committed before (a redelivered task) is dropped and the rest
+// retried. It returns how many files it committed.
+func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
+	for attempt := 0; len(results) > 0; attempt++ {
+		items, err := s.commitItems(r, results)
+		if err != nil {
+			return 0, err
+		}
+		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return len(results), nil
+		}
+		reasons := canceledBy(err)
+		if len(reasons) == 0 || attempt >= 8 {
+			return 0, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
+		}
+		kept := results[:0:0]
+		for i, res := range results { // markers come first, one per result
+			if !conditionFailed(reasons[i]) {
+				kept = append(kept, res)
+			}
+		}
+		if len(kept) == len(results) { // a conflict with another transaction: wait and retry
+			if err := backoff(ctx, attempt+1); err != nil {
+				return 0, err
+			}
+		}
+		results = kept
+	}
+	return 0, nil
+}
+
+func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.TransactWriteItem, error) {
+	var c run.Counts
+	var items, rest []types.TransactWriteItem
+	for _, res := range results {
+		marker := key(runPrefix+r.RunId, taskPrefix+res.Name)
+		marker["Outcome"] = str(string(res.Outcome))
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: marker, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}})
+		switch res.Outcome {
+		case "":
+			c.Copied++
+		case run.OutcomeSkippedStorageClass:
+			c.SkippedStorageClass++
+		case run.OutcomeFailedValidation:
+			c.FailedValidation++
+		default:
+			c.Failed++
+		}
+		c.BytesCopied += res.Bytes
+		if res.Outcome != "" {
+			out, err := attributevalue.MarshalMap(run.FileOutcome{
+				Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
+			})
+			if err != nil {
+				return nil, err
+			}
+			prefix := failedPrefix
+			if res.Outcome == run.OutcomeSkippedStorageClass {
+				prefix = skippedPrefix
+			}
+			out[attrPK], out[attrSK] = str(runPrefix+r.RunId), str(prefix+res.Name)
+			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: out}})
+		}
+		if res.File != nil {
+			f, err := attributevalue.MarshalMap(res.File)
+			if err != nil {
+				return nil, err
+			}
+			f[attrPK], f[attrSK] = str(filesPrefix+r.DatasetId), str(filePrefix+res.Name)
+			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: f}})
+		}
+	}
+	shard := key(runPrefix+r.RunId, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
+	rest = append(rest, types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: shard,
+		UpdateExpression: aws.String("ADD TasksDone :n, Copied :c, SkippedStorageClass :s, FailedValidation :v, Failed :f, BytesCopied :b"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":n": number(int64(len(results))), ":c": number(c.Copied), ":s": number(c.SkippedStorageClass),
+			":v": number(c.FailedValidation), ":f": number(c.Failed), ":b": number(c.BytesCopied),
+		},
+	}})
+	return append(items, rest...), nil
+}
+
+// shardTotals sums a run's counter items.
+type shardTotals struct {
+	run.Counts
+	TasksDone int64
+}
+
+func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, error) {
+	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(runPrefix + runID), ":sk": str(countPrefix),
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return shardTotals{}, fmt.Errorf("read counters of run %s: %w", runID, err)
+	}
+	var shards []shardTotals
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &shards); err != nil {
+		return shardTotals{}, fmt.Errorf("decode counters of run %s: %w", runID, err)
+	}
+	var t shardTotals
+	for _, sh := range shards {
+		t.TasksDone += sh.TasksDone
+		t.Copied += sh.Copied
+		t.SkippedStorageClass += sh.SkippedStorageClass
+		t.FailedValidation += sh.FailedValidation
+		t.Failed += sh.Failed
+		t.BytesCopied += sh.BytesCopied
+	}
+	return t, nil
+}
+
+// withWorkerCounts adds the workers' counters to a run that has not ended
+// (an ended run holds its final totals).
+func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
+	if r.State.Ended() {
+		return nil
+	}
+	t, err := s.shardTotals(ctx, r.RunId)
+	if err != nil {
+		return err
+	}
+	r.TasksDone = t.TasksDone
+	r.Copied, r.SkippedStorageClass, r.FailedValidation, r.Failed, r.BytesCopied =
+		t.Copied, t.SkippedStorageClass, t.FailedValidation, t.Failed, t.BytesCopied
+	return nil
+}
+
+// CompleteIfDone ends a run whose planning is done and whose every task
+// has ended, with its final counts, exactly once: the planner and the
+// workers all call it, and only the call that finds the run still running
+// ends it. It returns the run as it is afterwards.
+func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error) {
+	r, err := s.GetRun(ctx, runID) // with the workers' counts
+	if err != nil || r.State.Ended() || !r.PlanningDone || r.TasksDone < r.TasksPlanned {
+		return r, false, err
+	}
+	state, reason := run.Succeeded, ""
+	switch {
+	case r.Failed > 0:
+		state = run.Failed
+		reason = fmt.Sprintf("%d files could not be copied: see FailedFiles", r.Failed)
+	case r.FailedValidation > 0:
+		reason = fmt.Sprintf("%d files failed validation and stay out of the DLZ: see FailedFiles", r.FailedValidation)
+	}
+	end := s.endRun(r.RunId, state, reason, time.Now())
+	u := end.Update
+	*u.UpdateExpression += ", TasksDone = :done, Copied = :c, SkippedStorageClass = :s, FailedValidation = :v, Failed = :f, BytesCopied = :b"
+	*u.ConditionExpression = "#state = :running"
+	delete(u.ExpressionAttributeValues, ":queued")
+	delete(u.ExpressionAttributeValues, ":planning")
+	u.ExpressionAttributeValues[":done"] = number(r.TasksDone)
+	u.ExpressionAttributeValues[":c"] = number(r.Copied)
+	u.ExpressionAttributeValues[":s"] = number(r.SkippedStorageClass)
+	u.ExpressionAttributeValues[":v"] = number(r.FailedValidation)
+	u.ExpressionAttributeValues[":f"] = number(r.Failed)
+	u.ExpressionAttributeValues[":b"] = number(r.BytesCopied)
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		end, s.releaseLease(r.DatasetId, r.RunId),
+	}})
+	if reasons := canceledBy(err); len(reasons) > 0 {
+		r, gerr := s.GetRun(ctx, runID)
+		return r, false, gerr // another caller ended it, or it lost its lease
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("complete run %s: %w", runID, err)
+	}
+	r.State, r.Reason = state, reason
+	return r, true, nil
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }

@@ -1,0 +1,262 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/run"
+)
+
+var _ run.Store = (*Store)(nil)
+
+const (
+	runPrefix     = "RUN#"
+	skRun         = "RUN"
+	skippedPrefix = "SKIPPED#"
+	failedPrefix  = "FAILED#"
+)
+
+func runKey(id string) map[string]types.AttributeValue { return key(runPrefix+id, skRun) }
+
+type runItem struct {
+	PK, SK string
+	Kind   string
+	run.Run
+}
+
+// datasetState is the dataset's counters and run lease.
+type datasetState struct {
+	Schedules      int64
+	ActiveRunId    string
+	LeaseExpiresAt int64 // Unix seconds
+}
+
+func (s *Store) runWrites(r run.Run) ([]types.TransactWriteItem, error) {
+	item, err := attributevalue.MarshalMap(runItem{PK: runPrefix + r.RunId, SK: skRun, Kind: "Run", Run: r})
+	if err != nil {
+		return nil, fmt.Errorf("encode run %s: %w", r.RunId, err)
+	}
+	index := key(schedulePrefix+r.ScheduleId, runPrefix+r.RunId)
+	index["Kind"] = &types.AttributeValueMemberS{Value: "RunIndex"}
+	return []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: index}},
+	}, nil
+}
+
+// StartRun takes the dataset's lease with a conditional write and writes
+// the run, in one transaction. When the lease holder's lease has expired,
+// that run is marked failed in the same transaction.
+func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) error {
+	writes, err := s.runWrites(r)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		st, err := s.datasetState(ctx, r.DatasetId)
+		if err != nil {
+			return err
+		}
+		now := time.Now().Unix()
+		if st.ActiveRunId != "" && st.LeaseExpiresAt >= now {
+			return &run.InProgressError{RunId: st.ActiveRunId}
+		}
+		lease := types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.table, Key: datasetStateKey(r.DatasetId),
+			UpdateExpression: aws.String("SET ActiveRunId = :run, LeaseExpiresAt = :until, Kind = :kind"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":run": &types.AttributeValueMemberS{Value: r.RunId}, ":until": number(leaseUntil.Unix()),
+				":kind": &types.AttributeValueMemberS{Value: "DatasetState"},
+			},
+		}}
+		items := []types.TransactWriteItem{
+			lease,
+			{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: datasetKey(r.DatasetId), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		}
+		if st.ActiveRunId == "" {
+			lease.Update.ConditionExpression = aws.String("attribute_not_exists(ActiveRunId)")
+		} else {
+			lease.Update.ConditionExpression = aws.String("ActiveRunId = :old AND LeaseExpiresAt < :now")
+			lease.Update.ExpressionAttributeValues[":old"] = &types.AttributeValueMemberS{Value: st.ActiveRunId}
+			lease.Update.ExpressionAttributeValues[":now"] = number(now)
+			items = append(items, s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", time.Now()))
+		}
+		items = append(items, writes...)
+		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		reasons := canceledBy(err)
+		switch {
+		case err == nil:
+			return nil
+		case len(reasons) > 1 && conditionFailed(reasons[1]):
+			return dataset.NotFound(r.DatasetId)
+		case len(reasons) > 0 && (conditionFailed(reasons[0]) || len(reasons) > 2 && conditionFailed(reasons[2])):
+			continue // the lease changed hands meanwhile: look again
+		default:
+			return fmt.Errorf("start run %s: %w", r.RunId, err)
+		}
+	}
+	st, err := s.datasetState(ctx, r.DatasetId)
+	if err != nil {
+		return err
+	}
+	return &run.InProgressError{RunId: st.ActiveRunId}
+}
+
+func (s *Store) datasetState(ctx context.Context, datasetID string) (datasetState, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: datasetStateKey(datasetID), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return datasetState{}, fmt.Errorf("read state of dataset %s: %w", datasetID, err)
+	}
+	var st datasetState
+	if err := attributevalue.UnmarshalMap(out.Item, &st); err != nil {
+		return datasetState{}, fmt.Errorf("decode state of dataset %s: %w", datasetID, err)
+	}
+	return st, nil
+}
+
+// endRun sets a run's final state if it has not ended yet.
+func (s *Store) endRun(runID string, state run.State, reason string, at time.Time) types.TransactWriteItem {
+	at = at.UTC()
+	finished, _ := attributevalue.Marshal(at)
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: runKey(runID),
+		UpdateExpression:         aws.String("SET #state = :state, Reason = :reason, FinishedAt = :at"),
+		ConditionExpression:      aws.String("#state IN (:queued, :planning, :running)"),
+		ExpressionAttributeNames: map[string]string{"#state": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":state": &types.AttributeValueMemberS{Value: string(state)}, ":reason": &types.AttributeValueMemberS{Value: reason},
+			":at": finished, ":queued": &types.AttributeValueMemberS{Value: string(run.Queued)},
+			":planning": &types.AttributeValueMemberS{Value: string(run.Planning)}, ":running": &types.AttributeValueMemberS{Value: string(run.Running)},
+		},
+	}}
+}
+
+// releaseLease ends runID's hold on its dataset.
+func (s *Store) releaseLease(datasetID, runID string) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: datasetStateKey(datasetID),
+		UpdateExpression:    aws.String("REMOVE ActiveRunId, LeaseExpiresAt"),
+		ConditionExpression: aws.String("ActiveRunId = :run"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":run": &types.AttributeValueMemberS{Value: runID},
+		},
+	}}
+}
+
+// RecordRun writes a run that holds no lease.
+func (s *Store) RecordRun(ctx context.Context, r run.Run) error {
+	writes, err := s.runWrites(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: writes}); err != nil {
+		return fmt.Errorf("record run %s: %w", r.RunId, err)
+	}
+	return nil
+}
+
+// FinishRun ends the run and releases its lease, in one transaction; a run
+// that already ended is left as it is.
+func (s *Store) FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error {
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		s.endRun(r.RunId, state, reason, time.Now()),
+		s.releaseLease(r.DatasetId, r.RunId),
+	}})
+	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
+		return nil // already ended
+	}
+	if err != nil {
+		return fmt.Errorf("finish run %s: %w", r.RunId, err)
+	}
+	return nil
+}
+
+// GetRun reads a run by id.
+func (s *Store) GetRun(ctx context.Context, id string) (run.Run, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: runKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return run.Run{}, fmt.Errorf("get run %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return run.Run{}, run.NotFound(id)
+	}
+	var it runItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return run.Run{}, fmt.Errorf("decode run %s: %w", id, err)
+	}
+	err = s.withWorkerCounts(ctx, &it.Run)
+	return it.Run, err
+}
+
+// ListRuns pages through a schedule's run index, newest first (run ids are
+// time-ordered), then reads the runs in one batch.
+func (s *Store) ListRuns(ctx context.Context, scheduleID string, limit int, next string) ([]run.Run, string, error) {
+	ids, token, err := s.queryPage(ctx, schedulePrefix+scheduleID, runPrefix, limit, next, false)
+	if err != nil {
+		return nil, "", err
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = runKey(id)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	runs := make([]run.Run, len(items))
+	for i, raw := range items {
+		var it runItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", fmt.Errorf("decode run: %w", err)
+		}
+		if err := s.withWorkerCounts(ctx, &it.Run); err != nil {
+			return nil, "", err
+		}
+		runs[i] = it.Run
+	}
+	return runs, token, nil
+}
+
+// RunFiles queries the run's skipped and failed file entries.
+func (s *Store) RunFiles(ctx context.Context, runID string, max int) (skipped, failed []run.FileOutcome, more bool, err error) {
+	skipped, moreSkipped, err := s.outcomes(ctx, runID, skippedPrefix, max)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	failed, moreFailed, err := s.outcomes(ctx, runID, failedPrefix, max)
+	return skipped, failed, moreSkipped || moreFailed, err
+}
+
+func (s *Store) outcomes(ctx context.Context, runID, prefix string, max int) ([]run.FileOutcome, bool, error) {
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName:              &s.table,
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: runPrefix + runID},
+			":sk": &types.AttributeValueMemberS{Value: prefix},
+		},
+		Limit: aws.Int32(int32(min(max+1, 1000))),
+	})
+	out := []run.FileOutcome{}
+	for p.HasMorePages() && len(out) <= max {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, false, fmt.Errorf("list files of run %s: %w", runID, err)
+		}
+		var files []run.FileOutcome
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &files); err != nil {
+			return nil, false, fmt.Errorf("decode files of run %s: %w", runID, err)
+		}
+		out = append(out, files...)
+	}
+	if len(out) > max {
+		return out[:max], true, nil
+	}
+	return out, false, nil
+}

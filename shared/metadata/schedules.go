@@ -1,0 +1,173 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/schedule"
+)
+
+var _ schedule.Store = (*Store)(nil)
+
+const skSchedule = "SCHEDULE"
+
+func scheduleKey(id string) map[string]types.AttributeValue {
+	return key(schedulePrefix+id, skSchedule)
+}
+
+type scheduleItem struct {
+	PK, SK string
+	Kind   string
+	schedule.Schedule
+}
+
+type scheduleRef struct {
+	PK, SK string
+	Kind   string
+	dataset.ScheduleRef
+}
+
+func (s *Store) scheduleWrites(sch schedule.Schedule) (item, ref map[string]types.AttributeValue, err error) {
+	if item, err = attributevalue.MarshalMap(scheduleItem{PK: schedulePrefix + sch.ScheduleId, SK: skSchedule, Kind: "Schedule", Schedule: sch}); err != nil {
+		return nil, nil, fmt.Errorf("encode schedule %s: %w", sch.ScheduleId, err)
+	}
+	ref, err = attributevalue.MarshalMap(scheduleRef{
+		PK: datasetPrefix + sch.DatasetId, SK: schedulePrefix + sch.ScheduleId, Kind: "ScheduleRef",
+		ScheduleRef: dataset.ScheduleRef{ScheduleId: sch.ScheduleId, ScheduleName: sch.ScheduleName},
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode schedule reference %s: %w", sch.ScheduleId, err)
+	}
+	return item, ref, nil
+}
+
+// countOnDataset adds to the dataset's schedule counter.
+func (s *Store) countOnDataset(datasetID string, n int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: datasetStateKey(datasetID),
+		UpdateExpression: aws.String("ADD Schedules :n SET Kind = :kind"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":n": number(n), ":kind": &types.AttributeValueMemberS{Value: "DatasetState"},
+		},
+	}}
+}
+
+// CreateSchedule writes the schedule, its reference and counter on the
+// dataset (which must exist) and its access entries, in one transaction.
+func (s *Store) CreateSchedule(ctx context.Context, sch schedule.Schedule) error {
+	item, ref, err := s.scheduleWrites(sch)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: datasetKey(sch.DatasetId), ConditionExpression: aws.String("attribute_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: &types.Put{TableName: &s.table, Item: ref}},
+		s.countOnDataset(sch.DatasetId, 1),
+	}
+	for _, u := range sch.AuthorizedUsers {
+		items = append(items, s.putAccess(schedulePrefix, u, sch.ScheduleId))
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
+		return schedule.ErrDatasetGone
+	}
+	if err != nil {
+		return fmt.Errorf("create schedule %s: %w", sch.ScheduleId, err)
+	}
+	return nil
+}
+
+// GetSchedule reads a schedule by id.
+func (s *Store) GetSchedule(ctx context.Context, id string) (schedule.Schedule, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: scheduleKey(id), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return schedule.Schedule{}, fmt.Errorf("get schedule %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return schedule.Schedule{}, schedule.NotFound(id)
+	}
+	var it scheduleItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return schedule.Schedule{}, fmt.Errorf("decode schedule %s: %w", id, err)
+	}
+	return it.Schedule, nil
+}
+
+// ListSchedules pages through the schedules user may see.
+func (s *Store) ListSchedules(ctx context.Context, user string, limit int, next string) ([]schedule.Schedule, string, error) {
+	ids, token, err := s.listVisible(ctx, schedulePrefix, user, limit, next)
+	if err != nil {
+		return nil, "", err
+	}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = scheduleKey(id)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]schedule.Schedule, len(items))
+	for i, raw := range items {
+		var it scheduleItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, "", fmt.Errorf("decode schedule: %w", err)
+		}
+		out[i] = it.Schedule
+	}
+	return out, token, nil
+}
+
+// UpdateSchedule replaces the schedule if unchanged since read.
+func (s *Store) UpdateSchedule(ctx context.Context, old, updated schedule.Schedule) error {
+	item, ref, err := s.scheduleWrites(updated)
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: &s.table, Item: item, ConditionExpression: aws.String("Revision = :rev"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(old.Revision)},
+		}},
+		{Put: &types.Put{TableName: &s.table, Item: ref}},
+	}
+	items = append(items, s.accessChanges(schedulePrefix, updated.ScheduleId, old.AuthorizedUsers, updated.AuthorizedUsers)...)
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
+		return schedule.ErrConcurrentChange
+	}
+	if err != nil {
+		return fmt.Errorf("update schedule %s: %w", updated.ScheduleId, err)
+	}
+	return nil
+}
+
+// DeleteSchedule deletes the schedule, its reference, counter and access
+// entries. Its run records stay, for the history.
+func (s *Store) DeleteSchedule(ctx context.Context, sch schedule.Schedule) error {
+	items := []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: &s.table, Key: scheduleKey(sch.ScheduleId), ConditionExpression: aws.String("Revision = :rev"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(sch.Revision)},
+		}},
+		{Delete: &types.Delete{TableName: &s.table, Key: key(datasetPrefix+sch.DatasetId, schedulePrefix+sch.ScheduleId)}},
+		s.countOnDataset(sch.DatasetId, -1),
+	}
+	for _, u := range sch.AuthorizedUsers {
+		items = append(items, s.deleteAccess(schedulePrefix, u, sch.ScheduleId))
+	}
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
+		return schedule.ErrConcurrentChange
+	}
+	if err != nil {
+		return fmt.Errorf("delete schedule %s: %w", sch.ScheduleId, err)
+	}
+	return nil
+}

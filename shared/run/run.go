@@ -1,0 +1,125 @@
+// Package run holds the Run of a schedule: its record (state, counts,
+// bytes, times, skipped and failed files) and the use cases that start runs
+// and read them. Two runs of one dataset never overlap: a run holds a lease
+// on its dataset that expires, so a crashed run cannot block it forever.
+package run
+
+import (
+	"time"
+
+	"github.com/datalake-platform/s3connections/shared/dataset"
+)
+
+// State is where a run is.
+type State string
+
+// Run states. A run ends in succeeded, failed or skipped.
+const (
+	Queued    State = "queued"
+	Planning  State = "planning"
+	Running   State = "running"
+	Succeeded State = "succeeded"
+	Failed    State = "failed"
+	// Skipped records a scheduled trigger that found a run in progress.
+	Skipped State = "skipped"
+)
+
+// Ended says whether s is final.
+func (s State) Ended() bool { return s == Succeeded || s == Failed || s == Skipped }
+
+// Trigger says what started a run.
+type Trigger string
+
+// Triggers.
+const (
+	OnDemand  Trigger = "on_demand"
+	Scheduled Trigger = "schedule"
+)
+
+// Counts are a run's file counters.
+type Counts struct {
+	Listed              int64 // source objects listed under the DirectoryPath
+	Matched             int64 // of those, files of the dataset's FileType
+	Copied              int64
+	SkippedUnchanged    int64 // same name, size and ETag as the catalog's latest version
+	SkippedStorageClass int64 // archived (1.7+)
+	FailedValidation    int64 // landed in LZ, kept out of DLZ
+	Failed              int64 // could not be copied
+	BytesCopied         int64
+}
+
+// Run is one ingestion run of a schedule's dataset.
+type Run struct {
+	RunId       string
+	ScheduleId  string
+	DatasetId   string
+	Trigger     Trigger
+	TriggeredBy string
+	State       State
+	Reason      string `json:",omitempty"`
+	Counts
+	TasksPlanned int64 // copy tasks sent to the queue
+	TasksDone    int64 // tasks finished, whatever their outcome
+	PlanningDone bool
+	// Phase and Continuation are the planner's position in the source
+	// listing, so a run of millions of objects is planned by a chain of
+	// invocations. Phase is "check" (1.6's storage-class check) or "plan".
+	Phase        string `json:"-"`
+	Continuation string `json:"-"`
+	Pages        int64  `json:"-"` // listing pages planned so far: the position's version
+	// CreatedBy and AuthorizedUsers are the schedule's at the run's start:
+	// who may read the run, even after the schedule is gone.
+	CreatedBy       string   `json:"-"`
+	AuthorizedUsers []string `json:"-"`
+	CreatedAt       time.Time
+	StartedAt       *time.Time `json:",omitempty"`
+	FinishedAt      *time.Time `json:",omitempty"`
+}
+
+// StartTime is the run's upload_date partition: when it was created.
+func (r Run) StartTime() time.Time { return r.CreatedAt }
+
+// Outcome is what happened to one file that was not simply copied.
+type Outcome string
+
+// File outcomes that a run lists.
+const (
+	OutcomeSkippedStorageClass Outcome = "skipped_storage_class"
+	OutcomeFailedValidation    Outcome = "failed_validation"
+	OutcomeFailed              Outcome = "failed"
+	// OutcomeRejectedStorageClass: a 1.6 run that fails before copying
+	// lists the non-Standard files that made it fail.
+	OutcomeRejectedStorageClass Outcome = "rejected_storage_class"
+)
+
+// FileOutcome is a skipped or failed file of a run, with the reason.
+type FileOutcome struct {
+	Name         string
+	SourceKey    string
+	Outcome      Outcome
+	StorageClass string `json:",omitempty"`
+	Reason       string
+}
+
+// FileResult is what a worker did with one file, committed exactly once.
+type FileResult struct {
+	Name         string
+	SourceKey    string
+	Outcome      Outcome // "" when copied
+	StorageClass string
+	Reason       string
+	Bytes        int64         // bytes copied
+	File         *dataset.File // the catalog entry to write, when the file landed
+}
+
+// View is a run as the API shows it.
+type View struct {
+	Run
+	SkippedFiles []FileOutcome
+	FailedFiles  []FileOutcome
+	// MoreFiles says the lists above were cut at MaxListedFiles each.
+	MoreFiles bool `json:",omitempty"`
+}
+
+// MaxListedFiles caps each file list of a run's view.
+const MaxListedFiles = 1000
