@@ -334,6 +334,10 @@ func (s *jsonScanner) str() error {
 	for {
 		for s.pos < s.end {
 			c := s.buf[s.pos]
+			if !stringSpecial[c] {
+				s.pos++
+				continue
+			}
 			switch {
 			case c == '"':
 				s.pos++
@@ -464,3 +468,13 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isHex(c byte) bool {
 	return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
+
+// stringSpecial marks the bytes str must look at: the closing quote, the
+// escape and the control characters; every other byte is skipped.
+var stringSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()

@@ -46,7 +46,7 @@ import (
 )
 
 // MaxRecordBytes caps one CSV/TSV record and one JSON Lines line.
-const MaxRecordBytes = 64 << 20
+const MaxRecordBytes = 16 << 20
 
 // bufSize is the read buffer of the streaming validators.
 const bufSize = 64 << 10

@@ -21,7 +21,7 @@ func benchDrain(b *testing.B, invoke func(context.Context, []byte) ([]byte, erro
 	b.ResetTimer()
 	p := Start(context.Background(), Options{QueueURL: url, SQS: e.c, Invoke: invoke, Logger: slog.New(slog.DiscardHandler)})
 	for p.Stats().Succeeded < int64(b.N) {
-		time.Sleep(100 * time.Microsecond)
+		time.Sleep(time.Millisecond)
 	}
 	b.StopTimer()
 	p.Stop()

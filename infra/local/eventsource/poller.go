@@ -62,7 +62,7 @@ type Options struct {
 	BatchSize int
 	// MaxConcurrency caps concurrent invocations (the mapping's
 	// ScalingConfig.MaximumConcurrency, the platform's data-load throttling
-	// setting). Default 90.
+	// setting). Default 90. Lambda accepts 2 to 1000; locally 1 works too.
 	MaxConcurrency int
 	// WaitTime is the long-poll wait of each receive, in whole seconds from
 	// 1 to 20 (a shorter one would be a busy loop). Default 1 s; Lambda
