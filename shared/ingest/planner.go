@@ -181,10 +181,6 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	var rejected []run.FileOutcome
 	var rejectedTotal int
 	for {
-		if p.now().After(deadline) {
-			p.Log.InfoContext(ctx, "planning continues in a new invocation", "runId", r.RunId, "pages", r.Pages)
-			return p.Continue.ContinueRun(ctx, r.RunId)
-		}
 		out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 			Bucket: aws.String(c.S3Bucket), Prefix: aws.String(d.DirectoryPath),
 			ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
@@ -253,6 +249,10 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 		r.Phase, r.Continuation = page.Phase, page.Next
 		if out.NextContinuationToken == nil && finishedPhase == phasePlan {
 			break
+		}
+		if p.now().After(deadline) { // every invocation plans at least one page
+			p.Log.InfoContext(ctx, "planning continues in a new invocation", "runId", r.RunId, "pages", r.Pages)
+			return p.Continue.ContinueRun(ctx, r.RunId)
 		}
 	}
 	if _, err := p.Store.EndPlanning(ctx, r.RunId); err != nil {

@@ -273,7 +273,7 @@ func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileRe
 			return len(results), nil
 		}
 		reasons := canceledBy(err)
-		if len(reasons) == 0 || attempt >= 8 {
+		if len(reasons) == 0 || attempt >= 12 {
 			return 0, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
 		}
 		kept := results[:0:0]

@@ -34,6 +34,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -153,6 +154,7 @@ func conditionFailed(r types.CancellationReason) bool {
 // backoff waits before retry attempt n (1, 2, …) of unprocessed batch items.
 func backoff(ctx context.Context, n int) error {
 	d := time.Duration(1<<min(n, 6)) * 25 * time.Millisecond
+	d = d/2 + rand.N(d/2+1) // jitter: writers that collided do not collide again in step
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // These tests drive the API as a user does: HTTP through the local gateway
@@ -46,6 +47,8 @@ func TestMain(m *testing.M) {
 		EmulatorLog: io.Discard, // Start reports an emulator that fails
 		// Multipart paths with small files, and every task delivered twice.
 		PartSize: 5 << 20, CopyThreshold: 5 << 20, DuplicateDeliveries: true,
+		// One listing page per planner invocation: every run is a continuation chain.
+		PlannerBudget: time.Nanosecond,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the local platform:", err)
@@ -53,6 +56,13 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	plat.Close()
+	if code != 0 || os.Getenv("S3C_DUMP_LOGS") != "" { // what the platform complained about, to explain the failure
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, `"level":"WARN"`) || strings.Contains(line, `"level":"ERROR"`) {
+				fmt.Fprintln(os.Stderr, line)
+			}
+		}
+	}
 	os.Exit(code)
 }
 

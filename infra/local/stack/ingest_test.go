@@ -12,9 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/run"
 )
 
 // srcFile is one object of a test source bucket.
@@ -327,5 +330,82 @@ func TestScheduleFiresByItself(t *testing.T) {
 			t.Fatal("no run appeared")
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// A run of more objects than one listing page, with one page per planner
+// invocation: the continuation chain plans every object exactly once.
+func TestContinuationChainPlansEveryObjectOnce(t *testing.T) {
+	const n = 1000 + 234 // two listing pages
+	files := make([]srcFile, n)
+	for i := range files {
+		files[i] = srcFile{key: fmt.Sprintf("many/%05d.txt", i), body: []byte(fmt.Sprint(i))}
+	}
+	putFilesParallel(t, "continuation-chain", files)
+	_, sch := setup(t, "chainer", "continuation-chain", "1.8", "txt", "many/", true)
+	r := runToEnd(t, "chainer", sch)
+	wantCounts(t, r, map[string]int{"Listed": n, "Matched": n, "TasksPlanned": n, "TasksDone": n, "Copied": n})
+	if r["State"] != "succeeded" {
+		t.Fatalf("run: %v", r)
+	}
+	r = runToEnd(t, "chainer", sch)
+	wantCounts(t, r, map[string]int{"Listed": n, "SkippedUnchanged": n, "TasksPlanned": 0, "Copied": 0})
+}
+
+func putFilesParallel(t *testing.T, bucket string, files []srcFile) {
+	t.Helper()
+	putFiles(t, bucket, nil)
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []srcFile
+			for i := w; i < len(files); i += 16 {
+				mine = append(mine, files[i])
+			}
+			putFiles(t, bucket, mine)
+		}()
+	}
+	wg.Wait()
+}
+
+// A scheduled firing while a run of the dataset is in progress is recorded
+// as skipped, naming the run; once that run ends, the next firing runs.
+func TestScheduledFiringDuringARunIsSkipped(t *testing.T) {
+	ctx := context.Background()
+	_, sch := setup(t, "skipper", DemoBucket, "1.8", "json", "events/", false)
+	awsCfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := metadata.New(dynamodb.NewFromConfig(awsCfg), plat.Config.Table)
+	s, err := store.GetSchedule(ctx, sch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder, _ := run.New(s, run.OnDemand, "skipper", time.Now())
+	if err := store.StartRun(ctx, holder, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	fire := func() {
+		if _, err := plat.Runtime.Invoke(ctx, plat.Names.PlannerFunction,
+			loadFixture(t, "planner", "scheduled-run", map[string]string{fixtureSchedule: sch})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fire()
+	_, runs := call(t, "skipper", "GET", "/schedules/"+sch+"/runs", nil)
+	newest := runs["Runs"].([]any)[0].(map[string]any)
+	if newest["State"] != "skipped" || !strings.Contains(newest["Reason"].(string), holder.RunId) {
+		t.Fatalf("firing during a run: %v", newest)
+	}
+	if err := store.FinishRun(ctx, holder, run.Failed, "test over"); err != nil {
+		t.Fatal(err)
+	}
+	fire()
+	_, runs = call(t, "skipper", "GET", "/schedules/"+sch+"/runs", nil)
+	if list := runs["Runs"].([]any); len(list) != 3 || waitRun(t, "skipper", list[0].(map[string]any)["RunId"].(string))["State"] != "succeeded" {
+		t.Fatalf("runs: %v", runs)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -129,7 +131,7 @@ func ensureQueues(ctx context.Context, c *sqs.Client, queue, dlq, keyARN string)
 		return "", fmt.Errorf("queue %s: %w", dlq, err)
 	}
 	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(queue), Attributes: map[string]string{
-		"VisibilityTimeout": "900", "KmsMasterKeyId": keyARN,
+		"VisibilityTimeout": strconv.Itoa(int(workerTimeout.Seconds())), "KmsMasterKeyId": keyARN,
 		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, attrs.Attributes["QueueArn"], maxReceiveCount),
 	}})
 	if err != nil {
@@ -137,3 +139,9 @@ func ensureQueues(ctx context.Context, c *sqs.Client, queue, dlq, keyARN string)
 	}
 	return aws.ToString(q.QueueUrl), nil
 }
+
+// workerTimeout is the local worker's timeout and the task queue's
+// visibility timeout: a batch that fails is retried a minute later. (On
+// AWS the stack gives the queue six times the worker's timeout, as Lambda
+// recommends.)
+const workerTimeout = time.Minute

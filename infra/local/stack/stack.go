@@ -273,7 +273,7 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 	return p.Runtime.Register(
 		lambdalocal.Function{Name: p.Names.APIFunction, Handler: lambda.NewHandler(api.Handle), Timeout: 29 * time.Second},
 		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambda.NewHandler(planner.Handle), Timeout: 15 * time.Minute},
-		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambda.NewHandler(worker.Handle), Timeout: 15 * time.Minute},
+		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambda.NewHandler(worker.Handle), Timeout: workerTimeout},
 	)
 }
 
