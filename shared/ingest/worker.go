@@ -26,7 +26,7 @@ import (
 // WorkerStore is what workers read and write in the metadata table.
 type WorkerStore interface {
 	GetConnection(ctx context.Context, id string) (connection.Connection, error)
-	GetRun(ctx context.Context, id string) (run.Run, error)
+	GetRunRecord(ctx context.Context, id string) (run.Run, error)
 	CommittedTasks(ctx context.Context, runID string, names []string) (map[string]bool, error)
 	CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
@@ -46,6 +46,46 @@ type Worker struct {
 	MaxReceiveCount int
 	Log             *slog.Logger
 	Now             func() time.Time
+
+	conns   sync.Map // connection id -> cachedConnection
+	renewed sync.Map // run id -> time.Time of the last lease renewal
+}
+
+// connectionTTL bounds how stale a worker's copy of a connection may be
+// (rotated keys take effect within it).
+const connectionTTL = 30 * time.Second
+
+// leaseRenewal is how often one worker renews a run's lease: far within
+// run.Lease, far less often than once per batch.
+const leaseRenewal = time.Minute
+
+type cachedConnection struct {
+	c  connection.Connection
+	at time.Time
+}
+
+// connection reads a connection at most once per connectionTTL.
+func (w *Worker) connection(ctx context.Context, id string) (connection.Connection, error) {
+	if v, ok := w.conns.Load(id); ok && w.now().Sub(v.(cachedConnection).at) < connectionTTL {
+		return v.(cachedConnection).c, nil
+	}
+	c, err := w.Store.GetConnection(ctx, id)
+	if err == nil {
+		w.conns.Store(id, cachedConnection{c: c, at: w.now()})
+	}
+	return c, err
+}
+
+// renewLease renews runID's lease unless this worker did so recently.
+func (w *Worker) renewLease(ctx context.Context, r run.Run) {
+	if v, ok := w.renewed.Load(r.RunId); ok && w.now().Sub(v.(time.Time)) < leaseRenewal {
+		return
+	}
+	if err := w.Store.RenewLease(ctx, r.DatasetId, r.RunId, w.now().Add(run.Lease)); err != nil {
+		w.Log.WarnContext(ctx, "renew lease", "runId", r.RunId, "error", err)
+		return
+	}
+	w.renewed.Store(r.RunId, w.now())
 }
 
 type delivery struct {
@@ -84,7 +124,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		}
 		return ids
 	}
-	r, err := w.Store.GetRun(ctx, runID)
+	r, err := w.Store.GetRunRecord(ctx, runID)
 	if err != nil {
 		w.Log.ErrorContext(ctx, "read run", "runId", runID, "error", err)
 		return all()
@@ -140,9 +180,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 			return all()
 		}
 	}
-	if err := w.Store.RenewLease(ctx, r.DatasetId, runID, w.now().Add(run.Lease)); err != nil {
-		w.Log.WarnContext(ctx, "renew lease", "runId", runID, "error", err)
-	}
+	w.renewLease(ctx, r)
 	if _, ended, err := w.Store.CompleteIfDone(ctx, runID); err != nil {
 		w.Log.ErrorContext(ctx, "complete run", "runId", runID, "error", err)
 	} else if ended {
@@ -172,7 +210,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		res.Outcome, res.Reason = run.OutcomeFailed, reason
 		return res, nil
 	}
-	conn, err := w.Store.GetConnection(ctx, t.ConnectionId)
+	conn, err := w.connection(ctx, t.ConnectionId)
 	if err != nil {
 		return res, err
 	}

@@ -402,8 +402,11 @@ func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
 // workers all call it, and only the call that finds the run still running
 // ends it. It returns the run as it is afterwards.
 func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error) {
-	r, err := s.GetRun(ctx, runID) // with the workers' counts
-	if err != nil || r.State.Ended() || !r.PlanningDone || r.TasksDone < r.TasksPlanned {
+	r, err := s.GetRunRecord(ctx, runID)
+	if err != nil || r.State.Ended() || !r.PlanningDone {
+		return r, false, err // while planning, the planner checks when it is done
+	}
+	if err := s.withWorkerCounts(ctx, &r); err != nil || r.TasksDone < r.TasksPlanned {
 		return r, false, err
 	}
 	state, reason := run.Succeeded, ""

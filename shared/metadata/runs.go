@@ -177,8 +177,19 @@ func (s *Store) FinishRun(ctx context.Context, r run.Run, state run.State, reaso
 	return nil
 }
 
-// GetRun reads a run by id.
+// GetRun reads a run by id, with the workers' counts while it runs.
 func (s *Store) GetRun(ctx context.Context, id string) (run.Run, error) {
+	r, err := s.GetRunRecord(ctx, id)
+	if err != nil {
+		return run.Run{}, err
+	}
+	err = s.withWorkerCounts(ctx, &r)
+	return r, err
+}
+
+// GetRunRecord reads a run's own record: its planner counts and state,
+// without the workers' counts.
+func (s *Store) GetRunRecord(ctx context.Context, id string) (run.Run, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: runKey(id), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return run.Run{}, fmt.Errorf("get run %s: %w", id, err)
@@ -190,8 +201,7 @@ func (s *Store) GetRun(ctx context.Context, id string) (run.Run, error) {
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return run.Run{}, fmt.Errorf("decode run %s: %w", id, err)
 	}
-	err = s.withWorkerCounts(ctx, &it.Run)
-	return it.Run, err
+	return it.Run, nil
 }
 
 // ListRuns pages through a schedule's run index, newest first (run ids are
