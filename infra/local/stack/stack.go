@@ -88,6 +88,8 @@ type Platform struct {
 	Runtime   *lambdalocal.Runtime
 	Scheduler *schedulerlocal.Server
 	Poller    *eventsource.Poller
+	// WorkerConcurrency is the event source's maximum concurrency.
+	WorkerConcurrency int
 
 	procs   []*emulators.Process
 	servers []*http.Server
@@ -233,7 +235,16 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 		},
 	})
 	p.closers = append(p.closers, p.Scheduler.Close)
-	p.Endpoints["SCHEDULER"], err = p.serve(addr(opts, 5), p.Scheduler)
+	var scheduler http.Handler = p.Scheduler
+	if opts.DataDir != "" {
+		j, err := openJournal(filepath.Join(opts.DataDir, "schedules.jsonl"), p.Scheduler)
+		if err != nil {
+			return err
+		}
+		p.closers = append(p.closers, j.Close)
+		scheduler = j
+	}
+	p.Endpoints["SCHEDULER"], err = p.serve(addr(opts, 5), scheduler)
 	return err
 }
 
@@ -288,6 +299,7 @@ func (p *Platform) startEventSource(ctx context.Context, opts Options) error {
 	if concurrency <= 0 {
 		concurrency = 90
 	}
+	p.WorkerConcurrency = concurrency
 	p.Poller = eventsource.Start(context.WithoutCancel(ctx), eventsource.Options{
 		QueueURL: p.Config.TaskQueueURL, SQS: sqs.NewFromConfig(awsCfg),
 		Invoke: func(ctx context.Context, payload []byte) ([]byte, error) {
