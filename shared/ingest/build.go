@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/kmssecret"
 	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/source"
@@ -56,6 +58,7 @@ func BuildPlanner(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *Pla
 		Budget:   budget,
 		Margin:   DefaultMargin,
 		Log:      log,
+		Metrics:  metrics.NewEmitter(os.Stdout),
 	}
 }
 
@@ -80,6 +83,7 @@ func BuildWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *Work
 		DLZBucket:       cfg.DLZBucket,
 		MaxReceiveCount: receives,
 		Log:             log,
+		Metrics:         metrics.NewEmitter(os.Stdout),
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
@@ -66,10 +67,11 @@ type Planner struct {
 	Continue Continuer
 	// Budget is how long one invocation plans before it hands over; the
 	// invocation's own deadline, less Margin, caps it.
-	Budget time.Duration
-	Margin time.Duration
-	Log    *slog.Logger
-	Now    func() time.Time
+	Budget  time.Duration
+	Margin  time.Duration
+	Log     *slog.Logger
+	Metrics *metrics.Emitter
+	Now     func() time.Time
 }
 
 // PageSize is how many keys one ListObjectsV2 call returns.
@@ -168,6 +170,9 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	if err != nil {
 		return p.fail(ctx, r, "source", err)
 	}
+	if r.Pages == 0 && r.Phase == "" {
+		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsStarted.Of(1))
+	}
 	if r.Phase == "" {
 		r.Phase = phasePlan
 		if !c.Version.SkipsGlacier() {
@@ -230,6 +235,7 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 		if out.NextContinuationToken == nil { // the listing ended
 			if r.Phase == phaseCheck {
 				if rejectedTotal > 0 {
+					emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
 					return p.Store.RejectRun(ctx, r, rejected, fmt.Sprintf(
 						"version 1.6 ingests only the S3 Standard storage class: %d matched files are in other classes (FailedFiles lists the first %d); upgrade the connection to 1.7 to skip them",
 						rejectedTotal, len(rejected)))
@@ -243,6 +249,10 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 				return nil
 			}
 			return err
+		}
+		if page.Listed > 0 {
+			emit(ctx, p.Log, p.Metrics, r.RunId, metrics.ObjectsListed.Of(float64(page.Listed)),
+				metrics.FilesSkippedUnchanged.Of(float64(page.SkippedUnchanged)))
 		}
 		finishedPhase := r.Phase
 		r.Pages++
@@ -258,7 +268,10 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	if _, err := p.Store.EndPlanning(ctx, r.RunId); err != nil {
 		return err
 	}
-	_, _, err = p.Store.CompleteIfDone(ctx, r.RunId)
+	done, ended, err := p.Store.CompleteIfDone(ctx, r.RunId)
+	if ended {
+		emitEnd(ctx, p.Log, p.Metrics, done)
+	}
 	return err
 }
 
@@ -293,6 +306,7 @@ func (p *Planner) fail(ctx context.Context, r run.Run, what string, cause error)
 		reason = re.Reason
 	}
 	p.Log.WarnContext(ctx, "run failed in planning", "runId", r.RunId, "reason", reason)
+	emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
 	return p.Store.FinishRun(ctx, r, run.Failed, reason)
 }
 
@@ -301,4 +315,24 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// emit writes metrics of a run in the function's log; a failure to write
+// them is logged, never fatal.
+func emit(ctx context.Context, log *slog.Logger, m *metrics.Emitter, runID string, values ...metrics.Value) {
+	if m == nil {
+		return
+	}
+	if err := m.Emit(map[string]any{"RunId": runID}, values...); err != nil {
+		log.WarnContext(ctx, "metrics", "error", err)
+	}
+}
+
+// emitEnd counts a run that just ended.
+func emitEnd(ctx context.Context, log *slog.Logger, m *metrics.Emitter, r run.Run) {
+	if r.State == run.Succeeded {
+		emit(ctx, log, m, r.RunId, metrics.RunsSucceeded.Of(1))
+	} else {
+		emit(ctx, log, m, r.RunId, metrics.RunsFailed.Of(1))
+	}
 }

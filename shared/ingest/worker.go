@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/source"
 	"github.com/datalake-platform/s3connections/shared/validate"
@@ -45,6 +46,7 @@ type Worker struct {
 	// to the dead-letter queue), so the run can end.
 	MaxReceiveCount int
 	Log             *slog.Logger
+	Metrics         *metrics.Emitter
 	Now             func() time.Time
 
 	conns   sync.Map // connection id -> cachedConnection
@@ -179,12 +181,27 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 			w.Log.ErrorContext(ctx, "commit files", "runId", runID, "error", err)
 			return all()
 		}
+		var copied, skipped, failed, bytes float64
+		for _, res := range commit {
+			switch res.Outcome {
+			case "":
+				copied++
+			case run.OutcomeSkippedStorageClass:
+				skipped++
+			default:
+				failed++
+			}
+			bytes += float64(res.Bytes)
+		}
+		emit(ctx, w.Log, w.Metrics, runID, metrics.ObjectsCopied.Of(copied), metrics.BytesCopied.Of(bytes),
+			metrics.FilesSkippedStorageClass.Of(skipped), metrics.FilesFailed.Of(failed))
 	}
 	w.renewLease(ctx, r)
-	if _, ended, err := w.Store.CompleteIfDone(ctx, runID); err != nil {
+	if done, ended, err := w.Store.CompleteIfDone(ctx, runID); err != nil {
 		w.Log.ErrorContext(ctx, "complete run", "runId", runID, "error", err)
 	} else if ended {
-		w.Log.InfoContext(ctx, "run ended", "runId", runID)
+		w.Log.InfoContext(ctx, "run ended", "runId", runID, "state", done.State)
+		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return retry
 }
