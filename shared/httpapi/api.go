@@ -145,7 +145,7 @@ func respond(status int, body any) events.APIGatewayV2HTTPResponse {
 			b = []byte(`{"Message":"internal error: response not encodable"}`)
 			resp.StatusCode = http.StatusInternalServerError
 		}
-		resp.Body = string(b)
+		resp.Body = string(b) + "\n"
 	}
 	return resp
 }

@@ -220,8 +220,10 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 					}
 				}
 			}
-			page.Listed, page.Matched = 0, 0 // the plan phase counts them
 		} else {
+			if !c.Version.SkipsGlacier() {
+				page.Listed, page.Matched = 0, 0 // the check phase counted them
+			}
 			send, unchanged, err := p.changed(ctx, d.DatasetId, matched)
 			if err != nil {
 				return err

@@ -413,9 +413,9 @@ func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool
 	switch {
 	case r.Failed > 0:
 		state = run.Failed
-		reason = fmt.Sprintf("%d files could not be copied: see FailedFiles", r.Failed)
+		reason = fmt.Sprintf("%s could not be copied: see FailedFiles", files(r.Failed))
 	case r.FailedValidation > 0:
-		reason = fmt.Sprintf("%d files failed validation and stay out of the DLZ: see FailedFiles", r.FailedValidation)
+		reason = fmt.Sprintf("%s failed validation and stay out of the DLZ: see FailedFiles", files(r.FailedValidation))
 	}
 	end := s.endRun(r.RunId, state, reason, time.Now())
 	u := end.Update
@@ -444,3 +444,10 @@ func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool
 }
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func files(n int64) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
+}

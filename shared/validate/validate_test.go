@@ -366,14 +366,14 @@ func TestRecordCap(t *testing.T) {
 	}
 }
 
-// TestRealCap runs the 64 MiB cap itself on an endless quoted field.
+// TestRealCap runs the 16 MiB cap itself on an endless quoted field.
 func TestRealCap(t *testing.T) {
 	if testing.Short() {
-		t.Skip("reads 64 MiB")
+		t.Skip("reads 16 MiB")
 	}
 	err := File("csv", &infinite{prefix: []byte("a,b\n1,\""), fill: 'x'}, -1)
 	var ve *Error
-	if !errors.As(err, &ve) || ve.Reason != "row 2 is longer than 64 MiB (is a quote left open?)" {
+	if !errors.As(err, &ve) || ve.Reason != "row 2 is longer than 16 MiB (is a quote left open?)" {
 		t.Fatalf("got %v", err)
 	}
 }
