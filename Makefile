@@ -17,8 +17,9 @@ export GOFLAGS := -mod=readonly
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-run: tools ## run the whole platform locally (API on http://127.0.0.1:8080)
-	go run ./infra/local/cmd/localplatform run
+run: tools ## run the whole platform locally (API on http://127.0.0.1:8080); RUN_ARGS="-addr … -emulator-ports …"
+	go build -o bin/localplatform ./infra/local/cmd/localplatform
+	exec bin/localplatform run $(RUN_ARGS)
 
 token: ## print a JWT the local API accepts: make token USER=alice
 	@go run ./infra/local/cmd/localplatform token -user "$(USER)"
