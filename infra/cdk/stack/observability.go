@@ -1,0 +1,169 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/datalake-platform/s3connections/shared/metrics"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// LogRetention is how long every log group keeps its events.
+const LogRetention = awslogs.RetentionDays_THREE_MONTHS
+
+// Observability is what people look at: the KMS-encrypted log groups of
+// the functions and of the API, the alarms (with the topic they notify),
+// and the dashboard of the metrics the functions write in Embedded Metric
+// Format (namespace and names from shared/metrics).
+type Observability struct {
+	Scope     constructs.Construct
+	Topic     awssns.Topic
+	Alarms    []awscloudwatch.Alarm
+	Dashboard awscloudwatch.Dashboard
+	key       awskms.IKey
+	names     platform.Names
+}
+
+// NewObservability creates the alarm topic (email subscription when email
+// is set); log groups, alarms and the dashboard follow from LogGroup and
+// Watch.
+func NewObservability(scope constructs.Construct, id string, names platform.Names, key awskms.IKey, email string) *Observability {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	st := awscdk.Stack_Of(scope)
+	topic := awssns.NewTopic(c, jsii.String("Alarms"), &awssns.TopicProps{
+		TopicName:   jsii.String(platform.Prefix + "-alarms"),
+		DisplayName: jsii.String("S3 Connections alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsOfThisAccountPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    strs("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": st.Account()}},
+	}))
+	if email != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	}
+	tag(c, "observability")
+	return &Observability{Scope: c, Topic: topic, key: key, names: names}
+}
+
+// LogGroup creates a log group named name, encrypted with the platform key.
+func (o *Observability) LogGroup(id, name string) awslogs.LogGroup {
+	return awslogs.NewLogGroup(o.Scope, jsii.String(id), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(name),
+		EncryptionKey: o.key,
+		Retention:     LogRetention,
+		// Deleted with the stack, so a redeploy can create it again.
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+}
+
+// Watch adds the alarms and the dashboard.
+func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	dlqDepth := q.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
+	})
+	o.alarm("DLQNotEmpty", o.names.TaskDLQ+"-not-empty",
+		"Copy tasks failed "+fmt.Sprint(TaskMaxReceives)+" times and wait in "+o.names.TaskDLQ+": look at the worker's logs, then redrive them",
+		dlqDepth, 1)
+	var invocations, errors, durations []awscloudwatch.IMetric
+	for _, f := range fns.All {
+		name := f.Spec.FunctionName(o.names)
+		// Alarm metrics carry no label: CloudWatch alarms take plain metrics.
+		o.alarm(f.Spec.Name+"Errors", name+"-errors", "The "+name+" function failed: look at its log group /aws/lambda/"+name,
+			f.Fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}), 1)
+		if f.Spec.OverTime > 0 {
+			d := f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five})
+			o.alarm(f.Spec.Name+"OverTime", name+"-over-time-budget",
+				fmt.Sprintf("An invocation of %s lasted over %v of its %v timeout: it did not hand its work on in time", name, f.Spec.OverTime, f.Spec.Timeout),
+				d, float64(f.Spec.OverTime.Milliseconds()))
+		}
+		invocations = append(invocations, f.Fn.MetricInvocations(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
+		errors = append(errors, f.Fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
+		durations = append(durations, f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: five, Label: jsii.String(name)}))
+	}
+	queueDepth := []awscloudwatch.IMetric{
+		q.Tasks.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String("waiting")}),
+		q.Tasks.MetricApproximateNumberOfMessagesNotVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String("in flight")}),
+	}
+	alarms := make([]interfacesawscloudwatch.IAlarmRef, len(o.Alarms))
+	for i, a := range o.Alarms {
+		alarms[i] = a
+	}
+	o.Dashboard = awscloudwatch.NewDashboard(o.Scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName:   jsii.String(o.names.Dashboard),
+		DefaultInterval: awscdk.Duration_Days(jsii.Number(7)),
+		Widgets: &[]*[]awscloudwatch.IWidget{
+			{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Width: jsii.Number(24), Height: jsii.Number(2), Markdown: jsii.String(
+				"# S3 Connections\nIngestion runs and files (from the functions' Embedded Metric Format logs, namespace `" + metrics.Namespace +
+					"`), the task queue, the functions and the alarms.")})},
+			{
+				graph("Runs", emf(metrics.RunsStarted, metrics.RunsSucceeded, metrics.RunsFailed)),
+				graph("Objects listed and copied", emf(metrics.ObjectsListed, metrics.ObjectsCopied)),
+				graph("Bytes copied", emf(metrics.BytesCopied)),
+			},
+			{
+				graph("Files skipped and failed", emf(metrics.FilesSkippedUnchanged, metrics.FilesSkippedStorageClass, metrics.FilesFailed)),
+				graph("Task queue depth", queueDepth),
+				graph("Dead-letter queue depth", []awscloudwatch.IMetric{dlqDepth}),
+			},
+			{
+				graph("Function invocations", invocations),
+				graph("Function errors", errors),
+				graph("Function duration p99 (ms)", durations),
+			},
+			{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+				Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24),
+			})},
+		},
+	})
+}
+
+// alarm fires when metric reaches threshold, and notifies the topic.
+func (o *Observability) alarm(id, name, description string, metric awscloudwatch.IMetric, threshold float64) {
+	a := awscloudwatch.NewAlarm(o.Scope, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(name),
+		AlarmDescription:   jsii.String(description),
+		Metric:             metric,
+		Threshold:          jsii.Number(threshold),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	action := awscloudwatchactions.NewSnsAction(o.Topic)
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+	o.Alarms = append(o.Alarms, a)
+}
+
+// emf returns the platform's own metrics, summed over 5 minutes.
+func emf(ms ...metrics.Metric) []awscloudwatch.IMetric {
+	out := make([]awscloudwatch.IMetric, len(ms))
+	for i, m := range ms {
+		out[i] = awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(m.Name),
+			Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(m.Name),
+		})
+	}
+	return out
+}
+
+func graph(title string, left []awscloudwatch.IMetric) awscloudwatch.IWidget {
+	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(title), Left: &left, Width: jsii.Number(8), Height: jsii.Number(6),
+	})
+}

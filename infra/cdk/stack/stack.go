@@ -1,0 +1,86 @@
+// Package stack is the platform's AWS infrastructure as one CDK stack built
+// from one construct per concern: keys (KMS), storage (metadata table, LZ
+// and DLZ buckets), queues (tasks and dead letters, the worker's event
+// source), scheduling (EventBridge Scheduler group and role), functions
+// (built from FunctionSpecs), api (HTTP API, Cognito, JWT authorizer) and
+// observability (log groups, alarms, dashboard). Names come from
+// shared/platform, so the stack, the local platform and the functions agree.
+package stack
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/datalake-platform/s3connections/shared/httpapi"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// Stack is the platform in one account and region.
+type Stack struct {
+	Stack         awscdk.Stack
+	Names         platform.Names
+	Keys          *Keys
+	Storage       *Storage
+	Queues        *Queues
+	Scheduling    *Scheduling
+	Functions     *FunctionSet
+	API           *API
+	Observability *Observability
+}
+
+// New builds the stack. It is environment-agnostic: account and region are
+// the deploying account's (CloudFormation pseudo parameters).
+func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
+	if err := props.Validate(); err != nil {
+		return nil, err
+	}
+	st := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Description: jsii.String("S3 Connections: serverless ingestion from S3 buckets into the data lake"),
+	})
+	s := &Stack{Stack: st, Names: platform.NamesFor(*st.Account(), *st.Region())}
+	awscdk.Tags_Of(st).Add(jsii.String(TagProject), jsii.String(platform.Prefix), nil)
+
+	s.Keys = NewKeys(st, "Keys", s.Names)
+	key := s.Keys.Key
+	s.Storage = NewStorage(st, "Storage", s.Names, key)
+	s.Queues = NewQueues(st, "Queues", s.Names, key, props.WorkerMaxConcurrency)
+	s.Observability = NewObservability(st, "Observability", s.Names, key, props.AlarmEmail)
+	s.Scheduling = NewScheduling(st, "Scheduling", s.Names)
+	fns, err := NewFunctions(st, "Functions", props.functions(), Resources{
+		Names: s.Names, Key: key, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
+	}, s.Observability, props.AssetDir, props.EnabledOptInRegions)
+	if err != nil {
+		return nil, err
+	}
+	s.Functions = fns
+	if api := fns.Get("api"); api != nil {
+		s.API = NewAPI(st, "Api", APIProps{
+			Names:      s.Names,
+			Function:   api.Fn,
+			AccessLogs: s.Observability.LogGroup("ApiAccessLogs", "/aws/http-api/"+s.Names.APIName+"/access"),
+			Routes:     httpapi.Routes(),
+			RateLimit:  props.APIRateLimit, BurstLimit: props.APIBurstLimit,
+		})
+	}
+	s.Observability.Watch(fns, s.Queues)
+	s.outputs()
+	return s, nil
+}
+
+func (s *Stack) outputs() {
+	out := func(id, description string, value *string) {
+		awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
+	}
+	if s.API != nil {
+		out("ApiUrl", "Base URL of the REST API", s.API.Stage.Url())
+		out("UserPoolId", "Cognito user pool of the API's users", s.API.UserPool.UserPoolId())
+		out("UserPoolClientId", "App client to get tokens from (USER_PASSWORD_AUTH or SRP)", s.API.Client.UserPoolClientId())
+	}
+	out("LandingZoneBucket", "Landing-zone (LZ) bucket", s.Storage.LZ.BucketName())
+	out("DataLakeZoneBucket", "Data-lake-zone (DLZ) bucket", s.Storage.DLZ.BucketName())
+	out("MetadataTable", "DynamoDB table of connections, datasets, schedules, runs and the catalog", s.Storage.Table.TableName())
+	out("TaskQueueUrl", "SQS queue of copy tasks", s.Queues.Tasks.QueueUrl())
+	out("KeyArn", "KMS key of every store", s.Keys.Key.KeyArn())
+	out("DashboardName", "CloudWatch dashboard", s.Observability.Dashboard.DashboardName())
+	out("AlarmTopicArn", "SNS topic the alarms notify: subscribe to it", s.Observability.Topic.TopicArn())
+}

@@ -1,0 +1,1053 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/datalake-platform/s3connections/infra/cdk/spec"
+	"github.com/datalake-platform/s3connections/shared/httpapi"
+	"github.com/datalake-platform/s3connections/shared/ingest"
+	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/metrics"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// The stack is synthesized once per test binary (a synth costs seconds):
+// the platform as deployed today, and the same platform with the worker
+// (a placeholder bootstrap stands in for functions/worker until it
+// exists), both with the context values below. Every test reads these
+// two templates.
+const testMaxConcurrency = 37
+
+var (
+	platformTpl, workerTpl   assertions.Template
+	platformJSON, workerJSON template
+)
+
+func TestMain(m *testing.M) {
+	// Silence the Node 20 end-of-life banner (LOCAL.md). The jsii runtime
+	// captures the environment when its packages initialize, so the kernel
+	// is restarted (Close) to pick the variable up.
+	if os.Getenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION") == "" {
+		os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+		jsii.Close()
+	}
+	code, err := synthesize(m)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "synthesize the stack:", err)
+		code = 1
+	}
+	jsii.Close()
+	os.Exit(code)
+}
+
+func synthesize(m *testing.M) (code int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	dir, err := os.MkdirTemp("", "s3connections-cdk-test-")
+	if err != nil {
+		return 1, err
+	}
+	defer os.RemoveAll(dir)
+	assets := filepath.Join(dir, "bin")
+	for _, f := range spec.All() {
+		if err := os.MkdirAll(filepath.Join(assets, f.Name), 0o755); err != nil {
+			return 1, err
+		}
+		// Fixed content: the asset hashes, hence the templates, are deterministic.
+		if err := os.WriteFile(filepath.Join(assets, f.Name, "bootstrap"), []byte("placeholder "+f.Name+"\n"), 0o755); err != nil {
+			return 1, err
+		}
+	}
+	// The context of cdk.json (feature flags, defaults), as `make synth`
+	// sees it, with the test's values on top.
+	cdkJSON, err := readCDKJSON()
+	if err != nil {
+		return 1, err
+	}
+	context := cdkJSON.Context
+	context[CtxAssetDir] = assets
+	context[CtxWorkerMaxConcurrency] = fmt.Sprint(testMaxConcurrency) // a string, as `-c` passes it
+	context[CtxEnabledOptInRegions] = "eu-south-1,af-south-1"
+	app := awscdk.NewApp(&awscdk.AppProps{
+		Outdir:      jsii.String(filepath.Join(dir, "cdk.out")),
+		StackTraces: jsii.Bool(false),
+		Context:     &context,
+	})
+	props, err := PropsFromContext(app.Node())
+	if err != nil {
+		return 1, err
+	}
+	plat, err := New(app, "s3connections", props)
+	if err != nil {
+		return 1, err
+	}
+	props.Functions = spec.All()
+	withWorker, err := New(app, "s3connections-with-worker", props)
+	if err != nil {
+		return 1, err
+	}
+	platformTpl = assertions.Template_FromStack(plat.Stack, nil)
+	workerTpl = assertions.Template_FromStack(withWorker.Stack, nil)
+	if platformJSON, err = decode(platformTpl); err != nil {
+		return 1, err
+	}
+	if workerJSON, err = decode(workerTpl); err != nil {
+		return 1, err
+	}
+	return m.Run(), nil
+}
+
+type cdkJSONFile struct {
+	App     string
+	Context map[string]any
+}
+
+// readCDKJSON reads the repository's cdk.json.
+func readCDKJSON() (cdkJSONFile, error) {
+	var f cdkJSONFile
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "cdk.json"))
+	if err != nil {
+		return f, err
+	}
+	return f, json.Unmarshal(raw, &f)
+}
+
+// template is a synthesized CloudFormation template, decoded in Go so the
+// tests can check properties of every resource of a type.
+type template struct {
+	Resources map[string]resource
+	Outputs   map[string]any
+}
+
+type resource struct {
+	Type           string
+	Properties     map[string]any
+	DeletionPolicy string
+}
+
+func decode(t assertions.Template) (template, error) {
+	raw, err := json.Marshal(t.ToJSON())
+	if err != nil {
+		return template{}, err
+	}
+	var out template
+	return out, json.Unmarshal(raw, &out)
+}
+
+// of returns the resources of type typ by logical id.
+func (t template) of(typ string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range t.Resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// one returns the logical id of the only resource of type typ.
+func (t template) one(tb testing.TB, typ string) (string, resource) {
+	tb.Helper()
+	rs := t.of(typ)
+	if len(rs) != 1 {
+		tb.Fatalf("%d resources of type %s, want 1", len(rs), typ)
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	panic("unreachable")
+}
+
+// must runs an assertions-library check; a failed assertion panics in
+// jsii, which would end the test binary: it fails the test instead.
+func must(t *testing.T, what string, check func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	check()
+}
+
+func obj(kv ...any) *map[string]any {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return &m
+}
+
+func like(kv ...any) assertions.Matcher { return assertions.Match_ObjectLike(obj(kv...)) }
+
+func arrayWith(items ...any) assertions.Matcher { return assertions.Match_ArrayWith(&items) }
+
+func getAtt(id, attr string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{id, attr}}
+}
+
+func ref(id string) map[string]any { return map[string]any{"Ref": id} }
+
+// asJSON renders v for comparisons of template fragments.
+func asJSON(v any) string {
+	raw, _ := json.Marshal(v)
+	return string(raw)
+}
+
+// --- keys and encryption at rest -------------------------------------------
+
+func TestKeyRotatesAndIsRetained(t *testing.T) {
+	must(t, "key", func() {
+		platformTpl.HasResource(jsii.String("AWS::KMS::Key"), like(
+			"Properties", like("EnableKeyRotation", true, "PendingWindowInDays", 30),
+			"DeletionPolicy", "Retain",
+		))
+	})
+	must(t, "alias", func() {
+		platformTpl.HasResourceProperties(jsii.String("AWS::KMS::Alias"), like("AliasName", platform.NamesFor("", "").KeyAlias))
+	})
+}
+
+// Every store is encrypted with the platform's key.
+func TestEveryStoreIsEncryptedWithThePlatformKey(t *testing.T) {
+	keyID, _ := platformJSON.one(t, "AWS::KMS::Key")
+	keyARN := asJSON(getAtt(keyID, "Arn"))
+	testCases := []struct {
+		typ  string
+		want int
+		key  func(p map[string]any) any
+	}{
+		{"AWS::DynamoDB::Table", 1, func(p map[string]any) any {
+			sse, _ := p["SSESpecification"].(map[string]any)
+			if sse["SSEEnabled"] != true || sse["SSEType"] != "KMS" {
+				return nil
+			}
+			return sse["KMSMasterKeyId"]
+		}},
+		{"AWS::S3::Bucket", 2, func(p map[string]any) any {
+			rules := p["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)
+			rule := rules[0].(map[string]any)
+			def := rule["ServerSideEncryptionByDefault"].(map[string]any)
+			if len(rules) != 1 || rule["BucketKeyEnabled"] != true || def["SSEAlgorithm"] != "aws:kms" {
+				return nil
+			}
+			return def["KMSMasterKeyID"]
+		}},
+		{"AWS::SQS::Queue", 2, func(p map[string]any) any { return p["KmsMasterKeyId"] }},
+		{"AWS::Logs::LogGroup", len(Functions()) + 1, func(p map[string]any) any { return p["KmsKeyId"] }},
+		{"AWS::SNS::Topic", 1, func(p map[string]any) any { return p["KmsMasterKeyId"] }},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.typ, func(t *testing.T) {
+			rs := platformJSON.of(tc.typ)
+			if len(rs) != tc.want {
+				t.Errorf("%d resources, want %d", len(rs), tc.want)
+			}
+			for id, r := range rs {
+				if got := asJSON(tc.key(r.Properties)); got != keyARN {
+					t.Errorf("%s is encrypted with %s, want the platform key %s", id, got, keyARN)
+				}
+			}
+		})
+	}
+}
+
+// --- storage -----------------------------------------------------------------
+
+// The deployed table has the key schema the code (and the local platform)
+// uses: metadata.TableInput.
+func TestTableMatchesTheMetadataTableDefinition(t *testing.T) {
+	_, table := platformJSON.one(t, "AWS::DynamoDB::Table")
+	in := metadata.TableInput(platform.NamesFor("", "").Table)
+	var keys, attrs []map[string]any
+	for _, k := range in.KeySchema {
+		keys = append(keys, map[string]any{"AttributeName": *k.AttributeName, "KeyType": string(k.KeyType)})
+	}
+	for _, a := range in.AttributeDefinitions {
+		attrs = append(attrs, map[string]any{"AttributeName": *a.AttributeName, "AttributeType": string(a.AttributeType)})
+	}
+	p := table.Properties
+	if asJSON(p["KeySchema"]) != asJSON(keys) {
+		t.Errorf("KeySchema = %s, metadata.TableInput has %s", asJSON(p["KeySchema"]), asJSON(keys))
+	}
+	if asJSON(p["AttributeDefinitions"]) != asJSON(attrs) {
+		t.Errorf("AttributeDefinitions = %s, metadata.TableInput has %s", asJSON(p["AttributeDefinitions"]), asJSON(attrs))
+	}
+	if p["TableName"] != *in.TableName || p["BillingMode"] != string(in.BillingMode) {
+		t.Errorf("TableName %v, BillingMode %v; want %s, %s", p["TableName"], p["BillingMode"], *in.TableName, in.BillingMode)
+	}
+	if p["GlobalSecondaryIndexes"] != nil || len(in.GlobalSecondaryIndexes) > 0 {
+		t.Errorf("indexes differ: stack %v, code %v", p["GlobalSecondaryIndexes"], in.GlobalSecondaryIndexes)
+	}
+	must(t, "PITR, deletion protection, retained", func() {
+		platformTpl.HasResource(jsii.String("AWS::DynamoDB::Table"), like(
+			"Properties", like(
+				"PointInTimeRecoverySpecification", like("PointInTimeRecoveryEnabled", true),
+				"DeletionProtectionEnabled", true,
+				"BillingMode", "PAY_PER_REQUEST",
+			),
+			"DeletionPolicy", "Retain",
+		))
+	})
+}
+
+func TestBucketsArePrivateVersionedAndRetained(t *testing.T) {
+	must(t, "buckets", func() {
+		platformTpl.AllResources(jsii.String("AWS::S3::Bucket"), like(
+			"Properties", like(
+				"PublicAccessBlockConfiguration", like("BlockPublicAcls", true, "BlockPublicPolicy", true,
+					"IgnorePublicAcls", true, "RestrictPublicBuckets", true),
+				"VersioningConfiguration", like("Status", "Enabled"),
+				"OwnershipControls", like("Rules", arrayWith(like("ObjectOwnership", "BucketOwnerEnforced"))),
+			),
+			"DeletionPolicy", "Retain",
+		))
+	})
+}
+
+// Every bucket, queue and topic has a policy that denies requests without
+// TLS; the buckets' also deny TLS older than 1.2.
+func TestStoresAreTLSOnly(t *testing.T) {
+	insecure := like("Effect", "Deny", "Condition", like("Bool", like("aws:SecureTransport", "false")))
+	for _, tc := range []struct{ store, policy, key string }{
+		{"AWS::S3::Bucket", "AWS::S3::BucketPolicy", "Bucket"},
+		{"AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "Queues"},
+		{"AWS::SNS::Topic", "AWS::SNS::TopicPolicy", "Topics"},
+	} {
+		t.Run(tc.store, func(t *testing.T) {
+			covered := map[string]bool{}
+			for id, p := range platformJSON.of(tc.policy) {
+				doc := p.Properties["PolicyDocument"]
+				if !strings.Contains(asJSON(doc), `"aws:SecureTransport":"false"`) {
+					t.Errorf("%s has no TLS-only statement: %s", id, asJSON(doc))
+				}
+				target := asJSON(p.Properties[tc.key]) // the store(s) the policy is attached to
+				for storeID := range platformJSON.of(tc.store) {
+					if strings.Contains(target, `"`+storeID+`"`) {
+						covered[storeID] = true
+					}
+				}
+			}
+			for id := range platformJSON.of(tc.store) {
+				if !covered[id] {
+					t.Errorf("%s has no TLS-only policy", id)
+				}
+			}
+			must(t, "deny statement", func() {
+				platformTpl.AllResourcesProperties(jsii.String(tc.policy), like("PolicyDocument", like("Statement", arrayWith(insecure))))
+			})
+		})
+	}
+	must(t, "minimum TLS version on buckets", func() {
+		platformTpl.AllResourcesProperties(jsii.String("AWS::S3::BucketPolicy"), like("PolicyDocument", like("Statement", arrayWith(
+			like("Effect", "Deny", "Condition", like("NumericLessThan", like("s3:TlsVersion", 1.2)))))))
+	})
+}
+
+func TestTaskQueueRedrivesToTheDLQ(t *testing.T) {
+	dlq := ""
+	for id, q := range platformJSON.of("AWS::SQS::Queue") {
+		if q.Properties["QueueName"] == platform.NamesFor("", "").TaskDLQ {
+			dlq = id
+		}
+	}
+	must(t, "task queue", func() {
+		platformTpl.HasResourceProperties(jsii.String("AWS::SQS::Queue"), like(
+			"QueueName", platform.NamesFor("", "").TaskQueue,
+			"VisibilityTimeout", TaskVisibilityTimeout.Seconds(),
+			"RedrivePolicy", like("deadLetterTargetArn", getAtt(dlq, "Arn"), "maxReceiveCount", TaskMaxReceives),
+		))
+	})
+}
+
+// --- IAM ---------------------------------------------------------------------
+
+type statementJSON struct {
+	Sid       string
+	Effect    string
+	Action    any
+	NotAction any
+	Resource  any
+	Principal any
+	Condition map[string]map[string]any
+}
+
+func (s statementJSON) actions() []string {
+	switch a := s.Action.(type) {
+	case string:
+		return []string{a}
+	case []any:
+		out := make([]string, len(a))
+		for i, x := range a {
+			out[i] = fmt.Sprint(x)
+		}
+		return out
+	}
+	return nil
+}
+
+// policyDocs returns every policy document of a template, by where it is.
+func policyDocs(t template) map[string][]statementJSON {
+	out := map[string][]statementJSON{}
+	add := func(where string, doc any) {
+		var d struct{ Statement []statementJSON }
+		_ = json.Unmarshal([]byte(asJSON(doc)), &d)
+		out[where] = append(out[where], d.Statement...)
+	}
+	for id, r := range t.Resources {
+		p := r.Properties
+		switch r.Type {
+		case "AWS::IAM::Role":
+			add(id+" (trust)", p["AssumeRolePolicyDocument"])
+			pols, _ := p["Policies"].([]any)
+			for _, pol := range pols {
+				add(id, pol.(map[string]any)["PolicyDocument"])
+			}
+		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy":
+			add(id, p["PolicyDocument"])
+		case "AWS::KMS::Key":
+			add(id, p["KeyPolicy"])
+		}
+	}
+	return out
+}
+
+// No policy of the stack allows a wildcard action (a Deny of s3:* for
+// requests without TLS is fine: it takes away, it grants nothing), no
+// NotAction, and no managed policy is attached at all.
+func TestNoWildcardActionsAndNoManagedPolicies(t *testing.T) {
+	for name, tpl := range map[string]template{"platform": platformJSON, "with worker": workerJSON} {
+		for where, sts := range policyDocs(tpl) {
+			for _, s := range sts {
+				if s.NotAction != nil {
+					t.Errorf("%s: %s: NotAction %v", name, where, s.NotAction)
+				}
+				if s.Effect != "Allow" {
+					continue
+				}
+				for _, a := range s.actions() {
+					if strings.Contains(a, "*") {
+						t.Errorf("%s: %s: statement %q allows the wildcard action %q", name, where, s.Sid, a)
+					}
+				}
+			}
+		}
+		for id, r := range tpl.of("AWS::IAM::Role") {
+			if r.Properties["ManagedPolicyArns"] != nil {
+				t.Errorf("%s: role %s has managed policies %v", name, id, r.Properties["ManagedPolicyArns"])
+			}
+		}
+		if n := len(tpl.of("AWS::IAM::ManagedPolicy")); n > 0 {
+			t.Errorf("%s: %d managed policies", name, n)
+		}
+	}
+}
+
+// roleStatements returns the inline statements of the role named name.
+func roleStatements(t *testing.T, tpl template, name string) []statementJSON {
+	t.Helper()
+	for id, r := range tpl.of("AWS::IAM::Role") {
+		if r.Properties["RoleName"] != name {
+			continue
+		}
+		var out []statementJSON
+		for where, sts := range policyDocs(tpl) {
+			if where == id {
+				out = append(out, sts...)
+			}
+		}
+		// Policies CDK attaches (e.g. the event source's queue access).
+		for pid, p := range tpl.of("AWS::IAM::Policy") {
+			if strings.Contains(asJSON(p.Properties["Roles"]), asJSON(ref(id))) {
+				out = append(out, policyDocs(tpl)[pid]...)
+			}
+		}
+		return out
+	}
+	t.Fatalf("no role named %s", name)
+	return nil
+}
+
+// grants flattens statements to "action [condition]" -> resources.
+func grants(sts []statementJSON) map[string]string {
+	out := map[string]string{}
+	for _, s := range sts {
+		for _, a := range s.actions() {
+			key := a
+			if len(s.Condition) > 0 {
+				key += " if " + asJSON(s.Condition)
+			}
+			out[key] += asJSON(s.Resource)
+		}
+	}
+	return out
+}
+
+func actionSet(sts []statementJSON) []string {
+	seen := map[string]bool{}
+	for _, s := range sts {
+		for _, a := range s.actions() {
+			seen[a] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Least privilege, written out: the exact actions of every role.
+func TestRolesHaveExactlyTheirActions(t *testing.T) {
+	n := platform.NamesFor("", "")
+	table := []string{"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
+		"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+	tableKey := []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"}
+	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+	with := func(groups ...[]string) []string {
+		var out []string
+		for _, g := range groups {
+			out = append(out, g...)
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	testCases := []struct {
+		tpl  template
+		role string
+		want []string
+	}{
+		{platformJSON, n.APIFunction, with(logs, table, tableKey, []string{"kms:Encrypt",
+			"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule",
+			"iam:PassRole", "lambda:InvokeFunction"})},
+		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, []string{"kms:Decrypt", "kms:GenerateDataKey",
+			"s3:ListBucket", "s3:GetBucketLocation", "sqs:SendMessage", "lambda:InvokeFunction"})},
+		{platformJSON, n.SchedulerRole, []string{"lambda:InvokeFunction"}},
+		{workerJSON, n.WorkerFunction, with(logs, table, tableKey, []string{"s3:GetObject", "kms:Decrypt",
+			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket", "s3:GetBucketLocation", "kms:GenerateDataKey",
+			// the task queue's event source
+			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.role, func(t *testing.T) {
+			got := actionSet(roleStatements(t, tc.tpl, tc.role))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("actions\n got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// The API encrypts secrets but cannot decrypt them: its only kms:Decrypt
+// is what DynamoDB does with the table key on its behalf, and it reads no
+// source bucket.
+func TestAPICannotDecryptSecretsOrReadSources(t *testing.T) {
+	n := platform.NamesFor("", "")
+	keyID, _ := platformJSON.one(t, "AWS::KMS::Key")
+	for _, s := range roleStatements(t, platformJSON, n.APIFunction) {
+		for _, a := range s.actions() {
+			if strings.HasPrefix(a, "s3:") {
+				t.Errorf("the API may %s (%s)", a, s.Sid)
+			}
+			if a == "kms:Decrypt" || strings.HasPrefix(a, "kms:ReEncrypt") {
+				via := asJSON(s.Condition["StringEquals"]["kms:ViaService"])
+				if len(s.Condition) != 1 || len(s.Condition["StringEquals"]) != 1 || !strings.Contains(via, `"dynamodb."`) {
+					t.Errorf("the API may %s outside DynamoDB: statement %s, condition %s", a, s.Sid, asJSON(s.Condition))
+				}
+			}
+		}
+	}
+	g := grants(roleStatements(t, platformJSON, n.APIFunction))
+	if g["kms:Encrypt"] != asJSON(getAtt(keyID, "Arn")) {
+		t.Errorf("kms:Encrypt on %s, want the platform key", g["kms:Encrypt"])
+	}
+}
+
+// The API passes only the scheduler role, only to EventBridge Scheduler,
+// manages schedules only in the platform's group and invokes only the
+// planner; the scheduler role invokes only the planner.
+func TestAPIAndSchedulerReachOnlyWhatTheyNeed(t *testing.T) {
+	n := platform.NamesFor("", "")
+	schedRoleID := ""
+	for id, r := range platformJSON.of("AWS::IAM::Role") {
+		if r.Properties["RoleName"] == n.SchedulerRole {
+			schedRoleID = id
+		}
+	}
+	g := grants(roleStatements(t, platformJSON, n.APIFunction))
+	pass := `iam:PassRole if {"StringEquals":{"iam:PassedToService":"scheduler.amazonaws.com"}}`
+	if g[pass] != asJSON(getAtt(schedRoleID, "Arn")) {
+		t.Errorf("iam:PassRole grants %v", g)
+	}
+	if r := g["scheduler:CreateSchedule"]; !strings.Contains(r, `:schedule/`+n.ScheduleGroup+`/*"`) {
+		t.Errorf("scheduler:CreateSchedule on %s, want the schedules of group %s", r, n.ScheduleGroup)
+	}
+	for _, role := range []string{n.APIFunction, n.SchedulerRole} {
+		inv := grants(roleStatements(t, platformJSON, role))["lambda:InvokeFunction"]
+		if !strings.Contains(inv, ":function:"+n.PlannerFunction+`"`) || strings.Count(inv, ":function:") != 2 {
+			t.Errorf("%s invokes %s, want only the planner (and its versions)", role, inv)
+		}
+	}
+	must(t, "scheduler trust", func() {
+		platformTpl.HasResourceProperties(jsii.String("AWS::IAM::Role"), like(
+			"RoleName", n.SchedulerRole,
+			"AssumeRolePolicyDocument", like("Statement", arrayWith(like(
+				"Principal", like("Service", "scheduler.amazonaws.com"),
+				"Condition", like("StringEquals", like("aws:SourceAccount", ref("AWS::AccountId"))),
+			))),
+		))
+	})
+	must(t, "schedule group", func() {
+		platformTpl.HasResourceProperties(jsii.String("AWS::Scheduler::ScheduleGroup"), like("Name", n.ScheduleGroup))
+	})
+}
+
+// The planner lists any bucket but reads no object, and invokes only itself.
+func TestPlannerListsButDoesNotRead(t *testing.T) {
+	n := platform.NamesFor("", "")
+	g := grants(roleStatements(t, platformJSON, n.PlannerFunction))
+	for _, a := range []string{"s3:ListBucket", "s3:GetBucketLocation"} {
+		if !strings.Contains(g[a], `":s3:::*"`) {
+			t.Errorf("%s on %s, want every bucket", a, g[a])
+		}
+	}
+	if inv := g["lambda:InvokeFunction"]; !strings.Contains(inv, ":function:"+n.PlannerFunction+`"`) || strings.Count(inv, ":function:") != 2 {
+		t.Errorf("the planner invokes %s, want only itself", inv)
+	}
+}
+
+// --- functions ---------------------------------------------------------------
+
+func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
+	for name, tc := range map[string]struct {
+		tpl   template
+		specs []FunctionSpec
+	}{
+		"platform":    {platformJSON, Functions()},
+		"with worker": {workerJSON, spec.All()},
+	} {
+		fns := tc.tpl.of("AWS::Lambda::Function")
+		if len(fns) != len(tc.specs) {
+			t.Errorf("%s: %d functions, want %d", name, len(fns), len(tc.specs))
+		}
+		ingestionRoles := 0
+		for _, fs := range tc.specs {
+			if fs.Ingestion {
+				ingestionRoles++
+			}
+		}
+		for _, fs := range tc.specs {
+			fnName := fs.FunctionName(platform.NamesFor("", ""))
+			var fn *resource
+			for _, f := range fns {
+				if f.Properties["FunctionName"] == fnName {
+					fn = &f
+				}
+			}
+			if fn == nil {
+				t.Errorf("%s: no function %s", name, fnName)
+				continue
+			}
+			p := fn.Properties
+			if p["Runtime"] != "provided.al2023" || asJSON(p["Architectures"]) != `["arm64"]` || p["Handler"] != "bootstrap" {
+				t.Errorf("%s: %s runs %v on %v with handler %v", name, fnName, p["Runtime"], p["Architectures"], p["Handler"])
+			}
+			if p["Timeout"] != fs.Timeout.Seconds() || p["MemorySize"] != float64(fs.MemoryMiB) {
+				t.Errorf("%s: %s timeout %v memory %v", name, fnName, p["Timeout"], p["MemorySize"])
+			}
+			logging, _ := p["LoggingConfig"].(map[string]any)
+			if logging["LogFormat"] != "JSON" || logging["LogGroup"] == nil {
+				t.Errorf("%s: %s logging %v, want JSON to its own log group", name, fnName, logging)
+			}
+			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+			var keys []string
+			for k := range env {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			want := slices.Sorted(slices.Values(fs.Env))
+			if !slices.Equal(keys, want) {
+				t.Errorf("%s: %s environment %v, want %v", name, fnName, keys, want)
+			}
+			if v, ok := env[platform.EnvIngestionRoleARNs]; ok {
+				if got := strings.Count(asJSON(v), "Role"); got != ingestionRoles {
+					t.Errorf("%s: %s=%s names %d roles, want the %d ingestion roles", name, platform.EnvIngestionRoleARNs, asJSON(v), got, ingestionRoles)
+				}
+			}
+			if v, ok := env[platform.EnvPlannerBudget]; ok && v != spec.PlannerTimeBudget.String() {
+				t.Errorf("%s: %s=%v, want %v", name, platform.EnvPlannerBudget, v, spec.PlannerTimeBudget)
+			}
+			if v, ok := env[platform.EnvMaxReceiveCount]; ok && v != fmt.Sprint(TaskMaxReceives) {
+				t.Errorf("%s: %s=%v, want the queue's %d", name, platform.EnvMaxReceiveCount, v, TaskMaxReceives)
+			}
+			if v, ok := env[platform.EnvEnabledOptInRegions]; ok && v != "eu-south-1,af-south-1" {
+				t.Errorf("%s: %s=%v, want the context value", name, platform.EnvEnabledOptInRegions, v)
+			}
+		}
+	}
+}
+
+// The task queue's event source: partial batch responses and the maximum
+// concurrency of the context value. Checked on the stack with the worker,
+// and on the platform's own stack once it has a task consumer.
+func TestWorkerEventSourceTakesMaxConcurrencyFromContext(t *testing.T) {
+	consumers := 0
+	for _, s := range Functions() {
+		if s.ConsumesTasks {
+			consumers++
+		}
+	}
+	for name, tc := range map[string]struct {
+		tpl  assertions.Template
+		json template
+		want int
+	}{"platform": {platformTpl, platformJSON, consumers}, "with worker": {workerTpl, workerJSON, 1}} {
+		if n := len(tc.json.of("AWS::Lambda::EventSourceMapping")); n != tc.want {
+			t.Errorf("%s: %d event source mappings, want %d", name, n, tc.want)
+		}
+		if tc.want == 0 {
+			continue
+		}
+		tasksID := ""
+		for id, q := range tc.json.of("AWS::SQS::Queue") {
+			if q.Properties["QueueName"] == platform.NamesFor("", "").TaskQueue {
+				tasksID = id
+			}
+		}
+		must(t, name+": event source", func() {
+			tc.tpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(
+				"EventSourceArn", getAtt(tasksID, "Arn"),
+				"FunctionResponseTypes", []any{"ReportBatchItemFailures"},
+				"ScalingConfig", like("MaximumConcurrency", testMaxConcurrency),
+				"BatchSize", TaskBatchSize,
+			))
+		})
+	}
+}
+
+// --- API -----------------------------------------------------------------------
+
+func TestRoutesAreTheAPIsRoutes(t *testing.T) {
+	var want, got []string
+	for _, r := range httpapi.Routes() {
+		want = append(want, r.Key())
+	}
+	for _, r := range platformJSON.of("AWS::ApiGatewayV2::Route") {
+		got = append(got, fmt.Sprint(r.Properties["RouteKey"]))
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("routes\n got %v\nwant %v (httpapi.Routes)", got, want)
+	}
+}
+
+func TestJWTAuthorizerGuardsEveryRouteButThePublicOnes(t *testing.T) {
+	authID, auth := platformJSON.one(t, "AWS::ApiGatewayV2::Authorizer")
+	poolID, _ := platformJSON.one(t, "AWS::Cognito::UserPool")
+	clientID, _ := platformJSON.one(t, "AWS::Cognito::UserPoolClient")
+	jwt := asJSON(auth.Properties["JwtConfiguration"])
+	if auth.Properties["AuthorizerType"] != "JWT" || !strings.Contains(jwt, `"Ref":"`+poolID+`"`) ||
+		!strings.Contains(jwt, `"Audience":[{"Ref":"`+clientID+`"}]`) || !strings.Contains(jwt, "https://cognito-idp.") {
+		t.Errorf("authorizer %s: %s", auth.Properties["AuthorizerType"], jwt)
+	}
+	public := map[string]bool{}
+	for _, r := range httpapi.Routes() {
+		public[r.Key()] = r.Public
+	}
+	if !public["GET /health"] {
+		t.Error("GET /health should be public")
+	}
+	for id, r := range platformJSON.of("AWS::ApiGatewayV2::Route") {
+		key := fmt.Sprint(r.Properties["RouteKey"])
+		gotAuth := r.Properties["AuthorizationType"]
+		switch {
+		case public[key] && gotAuth != "NONE":
+			t.Errorf("%s (%s): authorization %v, want NONE", key, id, gotAuth)
+		case !public[key] && (gotAuth != "JWT" || asJSON(r.Properties["AuthorizerId"]) != asJSON(ref(authID))):
+			t.Errorf("%s (%s): authorization %v by %v, want the JWT authorizer", key, id, gotAuth, r.Properties["AuthorizerId"])
+		}
+	}
+}
+
+func TestAPIStageIsThrottledAndLogged(t *testing.T) {
+	must(t, "stage", func() {
+		platformTpl.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), like(
+			"StageName", "$default",
+			"AutoDeploy", true,
+			"DefaultRouteSettings", like("ThrottlingRateLimit", DefaultAPIRateLimit, "ThrottlingBurstLimit", DefaultAPIBurstLimit),
+			"AccessLogSettings", like("DestinationArn", assertions.Match_AnyValue(), "Format", assertions.Match_StringLikeRegexp(jsii.String(`.*\$context\.requestId.*`))),
+		))
+	})
+	must(t, "user pool", func() {
+		platformTpl.HasResourceProperties(jsii.String("AWS::Cognito::UserPool"), like(
+			"AdminCreateUserConfig", like("AllowAdminCreateUserOnly", true),
+			"DeletionProtection", "ACTIVE",
+		))
+	})
+}
+
+// --- observability ---------------------------------------------------------------
+
+func TestAlarms(t *testing.T) {
+	n := platform.NamesFor("", "")
+	topicID, _ := platformJSON.one(t, "AWS::SNS::Topic")
+	alarms := map[string]resource{}
+	for _, a := range platformJSON.of("AWS::CloudWatch::Alarm") {
+		alarms[fmt.Sprint(a.Properties["AlarmName"])] = a
+		if asJSON(a.Properties["AlarmActions"]) != asJSON([]any{ref(topicID)}) {
+			t.Errorf("alarm %v notifies %v, want the alarm topic", a.Properties["AlarmName"], a.Properties["AlarmActions"])
+		}
+	}
+	want := map[string]struct {
+		metric    string
+		threshold float64
+	}{
+		n.TaskDLQ + "-not-empty": {"ApproximateNumberOfMessagesVisible", 1},
+	}
+	for _, s := range Functions() {
+		name := s.FunctionName(n)
+		want[name+"-errors"] = struct {
+			metric    string
+			threshold float64
+		}{"Errors", 1}
+		if s.OverTime > 0 {
+			want[name+"-over-time-budget"] = struct {
+				metric    string
+				threshold float64
+			}{"Duration", float64(s.OverTime.Milliseconds())}
+		}
+	}
+	if _, ok := want[n.PlannerFunction+"-over-time-budget"]; !ok || spec.Planner().OverTime != spec.PlannerTimeBudget+ingest.DefaultMargin {
+		t.Errorf("the planner needs an over-time alarm at its time budget plus its hand-over margin")
+	}
+	if spec.PlannerTimeBudget+ingest.DefaultMargin >= spec.PlannerTimeout {
+		t.Errorf("the planner's budget %v and margin %v do not fit its timeout %v", spec.PlannerTimeBudget, ingest.DefaultMargin, spec.PlannerTimeout)
+	}
+	for name, w := range want {
+		a, ok := alarms[name]
+		if !ok {
+			t.Errorf("no alarm %s", name)
+			continue
+		}
+		if a.Properties["MetricName"] != w.metric || a.Properties["Threshold"] != w.threshold {
+			t.Errorf("alarm %s on %v >= %v, want %s >= %v", name, a.Properties["MetricName"], a.Properties["Threshold"], w.metric, w.threshold)
+		}
+	}
+	if len(alarms) != len(want) {
+		t.Errorf("%d alarms, want %d", len(alarms), len(want))
+	}
+}
+
+// The dashboard shows the platform's EMF metrics (names from
+// shared/metrics) and both queues' depth.
+func TestDashboardShowsRunsFilesAndQueues(t *testing.T) {
+	_, d := platformJSON.one(t, "AWS::CloudWatch::Dashboard")
+	body := asJSON(d.Properties["DashboardBody"])
+	if d.Properties["DashboardName"] != platform.NamesFor("", "").Dashboard {
+		t.Errorf("dashboard name %v", d.Properties["DashboardName"])
+	}
+	for _, m := range metrics.All() {
+		if !strings.Contains(body, `[\"`+metrics.Namespace+`\",\"`+m.Name+`\"`) {
+			t.Errorf("the dashboard does not show %s/%s", metrics.Namespace, m.Name)
+		}
+	}
+	for _, s := range []string{"ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "Dead-letter queue depth", "Task queue depth"} {
+		if !strings.Contains(body, s) {
+			t.Errorf("the dashboard does not show %s", s)
+		}
+	}
+}
+
+// --- names, tags, outputs, counts --------------------------------------------------
+
+// Every named resource carries the platform prefix and every taggable
+// resource the Project and Component tags.
+func TestResourcesAreNamedAndTagged(t *testing.T) {
+	nameProps := map[string]string{
+		"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName",
+		"AWS::Lambda::Function": "FunctionName", "AWS::IAM::Role": "RoleName", "AWS::Logs::LogGroup": "LogGroupName",
+		"AWS::Cognito::UserPool": "UserPoolName", "AWS::Cognito::UserPoolClient": "ClientName", "AWS::ApiGatewayV2::Api": "Name",
+		"AWS::ApiGatewayV2::Authorizer": "Name", "AWS::CloudWatch::Alarm": "AlarmName", "AWS::CloudWatch::Dashboard": "DashboardName",
+		"AWS::SNS::Topic": "TopicName", "AWS::Scheduler::ScheduleGroup": "Name", "AWS::KMS::Alias": "AliasName",
+	}
+	// Resources without a name of their own (the key is named by its alias).
+	nameless := map[string]bool{
+		"AWS::KMS::Key": true, "AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true,
+		"AWS::ApiGatewayV2::Route": true, "AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::Stage": true,
+		"AWS::Lambda::Permission": true, "AWS::Lambda::EventSourceMapping": true, "AWS::IAM::Policy": true,
+	}
+	untaggable := map[string]bool{
+		"AWS::KMS::Alias": true, "AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true,
+		"AWS::ApiGatewayV2::Route": true, "AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::Authorizer": true,
+		"AWS::Lambda::Permission": true, "AWS::CloudWatch::Alarm": true, "AWS::CloudWatch::Dashboard": true,
+		"AWS::Cognito::UserPoolClient": true, "AWS::Lambda::EventSourceMapping": true, "AWS::IAM::Policy": true,
+	}
+	for id, r := range platformJSON.Resources {
+		if prop, ok := nameProps[r.Type]; ok {
+			name := asJSON(r.Properties[prop])
+			if !strings.Contains(name, platform.Prefix) {
+				t.Errorf("%s (%s) is named %s, without the %s prefix", id, r.Type, name, platform.Prefix)
+			}
+		} else if !nameless[r.Type] {
+			t.Errorf("%s (%s) has no name check: add its type to this test", id, r.Type)
+		}
+		if untaggable[r.Type] {
+			continue
+		}
+		tags := asJSON(r.Properties["Tags"])
+		if r.Type == "AWS::Cognito::UserPool" {
+			tags = asJSON(r.Properties["UserPoolTags"])
+		}
+		if !strings.Contains(tags, platform.Prefix) || !strings.Contains(tags, TagComponent) {
+			t.Errorf("%s (%s) tags: %s", id, r.Type, tags)
+		}
+	}
+}
+
+func TestOutputs(t *testing.T) {
+	for _, o := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "LandingZoneBucket", "DataLakeZoneBucket", "MetadataTable", "AlarmTopicArn"} {
+		if _, ok := platformJSON.Outputs[o]; !ok {
+			t.Errorf("no output %s", o)
+		}
+	}
+}
+
+func TestResourceCounts(t *testing.T) {
+	fns := len(Functions())
+	overTime, consumers := 0, 0
+	for _, s := range Functions() {
+		if s.OverTime > 0 {
+			overTime++
+		}
+		if s.ConsumesTasks {
+			consumers++ // its event source, and the policy that lets it read the queue
+		}
+	}
+	counts := map[string]int{
+		"AWS::KMS::Key": 1, "AWS::KMS::Alias": 1,
+		"AWS::DynamoDB::Table": 1,
+		"AWS::S3::Bucket":      2, "AWS::S3::BucketPolicy": 2,
+		"AWS::SQS::Queue": 2, "AWS::SQS::QueuePolicy": 2,
+		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers,
+		"AWS::IAM::Role": fns + 1, "AWS::IAM::Policy": consumers, "AWS::IAM::ManagedPolicy": 0,
+		"AWS::Logs::LogGroup":    fns + 1,
+		"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
+		"AWS::ApiGatewayV2::Integration": 1, "AWS::ApiGatewayV2::Route": len(httpapi.Routes()),
+		"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
+		"AWS::Scheduler::ScheduleGroup": 1,
+		"AWS::SNS::Topic":               1, "AWS::SNS::TopicPolicy": 1, "AWS::SNS::Subscription": 0,
+		"AWS::CloudWatch::Alarm": 1 + fns + overTime, "AWS::CloudWatch::Dashboard": 1,
+	}
+	total := 0
+	for typ, n := range counts {
+		total += n
+		must(t, typ, func() { platformTpl.ResourceCountIs(jsii.String(typ), jsii.Number(n)) })
+	}
+	if len(platformJSON.Resources) != total {
+		var types []string
+		for _, r := range platformJSON.Resources {
+			types = append(types, r.Type)
+		}
+		slices.Sort(types)
+		t.Errorf("%d resources, want %d: %v", len(platformJSON.Resources), total, slices.Compact(types))
+	}
+	if len(spec.All()) == fns {
+		return // every function is deployed: the second stack is the same
+	}
+	// The worker adds its function, role, log group, errors alarm and event source.
+	for typ, extra := range map[string]int{"AWS::Lambda::Function": 1, "AWS::IAM::Role": 1, "AWS::Logs::LogGroup": 1,
+		"AWS::CloudWatch::Alarm": 1, "AWS::Lambda::EventSourceMapping": 1, "AWS::IAM::Policy": 1} {
+		must(t, "with worker: "+typ, func() { workerTpl.ResourceCountIs(jsii.String(typ), jsii.Number(counts[typ]+extra)) })
+	}
+}
+
+// --- settings ------------------------------------------------------------------------
+
+func TestPropsFromContext(t *testing.T) {
+	testCases := []struct {
+		name    string
+		context map[string]any
+		want    func(p Props) bool
+		wantErr string
+	}{
+		{"defaults", nil, func(p Props) bool {
+			return p.WorkerMaxConcurrency == DefaultWorkerMaxConcurrency && p.AssetDir == DefaultAssetDir &&
+				p.EnabledOptInRegions == nil && p.APIRateLimit == DefaultAPIRateLimit
+		}, ""},
+		{"cdk.json numbers", map[string]any{CtxWorkerMaxConcurrency: 12, CtxEnabledOptInRegions: []any{"eu-south-1"}},
+			func(p Props) bool {
+				return p.WorkerMaxConcurrency == 12 && slices.Equal(p.EnabledOptInRegions, []string{"eu-south-1"})
+			}, ""},
+		{"-c strings", map[string]any{CtxWorkerMaxConcurrency: "500", CtxEnabledOptInRegions: "eu-south-1, me-south-1"},
+			func(p Props) bool {
+				return p.WorkerMaxConcurrency == 500 && slices.Equal(p.EnabledOptInRegions, []string{"eu-south-1", "me-south-1"})
+			}, ""},
+		{"concurrency below SQS minimum", map[string]any{CtxWorkerMaxConcurrency: 1}, nil, "2 to 1000"},
+		{"concurrency not a number", map[string]any{CtxWorkerMaxConcurrency: "many"}, nil, "not a whole number"},
+		{"region not opt-in", map[string]any{CtxEnabledOptInRegions: "eu-west-1"}, nil, "not an opt-in region"},
+		{"bad email", map[string]any{CtxAlarmEmail: "ops"}, nil, "not an email"},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &tc.context})
+			p, err := PropsFromContext(app.Node())
+			switch {
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("error %v, want one saying %q", err, tc.wantErr)
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("error %v", err)
+			case tc.want != nil && !tc.want(p):
+				t.Errorf("props %+v", p)
+			}
+		})
+	}
+}
+
+// cdk.json runs this app, with the documented defaults.
+func TestCDKJSON(t *testing.T) {
+	f, err := readCDKJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.App != "go run ./infra/cdk" {
+		t.Errorf("app = %q", f.App)
+	}
+	if f.Context[CtxWorkerMaxConcurrency] != float64(DefaultWorkerMaxConcurrency) {
+		t.Errorf("%s = %v, want the default %d", CtxWorkerMaxConcurrency, f.Context[CtxWorkerMaxConcurrency], DefaultWorkerMaxConcurrency)
+	}
+}
+
+func TestCheckAssetsNamesTheMissingBootstrap(t *testing.T) {
+	err := Props{AssetDir: t.TempDir()}.CheckAssets()
+	if err == nil || !strings.Contains(err.Error(), "make package") || !strings.Contains(err.Error(), filepath.Join("api", "bootstrap")) {
+		t.Errorf("error %v", err)
+	}
+}
+
+// A worker whose timeout does not fit 6 times in the task queue's
+// visibility timeout is refused at synth time.
+func TestWorkerTimeoutMustFitTheVisibilityTimeout(t *testing.T) {
+	w := spec.Worker()
+	w.Timeout = TaskVisibilityTimeout/6 + time.Second
+	err := Props{AssetDir: "bin", WorkerMaxConcurrency: 90, APIRateLimit: 1, APIBurstLimit: 1,
+		Functions: []FunctionSpec{spec.Planner(), w}}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "6 times") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -1,0 +1,101 @@
+package stack
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	dynamodbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// Storage holds the platform's data: the metadata table (connections,
+// datasets, schedules, runs, the catalog) and the landing-zone (LZ) and
+// data-lake-zone (DLZ) buckets. All are encrypted with the platform key and
+// retained when the stack is deleted.
+type Storage struct {
+	Scope   constructs.Construct
+	Table   awsdynamodb.Table
+	LZ, DLZ awss3.Bucket
+}
+
+// NewStorage creates the table and the buckets.
+func NewStorage(scope constructs.Construct, id string, names platform.Names, key awskms.IKey) *Storage {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	s := &Storage{Scope: c}
+	props := tableProps(names.Table)
+	props.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
+	props.EncryptionKey = key
+	s.Table = awsdynamodb.NewTable(c, jsii.String("Metadata"), props)
+	s.LZ = bucket(c, "LandingZone", names.LZBucket, key)
+	s.DLZ = bucket(c, "DataLakeZone", names.DLZBucket, key)
+	tag(c, "storage")
+	return s
+}
+
+// tableProps mirrors metadata.TableInput, the definition the local
+// platform creates, so the deployed table has the key schema the code uses.
+func tableProps(name string) *awsdynamodb.TableProps {
+	in := metadata.TableInput(name)
+	types := map[string]awsdynamodb.AttributeType{}
+	for _, a := range in.AttributeDefinitions {
+		switch a.AttributeType {
+		case dynamodbtypes.ScalarAttributeTypeS:
+			types[*a.AttributeName] = awsdynamodb.AttributeType_STRING
+		case dynamodbtypes.ScalarAttributeTypeN:
+			types[*a.AttributeName] = awsdynamodb.AttributeType_NUMBER
+		case dynamodbtypes.ScalarAttributeTypeB:
+			types[*a.AttributeName] = awsdynamodb.AttributeType_BINARY
+		}
+	}
+	props := &awsdynamodb.TableProps{
+		TableName:   in.TableName,
+		BillingMode: awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection: jsii.Bool(true),
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+	}
+	for _, k := range in.KeySchema {
+		attr := &awsdynamodb.Attribute{Name: k.AttributeName, Type: types[*k.AttributeName]}
+		switch k.KeyType {
+		case dynamodbtypes.KeyTypeHash:
+			props.PartitionKey = attr
+		case dynamodbtypes.KeyTypeRange:
+			props.SortKey = attr
+		}
+	}
+	if props.PartitionKey == nil || len(in.GlobalSecondaryIndexes) > 0 || len(in.LocalSecondaryIndexes) > 0 {
+		// The stack mirrors keys only; indexes must be added here when the
+		// table definition gains them (the assertions test compares both).
+		panic(fmt.Sprintf("metadata.TableInput(%q) has a shape the stack does not mirror yet", name))
+	}
+	return props
+}
+
+// bucket is an SSE-KMS (bucket keys), TLS-only, private, versioned bucket.
+func bucket(scope constructs.Construct, id, name string, key awskms.IKey) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		BucketName:        jsii.String(name),
+		Encryption:        awss3.BucketEncryption_KMS,
+		EncryptionKey:     key,
+		BucketKeyEnabled:  jsii.Bool(true),
+		EnforceSSL:        jsii.Bool(true),
+		MinimumTLSVersion: jsii.Number(1.2),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:         jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("tidy"),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(90)),
+		}},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+}
