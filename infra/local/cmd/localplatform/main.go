@@ -19,7 +19,7 @@ import (
 )
 
 const usage = `usage:
-  localplatform run   [-data .local] [-addr 127.0.0.1:8080] [-emulator-ports 4566] run the platform until Ctrl-C
+  localplatform run   [-data .local] [-addr 127.0.0.1:8080] [-emulator-ports 4566] [-worker-concurrency 90] run the platform until Ctrl-C
   localplatform token [-data .local] -user NAME               print a JWT for NAME`
 
 func main() {
@@ -47,6 +47,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	data := fs.String("data", ".local", "data folder (make clean wipes it)")
 	addr := fs.String("addr", "127.0.0.1:8080", "API address")
+	workers := fs.Int("worker-concurrency", 90, "maximum concurrent worker invocations (the data-load throttling setting)")
 	firstPort := fs.Int("emulator-ports", 4566, "first of six fixed ports for S3, DynamoDB, KMS, SQS, Lambda and Scheduler (0: any free ports)")
 	_ = fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -63,7 +64,7 @@ func run(args []string) error {
 	fmt.Fprintln(os.Stderr, "starting the S3 Connections local platform…")
 	started := time.Now()
 	p, err := stack.Start(ctx, stack.Options{
-		DataDir: *data, APIAddr: *addr, FirstPort: *firstPort, Seed: true,
+		DataDir: *data, APIAddr: *addr, FirstPort: *firstPort, WorkerConcurrency: *workers, Seed: true,
 		Log:         slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 		EmulatorLog: logFile,
 	})
