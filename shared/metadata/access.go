@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -123,4 +124,52 @@ func keyString(item map[string]types.AttributeValue) string {
 		return ""
 	}
 	return pk.Value + "\x00" + sk.Value
+}
+
+// getItem reads the item at k into out, strongly consistent so that a read
+// after a write sees it; notFound when there is none.
+func (s *Store) getItem(ctx context.Context, k map[string]types.AttributeValue, out any, notFound error) error {
+	got, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("get %s: %w", keyString(k), err)
+	}
+	if got.Item == nil {
+		return notFound
+	}
+	if err := attributevalue.UnmarshalMap(got.Item, out); err != nil {
+		return fmt.Errorf("decode %s: %w", keyString(k), err)
+	}
+	return nil
+}
+
+// getItems reads the items of ids (keyed by keyOf) in one batch, in order,
+// leaving out the absent ones.
+func getItems[T any](ctx context.Context, s *Store, ids []string, keyOf func(string) map[string]types.AttributeValue) ([]T, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = keyOf(id)
+	}
+	items, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(items))
+	for i, raw := range items {
+		if err := attributevalue.UnmarshalMap(raw, &out[i]); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", keyString(raw), err)
+		}
+	}
+	return out, nil
+}
+
+// listVisibleItems pages through the resources of kind prefix that user may
+// see: one Query of the user's access entries, one batch read of the items.
+func listVisibleItems[T any](ctx context.Context, s *Store, prefix, user string, limit int, next string,
+	keyOf func(string) map[string]types.AttributeValue) ([]T, string, error) {
+	ids, token, err := s.listVisible(ctx, prefix, user, limit, next)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := getItems[T](ctx, s, ids, keyOf)
+	return items, token, err
 }

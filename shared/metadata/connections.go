@@ -75,49 +75,21 @@ func (s *Store) CreateConnection(ctx context.Context, c connection.Connection) e
 	return nil
 }
 
-// GetConnection reads a connection by id, strongly consistent so that a
-// read after a write sees it.
+// GetConnection reads a connection by id.
 func (s *Store) GetConnection(ctx context.Context, id string) (connection.Connection, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: connectionKey(id), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return connection.Connection{}, fmt.Errorf("get connection %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return connection.Connection{}, connection.NotFound(id)
-	}
 	var it connectionItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return connection.Connection{}, fmt.Errorf("decode connection %s: %w", id, err)
-	}
-	return it.Connection, nil
+	err := s.getItem(ctx, connectionKey(id), &it, connection.NotFound(id))
+	return it.Connection, err
 }
 
-// ListConnections queries the user's access entries for one page, then reads
-// those connections in one batch.
+// ListConnections pages through the connections user may see.
 func (s *Store) ListConnections(ctx context.Context, user string, limit int, next string) ([]connection.Connection, string, error) {
-	ids, token, err := s.listVisible(ctx, connectionPrefix, user, limit, next)
-	if err != nil {
-		return nil, "", err
+	items, token, err := listVisibleItems[connectionItem](ctx, s, connectionPrefix, user, limit, next, connectionKey)
+	out := make([]connection.Connection, len(items))
+	for i, it := range items {
+		out[i] = it.Connection
 	}
-	keys := make([]map[string]types.AttributeValue, len(ids))
-	for i, id := range ids {
-		keys[i] = connectionKey(id)
-	}
-	items, err := s.batchGet(ctx, keys)
-	if err != nil {
-		return nil, "", err
-	}
-	conns := make([]connection.Connection, len(items))
-	for i, raw := range items {
-		var it connectionItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, "", fmt.Errorf("decode connection: %w", err)
-		}
-		conns[i] = it.Connection
-	}
-	return conns, token, nil
+	return out, token, err
 }
 
 // UpdateConnection replaces the connection if its revision is still old's,

@@ -141,43 +141,19 @@ func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 
 // GetDataset reads a dataset by id.
 func (s *Store) GetDataset(ctx context.Context, id string) (dataset.Dataset, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: datasetKey(id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return dataset.Dataset{}, fmt.Errorf("get dataset %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return dataset.Dataset{}, dataset.NotFound(id)
-	}
 	var it datasetItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return dataset.Dataset{}, fmt.Errorf("decode dataset %s: %w", id, err)
-	}
-	return it.Dataset, nil
+	err := s.getItem(ctx, datasetKey(id), &it, dataset.NotFound(id))
+	return it.Dataset, err
 }
 
 // ListDatasets pages through the datasets user may see.
 func (s *Store) ListDatasets(ctx context.Context, user string, limit int, next string) ([]dataset.Dataset, string, error) {
-	ids, token, err := s.listVisible(ctx, datasetPrefix, user, limit, next)
-	if err != nil {
-		return nil, "", err
-	}
-	keys := make([]map[string]types.AttributeValue, len(ids))
-	for i, id := range ids {
-		keys[i] = datasetKey(id)
-	}
-	items, err := s.batchGet(ctx, keys)
-	if err != nil {
-		return nil, "", err
-	}
+	items, token, err := listVisibleItems[datasetItem](ctx, s, datasetPrefix, user, limit, next, datasetKey)
 	out := make([]dataset.Dataset, len(items))
-	for i, raw := range items {
-		var it datasetItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, "", fmt.Errorf("decode dataset: %w", err)
-		}
+	for i, it := range items {
 		out[i] = it.Dataset
 	}
-	return out, token, nil
+	return out, token, err
 }
 
 // UpdateDataset replaces the dataset if unchanged since read.

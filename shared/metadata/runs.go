@@ -190,18 +190,9 @@ func (s *Store) GetRun(ctx context.Context, id string) (run.Run, error) {
 // GetRunRecord reads a run's own record: its planner counts and state,
 // without the workers' counts.
 func (s *Store) GetRunRecord(ctx context.Context, id string) (run.Run, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: runKey(id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return run.Run{}, fmt.Errorf("get run %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return run.Run{}, run.NotFound(id)
-	}
 	var it runItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return run.Run{}, fmt.Errorf("decode run %s: %w", id, err)
-	}
-	return it.Run, nil
+	err := s.getItem(ctx, runKey(id), &it, run.NotFound(id))
+	return it.Run, err
 }
 
 // ListRuns pages through a schedule's run index, newest first (run ids are
@@ -211,20 +202,12 @@ func (s *Store) ListRuns(ctx context.Context, scheduleID string, limit int, next
 	if err != nil {
 		return nil, "", err
 	}
-	keys := make([]map[string]types.AttributeValue, len(ids))
-	for i, id := range ids {
-		keys[i] = runKey(id)
-	}
-	items, err := s.batchGet(ctx, keys)
+	items, err := getItems[runItem](ctx, s, ids, runKey)
 	if err != nil {
 		return nil, "", err
 	}
 	runs := make([]run.Run, len(items))
-	for i, raw := range items {
-		var it runItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, "", fmt.Errorf("decode run: %w", err)
-		}
+	for i, it := range items {
 		if err := s.withWorkerCounts(ctx, &it.Run); err != nil {
 			return nil, "", err
 		}

@@ -85,43 +85,19 @@ func (s *Store) CreateSchedule(ctx context.Context, sch schedule.Schedule) error
 
 // GetSchedule reads a schedule by id.
 func (s *Store) GetSchedule(ctx context.Context, id string) (schedule.Schedule, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: scheduleKey(id), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return schedule.Schedule{}, fmt.Errorf("get schedule %s: %w", id, err)
-	}
-	if out.Item == nil {
-		return schedule.Schedule{}, schedule.NotFound(id)
-	}
 	var it scheduleItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return schedule.Schedule{}, fmt.Errorf("decode schedule %s: %w", id, err)
-	}
-	return it.Schedule, nil
+	err := s.getItem(ctx, scheduleKey(id), &it, schedule.NotFound(id))
+	return it.Schedule, err
 }
 
 // ListSchedules pages through the schedules user may see.
 func (s *Store) ListSchedules(ctx context.Context, user string, limit int, next string) ([]schedule.Schedule, string, error) {
-	ids, token, err := s.listVisible(ctx, schedulePrefix, user, limit, next)
-	if err != nil {
-		return nil, "", err
-	}
-	keys := make([]map[string]types.AttributeValue, len(ids))
-	for i, id := range ids {
-		keys[i] = scheduleKey(id)
-	}
-	items, err := s.batchGet(ctx, keys)
-	if err != nil {
-		return nil, "", err
-	}
+	items, token, err := listVisibleItems[scheduleItem](ctx, s, schedulePrefix, user, limit, next, scheduleKey)
 	out := make([]schedule.Schedule, len(items))
-	for i, raw := range items {
-		var it scheduleItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return nil, "", fmt.Errorf("decode schedule: %w", err)
-		}
+	for i, it := range items {
 		out[i] = it.Schedule
 	}
-	return out, token, nil
+	return out, token, err
 }
 
 // UpdateSchedule replaces the schedule if unchanged since read.
