@@ -2,29 +2,12 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 func main() {
-	log := lambdacontext.NewLogger()
-	slog.SetDefault(log)
-	ctx := context.Background()
-	cfg, err := platform.FromEnv(platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvIngestionRoleARNs)
-	if err != nil {
-		log.Error("configuration", "error", err)
-		os.Exit(1)
-	}
-	awsCfg, err := platform.LoadAWS(ctx)
-	if err != nil {
-		log.Error("configuration", "error", err)
-		os.Exit(1)
-	}
+	cfg, awsCfg, log := platform.Init(platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvIngestionRoleARNs)
 	lambda.Start(httpapi.Build(cfg, awsCfg, log).Handle)
 }

@@ -6,11 +6,13 @@ package platform
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -147,4 +149,24 @@ func list(s string) []string {
 		}
 	}
 	return out
+}
+
+// Init is a function's cold start: the JSON logger of the Lambda runtime
+// (slog's default too), the platform's configuration with every variable
+// in required set, and the SDK's. A function that cannot start logs why and
+// exits, and Lambda reports the failed init.
+func Init(required ...string) (Config, aws.Config, *slog.Logger) {
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	cfg, err := FromEnv(required...)
+	if err != nil {
+		log.Error("configuration", "error", err)
+		os.Exit(1)
+	}
+	awsCfg, err := LoadAWS(context.Background())
+	if err != nil {
+		log.Error("configuration", "error", err)
+		os.Exit(1)
+	}
+	return cfg, awsCfg, log
 }
