@@ -141,7 +141,7 @@ func (s *Store) DeleteConnection(ctx context.Context, c connection.Connection) e
 			ConditionExpression:       aws.String("Revision = :rev"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(c.Revision)},
 		}},
-		{ConditionCheck: &types.ConditionCheck{
+		{Delete: &types.Delete{ // the counters go too, if no dataset uses the connection
 			TableName: &s.table, Key: usageKey(c.ConnectionId),
 			ConditionExpression:       aws.String("attribute_not_exists(Datasets) OR Datasets = :zero"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0)},
