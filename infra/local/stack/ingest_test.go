@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -407,5 +409,59 @@ func TestScheduledFiringDuringARunIsSkipped(t *testing.T) {
 	_, runs = call(t, "skipper", "GET", "/schedules/"+sch+"/runs", nil)
 	if list := runs["Runs"].([]any); len(list) != 3 || waitRun(t, "skipper", list[0].(map[string]any)["RunId"].(string))["State"] != "succeeded" {
 		t.Fatalf("runs: %v", runs)
+	}
+}
+
+// An access-keys connection copies by streaming with the source's keys (a
+// multipart upload for a file over the part size): the platform's own
+// credentials cannot read that bucket.
+func TestAccessKeysConnectionStreams(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.Credentials = credentials.NewStaticCredentialsProvider(DemoAccessKeyID, DemoSecretAccessKey, "")
+	})
+	const bucket = "keys-only-source"
+	if err := ensureBucket(ctx, owner, bucket, Region); err != nil {
+		t.Fatal(err)
+	}
+	plat.S3.RestrictBucket(bucket, DemoAccessKeyID)
+	big := bigCSV()
+	for key, body := range map[string][]byte{"in/small.csv": []byte("a,b\n1,2\n"), "in/big.csv": big} {
+		if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cid := mustCreate(t, "streamer", keysConn(bucket, DemoAccessKeyID, DemoSecretAccessKey))
+	_, ds := call(t, "streamer", "POST", "/datasets", map[string]any{
+		"DatasetName": uniqueName("streamed"), "Domain": "tests", "ConnectionId": cid, "FileType": "csv", "DirectoryPath": "in/",
+	})
+	_, sch := call(t, "streamer", "POST", "/schedules", map[string]any{"ScheduleName": "s", "DatasetId": ds["DatasetId"]})
+	r := runToEnd(t, "streamer", sch["ScheduleId"].(string))
+	wantCounts(t, r, map[string]int{"Matched": 2, "Copied": 2, "Failed": 0})
+	if r["BytesCopied"].(float64) != float64(len(big)+8) {
+		t.Errorf("bytes copied %v, want %d", r["BytesCopied"], len(big)+8)
+	}
+	prefix := fmt.Sprintf("tests/%s/", ds["DatasetName"])
+	got := keys(t, plat.Config.DLZBucket, prefix)
+	if len(got) != 2 {
+		t.Fatalf("DLZ holds %v", got)
+	}
+	for _, k := range got {
+		if strings.HasSuffix(k, "big.csv") {
+			out, err := s3client(t).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(plat.Config.DLZBucket), Key: aws.String(prefix + k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			copied, _ := io.ReadAll(out.Body)
+			out.Body.Close()
+			if !bytes.Equal(copied, big) {
+				t.Fatalf("big.csv arrived with %d bytes, want %d identical", len(copied), len(big))
+			}
+		}
 	}
 }
