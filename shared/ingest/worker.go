@@ -27,11 +27,11 @@ import (
 // WorkerStore is what workers read and write in the metadata table.
 type WorkerStore interface {
 	GetConnection(ctx context.Context, id string) (connection.Connection, error)
-	GetRunRecord(ctx context.Context, id string) (run.Run, error)
 	CommittedTasks(ctx context.Context, runID string, names []string) (map[string]bool, error)
 	CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
+	CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error)
 }
 
 // Worker handles batches of copy tasks from the queue.
@@ -51,6 +51,7 @@ type Worker struct {
 
 	conns   sync.Map // connection id -> cachedConnection
 	renewed sync.Map // run id -> time.Time of the last lease renewal
+	planned sync.Map // run id -> run.Run read after its planning ended
 }
 
 // connectionTTL bounds how stale a worker's copy of a connection may be
@@ -126,14 +127,10 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		}
 		return ids
 	}
-	r, err := w.Store.GetRunRecord(ctx, runID)
-	if err != nil {
-		w.Log.ErrorContext(ctx, "read run", "runId", runID, "error", err)
-		return all()
-	}
-	if r.State.Ended() {
-		return nil // a late duplicate of a run that ended
-	}
+	// The tasks carry what the commit needs of the run; a run that ended
+	// meanwhile finds its files committed (a late duplicate) or lets them
+	// land, which harms nothing.
+	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId}
 	names := make([]string, len(ds))
 	for i, d := range ds {
 		names[i] = d.task.Name
@@ -197,13 +194,26 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 			metrics.FilesSkippedStorageClass.Of(skipped), metrics.FilesFailed.Of(failed))
 	}
 	w.renewLease(ctx, r)
-	if done, ended, err := w.Store.CompleteIfDone(ctx, runID); err != nil {
+	if done, ended, err := w.complete(ctx, runID); err != nil {
 		w.Log.ErrorContext(ctx, "complete run", "runId", runID, "error", err)
 	} else if ended {
 		w.Log.InfoContext(ctx, "run ended", "runId", runID, "state", done.State)
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return retry
+}
+
+// complete ends the run if this batch was its last. Once a worker has seen
+// the run's planning end, it reads only the counters from then on.
+func (w *Worker) complete(ctx context.Context, runID string) (run.Run, bool, error) {
+	if v, ok := w.planned.Load(runID); ok {
+		return w.Store.CompleteIfPlanned(ctx, v.(run.Run))
+	}
+	r, ended, err := w.Store.CompleteIfDone(ctx, runID)
+	if err == nil && r.PlanningDone && !r.State.Ended() {
+		w.planned.Store(runID, r)
+	}
+	return r, ended, err
 }
 
 func (w *Worker) now() time.Time {

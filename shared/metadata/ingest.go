@@ -406,6 +406,12 @@ func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool
 	if err != nil || r.State.Ended() || !r.PlanningDone {
 		return r, false, err // while planning, the planner checks when it is done
 	}
+	return s.CompleteIfPlanned(ctx, r)
+}
+
+// CompleteIfPlanned is CompleteIfDone for a run read after its planning
+// ended (so its TasksPlanned is final): it reads only the workers' counters.
+func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error) {
 	if err := s.withWorkerCounts(ctx, &r); err != nil || r.TasksDone < r.TasksPlanned {
 		return r, false, err
 	}
@@ -429,15 +435,15 @@ func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool
 	u.ExpressionAttributeValues[":v"] = number(r.FailedValidation)
 	u.ExpressionAttributeValues[":f"] = number(r.Failed)
 	u.ExpressionAttributeValues[":b"] = number(r.BytesCopied)
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		end, s.releaseLease(r.DatasetId, r.RunId),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 {
-		r, gerr := s.GetRun(ctx, runID)
+		r, gerr := s.GetRun(ctx, r.RunId)
 		return r, false, gerr // another caller ended it, or it lost its lease
 	}
 	if err != nil {
-		return r, false, fmt.Errorf("complete run %s: %w", runID, err)
+		return r, false, fmt.Errorf("complete run %s: %w", r.RunId, err)
 	}
 	r.State, r.Reason = state, reason
 	return r, true, nil
