@@ -131,11 +131,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 	// meanwhile finds its files committed (a late duplicate) or lets them
 	// land, which harms nothing.
 	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId}
-	names := make([]string, len(ds))
-	for i, d := range ds {
-		names[i] = d.task.Name
-	}
-	done, err := w.Store.CommittedTasks(ctx, runID, names)
+	done, err := w.committed(ctx, runID, ds)
 	if err != nil {
 		w.Log.ErrorContext(ctx, "read task markers", "runId", runID, "error", err)
 		return all()
@@ -201,6 +197,23 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return retry
+}
+
+// committed returns which tasks were committed before: only redelivered
+// messages may have been, so a batch of first deliveries reads nothing.
+// (A duplicate first delivery redoes the copy, which lands on the same
+// keys, and its commit is refused: counts stay exact.)
+func (w *Worker) committed(ctx context.Context, runID string, ds []delivery) (map[string]bool, error) {
+	var names []string
+	for _, d := range ds {
+		if d.receives > 1 {
+			names = append(names, d.task.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, nil
+	}
+	return w.Store.CommittedTasks(ctx, runID, names)
 }
 
 // complete ends the run if this batch was its last. Once a worker has seen
