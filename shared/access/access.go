@@ -48,3 +48,38 @@ func WithOwner(owner string, users []string) []string {
 	}
 	return append([]string{owner}, users...)
 }
+
+// Resource is what the sharing rule needs of a connection, dataset or schedule.
+type Resource interface {
+	CanSee(user string) bool
+	Owner() string
+	// Describe names the resource in messages, e.g. "connection acme-sales".
+	Describe() string
+}
+
+// Visible returns r, read with err, if caller may see it; anyone else gets
+// notFound, so that nobody learns of resources they have no access to.
+func Visible[R Resource](r R, err error, caller string, notFound error) (R, error) {
+	var zero R
+	if err != nil {
+		return zero, err
+	}
+	if !r.CanSee(caller) {
+		return zero, notFound
+	}
+	return r, nil
+}
+
+// Owned is Visible for a change, which only the owner may make: authorized
+// users get a 403 (they know the resource exists).
+func Owned[R Resource](r R, err error, caller string, notFound error) (R, error) {
+	r, err = Visible(r, err, caller, notFound)
+	if err != nil {
+		return r, err
+	}
+	if r.Owner() != caller {
+		var zero R
+		return zero, apperr.Forbidden("only the owner of %s can change or delete it", r.Describe())
+	}
+	return r, nil
+}

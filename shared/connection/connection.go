@@ -52,6 +52,12 @@ func (c Connection) CanSee(user string) bool {
 	return access.CanSee(c.CreatedBy, c.AuthorizedUsers, user)
 }
 
+// Owner is who may change or delete the connection.
+func (c Connection) Owner() string { return c.CreatedBy }
+
+// Describe names the connection in messages.
+func (c Connection) Describe() string { return "connection " + c.ConnectionName }
+
 // DowngradeTarget is the version a downgrade returns to, if any.
 func (c Connection) DowngradeTarget() (Version, bool) {
 	if len(c.PreviousVersions) == 0 {

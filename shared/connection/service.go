@@ -266,29 +266,16 @@ func (s *Service) save(ctx context.Context, old, c Connection) (View, error) {
 	return c.View(), nil
 }
 
-// visible loads a connection the caller may see; others get not-found, so
-// that nobody learns of connections they have no access to.
+// visible loads a connection the caller may see.
 func (s *Service) visible(ctx context.Context, caller, id string) (Connection, error) {
 	c, err := s.Store.GetConnection(ctx, id)
-	if err != nil {
-		return Connection{}, err
-	}
-	if !c.CanSee(caller) {
-		return Connection{}, notFound(id)
-	}
-	return c, nil
+	return access.Visible(c, err, caller, notFound(id))
 }
 
 // owned loads a connection for a change, which only its owner may make.
 func (s *Service) owned(ctx context.Context, caller, id string) (Connection, error) {
-	c, err := s.visible(ctx, caller, id)
-	if err != nil {
-		return Connection{}, err
-	}
-	if c.CreatedBy != caller {
-		return Connection{}, apperr.Forbidden("only the owner of connection %s can change or delete it", c.ConnectionName)
-	}
-	return c, nil
+	c, err := s.Store.GetConnection(ctx, id)
+	return access.Owned(c, err, caller, notFound(id))
 }
 
 func notFound(id string) error { return apperr.NotFound("connection %s not found", id) }

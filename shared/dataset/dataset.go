@@ -63,6 +63,12 @@ type Dataset struct {
 // CanSee says whether user may see and use the dataset.
 func (d Dataset) CanSee(user string) bool { return access.CanSee(d.CreatedBy, d.AuthorizedUsers, user) }
 
+// Owner is who may change or delete the dataset.
+func (d Dataset) Owner() string { return d.CreatedBy }
+
+// Describe names the dataset in messages.
+func (d Dataset) Describe() string { return "dataset " + d.Domain + "/" + d.DatasetName }
+
 // Name returns a source key's name in the dataset: the key relative to
 // DirectoryPath, sub-folders kept, so a/x.csv and b/x.csv stay two files.
 func (d Dataset) Name(sourceKey string) string { return strings.TrimPrefix(sourceKey, d.DirectoryPath) }

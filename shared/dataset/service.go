@@ -197,24 +197,12 @@ func (s *Service) Files(ctx context.Context, caller, id string, limit int, next 
 // Visible loads a dataset the caller may see; others get not-found.
 func (s *Service) Visible(ctx context.Context, caller, id string) (Dataset, error) {
 	d, err := s.Store.GetDataset(ctx, id)
-	if err != nil {
-		return Dataset{}, err
-	}
-	if !d.CanSee(caller) {
-		return Dataset{}, NotFound(id)
-	}
-	return d, nil
+	return access.Visible(d, err, caller, NotFound(id))
 }
 
 func (s *Service) owned(ctx context.Context, caller, id string) (Dataset, error) {
-	d, err := s.Visible(ctx, caller, id)
-	if err != nil {
-		return Dataset{}, err
-	}
-	if d.CreatedBy != caller {
-		return Dataset{}, apperr.Forbidden("only the owner of dataset %s can change or delete it", d.DatasetName)
-	}
-	return d, nil
+	d, err := s.Store.GetDataset(ctx, id)
+	return access.Owned(d, err, caller, NotFound(id))
 }
 
 // NotFound is the error for an absent dataset.

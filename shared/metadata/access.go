@@ -163,13 +163,29 @@ func getItems[T any](ctx context.Context, s *Store, ids []string, keyOf func(str
 }
 
 // listVisibleItems pages through the resources of kind prefix that user may
-// see: one Query of the user's access entries, one batch read of the items.
-func listVisibleItems[T any](ctx context.Context, s *Store, prefix, user string, limit int, next string,
-	keyOf func(string) map[string]types.AttributeValue) ([]T, string, error) {
+// see: one Query of the user's access entries, one batch read of the items,
+// each item I unwrapped into the domain's T.
+func listVisibleItems[I, T any](ctx context.Context, s *Store, prefix, user string, limit int, next string,
+	keyOf func(string) map[string]types.AttributeValue, unwrap func(I) T) ([]T, string, error) {
 	ids, token, err := s.listVisible(ctx, prefix, user, limit, next)
 	if err != nil {
 		return nil, "", err
 	}
-	items, err := getItems[T](ctx, s, ids, keyOf)
-	return items, token, err
+	items, err := getItems[I](ctx, s, ids, keyOf)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		out[i] = unwrap(it)
+	}
+	return out, token, nil
+}
+
+// putIfRevision replaces item if its stored Revision is still rev.
+func (s *Store) putIfRevision(item map[string]types.AttributeValue, rev int64) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &s.table, Item: item, ConditionExpression: aws.String("Revision = :rev"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(rev)},
+	}}
 }

@@ -84,12 +84,7 @@ func (s *Store) GetConnection(ctx context.Context, id string) (connection.Connec
 
 // ListConnections pages through the connections user may see.
 func (s *Store) ListConnections(ctx context.Context, user string, limit int, next string) ([]connection.Connection, string, error) {
-	items, token, err := listVisibleItems[connectionItem](ctx, s, connectionPrefix, user, limit, next, connectionKey)
-	out := make([]connection.Connection, len(items))
-	for i, it := range items {
-		out[i] = it.Connection
-	}
-	return out, token, err
+	return listVisibleItems(ctx, s, connectionPrefix, user, limit, next, connectionKey, func(it connectionItem) connection.Connection { return it.Connection })
 }
 
 // UpdateConnection replaces the connection if its revision is still old's,
@@ -103,11 +98,7 @@ func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Co
 	if err != nil {
 		return fmt.Errorf("encode connection %s: %w", updated.ConnectionId, err)
 	}
-	items := []types.TransactWriteItem{{Put: &types.Put{
-		TableName: &s.table, Item: item,
-		ConditionExpression:       aws.String("Revision = :rev"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(old.Revision)},
-	}}}
+	items := []types.TransactWriteItem{s.putIfRevision(item, old.Revision)}
 	guardSkipLZ := old.Version.AllowsSkipLZ() && !updated.Version.AllowsSkipLZ()
 	if guardSkipLZ {
 		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{

@@ -148,12 +148,7 @@ func (s *Store) GetDataset(ctx context.Context, id string) (dataset.Dataset, err
 
 // ListDatasets pages through the datasets user may see.
 func (s *Store) ListDatasets(ctx context.Context, user string, limit int, next string) ([]dataset.Dataset, string, error) {
-	items, token, err := listVisibleItems[datasetItem](ctx, s, datasetPrefix, user, limit, next, datasetKey)
-	out := make([]dataset.Dataset, len(items))
-	for i, it := range items {
-		out[i] = it.Dataset
-	}
-	return out, token, err
+	return listVisibleItems(ctx, s, datasetPrefix, user, limit, next, datasetKey, func(it datasetItem) dataset.Dataset { return it.Dataset })
 }
 
 // UpdateDataset replaces the dataset if unchanged since read.
@@ -163,10 +158,7 @@ func (s *Store) UpdateDataset(ctx context.Context, old, updated dataset.Dataset)
 		return err
 	}
 	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName: &s.table, Item: item, ConditionExpression: aws.String("Revision = :rev"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(old.Revision)},
-		}},
+		s.putIfRevision(item, old.Revision),
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 	}
 	if old.SkipLZ != updated.SkipLZ {

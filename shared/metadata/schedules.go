@@ -92,12 +92,7 @@ func (s *Store) GetSchedule(ctx context.Context, id string) (schedule.Schedule, 
 
 // ListSchedules pages through the schedules user may see.
 func (s *Store) ListSchedules(ctx context.Context, user string, limit int, next string) ([]schedule.Schedule, string, error) {
-	items, token, err := listVisibleItems[scheduleItem](ctx, s, schedulePrefix, user, limit, next, scheduleKey)
-	out := make([]schedule.Schedule, len(items))
-	for i, it := range items {
-		out[i] = it.Schedule
-	}
-	return out, token, err
+	return listVisibleItems(ctx, s, schedulePrefix, user, limit, next, scheduleKey, func(it scheduleItem) schedule.Schedule { return it.Schedule })
 }
 
 // UpdateSchedule replaces the schedule if unchanged since read.
@@ -107,10 +102,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, old, updated schedule.Schedu
 		return err
 	}
 	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName: &s.table, Item: item, ConditionExpression: aws.String("Revision = :rev"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(old.Revision)},
-		}},
+		s.putIfRevision(item, old.Revision),
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 	}
 	items = append(items, s.accessChanges(schedulePrefix, updated.ScheduleId, old.AuthorizedUsers, updated.AuthorizedUsers)...)

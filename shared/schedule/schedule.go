@@ -38,6 +38,12 @@ func (s Schedule) CanSee(user string) bool {
 	return access.CanSee(s.CreatedBy, s.AuthorizedUsers, user)
 }
 
+// Owner is who may change or delete the schedule.
+func (s Schedule) Owner() string { return s.CreatedBy }
+
+// Describe names the schedule in messages.
+func (s Schedule) Describe() string { return "schedule " + s.ScheduleName }
+
 // Fires says whether EventBridge Scheduler should hold an enabled or
 // disabled schedule for it: only schedules with an expression do.
 func (s Schedule) Fires() bool { return s.ScheduleExpression != "" }

@@ -204,24 +204,12 @@ func (s *Service) sync(ctx context.Context, sch Schedule) error {
 // Visible loads a schedule the caller may see; others get not-found.
 func (s *Service) Visible(ctx context.Context, caller, id string) (Schedule, error) {
 	sch, err := s.Store.GetSchedule(ctx, id)
-	if err != nil {
-		return Schedule{}, err
-	}
-	if !sch.CanSee(caller) {
-		return Schedule{}, NotFound(id)
-	}
-	return sch, nil
+	return access.Visible(sch, err, caller, NotFound(id))
 }
 
 func (s *Service) owned(ctx context.Context, caller, id string) (Schedule, error) {
-	sch, err := s.Visible(ctx, caller, id)
-	if err != nil {
-		return Schedule{}, err
-	}
-	if sch.CreatedBy != caller {
-		return Schedule{}, apperr.Forbidden("only the owner of schedule %s can change or delete it", sch.ScheduleName)
-	}
-	return sch, nil
+	sch, err := s.Store.GetSchedule(ctx, id)
+	return access.Owned(sch, err, caller, NotFound(id))
 }
 
 // NotFound is the error for an absent schedule.
