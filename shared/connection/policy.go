@@ -27,7 +27,14 @@ type Statement struct {
 // bucket, find its region and read its objects (nothing else), and decrypt
 // with the bucket owner's key only when S3 asks on that bucket's behalf.
 func PoliciesFor(c Connection, roleARNs []string) Policies {
-	arn := "arn:" + Partition(c.S3BucketRegion) + ":s3:::" + c.S3Bucket
+	partition := Partition(c.S3BucketRegion)
+	arn := "arn:" + partition + ":s3:::" + c.S3Bucket
+	// kms:ViaService names the service by its endpoint host, whose domain
+	// differs in the China partition (s3.cn-north-1.amazonaws.com.cn).
+	s3Hosts := "s3.*.amazonaws.com"
+	if partition == "aws-cn" {
+		s3Hosts += ".cn"
+	}
 	principal := map[string][]string{"AWS": roleARNs}
 	return Policies{
 		BucketPolicy: PolicyDocument{
@@ -59,7 +66,7 @@ func PoliciesFor(c Connection, roleARNs []string) Policies {
 				Resource:  []string{"*"}, // in a key policy, "*" is the key itself
 				Condition: map[string]map[string][]string{
 					"StringLike": {
-						"kms:ViaService": {"s3.*.amazonaws.com"},
+						"kms:ViaService": {s3Hosts},
 						// S3 passes the object ARN, or the bucket ARN with bucket keys.
 						"kms:EncryptionContext:aws:s3:arn": {arn, arn + "/*"},
 					},
