@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
@@ -155,20 +156,34 @@ func (p *Planner) fire(ctx context.Context, scheduleID string) error {
 func (p *Planner) plan(ctx context.Context, runID string) error {
 	started := p.now()
 	r, err := p.Store.BeginPlanning(ctx, runID)
-	if err != nil || r.State.Ended() || r.State != run.Planning {
-		return err // ended or already past planning: a duplicate event
+	switch {
+	case err != nil || r.State.Ended():
+		return err
+	case r.State != run.Planning && r.PlanningDone:
+		// A retry of an invocation that ended the planning but failed
+		// before it could check whether the workers had finished.
+		return p.completeIfDone(ctx, r.RunId)
+	case r.State != run.Planning:
+		return nil // a duplicate event
 	}
 	d, err := p.Store.GetDataset(ctx, r.DatasetId)
-	if err != nil {
+	if apperr.KindOf(err) == apperr.KindNotFound {
 		return p.fail(ctx, r, "dataset", err)
+	} else if err != nil {
+		return err // Lambda retries the invocation
 	}
 	c, err := p.Store.GetConnection(ctx, d.ConnectionId)
-	if err != nil {
+	if apperr.KindOf(err) == apperr.KindNotFound {
 		return p.fail(ctx, r, "connection", err)
+	} else if err != nil {
+		return err
 	}
 	client, _, err := p.Sources.For(ctx, c)
-	if err != nil {
+	var re *source.RegionError
+	if errors.As(err, &re) {
 		return p.fail(ctx, r, "source", err)
+	} else if err != nil {
+		return err
 	}
 	if r.Pages == 0 && r.Phase == "" {
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsStarted.Of(1))
@@ -190,7 +205,9 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 			Bucket: aws.String(c.S3Bucket), Prefix: aws.String(d.DirectoryPath),
 			ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
 		})
-		if err != nil {
+		if err != nil && transient(ctx, err) {
+			return fmt.Errorf("list %s for run %s: %w", c.S3Bucket, r.RunId, err) // Lambda retries
+		} else if err != nil {
 			return p.fail(ctx, r, "listing", errors.New(source.Explain(err, c)))
 		}
 		page := metadata.PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents))}
@@ -270,7 +287,12 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	if _, err := p.Store.EndPlanning(ctx, r.RunId); err != nil {
 		return err
 	}
-	done, ended, err := p.Store.CompleteIfDone(ctx, r.RunId)
+	return p.completeIfDone(ctx, r.RunId)
+}
+
+// completeIfDone ends the run if the workers finished before its planning did.
+func (p *Planner) completeIfDone(ctx context.Context, runID string) error {
+	done, ended, err := p.Store.CompleteIfDone(ctx, runID)
 	if ended {
 		emitEnd(ctx, p.Log, p.Metrics, done)
 	}
@@ -279,7 +301,10 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 
 // changed keeps the tasks whose file the catalog does not hold with the
 // same size and ETag, merging the sorted page with the sorted catalog in
-// one range query rather than a read per file.
+// one range query rather than a read per file. A file this very run
+// catalogued is planned again: that happens when a planner died after
+// sending part of the page, and the page must count all its tasks (the
+// workers commit each file once).
 func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) ([]Task, int64, error) {
 	if len(tasks) == 0 {
 		return nil, 0, nil
@@ -291,7 +316,7 @@ func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) (
 	send := tasks[:0]
 	var unchanged int64
 	for _, t := range tasks {
-		if f, ok := catalog[t.Name]; ok && f.Size == t.Size && f.SourceETag == t.ETag {
+		if f, ok := catalog[t.Name]; ok && f.Size == t.Size && f.SourceETag == t.ETag && f.RunId != t.RunId {
 			unchanged++
 			continue
 		}
@@ -310,6 +335,13 @@ func (p *Planner) fail(ctx context.Context, r run.Run, what string, cause error)
 	p.Log.WarnContext(ctx, "run failed in planning", "runId", r.RunId, "reason", reason)
 	emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
 	return p.Store.FinishRun(ctx, r, run.Failed, reason)
+}
+
+// transient says whether err may heal if the invocation is retried: the
+// SDK's retryable errors (which it already retried) and a context that
+// ended (a timeout or a dying sandbox); anything else fails the run.
+func transient(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }
 
 func nonEmpty(s string) *string {

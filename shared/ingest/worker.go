@@ -191,7 +191,10 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 	}
 	w.renewLease(ctx, r)
 	if done, ended, err := w.complete(ctx, runID); err != nil {
+		// This batch may have been the run's last: its redelivery, which
+		// finds it committed, checks again.
 		w.Log.ErrorContext(ctx, "complete run", "runId", runID, "error", err)
+		return all()
 	} else if ended {
 		w.Log.InfoContext(ctx, "run ended", "runId", runID, "state", done.State)
 		emitEnd(ctx, w.Log, w.Metrics, done)

@@ -178,7 +178,7 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": str(filesPrefix + datasetID), ":from": str(filePrefix + from), ":to": str(filePrefix + to),
 		},
-		ProjectionExpression:     aws.String("#n, Size, SourceETag"),
+		ProjectionExpression:     aws.String("#n, Size, SourceETag, RunId"),
 		ExpressionAttributeNames: map[string]string{"#n": "Name"},
 	})
 	files := map[string]dataset.File{}

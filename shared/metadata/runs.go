@@ -64,6 +64,9 @@ func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) e
 			return err
 		}
 		now := time.Now().Unix()
+		if st.ActiveRunId == r.RunId {
+			return nil // our own write landed, though its answer was lost
+		}
 		if st.ActiveRunId != "" && st.LeaseExpiresAt >= now {
 			return &run.InProgressError{RunId: st.ActiveRunId}
 		}
@@ -102,7 +105,7 @@ func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) e
 		}
 	}
 	st, err := s.datasetState(ctx, r.DatasetId)
-	if err != nil {
+	if err != nil || st.ActiveRunId == r.RunId {
 		return err
 	}
 	return &run.InProgressError{RunId: st.ActiveRunId}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
@@ -127,11 +128,22 @@ func (c Config) Env() map[string]string {
 	}
 }
 
+// MaxAttempts is how often the functions' SDK clients try a call that
+// fails with a retryable error (5xx, throttling, a reset connection): more
+// than the SDK's 3, because retrying within the invocation is far cheaper
+// than the backstops (SQS redelivery after the visibility timeout, Lambda's
+// asynchronous retries a minute apart); the invocation's deadline bounds it.
+const MaxAttempts = 8
+
 // LoadAWS loads the SDK configuration from the environment: region,
 // credentials and, through AWS_ENDPOINT_URL_<SERVICE>, endpoints, which is
 // how the local platform points the same code at its emulators.
 func LoadAWS(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts, o.MaxBackoff = MaxAttempts, 5*time.Second
+		})
+	}))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}

@@ -63,6 +63,9 @@ const (
 	// ErrorTypeResponseTooLarge is what Lambda reports for a synchronous
 	// response larger than the 6 MB quota.
 	ErrorTypeResponseTooLarge = "Function.ResponseSizeTooLarge"
+	// ErrorTypeExit is what Lambda reports when the runtime process dies
+	// during an invocation (here: Runtime.Kill).
+	ErrorTypeExit = "Runtime.ExitError"
 	// ErrorTypeShutdown is local-only: the Runtime was closed and its bound
 	// expired before the handler returned.
 	ErrorTypeShutdown = "Runtime.Shutdown"

@@ -107,7 +107,12 @@ type function struct {
 	arn    string
 	invoke invokeFunc    // Handler.Invoke made safe for concurrent use (invoker.go)
 	slots  chan struct{} // concurrency semaphore; nil when unlimited
+
+	running sync.Map // *context.CancelCauseFunc of each running attempt, for Kill
 }
+
+// errKilled is the cause of a context canceled by Kill.
+var errKilled = errors.New("killed")
 
 // validName is Lambda's function-name pattern (CreateFunction).
 var validName = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
@@ -182,6 +187,27 @@ func (r *Runtime) Register(fns ...Function) error {
 		r.fns[f.Name] = fn
 	}
 	return nil
+}
+
+// Kill ends every running invocation of the function at once, as if its
+// sandboxes died (out of memory, a crash): each reports Runtime.ExitError
+// to its caller, and asynchronous ones are retried as Lambda retries them.
+// The handlers see their context canceled; what they had done stays done.
+// It returns how many invocations it killed.
+func (r *Runtime) Kill(name string) int {
+	r.mu.RLock()
+	fn := r.fns[name]
+	r.mu.RUnlock()
+	if fn == nil {
+		return 0
+	}
+	n := 0
+	fn.running.Range(func(k, _ any) bool {
+		(*k.(*context.CancelCauseFunc))(errKilled)
+		n++
+		return true
+	})
+	return n
 }
 
 // Functions returns the registered function names, sorted.
@@ -427,7 +453,10 @@ func (r *Runtime) runAsync(inv *invocation) {
 // timed-out handler may be long after attempt has reported the timeout.
 func (r *Runtime) attempt(waitCtx context.Context, inv *invocation, n int) ([]byte, error) {
 	start := time.Now()
-	ctx, cancel := context.WithDeadline(r.base, start.Add(inv.fn.Timeout))
+	deadlineCtx, cancelDeadline := context.WithDeadline(r.base, start.Add(inv.fn.Timeout))
+	ctx, kill := context.WithCancelCause(deadlineCtx)
+	cancel := func() { kill(nil); cancelDeadline() }
+	inv.fn.running.Store(&kill, struct{}{})
 	lc := &lambdacontext.LambdaContext{AwsRequestID: inv.requestID, InvokedFunctionArn: inv.arn, TenantID: inv.tenantID}
 	if inv.clientContext != nil {
 		lc.ClientContext = *inv.clientContext
@@ -446,6 +475,7 @@ func (r *Runtime) attempt(waitCtx context.Context, inv *invocation, n int) ([]by
 		defer r.work.done()
 		defer inv.fn.release()
 		defer cancel()
+		defer inv.fn.running.Delete(&kill)
 		out, ferr = call(ctx, inv.fn.invoke, inv.payload)
 		close(finished)
 	}()
@@ -456,6 +486,9 @@ func (r *Runtime) attempt(waitCtx context.Context, inv *invocation, n int) ([]by
 		case <-finished:
 			return out, ferr
 		case <-ctx.Done():
+			if errors.Is(context.Cause(ctx), errKilled) {
+				return nil, r.deadlineError(ctx, inv) // a dead sandbox answers nothing
+			}
 			select {
 			case <-finished: // returned as the deadline hit: keep its result
 				return out, ferr
@@ -502,6 +535,10 @@ func (r *Runtime) finish(inv *invocation, n int, start time.Time, outcome func()
 }
 
 func (r *Runtime) deadlineError(ctx context.Context, inv *invocation) *FunctionError {
+	if errors.Is(context.Cause(ctx), errKilled) {
+		return &FunctionError{Type: ErrorTypeExit, Message: fmt.Sprintf(
+			"RequestId: %s Error: Runtime exited with error: signal: killed", inv.requestID)}
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &FunctionError{Type: ErrorTypeTimeout, Message: fmt.Sprintf(
 			"RequestId: %s Error: Task timed out after %.2f seconds", inv.requestID, inv.fn.Timeout.Seconds())}

@@ -380,3 +380,51 @@ func requestIDFrom(ctx context.Context) string {
 	}
 	return ""
 }
+
+// A killed invocation reports Runtime.ExitError at once, whatever its
+// handler does next, and a killed asynchronous one is retried.
+func TestKillEndsRunningInvocations(t *testing.T) {
+	started := make(chan struct{}, 4)
+	var mu sync.Mutex
+	attempts := 0
+	retried := make(chan struct{})
+	rt := New(Options{Logger: slog.New(slog.DiscardHandler), AsyncRetryDelay: 10 * time.Millisecond},
+		Function{Name: "planner", Timeout: time.Minute, Handler: lambda.NewHandler(func(ctx context.Context) (string, error) {
+			mu.Lock()
+			attempts++
+			n := attempts
+			mu.Unlock()
+			if n == 3 {
+				close(retried)
+				return "ok", nil
+			}
+			started <- struct{}{}
+			<-ctx.Done()
+			time.Sleep(20 * time.Millisecond) // a handler slow to notice must not answer
+			return "answered after death", nil
+		})})
+	defer rt.Close()
+
+	res := make(chan error, 1)
+	go func() { _, err := rt.Invoke(context.Background(), "planner", nil); res <- err }()
+	<-started
+	if _, err := rt.InvokeAsync("planner", nil); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if n := rt.Kill("planner"); n != 2 {
+		t.Fatalf("killed %d invocations, want 2", n)
+	}
+	var fe *FunctionError
+	if err := <-res; !errors.As(err, &fe) || fe.Type != ErrorTypeExit {
+		t.Fatalf("killed invocation returned %v, want %s", err, ErrorTypeExit)
+	}
+	select {
+	case <-retried:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the killed asynchronous invocation was not retried")
+	}
+	if n := rt.Kill("nothing"); n != 0 {
+		t.Errorf("killed %d invocations of an unknown function", n)
+	}
+}

@@ -17,12 +17,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/infra/local/eventsource"
+	"github.com/datalake-platform/s3connections/infra/local/faults"
 	"github.com/datalake-platform/s3connections/infra/local/gateway"
 	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
@@ -74,6 +76,31 @@ type Options struct {
 	// DuplicateDeliveries hands every batch of tasks to two workers at
 	// once, as SQS's at-least-once delivery may: a fault for tests.
 	DuplicateDeliveries bool
+	// Faults puts a fault injector (Platform.Faults) in front of the local
+	// S3, DynamoDB and SQS; it targets only the functions' requests and
+	// injects nothing until it is configured.
+	Faults bool
+}
+
+// Faults are the injectors in front of the emulators (Options.Faults).
+type Faults struct {
+	S3, DynamoDB, SQS *faults.Injector
+}
+
+// Set configures every injector alike.
+func (f *Faults) Set(c faults.Config) {
+	for _, in := range []*faults.Injector{f.S3, f.DynamoDB, f.SQS} {
+		in.SetConfig(c)
+	}
+}
+
+// functionsApp marks the functions' SDK requests (User-Agent "app/…"),
+// which are the ones the fault injectors target: the event source, the
+// tests' own clients and the platform's set-up pass untouched.
+const functionsApp = "s3connections-functions"
+
+func fromFunctions(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("User-Agent"), "app/"+functionsApp)
 }
 
 // Platform is the running local platform.
@@ -88,6 +115,10 @@ type Platform struct {
 	Runtime   *lambdalocal.Runtime
 	Scheduler *schedulerlocal.Server
 	Poller    *eventsource.Poller
+	// Faults is nil unless Options.Faults.
+	Faults *Faults
+
+	duplicate atomic.Bool // Options.DuplicateDeliveries, switchable
 	// WorkerConcurrency is the event source's maximum concurrency.
 	WorkerConcurrency int
 
@@ -180,6 +211,16 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 	}
 	p.procs = append(p.procs, ddb)
 	p.Endpoints["DYNAMODB"] = ddb.Endpoint
+	if opts.Faults {
+		proxy, err := faults.Proxy(ddb.Endpoint)
+		if err != nil {
+			return err
+		}
+		p.Faults = &Faults{DynamoDB: faults.New(faults.DynamoDB, proxy, fromFunctions)}
+		if p.Endpoints["DYNAMODB"], err = p.serve("127.0.0.1:0", p.Faults.DynamoDB); err != nil {
+			return err
+		}
+	}
 
 	kmsPort, err := port(opts, 2)
 	if err != nil {
@@ -207,14 +248,24 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 	}
 	p.S3 = s3srv
 	p.closers = append(p.closers, func() { _ = s3srv.Close() })
-	if p.Endpoints["S3"], err = p.serve(addr(opts, 0), s3srv); err != nil {
+	var s3h http.Handler = s3srv
+	if p.Faults != nil {
+		p.Faults.S3 = faults.New(faults.S3, s3srv, fromFunctions)
+		s3h = p.Faults.S3
+	}
+	if p.Endpoints["S3"], err = p.serve(addr(opts, 0), s3h); err != nil {
 		return err
 	}
 
 	sqs := sqslocal.New(sqslocal.Options{AccountID: Account, Region: Region})
 	p.SQS = sqs
 	p.closers = append(p.closers, sqs.Close)
-	if p.Endpoints["SQS"], err = p.serve(addr(opts, 3), sqs); err != nil {
+	var sqsh http.Handler = sqs
+	if p.Faults != nil {
+		p.Faults.SQS = faults.New(faults.SQS, sqs, fromFunctions)
+		sqsh = p.Faults.SQS
+	}
+	if p.Endpoints["SQS"], err = p.serve(addr(opts, 3), sqsh); err != nil {
 		return err
 	}
 	sqs.SetBaseURL(p.Endpoints["SQS"])
@@ -278,6 +329,7 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	awsCfg.AppID = functionsApp
 	api := httpapi.Build(p.Config, awsCfg, opts.Log.With("function", p.Names.APIFunction))
 	planner := ingest.BuildPlanner(p.Config, awsCfg, opts.Log.With("function", p.Names.PlannerFunction))
 	worker := ingest.BuildWorker(p.Config, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
@@ -295,6 +347,7 @@ func (p *Platform) startEventSource(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	p.duplicate.Store(opts.DuplicateDeliveries)
 	concurrency := opts.WorkerConcurrency
 	if concurrency <= 0 {
 		concurrency = 90
@@ -303,7 +356,7 @@ func (p *Platform) startEventSource(ctx context.Context, opts Options) error {
 	p.Poller = eventsource.Start(context.WithoutCancel(ctx), eventsource.Options{
 		QueueURL: p.Config.TaskQueueURL, SQS: sqs.NewFromConfig(awsCfg),
 		Invoke: func(ctx context.Context, payload []byte) ([]byte, error) {
-			if opts.DuplicateDeliveries {
+			if p.duplicate.Load() {
 				go func() { _, _ = p.Runtime.Invoke(context.WithoutCancel(ctx), p.Names.WorkerFunction, payload) }()
 			}
 			return p.Runtime.Invoke(ctx, p.Names.WorkerFunction, payload)
@@ -373,6 +426,9 @@ func (p *Platform) serve(addr string, h http.Handler) (string, error) {
 	}()
 	return "http://" + l.Addr().String(), nil
 }
+
+// SetDuplicateDeliveries turns Options.DuplicateDeliveries on or off.
+func (p *Platform) SetDuplicateDeliveries(on bool) { p.duplicate.Store(on) }
 
 // Token returns a JWT for user that the gateway accepts.
 func (p *Platform) Token(user string) (string, error) { return p.Issuer.Token(user, TokenTTL) }
