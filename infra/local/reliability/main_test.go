@@ -28,8 +28,9 @@ import (
 )
 
 var (
-	plat *stack.Platform
-	logs = &syncBuffer{}
+	plat      *stack.Platform
+	logs      = &syncBuffer{}
+	responses = &syncBuffer{} // every API response body, for the secret scan
 	// tally sums what the tests checked, for the summary TestMain prints.
 	tally struct {
 		sync.Mutex
@@ -84,8 +85,8 @@ func TestMain(m *testing.M) {
 	fmt.Printf("reliability: %d function requests, %d faults injected %v, %d delayed; %d runs checked, %d files, %d lost, %d duplicated\n",
 		injected.Requests, injected.Total(), injected.Injected, injected.Delayed, tally.runs, tally.files, tally.lost, tally.duplicated)
 	for _, secret := range []string{stack.DemoSecretAccessKey, stack.SecretAccessKey} {
-		if strings.Contains(logs.String(), secret) {
-			fmt.Fprintln(os.Stderr, "a log line holds a secret access key")
+		if strings.Contains(logs.String(), secret) || strings.Contains(responses.String(), secret) {
+			fmt.Fprintln(os.Stderr, "a log line or response body holds a secret access key")
 			code = 1
 		}
 	}
@@ -130,7 +131,9 @@ func api(t *testing.T, user, method, path string, body any) (int, map[string]any
 	}
 	defer resp.Body.Close()
 	out := map[string]any{}
-	if raw, _ := io.ReadAll(resp.Body); len(raw) > 0 {
+	raw, _ := io.ReadAll(resp.Body)
+	responses.Write(raw)
+	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, raw)
 		}
