@@ -265,36 +265,44 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 	if err != nil {
 		return res, err
 	}
-	head, err := src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.Bucket), Key: aws.String(t.Key)})
-	if err != nil {
-		if reason, ok := permanent(err, conn); ok {
-			return failed(reason)
+	// The listing gave the object's class, size and ETag. Objects of a
+	// class that can be read at once are copied on that word, the copy
+	// conditional on the ETag (a server-side copy: the platform's role
+	// reads the source); archived classes and streamed copies read the
+	// object's current state first, and so does a copy whose ETag no longer
+	// matches (the object changed after the listing).
+	obj := object{class: storageClass(t.StorageClass), size: t.Size, etag: t.ETag}
+	serverSide := conn.ConnectionAccessType == connection.BucketPolicy
+	fresh := !serverSide || archival(obj.class) || obj.etag == ""
+	if fresh {
+		if obj, err = w.head(ctx, src, t); err != nil {
+			return w.headFailed(res, conn, err)
 		}
-		return res, err
 	}
-	class := string(head.StorageClass)
-	if class == "" {
-		class = "STANDARD"
+	res.StorageClass = obj.class
+	zone := w.LZBucket
+	if t.SkipLZ || !validate.Inspects(string(t.FileType)) {
+		zone = w.DLZBucket // nothing to validate: no stop in the LZ
 	}
-	res.StorageClass = class
-	if archived(class, string(head.ArchiveStatus), aws.ToString(head.Restore)) {
-		if t.Version.SkipsGlacier() {
-			res.Outcome, res.Reason = run.OutcomeSkippedStorageClass, "in "+class+" and not restored"
+	for {
+		if skip, reason := rules(t.Version, obj); skip != "" {
+			res.Outcome, res.Reason = skip, reason
 			return res, nil
 		}
-	}
-	if !t.Version.SkipsGlacier() && class != "STANDARD" {
-		return failed("version 1.6 ingests only the S3 Standard storage class; the file is in " + class)
-	}
-	size, etag := aws.ToInt64(head.ContentLength), strings.Trim(aws.ToString(head.ETag), `"`)
-	zone := w.LZBucket
-	if t.SkipLZ {
-		zone = w.DLZBucket
-	}
-	if conn.ConnectionAccessType == connection.BucketPolicy {
-		err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, size, etag, zone, t.TargetKey)
-	} else {
-		err = w.Copier.Stream(ctx, src, t.Bucket, t.Key, size, etag, zone, t.TargetKey)
+		if serverSide {
+			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
+		} else {
+			err = w.Copier.Stream(ctx, src, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
+		}
+		if !fresh && errorCode(err) == "PreconditionFailed" {
+			fresh = true
+			if obj, err = w.head(ctx, src, t); err != nil {
+				return w.headFailed(res, conn, err)
+			}
+			res.StorageClass = obj.class
+			continue
+		}
+		break
 	}
 	if err != nil {
 		if reason, ok := permanent(err, conn); ok {
@@ -302,12 +310,13 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		}
 		return res, fmt.Errorf("copy: %w", err)
 	}
+	size, etag := obj.size, obj.etag
 	file := &dataset.File{
 		Name: t.Name, SourceKey: t.Key, Size: size, SourceETag: etag, RunId: t.RunId,
 		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey,
 	}
 	res.File, res.Bytes = file, size
-	if t.SkipLZ {
+	if zone == w.DLZBucket {
 		return res, nil
 	}
 	if err := w.validate(ctx, t, size); err != nil {
@@ -367,6 +376,67 @@ func readAll(r io.ReadCloser, err error) ([]byte, error) {
 	}
 	defer r.Close()
 	return io.ReadAll(io.LimitReader(r, 16))
+}
+
+// object is what the worker knows of a source object.
+type object struct {
+	class, etag            string
+	size                   int64
+	archiveStatus, restore string // from HeadObject only
+}
+
+func storageClass(c string) string {
+	if c == "" {
+		return "STANDARD"
+	}
+	return c
+}
+
+// archival says whether objects of class may need a restore before they
+// can be read, which only HeadObject tells.
+func archival(class string) bool {
+	return class == "GLACIER" || class == "DEEP_ARCHIVE" || class == "INTELLIGENT_TIERING"
+}
+
+// head reads the object's current state.
+func (w *Worker) head(ctx context.Context, src *s3.Client, t Task) (object, error) {
+	h, err := src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.Bucket), Key: aws.String(t.Key)})
+	if err != nil {
+		return object{}, err
+	}
+	return object{
+		class: storageClass(string(h.StorageClass)), size: aws.ToInt64(h.ContentLength), etag: strings.Trim(aws.ToString(h.ETag), `"`),
+		archiveStatus: string(h.ArchiveStatus), restore: aws.ToString(h.Restore),
+	}, nil
+}
+
+// headFailed turns a failed HeadObject into the file's outcome or a retry.
+func (w *Worker) headFailed(res run.FileResult, conn connection.Connection, err error) (run.FileResult, error) {
+	if reason, ok := permanent(err, conn); ok {
+		res.Outcome, res.Reason = run.OutcomeFailed, reason
+		return res, nil
+	}
+	return res, err
+}
+
+// rules applies the version's storage-class rules to an object: an outcome
+// and its reason if the file is not copied, else "".
+func rules(v connection.Version, o object) (run.Outcome, string) {
+	if archived(o.class, o.archiveStatus, o.restore) && v.SkipsGlacier() {
+		return run.OutcomeSkippedStorageClass, "in " + o.class + " and not restored"
+	}
+	if !v.SkipsGlacier() && o.class != "STANDARD" {
+		return run.OutcomeFailed, "version 1.6 ingests only the S3 Standard storage class; the file is in " + o.class
+	}
+	return "", ""
+}
+
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
 }
 
 // archived says whether an object must be restored before it can be read.

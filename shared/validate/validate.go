@@ -68,6 +68,16 @@ func (e *Error) Error() string {
 // FileTypes are the dataset FileTypes File knows, in the API's spelling.
 var FileTypes = []string{"csv", "tsv", "json", "parquet", "xlsx", "pdf", "txt", "others"}
 
+// Inspects says whether File reads a file of the type at all: txt and
+// others are accepted as they are, so they need no stop in the LZ.
+func Inspects(fileType string) bool {
+	switch strings.ToLower(fileType) {
+	case "txt", "others":
+		return false
+	}
+	return true
+}
+
 // File checks r (the object's bytes, streamed) as fileType ("csv", "tsv",
 // "json", "parquet", "xlsx", "pdf", "txt", "others"; case-insensitive).
 // It returns nil when the file is valid, a *Error when it is not, and any
