@@ -14,7 +14,7 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token test vet build clean
+.PHONY: help tools check-java run token test fuzz vet build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,8 +26,25 @@ run: tools ## run the whole platform locally (API on http://127.0.0.1:8080); RUN
 token: ## print a JWT the local API accepts: make token USER=alice
 	@go run ./infra/local/cmd/localplatform token -user "$(USER)"
 
-test: tools vet ## run every test, starting the emulators they need
+test: tools vet ## run every test, starting the emulators they need, then `make fuzz`
 	go test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+# Every Fuzz target in the repo, FUZZTIME each (go test -fuzz takes one
+# target per package at a time). A failing input is written to the
+# package's testdata/fuzz/<target>/: fix the bug and commit the file, it
+# is then a seed that every `go test` runs.
+FUZZTIME ?= 10s
+
+fuzz: ## run every Fuzz target for FUZZTIME each (default 10s)
+	@for file in $$(grep -rl --include='*_test.go' '^func Fuzz' functions infra shared | sort); do \
+		pkg=./$$(dirname $$file); \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			echo "go test -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) $$pkg"; \
+			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg \
+				|| { echo "$$target failed: commit the input it wrote under $$pkg/testdata/fuzz/$$target/ once the bug is fixed"; exit 1; }; \
+		done; \
+	done
 
 vet: ## static checks: gofmt and go vet
 	@out=$$(gofmt -l functions infra shared); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -67,6 +67,11 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	if err := in.normalize(); err != nil {
 		return View{}, err
 	}
+	if _, err := uuid.Parse(in.ConnectionId); err != nil || len(in.ConnectionId) != 36 {
+		// No connection has this id: not worth a lookup that the store may
+		// refuse (DynamoDB keys are at most 2 KB).
+		return View{}, apperr.Invalid("ConnectionId", "is not a connection id (a UUID)")
+	}
 	conn, err := s.Connections.GetConnection(ctx, in.ConnectionId)
 	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !conn.CanSee(caller) {
 		return View{}, apperr.Invalid("ConnectionId", "no connection %s that you may use", in.ConnectionId)

@@ -4,17 +4,22 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/google/uuid"
 )
 
 // Route is one method and path template of the API, as API Gateway routes it.
@@ -99,6 +104,12 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 			return respond(http.StatusUnauthorized, errorBody{Message: "a bearer token with a sub claim is required"}), nil
 		}
 	}
+	for _, id := range ev.PathParameters {
+		if !isID(id) { // no resource has it: not worth a lookup that DynamoDB may refuse (keys over 2 KB)
+			kind, _, _ := strings.Cut(strings.TrimPrefix(rt.Path, "/"), "/")
+			return respond(http.StatusNotFound, errorBody{Message: strings.TrimSuffix(kind, "s") + " not found: ids are UUIDs"}), nil
+		}
+	}
 	status, body, err := rt.handle(ctx, req)
 	if err != nil {
 		return a.fail(ctx, ev, err), nil
@@ -154,9 +165,16 @@ func health(context.Context, request) (int, any, error) {
 	return http.StatusOK, map[string]string{"Status": "ok"}, nil
 }
 
+// isID says whether s has the form of the ids the API hands out (UUIDs).
+func isID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil && len(s) == 36
+}
+
 // decode reads the JSON body into v strictly: unknown fields are errors that
-// name the field, and so are wrongly typed values. Fields in fixed are known
-// but may not be set here.
+// name the field, and so are wrongly typed values and members given twice.
+// The body must be one JSON object in UTF-8. Fields in fixed are known but
+// may not be set here.
 func decode(r request, v any, fixed ...string) error {
 	body := []byte(r.Body)
 	if r.IsBase64Encoded {
@@ -165,32 +183,95 @@ func decode(r request, v any, fixed ...string) error {
 			return apperr.Invalid("", "body is not valid base64")
 		}
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if !utf8.Valid(body) { // encoding/json would quietly turn it into U+FFFD
+		return apperr.Invalid("", "body is not valid UTF-8")
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
 		return apperr.Invalid("", "a JSON body is required")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		return apperr.Invalid("", "body must hold one JSON object")
+	if err == nil {
+		if _, end := dec.Token(); end != io.EOF { // More() misses a stray ] or }
+			return apperr.Invalid("", "body must hold one JSON object")
+		}
+		if body[0] != '{' { // null: the only non-object that decodes into a struct
+			return apperr.Invalid("", "body must be a JSON object")
+		}
+		if name := repeatedMember(body); name != "" {
+			return apperr.Invalid(name, "is given more than once")
+		}
+		return nil
 	}
 	var typeErr *json.UnmarshalTypeError
 	switch {
-	case err == nil:
-		return nil
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
 			return apperr.Invalid("", "body must be a JSON object")
 		}
 		return apperr.Invalid(typeErr.Field, "must be a JSON %s", jsonKind(typeErr.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		field, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field ")) // quoted with %q
+		if uerr != nil {
+			field = ""
+		}
 		if slices.Contains(fixed, field) {
 			return apperr.Invalid(field, "cannot be changed")
 		}
 		return apperr.Invalid(field, "is not a known field")
 	}
 	return apperr.Invalid("", "body is not valid JSON")
+}
+
+// repeatedMember returns the first member name given twice in one object of
+// the valid JSON text data, compared as encoding/json matches names to
+// fields (ignoring case), or "" if there is none. Decoders disagree on which
+// of the two counts (encoding/json takes the last), so neither may.
+func repeatedMember(data []byte) string {
+	type object struct {
+		names   map[string]bool
+		nameNow bool // the next token is a member name
+	}
+	var open []*object // nil for an array
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *object
+		if len(open) > 0 {
+			top = open[len(open)-1]
+		}
+		switch tok {
+		case json.Delim('}'), json.Delim(']'):
+			open = open[:len(open)-1]
+			if len(open) > 0 && open[len(open)-1] != nil {
+				open[len(open)-1].nameNow = true
+			}
+			continue
+		case json.Delim('{'):
+			open = append(open, &object{names: map[string]bool{}, nameNow: true})
+			continue
+		case json.Delim('['):
+			open = append(open, nil)
+			continue
+		}
+		if top == nil {
+			continue
+		}
+		if top.nameNow {
+			name, _ := tok.(string)
+			folded := strings.ToUpper(strings.ToLower(name))
+			if top.names[folded] {
+				return name
+			}
+			top.names[folded] = true
+		}
+		top.nameNow = !top.nameNow
+	}
 }
 
 func jsonKind(goKind string) string {

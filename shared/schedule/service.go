@@ -68,6 +68,11 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	if err := in.normalize(); err != nil {
 		return View{}, err
 	}
+	if _, err := uuid.Parse(in.DatasetId); err != nil || len(in.DatasetId) != 36 {
+		// No dataset has this id: not worth a lookup that the store may
+		// refuse (DynamoDB keys are at most 2 KB).
+		return View{}, apperr.Invalid("DatasetId", "is not a dataset id (a UUID)")
+	}
 	if _, err := s.Datasets.Visible(ctx, caller, in.DatasetId); err != nil {
 		if apperr.KindOf(err) == apperr.KindNotFound {
 			return View{}, apperr.Invalid("DatasetId", "no dataset %s that you may use", in.DatasetId)
