@@ -26,6 +26,12 @@ const (
 	DefaultPlannerBudget   = 12 * time.Minute // within the planner's 15-minute timeout
 	DefaultMargin          = 90 * time.Second // left before the deadline to hand over
 	DefaultMaxReceiveCount = 5
+	// DefaultWorkerParallel is how many files one worker invocation copies
+	// at once.
+	DefaultWorkerParallel = 16
+	// DefaultStreamBudget bounds the memory streamed copies hold at once,
+	// half of the worker's 1 GiB.
+	DefaultStreamBudget = 512 << 20
 )
 
 func sourceAccess(cfg platform.Config, awsCfg aws.Config) *source.Access {
@@ -82,6 +88,8 @@ func BuildWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *Work
 		LZBucket:        cfg.LZBucket,
 		DLZBucket:       cfg.DLZBucket,
 		MaxReceiveCount: receives,
+		Parallel:        DefaultWorkerParallel,
+		Streams:         NewBudget(DefaultStreamBudget),
 		Log:             log,
 		Metrics:         metrics.NewEmitter(os.Stdout),
 	}

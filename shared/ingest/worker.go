@@ -45,9 +45,14 @@ type Worker struct {
 	// delivery a failure is recorded in the run (and the message still goes
 	// to the dead-letter queue), so the run can end.
 	MaxReceiveCount int
-	Log             *slog.Logger
-	Metrics         *metrics.Emitter
-	Now             func() time.Time
+	// Parallel is how many files one invocation copies at once.
+	Parallel int
+	Log      *slog.Logger
+	Metrics  *metrics.Emitter
+	Now      func() time.Time
+
+	// Streams bounds the bytes streamed copies hold at once; nil: no bound.
+	Streams *Budget
 
 	conns   sync.Map // connection id -> cachedConnection
 	renewed sync.Map // run id -> time.Time of the last lease renewal
@@ -118,7 +123,10 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	return resp, nil
 }
 
-// runBatch ingests one run's deliveries and returns the message ids to retry.
+// runBatch ingests one run's deliveries and returns the message ids to
+// retry. Files are copied Parallel at a time and their outcomes committed
+// in chunks as they come, so a long batch keeps what it has done; tasks
+// not started when the invocation's time runs short are handed back.
 func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (retry []string) {
 	all := func() []string {
 		ids := make([]string, len(ds))
@@ -136,59 +144,77 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		w.Log.ErrorContext(ctx, "read task markers", "runId", runID, "error", err)
 		return all()
 	}
-	results := make([]*run.FileResult, len(ds))
-	failures := make([]error, len(ds))
-	var wg sync.WaitGroup
-	for i, d := range ds {
-		if done[d.task.Name] {
-			continue // delivered again after it was committed
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, err := w.ingest(ctx, d.task)
-			if err != nil && d.receives >= w.MaxReceiveCount && w.MaxReceiveCount > 0 {
-				res = run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
-					Reason: fmt.Sprintf("gave up after %d attempts: %v", d.receives, err)}
-				failures[i] = err // to the dead-letter queue too
-			} else if err != nil {
-				failures[i] = err
-				return
+	type outcome struct {
+		d   delivery
+		res *run.FileResult
+		err error
+	}
+	outcomes := make(chan outcome)
+	go func() {
+		defer close(outcomes)
+		cutoff := startCutoff(ctx)
+		sem := make(chan struct{}, max(w.Parallel, 1))
+		var wg sync.WaitGroup
+		for _, d := range ds {
+			if done[d.task.Name] {
+				continue // delivered again after it was committed
 			}
-			results[i] = &res
-		}()
-	}
-	wg.Wait()
-	var commit []run.FileResult
-	for i, d := range ds {
-		if results[i] != nil {
-			commit = append(commit, *results[i])
-		}
-		if failures[i] != nil {
-			w.Log.WarnContext(ctx, "task will be retried", "runId", runID, "key", d.task.Key, "receives", d.receives, "error", failures[i])
-			retry = append(retry, d.messageID)
-		}
-	}
-	if len(commit) > 0 {
-		if _, err := w.Store.CommitFiles(ctx, r, commit); err != nil {
-			w.Log.ErrorContext(ctx, "commit files", "runId", runID, "error", err)
-			return all()
-		}
-		var copied, skipped, failed, bytes float64
-		for _, res := range commit {
-			switch res.Outcome {
-			case "":
-				copied++
-			case run.OutcomeSkippedStorageClass:
-				skipped++
-			default:
-				failed++
+			sem <- struct{}{}
+			if time.Now().After(cutoff) {
+				<-sem
+				outcomes <- outcome{d: d, err: errors.New("not started: the invocation's time ran short")}
+				continue
 			}
-			bytes += float64(res.Bytes)
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				res, err := w.ingest(ctx, d.task)
+				if err != nil && d.receives >= w.MaxReceiveCount && w.MaxReceiveCount > 0 {
+					res = run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
+						Reason: fmt.Sprintf("gave up after %d attempts: %v", d.receives, err)}
+					outcomes <- outcome{d: d, res: &res, err: err} // recorded, and to the dead-letter queue too
+					return
+				}
+				if err != nil {
+					outcomes <- outcome{d: d, err: err}
+					return
+				}
+				outcomes <- outcome{d: d, res: &res}
+			}()
 		}
-		emit(ctx, w.Log, w.Metrics, runID, metrics.ObjectsCopied.Of(copied), metrics.BytesCopied.Of(bytes),
-			metrics.FilesSkippedStorageClass.Of(skipped), metrics.FilesFailed.Of(failed))
+		wg.Wait()
+	}()
+
+	var pending []run.FileResult
+	var pendingIDs []string
+	commit := func() {
+		if len(pending) == 0 {
+			return
+		}
+		if _, err := w.Store.CommitFiles(ctx, r, pending); err != nil {
+			w.Log.ErrorContext(ctx, "commit files", "runId", runID, "files", len(pending), "error", err)
+			retry = append(retry, pendingIDs...)
+		} else {
+			w.emitCommitted(ctx, runID, pending)
+		}
+		pending, pendingIDs = pending[:0], pendingIDs[:0]
 	}
+	for o := range outcomes {
+		if o.err != nil {
+			w.Log.WarnContext(ctx, "task will be retried", "runId", runID, "key", o.d.task.Key, "receives", o.d.receives, "error", o.err)
+			retry = append(retry, o.d.messageID)
+		}
+		if o.res != nil {
+			pending = append(pending, *o.res)
+			if o.err == nil {
+				pendingIDs = append(pendingIDs, o.d.messageID)
+			}
+		}
+		if len(pending) >= CommitChunk {
+			commit()
+		}
+	}
+	commit()
 	w.renewLease(ctx, r)
 	if done, ended, err := w.complete(ctx, runID); err != nil {
 		// This batch may have been the run's last: its redelivery, which
@@ -200,6 +226,41 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return retry
+}
+
+// CommitChunk is how many outcomes the worker commits at once: a DynamoDB
+// transaction holds 100 items, and a copied file takes two (its marker and
+// its catalog entry) besides the run's counter item.
+const CommitChunk = 49
+
+// startCutoff is when a batch stops starting copies: a quarter of the
+// invocation's remaining time (at least 10 s) is kept for the copies in
+// flight and the commit.
+func startCutoff(ctx context.Context) time.Time {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return time.Now().Add(24 * time.Hour)
+	}
+	left := time.Until(dl)
+	return dl.Add(-max(left/4, 10*time.Second))
+}
+
+// emitCommitted writes the metrics of committed outcomes.
+func (w *Worker) emitCommitted(ctx context.Context, runID string, committed []run.FileResult) {
+	var copied, skipped, failed, bytes float64
+	for _, res := range committed {
+		switch res.Outcome {
+		case "":
+			copied++
+		case run.OutcomeSkippedStorageClass:
+			skipped++
+		default:
+			failed++
+		}
+		bytes += float64(res.Bytes)
+	}
+	emit(ctx, w.Log, w.Metrics, runID, metrics.ObjectsCopied.Of(copied), metrics.BytesCopied.Of(bytes),
+		metrics.FilesSkippedStorageClass.Of(skipped), metrics.FilesFailed.Of(failed))
 }
 
 // committed returns which tasks were committed before: only redelivered
@@ -292,7 +353,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		if serverSide {
 			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
 		} else {
-			err = w.Copier.Stream(ctx, src, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
+			err = w.stream(ctx, src, t, obj, zone)
 		}
 		if !fresh && errorCode(err) == "PreconditionFailed" {
 			fresh = true
@@ -376,6 +437,17 @@ func readAll(r io.ReadCloser, err error) ([]byte, error) {
 	}
 	defer r.Close()
 	return io.ReadAll(io.LimitReader(r, 16))
+}
+
+// stream copies with the source's credentials within the worker's memory
+// budget: a streamed file holds up to PartSize × Copier.Parallel bytes.
+func (w *Worker) stream(ctx context.Context, src *s3.Client, t Task, obj object, zone string) error {
+	need := min(max(obj.size, 1), w.Copier.PartSize*int64(max(w.Copier.Parallel, 1)))
+	if err := w.Streams.Acquire(ctx, need); err != nil {
+		return err
+	}
+	defer w.Streams.Release(need)
+	return w.Copier.Stream(ctx, src, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
 }
 
 // object is what the worker knows of a source object.

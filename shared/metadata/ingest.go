@@ -263,6 +263,40 @@ func (s *Store) CommittedTasks(ctx context.Context, runID string, names []string
 // file committed before (a redelivered task) is dropped and the rest
 // retried. It returns how many files it committed.
 func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
+	committed := 0
+	for len(results) > 0 {
+		k, items := 0, 1 // the counter item
+		for k < len(results) && items+itemsOf(results[k]) <= maxTransactItems {
+			items += itemsOf(results[k])
+			k++
+		}
+		n, err := s.commitChunk(ctx, r, results[:k])
+		committed += n
+		if err != nil {
+			return committed, err
+		}
+		results = results[k:]
+	}
+	return committed, nil
+}
+
+// maxTransactItems is DynamoDB's limit on the items of one transaction.
+const maxTransactItems = 100
+
+// itemsOf is how many items commitItems writes for res.
+func itemsOf(res run.FileResult) int {
+	n := 1 // the marker
+	if res.File != nil {
+		n++
+	}
+	if res.Outcome != "" {
+		n++
+	}
+	return n
+}
+
+// commitChunk commits results that fit in one transaction.
+func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
 	for attempt := 0; len(results) > 0; attempt++ {
 		items, err := s.commitItems(r, results)
 		if err != nil {

@@ -128,6 +128,16 @@ func (c Config) Env() map[string]string {
 	}
 }
 
+// The worker's event source: batches of up to TaskBatchSize tasks, gathered
+// for at most TaskBatchingWindow. A worker commits a batch in transactions
+// of up to 49 files, so larger batches mean fewer, fuller transactions and
+// fewer invocations; it copies TaskBatchSize files within its timeout only
+// when they are small, and hands back what it could not start.
+const (
+	TaskBatchSize      = 100
+	TaskBatchingWindow = time.Second
+)
+
 // MaxAttempts is how often the functions' SDK clients try a call that
 // fails with a retryable error (5xx, throttling, a reset connection): more
 // than the SDK's 3, because retrying within the invocation is far cheaper

@@ -21,8 +21,10 @@ const (
 	TaskVisibilityTimeout = 15 * time.Minute
 	// TaskMaxReceives is how often a task is tried before the DLQ holds it.
 	TaskMaxReceives = 5
-	// TaskBatchSize is how many tasks one worker invocation receives.
-	TaskBatchSize = 10
+	// TaskBatchSize is how many tasks one worker invocation receives at
+	// most, gathered for up to TaskBatchingWindow.
+	TaskBatchSize      = platform.TaskBatchSize
+	TaskBatchingWindow = platform.TaskBatchingWindow
 )
 
 // Queues is the task queue the planner fills and the workers drain, with
@@ -67,6 +69,7 @@ func (q *Queues) AttachWorker(fn awslambda.IFunction, timeout time.Duration) err
 	}
 	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(q.Tasks, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(TaskBatchSize),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(TaskBatchingWindow.Seconds())),
 		ReportBatchItemFailures: jsii.Bool(true),
 		MaxConcurrency:          jsii.Number(q.maxConcurrency),
 	}))

@@ -735,6 +735,7 @@ func TestWorkerEventSourceTakesMaxConcurrencyFromContext(t *testing.T) {
 				"FunctionResponseTypes", []any{"ReportBatchItemFailures"},
 				"ScalingConfig", like("MaximumConcurrency", testMaxConcurrency),
 				"BatchSize", TaskBatchSize,
+				"MaximumBatchingWindowInSeconds", int(TaskBatchingWindow.Seconds()),
 			))
 		})
 	}

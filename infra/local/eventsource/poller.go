@@ -26,8 +26,10 @@ const (
 	DefaultStopTimeout    = 30 * time.Second
 
 	maxBatchSize = 10 // ReceiveMessage's limit; larger batches need a batching window
-	minPollers   = 5  // Lambda starts, and idles, with five concurrent batches
-	maxWait      = 20 * time.Second
+	// maxWindowBatchSize is Lambda's limit for standard queues with a window.
+	maxWindowBatchSize = 10000
+	minPollers         = 5 // Lambda starts, and idles, with five concurrent batches
+	maxWait            = 20 * time.Second
 
 	// stopGrace is how long Stop still waits after cancelling invocations
 	// that outlived StopTimeout, so that an invoker which honours its
@@ -58,8 +60,15 @@ type Options struct {
 	QueueARN string
 	// Region is every record's awsRegion. Empty: the SQS client's region.
 	Region string
-	// BatchSize is the most messages per invocation, 1..10. Default 10.
+	// BatchSize is the most messages per invocation: 1..10, or up to
+	// 10,000 with a BatchingWindow. Default 10.
 	BatchSize int
+	// BatchingWindow (MaximumBatchingWindowInSeconds) lets a batch gather
+	// messages from several receives. Locally a batch stops gathering when
+	// it is full, the window has passed, or a receive finds fewer than ten
+	// messages (the queue is drained for now), so a sparse queue is not
+	// delayed by the window as on AWS.
+	BatchingWindow time.Duration
 	// MaxConcurrency caps concurrent invocations (the mapping's
 	// ScalingConfig.MaximumConcurrency, the platform's data-load throttling
 	// setting). Default 90. Lambda accepts 2 to 1000; locally 1 works too.
@@ -125,10 +134,11 @@ func Start(ctx context.Context, o Options) *Poller {
 	if o.BatchSize <= 0 {
 		o.BatchSize = DefaultBatchSize
 	}
-	if o.BatchSize > maxBatchSize {
-		log.Warn("eventsource: batch size above 10 needs a batching window, which is not emulated; using 10", "batchSize", o.BatchSize)
+	if o.BatchSize > maxBatchSize && o.BatchingWindow <= 0 {
+		log.Warn("eventsource: batch size above 10 needs a batching window; using 10", "batchSize", o.BatchSize)
 		o.BatchSize = maxBatchSize
 	}
+	o.BatchSize = min(o.BatchSize, maxWindowBatchSize)
 	if o.MaxConcurrency <= 0 {
 		o.MaxConcurrency = DefaultMaxConcurrency
 	}
@@ -288,18 +298,33 @@ func (p *Poller) poll() {
 	}
 }
 
+// receive returns the next batch: one long-polling receive, then, with a
+// batching window, more receives while the batch can grow (see Options).
 func (p *Poller) receive() ([]types.Message, error) {
-	out, err := p.o.SQS.ReceiveMessage(p.recvCtx, &sqs.ReceiveMessageInput{
-		QueueUrl:                    aws.String(p.o.QueueURL),
-		MaxNumberOfMessages:         int32(p.o.BatchSize),
-		WaitTimeSeconds:             p.waitSecs,
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-		MessageAttributeNames:       []string{"All"},
-	})
-	if err != nil {
-		return nil, err
+	var batch []types.Message
+	deadline := time.Now().Add(p.o.BatchingWindow)
+	wait := p.waitSecs
+	for {
+		n := min(p.o.BatchSize-len(batch), maxBatchSize)
+		out, err := p.o.SQS.ReceiveMessage(p.recvCtx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(p.o.QueueURL),
+			MaxNumberOfMessages:         int32(n),
+			WaitTimeSeconds:             wait,
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			if len(batch) > 0 { // what was received is processed; the error shows again
+				return batch, nil
+			}
+			return nil, err
+		}
+		batch = append(batch, out.Messages...)
+		if len(out.Messages) < n || len(batch) >= p.o.BatchSize || !time.Now().Before(deadline) {
+			return batch, nil
+		}
+		wait = 0
 	}
-	return out.Messages, nil
 }
 
 // grow adds a poller unless there are already MaxConcurrency of them (more
@@ -411,6 +436,10 @@ func (p *Poller) failBatch(msgs []types.Message, what string, err error) {
 // delete removes processed messages with one DeleteMessageBatch. It runs on
 // the work context so that Stop lets finished batches be deleted.
 func (p *Poller) delete(msgs []types.Message) {
+	for len(msgs) > maxBatchSize { // DeleteMessageBatch takes ten at most
+		p.delete(msgs[:maxBatchSize])
+		msgs = msgs[maxBatchSize:]
+	}
 	if len(msgs) == 0 {
 		return
 	}

@@ -588,3 +588,30 @@ func TestWithLambdaLocal(t *testing.T) {
 		t.Errorf("stats = %+v, want the function error counted", s)
 	}
 }
+
+// With a batching window, one invocation gathers up to BatchSize messages
+// from several receives, and every message is deleted once processed
+// (DeleteMessageBatch takes ten at a time).
+func TestBatchingWindowGathersLargeBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	url := e.queue(t, "window", nil)
+	all := bodies("w", 250)
+	e.send(t, url, all...)
+	rec := &recorder{}
+	p := Start(t.Context(), Options{QueueURL: url, SQS: e.c, Invoke: rec.invoke, MaxConcurrency: 1,
+		BatchSize: 100, BatchingWindow: 5 * time.Second, Logger: testLogger(t)})
+	eventually(t, 10*time.Second, "all messages processed", func() bool { return p.Stats().Succeeded >= 250 })
+	p.Stop()
+	if s := p.Stats(); s.Invocations != 3 || s.Received != 250 {
+		t.Errorf("stats = %+v, want 250 messages in 3 invocations (100, 100, 50)", s)
+	}
+	for _, b := range all {
+		if got := rec.deliveries(b); len(got) != 1 {
+			t.Errorf("%s delivered %d times, want 1", b, len(got))
+		}
+	}
+	if d := e.depth(t, url); d != 0 {
+		t.Errorf("queue still holds %d messages", d)
+	}
+}

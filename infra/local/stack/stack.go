@@ -363,7 +363,8 @@ func (p *Platform) startEventSource(ctx context.Context, opts Options) error {
 		},
 		FunctionARN: p.Runtime.FunctionARN(p.Names.WorkerFunction),
 		QueueARN:    fmt.Sprintf("arn:aws:sqs:%s:%s:%s", Region, Account, p.Names.TaskQueue),
-		Region:      Region, BatchSize: 10, MaxConcurrency: concurrency, Logger: opts.Log,
+		Region:      Region, BatchSize: platform.TaskBatchSize, BatchingWindow: platform.TaskBatchingWindow,
+		MaxConcurrency: concurrency, Logger: opts.Log,
 	})
 	p.closers = append(p.closers, p.Poller.Stop)
 	return nil
