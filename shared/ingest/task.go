@@ -26,3 +26,15 @@ type Task struct {
 	TargetKey    string
 	RunStart     time.Time
 }
+
+// Complete says whether t names everything a worker needs to act on it: a
+// task without one of these cannot succeed on any delivery, so the worker
+// drops it rather than retrying it into the dead-letter queue.
+func (t Task) Complete() bool {
+	for _, v := range []string{t.RunId, t.DatasetId, t.ConnectionId, t.Bucket, t.Key, t.Name, t.TargetKey} {
+		if v == "" {
+			return false
+		}
+	}
+	return true
+}

@@ -87,8 +87,9 @@ const goodRun = "0198f5d2-ac4d-7e5f-9a6b-7c8d9e0f1aff"
 // FuzzDecodeTask sends any message body, with any receive count, to the
 // worker's real Handle, next to a well-formed task, and checks that the
 // worker never panics or fails the batch; that a body is taken as a task
-// exactly when it is a JSON object that decodes into a Task with a RunId
-// and a Name (others are dropped, not retried: retrying cannot fix them);
+// exactly when it is a JSON object that decodes into a Task naming its run,
+// dataset, connection, bucket, key, name and target key (others are
+// dropped, not retried: retrying cannot fix them);
 // that a taken task is acted on with the RunId, DatasetId, ConnectionId,
 // Name and Key it holds; that the neighbour is always acted on; and that a
 // taken task survives the planner's encoding (encoding/json, as taskqueue
@@ -99,6 +100,8 @@ func FuzzDecodeTask(f *testing.F) {
 	seeds := []string{
 		string(good),
 		`{"RunId":"r","Name":"n"}`,
+		`{"RunId":"r","DatasetId":"d","ConnectionId":"c","Bucket":"b","Key":"k","Name":"n","TargetKey":"t"}`,
+		`{"RunId":"r","DatasetId":"d","ConnectionId":"c","Bucket":"b","Key":"k","Name":"n","TargetKey":""}`,
 		`{"RunId":"r","Name":"n","Key":"k","ConnectionId":"c","DatasetId":"d","Unknown":[1,{"x":null}]}`,
 		`{"runid":"r","NAME":"n"}`,
 		`{"RunId":"r","Name":"n","RunId":"s"}`,
@@ -135,7 +138,8 @@ func FuzzDecodeTask(f *testing.F) {
 		var task Task
 		var obj map[string]json.RawMessage
 		isTask := json.Unmarshal(body, &obj) == nil && obj != nil &&
-			json.Unmarshal(body, &task) == nil && task.RunId != "" && task.Name != ""
+			json.Unmarshal(body, &task) == nil && task.RunId != "" && task.DatasetId != "" && task.ConnectionId != "" &&
+			task.Bucket != "" && task.Key != "" && task.Name != "" && task.TargetKey != ""
 		last := false
 		if n, err := strconv.Atoi(receives); err == nil && n >= 1 {
 			last = true // MaxReceiveCount is 1

@@ -108,7 +108,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	byRun := map[string][]delivery{}
 	for _, m := range ev.Records {
 		var t Task
-		if err := json.Unmarshal([]byte(m.Body), &t); err != nil || t.RunId == "" || t.Name == "" {
+		if err := json.Unmarshal([]byte(m.Body), &t); err != nil || !t.Complete() {
 			w.Log.ErrorContext(ctx, "malformed task dropped", "messageId", m.MessageId)
 			continue // retrying cannot fix it
 		}
