@@ -14,10 +14,10 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token test fuzz vet build clean
+.PHONY: help tools check-java run token test test-scale fuzz vet build clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 run: tools ## run the whole platform locally (API on http://127.0.0.1:8080); RUN_ARGS="-addr … -emulator-ports …"
 	go build -o bin/localplatform ./infra/local/cmd/localplatform
@@ -29,6 +29,9 @@ token: ## print a JWT the local API accepts: make token USER=alice
 test: tools vet ## run every test, starting the emulators they need, then `make fuzz`
 	go test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz
+
+test-scale: tools ## 100,000 objects end to end, one listing page per planner invocation (SCALE_OBJECTS=…); reports the planner's peak RSS
+	go test -tags scale -count=1 -timeout 60m -run TestScale100k -v ./infra/rie/
 
 # Every Fuzz target in the repo, FUZZTIME each (go test -fuzz takes one
 # target per package at a time). A failing input is written to the

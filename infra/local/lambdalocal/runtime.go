@@ -171,21 +171,42 @@ func (r *Runtime) Register(fns ...Function) error {
 		seen[f.Name] = true
 	}
 	for _, f := range fns {
-		if f.Timeout <= 0 {
-			f.Timeout = DefaultTimeout
-		}
-		fn := &function{Function: f, arn: r.FunctionARN(f.Name)}
-		var serialized bool
-		fn.invoke, serialized = newInvoker(f.Handler)
-		if serialized {
-			r.log.Warn("lambda handler can only run one invocation at a time: unknown aws-lambda-go internals",
-				slog.String("function", f.Name))
-		}
-		if r.maxConcurrency > 0 {
-			fn.slots = make(chan struct{}, r.maxConcurrency)
-		}
-		r.fns[f.Name] = fn
+		r.fns[f.Name] = r.newFunction(f)
 	}
+	return nil
+}
+
+func (r *Runtime) newFunction(f Function) *function {
+	if f.Timeout <= 0 {
+		f.Timeout = DefaultTimeout
+	}
+	fn := &function{Function: f, arn: r.FunctionARN(f.Name)}
+	var serialized bool
+	fn.invoke, serialized = newInvoker(f.Handler)
+	if serialized {
+		r.log.Warn("lambda handler can only run one invocation at a time: unknown aws-lambda-go internals",
+			slog.String("function", f.Name))
+	}
+	if r.maxConcurrency > 0 {
+		fn.slots = make(chan struct{}, r.maxConcurrency)
+	}
+	return fn
+}
+
+// Replace swaps a registered function's handler and timeout, like a
+// deployment of new code: e.g. a handler that forwards to the function's
+// real bootstrap in another process. Invocations in flight finish on the
+// old handler.
+func (r *Runtime) Replace(f Function) error {
+	if f.Handler == nil {
+		return fmt.Errorf("lambdalocal: function %q has no handler", f.Name)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fns[f.Name] == nil {
+		return fmt.Errorf("lambdalocal: function %q is not registered", f.Name)
+	}
+	r.fns[f.Name] = r.newFunction(f)
 	return nil
 }
 
