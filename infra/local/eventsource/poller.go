@@ -65,9 +65,8 @@ type Options struct {
 	BatchSize int
 	// BatchingWindow (MaximumBatchingWindowInSeconds) lets a batch gather
 	// messages from several receives. Locally a batch stops gathering when
-	// it is full, the window has passed, or a receive finds fewer than ten
-	// messages (the queue is drained for now), so a sparse queue is not
-	// delayed by the window as on AWS.
+	// it is full, the window has passed, or a receive finds the queue empty
+	// for now, so a sparse queue is not delayed by the window as on AWS.
 	BatchingWindow time.Duration
 	// MaxConcurrency caps concurrent invocations (the mapping's
 	// ScalingConfig.MaximumConcurrency, the platform's data-load throttling
@@ -320,7 +319,7 @@ func (p *Poller) receive() ([]types.Message, error) {
 			return nil, err
 		}
 		batch = append(batch, out.Messages...)
-		if len(out.Messages) < n || len(batch) >= p.o.BatchSize || !time.Now().Before(deadline) {
+		if len(out.Messages) == 0 || len(batch) >= p.o.BatchSize || !time.Now().Before(deadline) {
 			return batch, nil
 		}
 		wait = 0

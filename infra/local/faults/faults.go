@@ -89,12 +89,13 @@ type Injector struct {
 	injected [numFaults]atomic.Int64
 	mu       sync.Mutex
 	byOp     map[string]int64 // injected faults per operation
+	calls    map[string]int64 // targeted requests per operation
 }
 
 // New wraps next, a handler speaking protocol. target picks the requests
 // that may be faulted (nil: all of them); the others pass untouched.
 func New(protocol Protocol, next http.Handler, target func(*http.Request) bool) *Injector {
-	in := &Injector{protocol: protocol, next: next, target: target, byOp: map[string]int64{}}
+	in := &Injector{protocol: protocol, next: next, target: target, byOp: map[string]int64{}, calls: map[string]int64{}}
 	in.cfg.Store(&Config{})
 	return in
 }
@@ -107,7 +108,8 @@ type Counts struct {
 	Requests int64           // targeted requests seen
 	Injected map[Fault]int64 // faults injected, by kind (latency excluded)
 	Delayed  int64           // requests delayed
-	ByOp     map[string]int64
+	ByOp     map[string]int64 // faults injected, by operation
+	Calls    map[string]int64 // targeted requests, by operation
 }
 
 // Total is the number of faults injected.
@@ -121,7 +123,7 @@ func (c Counts) Total() int64 {
 
 // Counts returns what was injected since the Injector was made.
 func (in *Injector) Counts() Counts {
-	c := Counts{Requests: in.requests.Load(), Injected: map[Fault]int64{}, ByOp: map[string]int64{}}
+	c := Counts{Requests: in.requests.Load(), Injected: map[Fault]int64{}, ByOp: map[string]int64{}, Calls: map[string]int64{}}
 	for f := ServerError; f < numFaults; f++ {
 		c.Injected[f] = in.injected[f].Load()
 	}
@@ -129,6 +131,9 @@ func (in *Injector) Counts() Counts {
 	in.mu.Lock()
 	for k, v := range in.byOp {
 		c.ByOp[k] = v
+	}
+	for k, v := range in.calls {
+		c.Calls[k] = v
 	}
 	in.mu.Unlock()
 	return c
@@ -142,6 +147,9 @@ func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in.requests.Add(1)
 	cfg := in.cfg.Load()
 	op := Operation(in.protocol, r)
+	in.mu.Lock()
+	in.calls[op]++
+	in.mu.Unlock()
 	fault := None
 	if cfg.Decide != nil {
 		fault = cfg.Decide(op)

@@ -1,0 +1,138 @@
+package reliability
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/datalake-platform/s3connections/infra/local/faults"
+	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// census is what the functions asked of each service, by operation.
+type census map[string]map[string]int64
+
+func takeCensus() census {
+	return census{"S3": plat.Faults.S3.Counts().Calls, "DynamoDB": plat.Faults.DynamoDB.Counts().Calls, "SQS": plat.Faults.SQS.Counts().Calls}
+}
+
+// since returns c - before, per object.
+func (c census) since(before census, objects int) map[string]map[string]float64 {
+	out := map[string]map[string]float64{}
+	for svc, ops := range c {
+		for op, n := range ops {
+			if d := n - before[svc][op]; d > 0 {
+				if out[svc] == nil {
+					out[svc] = map[string]float64{}
+				}
+				out[svc][op] = float64(d) / float64(objects)
+			}
+		}
+	}
+	return out
+}
+
+func sum(m map[string]float64) float64 {
+	var t float64
+	for _, v := range m {
+		t += v
+	}
+	return t
+}
+
+// The requests the functions make per object ingested and per unchanged
+// object re-checked, counted at the emulators (docs/COST.md prices them;
+// S3C_CENSUS=<file> writes them as JSON). The bounds guard against a
+// change that adds a call per object unnoticed. The event source's own
+// ReceiveMessage/DeleteMessageBatch calls are not the functions' and are
+// not counted here.
+func TestRequestsPerObject(t *testing.T) {
+	noFaults(t)
+	plat.Faults.Set(faults.Config{})
+	const n = 1000
+	type bound struct{ s3, dynamodb, sqs float64 }
+	cases := []struct {
+		name          string
+		skipLZ        bool
+		copy, recheck bound
+	}{
+		// A copy: CopyObject; a commit per 49 files, a completion check
+		// per batch; a SendMessageBatch per 10 tasks. Per listing page (one
+		// per planner invocation here, as the tests force a short budget):
+		// a listing, a catalog query, reads of the run, dataset and
+		// connection, a saved position.
+		{"csv straight to the DLZ", true, bound{1.01, 0.12, 0.11}, bound{0.003, 0.025, 0}},
+		// Through the LZ: copy in, read to validate, copy to the DLZ, delete.
+		{"csv through the LZ", false, bound{4.01, 0.12, 0.11}, bound{0.003, 0.025, 0}},
+	}
+	report := map[string]any{}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, n, 0, tc.skipLZ, false)
+			before := takeCensus()
+			f.waitQuietly(t, f.start(t))
+			copied := takeCensus()
+			f.waitQuietly(t, f.start(t))
+			perCopy, perCheck := copied.since(before, n), takeCensus().since(copied, n)
+			_, list := api(t, f.user, "GET", "/schedules/"+f.scheduleID+"/runs", nil)
+			runs := list["Runs"].([]any)
+			f.checkFirstRun(t, f.wait(t, runs[1].(map[string]any)["RunId"].(string)))
+			wantCounts(t, f.wait(t, runs[0].(map[string]any)["RunId"].(string)), map[string]int{"SkippedUnchanged": n, "Copied": 0})
+			for _, c := range []struct {
+				what string
+				got  map[string]map[string]float64
+				max  bound
+			}{{"copy", perCopy, tc.copy}, {"re-check", perCheck, tc.recheck}} {
+				var lines []string
+				for svc, max := range map[string]float64{"S3": c.max.s3, "DynamoDB": c.max.dynamodb, "SQS": c.max.sqs} {
+					got := sum(c.got[svc])
+					lines = append(lines, fmt.Sprintf("%s %.4f %v", svc, got, c.got[svc]))
+					if got > max {
+						t.Errorf("%s: %.4f %s requests per object, more than %.4f: %v", c.what, got, svc, max, c.got[svc])
+					}
+				}
+				slices.Sort(lines)
+				t.Logf("per object, %s: %s", c.what, strings.Join(lines, "; "))
+			}
+			report[tc.name] = map[string]any{"objects": n, "copy": perCopy, "recheck": perCheck}
+		})
+	}
+	if path := os.Getenv("S3C_CENSUS"); path != "" {
+		raw, _ := json.MarshalIndent(report, "", "  ")
+		if err := os.WriteFile(path, raw, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// waitQuietly waits for a run's end reading its record directly, so that
+// the waiting adds no request of the API function to the census.
+func (f *fixture) waitQuietly(t *testing.T, runID string) {
+	t.Helper()
+	cfg, err := platform.LoadAWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := metadata.New(dynamodb.NewFromConfig(cfg), plat.Config.Table)
+	deadline := time.Now().Add(4 * time.Minute)
+	for {
+		r, err := store.GetRunRecord(context.Background(), runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State.Ended() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s did not end: %+v", runID, r)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
