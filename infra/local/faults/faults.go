@@ -105,9 +105,9 @@ func (in *Injector) SetConfig(c Config) { in.cfg.Store(&c) }
 
 // Counts is what an Injector has done so far.
 type Counts struct {
-	Requests int64           // targeted requests seen
-	Injected map[Fault]int64 // faults injected, by kind (latency excluded)
-	Delayed  int64           // requests delayed
+	Requests int64            // targeted requests seen
+	Injected map[Fault]int64  // faults injected, by kind (latency excluded)
+	Delayed  int64            // requests delayed
 	ByOp     map[string]int64 // faults injected, by operation
 	Calls    map[string]int64 // targeted requests, by operation
 }
