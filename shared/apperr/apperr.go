@@ -41,22 +41,27 @@ func (e *Error) Error() string {
 
 // Invalid reports bad input in field.
 func Invalid(field, format string, args ...any) error {
-	return &Error{Kind: KindInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+	return newError(KindInvalid, field, format, args)
 }
 
 // NotFound reports a resource that does not exist or that the caller may not see.
 func NotFound(format string, args ...any) error {
-	return &Error{Kind: KindNotFound, Message: fmt.Sprintf(format, args...)}
+	return newError(KindNotFound, "", format, args)
 }
 
 // Conflict reports a request that the current state forbids.
 func Conflict(field, format string, args ...any) error {
-	return &Error{Kind: KindConflict, Field: field, Message: fmt.Sprintf(format, args...)}
+	return newError(KindConflict, field, format, args)
 }
 
 // Forbidden reports a caller who may see a resource but not do this to it.
 func Forbidden(format string, args ...any) error {
-	return &Error{Kind: KindForbidden, Message: fmt.Sprintf(format, args...)}
+	return newError(KindForbidden, "", format, args)
+}
+
+func newError(kind Kind, field, format string, args []any) error {
+	return &Error{Kind: kind, Field: clip(field, MaxEcho, EchoKeep),
+		Message: clip(fmt.Sprintf(format, echoes(args)...), MaxMessage, messageKeep)}
 }
 
 // KindOf returns the kind of err, KindInternal for errors that are not *Error.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +24,9 @@ import (
 //
 // and the dataset's catalog, FILES#<datasetId> / FILE#<name>: the latest
 // ingested version of each name, sorted by name for the planner's merge.
+// <name> in these keys is fileNameKey(name): the name, or for a name over
+// 1,000 bytes its start and a hash (sort keys are limited to 1,024 bytes);
+// the items hold the full name in Name.
 const (
 	taskPrefix    = "TASK#"
 	countPrefix   = "COUNT#"
@@ -170,13 +172,16 @@ func (s *Store) EndPlanning(ctx context.Context, runID string) (run.Run, error) 
 	return it.Run, nil
 }
 
-// CatalogRange reads the catalog entries whose names are in [from, to].
+// CatalogRange reads the catalog entries whose names are in [from, to]
+// (and maybe a few just outside it that share their first 944 bytes with
+// from or to: see catalogBounds), keyed by name.
 func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error) {
+	lo, hi := catalogBounds(from, to)
 	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(filesPrefix + datasetID), ":from": str(filePrefix + from), ":to": str(filePrefix + to),
+			":pk": str(filesPrefix + datasetID), ":from": str(lo), ":to": str(hi),
 		},
 		ProjectionExpression:     aws.String("#n, Size, SourceETag, RunId"),
 		ExpressionAttributeNames: map[string]string{"#n": "Name"},
@@ -207,7 +212,7 @@ func (s *Store) RejectRun(ctx context.Context, r run.Run, files []run.FileOutcom
 		if err != nil {
 			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
 		}
-		item[attrPK], item[attrSK] = str(runPrefix+r.RunId), str(failedPrefix+f.Name)
+		item[attrPK], item[attrSK] = str(runPrefix+r.RunId), str(failedPrefix+fileNameKey(f.Name))
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
 	if err := s.batchWrite(ctx, writes); err != nil {
@@ -240,9 +245,15 @@ func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) err
 
 // CommittedTasks says which of names already have a committed outcome in the run.
 func (s *Store) CommittedTasks(ctx context.Context, runID string, names []string) (map[string]bool, error) {
-	keys := make([]map[string]types.AttributeValue, len(names))
-	for i, n := range names {
-		keys[i] = key(runPrefix+runID, taskPrefix+n)
+	keys := make([]map[string]types.AttributeValue, 0, len(names))
+	nameOf := make(map[string]string, len(names)) // sort key -> name: a long name's key is not the name
+	for _, n := range names {
+		sk := taskPrefix + fileNameKey(n)
+		if _, dup := nameOf[sk]; dup {
+			continue // BatchGetItem refuses a key twice
+		}
+		nameOf[sk] = n
+		keys = append(keys, key(runPrefix+runID, sk))
 	}
 	items, err := s.batchGet(ctx, keys)
 	if err != nil {
@@ -251,7 +262,9 @@ func (s *Store) CommittedTasks(ctx context.Context, runID string, names []string
 	done := make(map[string]bool, len(items))
 	for _, it := range items {
 		if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
-			done[strings.TrimPrefix(sk.Value, taskPrefix)] = true
+			if n, ok := nameOf[sk.Value]; ok {
+				done[n] = true
+			}
 		}
 	}
 	return done, nil
@@ -330,7 +343,7 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 	var c run.Counts
 	var items, rest []types.TransactWriteItem
 	for _, res := range results {
-		marker := key(runPrefix+r.RunId, taskPrefix+res.Name)
+		marker := key(runPrefix+r.RunId, taskPrefix+fileNameKey(res.Name))
 		marker["Outcome"] = str(string(res.Outcome))
 		items = append(items, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.table, Item: marker, ConditionExpression: aws.String("attribute_not_exists(PK)"),
@@ -357,7 +370,7 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 			if res.Outcome == run.OutcomeSkippedStorageClass {
 				prefix = skippedPrefix
 			}
-			out[attrPK], out[attrSK] = str(runPrefix+r.RunId), str(prefix+res.Name)
+			out[attrPK], out[attrSK] = str(runPrefix+r.RunId), str(prefix+fileNameKey(res.Name))
 			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: out}})
 		}
 		if res.File != nil {
@@ -365,7 +378,7 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 			if err != nil {
 				return nil, err
 			}
-			f[attrPK], f[attrSK] = str(filesPrefix+r.DatasetId), str(filePrefix+res.Name)
+			f[attrPK], f[attrSK] = str(filesPrefix+r.DatasetId), str(filePrefix+fileNameKey(res.Name))
 			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: f}})
 		}
 	}

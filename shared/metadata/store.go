@@ -24,6 +24,11 @@
 //	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
 //
+// <name> in a sort key is fileNameKey(name): the file's name, or, for a name
+// over 1,000 bytes (an S3 key may have 1,024), its first 950 bytes at most,
+// "#" and a hash of it, as DynamoDB limits a sort key to 1,024 bytes. Such
+// items hold the full name in their Name attribute.
+//
 // A resource, its name claim, references, counters and access entries are
 // written in one transaction, so a failure leaves nothing half-written and a
 // create that loses a race for its name writes nothing at all.
@@ -37,6 +42,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -114,19 +120,31 @@ func encodeNext(last map[string]types.AttributeValue) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(sk.Value))
 }
 
+// maxNextToken is the longest token encodeNext gives out: the encoding of a
+// sort key of maxSortKey bytes.
+var maxNextToken = base64.RawURLEncoding.EncodedLen(maxSortKey)
+
 // decodeNext turns a token back into the start key of the partition pk.
 // Only the sort key travels in the token, so a token cannot reach into
-// another user's partition.
+// another user's partition. It accepts only what encodeNext can give out
+// for this list, a sort key of the list's prefix that DynamoDB accepts as
+// a key (UTF-8, at most 1,024 bytes): DynamoDB Local takes an oversized
+// start key, but DynamoDB refuses the query, which would be a 500.
 func decodeNext(pk, token, skPrefix string) (map[string]types.AttributeValue, error) {
 	if token == "" {
 		return nil, nil
 	}
+	if len(token) > maxNextToken {
+		return nil, errBadNext
+	}
 	sk, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || !strings.HasPrefix(string(sk), skPrefix) {
-		return nil, apperr.Invalid("next", "is not a token from a previous page of this list")
+	if err != nil || len(sk) > maxSortKey || !utf8.Valid(sk) || !strings.HasPrefix(string(sk), skPrefix) {
+		return nil, errBadNext
 	}
 	return key(pk, string(sk)), nil
 }
+
+var errBadNext = apperr.Invalid("next", "is not a token from a previous page of this list")
 
 func pageSize(limit int) int32 {
 	switch {
