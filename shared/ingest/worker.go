@@ -228,6 +228,9 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 	return retry
 }
 
+// MaxKeyBytes is S3's limit on an object key.
+const MaxKeyBytes = 1024
+
 // CommitChunk is how many outcomes the worker commits at once: a DynamoDB
 // transaction holds 100 items, and a copied file takes two (its marker and
 // its catalog entry) besides the run's counter item.
@@ -349,6 +352,9 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		if skip, reason := rules(t.Version, obj); skip != "" {
 			res.Outcome, res.Reason = skip, reason
 			return res, nil
+		}
+		if len(t.TargetKey) > MaxKeyBytes { // S3 would refuse it: no copy can succeed
+			return failed(fmt.Sprintf("its key in the data lake would be %d bytes long; S3 allows %d", len(t.TargetKey), MaxKeyBytes))
 		}
 		if serverSide {
 			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
