@@ -171,9 +171,10 @@ func (s *plannerStore) GetConnection(context.Context, string) (connection.Connec
 func (s *plannerStore) CatalogRange(_ context.Context, _, from, to string) (map[string]dataset.File, error) {
 	return s.catalog, nil
 }
-func (s *plannerStore) SavePlanPage(context.Context, run.Run, metadata.PlanPage, time.Time) error {
+func (s *plannerStore) SavePlanPage(context.Context, run.Run, metadata.PlanPage) error {
 	return nil
 }
+func (s *plannerStore) RenewLease(context.Context, string, string, time.Time) error { return nil }
 func (s *plannerStore) EndPlanning(_ context.Context, id string) (run.Run, error) {
 	return run.Run{RunId: id, State: run.Running, PlanningDone: true}, nil
 }

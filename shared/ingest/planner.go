@@ -26,6 +26,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 	"github.com/datalake-platform/s3connections/shared/source"
+	"github.com/google/uuid"
 )
 
 // PlannerStore is what the planner reads and writes in the metadata table.
@@ -37,7 +38,8 @@ type PlannerStore interface {
 	RecordRun(ctx context.Context, r run.Run) error
 	FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error
 	BeginPlanning(ctx context.Context, runID string) (run.Run, error)
-	SavePlanPage(ctx context.Context, r run.Run, p metadata.PlanPage, leaseUntil time.Time) error
+	SavePlanPage(ctx context.Context, r run.Run, p metadata.PlanPage) error
+	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	EndPlanning(ctx context.Context, runID string) (run.Run, error)
 	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
 	RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error
@@ -200,6 +202,8 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	}
 	var rejected []run.FileOutcome
 	var rejectedTotal int
+	writer, renewed := uuid.NewString(), time.Time{} // a lease renewal with the first page
+
 	for {
 		out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 			Bucket: aws.String(c.S3Bucket), Prefix: aws.String(d.DirectoryPath),
@@ -262,11 +266,17 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 				page.Phase, page.Next = phasePlan, ""
 			}
 		}
-		if err := p.Store.SavePlanPage(ctx, r, page, p.now().Add(run.Lease)); err != nil {
-			if errors.Is(err, metadata.ErrLeaseLost) || errors.Is(err, metadata.ErrStalePosition) {
-				p.Log.WarnContext(ctx, "planning stopped", "runId", r.RunId, "reason", err.Error())
-				return nil
+		page.Writer = writer
+		err = p.Store.SavePlanPage(ctx, r, page)
+		if err == nil && p.now().Sub(renewed) > leaseRenewal {
+			if err = p.Store.RenewLease(ctx, r.DatasetId, r.RunId, p.now().Add(run.Lease)); err == nil {
+				renewed = p.now()
 			}
+		}
+		if errors.Is(err, metadata.ErrLeaseLost) || errors.Is(err, metadata.ErrStalePosition) {
+			p.Log.WarnContext(ctx, "planning stopped", "runId", r.RunId, "reason", err.Error())
+			return nil
+		} else if err != nil {
 			return err
 		}
 		if page.Listed > 0 {

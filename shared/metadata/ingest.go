@@ -73,39 +73,62 @@ func (s *Store) BeginPlanning(ctx context.Context, runID string) (run.Run, error
 type PlanPage struct {
 	Listed, Matched, SkippedUnchanged, Tasks int64
 	Phase, Next                              string // the position after this page
+	// Writer identifies the planner invocation, so that a save whose
+	// answer was lost is recognised as its own when retried.
+	Writer string
 }
 
-// SavePlanPage records one planned page and renews the run's lease, in one
-// transaction conditional on the run still being at the position r holds:
-// a page retried after a crash is counted once.
-func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage, leaseUntil time.Time) error {
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: runKey(r.RunId),
-			UpdateExpression: aws.String("ADD Listed :l, Matched :m, SkippedUnchanged :u, TasksPlanned :t " +
-				"SET Continuation = :next, Phase = :phase, Pages = :pages"),
-			ConditionExpression:      aws.String(pagesCondition(r.Pages)),
-			ExpressionAttributeNames: map[string]string{"#state": "State"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":l": number(p.Listed), ":m": number(p.Matched), ":u": number(p.SkippedUnchanged), ":t": number(p.Tasks),
-				":next": str(p.Next), ":phase": str(p.Phase), ":planning": str(string(run.Planning)),
-				":pages": number(r.Pages + 1), ":cur": number(r.Pages),
-			},
-		}},
-		s.renewLease(r.DatasetId, r.RunId, leaseUntil),
-	}})
-	if reasons := canceledBy(err); len(reasons) > 1 {
-		switch {
-		case conditionFailed(reasons[1]):
-			return ErrLeaseLost
-		case conditionFailed(reasons[0]):
-			return ErrStalePosition
+// SavePlanPage records one planned page with a write conditional on the
+// run still planning at the position r holds, so a page retried after a
+// crash is counted once. ErrStalePosition: another invocation moved the
+// position; ErrLeaseLost: the run is no longer planning (it ended, or
+// another run took the dataset over and failed it). The lease itself is
+// renewed apart (RenewLease): a transaction here would queue behind the
+// workers' commits.
+func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: runKey(r.RunId),
+		UpdateExpression: aws.String("ADD Listed :l, Matched :m, SkippedUnchanged :u, TasksPlanned :t " +
+			"SET Continuation = :next, Phase = :phase, Pages = :pages, PlannedBy = :writer"),
+		ConditionExpression:      aws.String(pagesCondition(r.Pages)),
+		ExpressionAttributeNames: map[string]string{"#state": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":l": number(p.Listed), ":m": number(p.Matched), ":u": number(p.SkippedUnchanged), ":t": number(p.Tasks),
+			":next": str(p.Next), ":phase": str(p.Phase), ":planning": str(string(run.Planning)),
+			":pages": number(r.Pages + 1), ":cur": number(r.Pages), ":writer": str(p.Writer),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		if err != nil {
+			return fmt.Errorf("save planning of run %s: %w", r.RunId, err)
 		}
+		return nil
 	}
+	// Refused: by our own write, whose answer was lost and which the SDK
+	// retried, or by someone else's.
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: runKey(r.RunId), ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("#state, Pages, PlannedBy"), ExpressionAttributeNames: map[string]string{"#state": "State"},
+	})
 	if err != nil {
-		return fmt.Errorf("save planning of run %s: %w", r.RunId, err)
+		return fmt.Errorf("read planning of run %s: %w", r.RunId, err)
 	}
-	return nil
+	var now struct {
+		State     run.State
+		Pages     int64
+		PlannedBy string
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &now); err != nil {
+		return fmt.Errorf("decode run %s: %w", r.RunId, err)
+	}
+	switch {
+	case now.Pages == r.Pages+1 && now.PlannedBy == p.Writer && p.Writer != "":
+		return nil
+	case now.State != run.Planning:
+		return ErrLeaseLost
+	}
+	return ErrStalePosition
 }
 
 // pagesCondition requires the run to be planning at the position it was read at.

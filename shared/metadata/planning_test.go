@@ -1,0 +1,67 @@
+package metadata
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/run"
+	"github.com/datalake-platform/s3connections/shared/schedule"
+	"github.com/google/uuid"
+)
+
+// A saved page moves the position once: the same save again (a retry
+// whose first answer was lost) is recognised as the writer's own, another
+// writer at the old position is stale, and a run that stopped planning
+// has lost its lease.
+func TestSavePlanPageCountsAPageOnce(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	c := conn("planning", "owner")
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	d := dataset.Dataset{DatasetId: uuid.NewString(), DatasetName: "planning", Domain: "tests", ConnectionId: c.ConnectionId,
+		FileType: dataset.CSV, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}}
+	if err := s.CreateDataset(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.New(schedule.Schedule{ScheduleId: uuid.NewString(), DatasetId: d.DatasetId, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}},
+		run.OnDemand, "owner", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartRun(ctx, r, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = s.BeginPlanning(ctx, r.RunId); err != nil {
+		t.Fatal(err)
+	}
+	page := PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
+	if err := s.SavePlanPage(ctx, r, page); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavePlanPage(ctx, r, page); err != nil {
+		t.Errorf("the writer's own save again: %v, want nil", err)
+	}
+	other := page
+	other.Writer = "invocation-b"
+	if err := s.SavePlanPage(ctx, r, other); !errors.Is(err, ErrStalePosition) {
+		t.Errorf("another writer at the old position: %v, want ErrStalePosition", err)
+	}
+	got, err := s.GetRunRecord(ctx, r.RunId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Pages != 1 || got.Listed != 1000 || got.TasksPlanned != 900 || got.Continuation != "token-1" {
+		t.Errorf("run after the saves: pages %d listed %d planned %d next %q", got.Pages, got.Listed, got.TasksPlanned, got.Continuation)
+	}
+	if err := s.FinishRun(ctx, got, run.Failed, "test"); err != nil {
+		t.Fatal(err)
+	}
+	page.Writer = "invocation-c"
+	if err := s.SavePlanPage(ctx, got, page); !errors.Is(err, ErrLeaseLost) {
+		t.Errorf("a run no longer planning: %v, want ErrLeaseLost", err)
+	}
+}
