@@ -34,6 +34,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/uuid"
 
@@ -173,6 +174,7 @@ const (
 	msgUnauthorized = `{"message":"Unauthorized"}`
 	msgForbidden    = `{"message":"Forbidden"}`
 	msgInternal     = `{"message":"Internal Server Error"}`
+	msgTooLong      = `{"message":"Request Too Long"}`
 	msgUnavailable  = `{"message":"Service Unavailable"}`
 )
 
@@ -290,6 +292,12 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, le
 		le.err = err
 		if errors.Is(err, errTimeout) {
 			return writeMessage(w, http.StatusServiceUnavailable, msgUnavailable, nil)
+		}
+		if errors.Is(err, lambdalocal.ErrRequestTooLarge) {
+			// Lambda refused an event over its 6 MB quota: API Gateway
+			// answers 413 (observed: x-amzn-ErrorType BadRequestException).
+			w.Header().Set("x-amzn-ErrorType", "BadRequestException")
+			return writeMessage(w, http.StatusRequestEntityTooLarge, msgTooLong, nil)
 		}
 		return writeMessage(w, http.StatusInternalServerError, msgInternal, nil)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
 )
 
@@ -726,6 +727,19 @@ func TestBodyTooLarge(t *testing.T) {
 	}
 	if MaxBodyBytes != 10*1024*1024 {
 		t.Fatalf("default limit %d", MaxBodyBytes)
+	}
+}
+
+// An event Lambda refuses for its size (a body under the gateway's 10 MB
+// but over Lambda's 6 MB quota) is API Gateway's 413, not a 500.
+func TestEventOverLambdasQuotaIs413(t *testing.T) {
+	fn := &fakeLambda{respond: func(context.Context, []byte) ([]byte, error) {
+		return nil, fmt.Errorf("invoke: %w", lambdalocal.ErrRequestTooLarge)
+	}}
+	g := newTestGateway(t, apiRoutes, fn)
+	rec := do(g, httptest.NewRequest("GET", "http://127.0.0.1:8080/health", nil))
+	if rec.Code != 413 || rec.Body.String() != `{"message":"Request Too Long"}` || rec.Header().Get("x-amzn-ErrorType") != "BadRequestException" {
+		t.Fatalf("got %d %s %v", rec.Code, rec.Body, rec.Header())
 	}
 }
 

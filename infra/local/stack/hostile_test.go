@@ -46,7 +46,8 @@ const (
 	wantTooLarge
 	// Under API Gateway's quota but over Lambda's 6 MB one for a
 	// synchronous invocation's event: the function never runs, and the
-	// gateway answers its own 500, as API Gateway does when Lambda refuses.
+	// gateway answers 413 {"message":"Request Too Long"}, as API Gateway
+	// does when Lambda refuses.
 	wantOverLambdaQuota
 )
 
@@ -534,7 +535,7 @@ func TestHostileInputsOnEveryRoute(t *testing.T) {
 	)
 
 	var mu sync.Mutex
-	var tried, ignored, tolerated, fiveXX, gatewayFiveXX int
+	var tried, ignored, tolerated, fiveXX, overQuota int
 	byStatus := map[int]int{}
 	check := func(p hostileProbe) {
 		status, body, ctype, err := hostileSend(p)
@@ -553,10 +554,11 @@ func TestHostileInputsOnEveryRoute(t *testing.T) {
 			t.Errorf("%s %s (%s): %v", p.method, p.route.Path, p.what, err)
 			return
 		}
-		if status >= 500 && p.want == wantOverLambdaQuota {
-			gatewayFiveXX++
-		} else if status >= 500 {
+		if status >= 500 {
 			fiveXX++
+		}
+		if p.want == wantOverLambdaQuota && status == http.StatusRequestEntityTooLarge {
+			overQuota++
 		}
 		short := body
 		if len(short) > 300 {
@@ -569,8 +571,8 @@ func TestHostileInputsOnEveryRoute(t *testing.T) {
 			}
 			return
 		case wantOverLambdaQuota:
-			if status != http.StatusInternalServerError || string(body) != `{"message":"Internal Server Error"}` {
-				t.Errorf("%s %s (%s): %d %s, want the gateway's own 500", p.method, p.route.Path, p.what, status, short)
+			if status != http.StatusRequestEntityTooLarge || string(body) != `{"message":"Request Too Long"}` {
+				t.Errorf("%s %s (%s): %d %s, want the gateway's 413", p.method, p.route.Path, p.what, status, short)
 			}
 			return
 		case wantIgnored, wantTolerated:
@@ -660,11 +662,11 @@ func TestHostileInputsOnEveryRoute(t *testing.T) {
 			quotaRefusals++
 		}
 	}
-	if quotaRefusals != gatewayFiveXX {
-		t.Errorf("%d gateway 500s for bodies over Lambda's quota, but the runtime refused %d invocations for their size", gatewayFiveXX, quotaRefusals)
+	if quotaRefusals != overQuota {
+		t.Errorf("%d gateway 413s for bodies over Lambda's quota, but the runtime refused %d invocations for their size", overQuota, quotaRefusals)
 	}
-	t.Logf("bad inputs tried: %d, 5xx seen: %d from the api function; %d from the gateway for a 10 MB body that Lambda's 6 MB event quota refuses before the function runs",
-		tried, fiveXX, gatewayFiveXX)
+	t.Logf("bad inputs tried: %d, 5xx seen: %d; %d bodies over Lambda's 6 MB event quota answered 413 by the gateway",
+		tried, fiveXX, overQuota)
 	t.Logf("also sent, none answered with a 5xx: %d hostile bodies to the %d routes that read no body (ignored), %d forged page tokens; statuses %v",
 		ignored, bodiless, tolerated, byStatus)
 	t.Logf("took %s: resources %s, probes %s, deletes and checks %s", time.Since(started).Round(time.Millisecond),
