@@ -34,10 +34,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/uuid"
 
+	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
 )
 
