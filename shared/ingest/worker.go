@@ -162,14 +162,19 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 			sem <- struct{}{}
 			if time.Now().After(cutoff) {
 				<-sem
-				outcomes <- outcome{d: d, err: errors.New("not started: the invocation's time ran short")}
+				o := outcome{d: d, err: errors.New("not started: the invocation's time ran short")}
+				if w.lastDelivery(d) { // no later delivery would try it: the run records it and ends
+					o.res = &run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
+						Reason: fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives)}
+				}
+				outcomes <- o
 				continue
 			}
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
 				res, err := w.ingest(ctx, d.task)
-				if err != nil && d.receives >= w.MaxReceiveCount && w.MaxReceiveCount > 0 {
+				if err != nil && w.lastDelivery(d) {
 					res = run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
 						Reason: fmt.Sprintf("gave up after %d attempts: %v", d.receives, err)}
 					outcomes <- outcome{d: d, res: &res, err: err} // recorded, and to the dead-letter queue too
@@ -226,6 +231,12 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return retry
+}
+
+// lastDelivery says whether the queue will not deliver d again: its
+// failure goes to the dead-letter queue, so the run must record it.
+func (w *Worker) lastDelivery(d delivery) bool {
+	return w.MaxReceiveCount > 0 && d.receives >= w.MaxReceiveCount
 }
 
 // MaxKeyBytes is S3's limit on an object key.
