@@ -181,11 +181,10 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 		return err
 	}
 	client, _, err := p.Sources.For(ctx, c)
-	var re *source.RegionError
-	if errors.As(err, &re) {
-		return p.fail(ctx, r, "source", err)
+	if err != nil && transient(ctx, err) {
+		return err // Lambda retries the invocation
 	} else if err != nil {
-		return err
+		return p.fail(ctx, r, "source", err) // a region not enabled, a deleted bucket, a disabled key…
 	}
 	if r.Pages == 0 && r.Phase == "" {
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsStarted.Of(1))

@@ -144,6 +144,18 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		w.Log.ErrorContext(ctx, "read task markers", "runId", runID, "error", err)
 		return all()
 	}
+	// The same task twice in one batch (the planner's send retried after a
+	// lost answer, SQS's at-least-once delivery): one copy does, the
+	// others are acknowledged with it; one transaction cannot hold the
+	// same item twice.
+	seen := make(map[string]bool, len(ds))
+	unique := ds[:0:0]
+	for _, d := range ds {
+		if !seen[d.task.Name] {
+			seen[d.task.Name] = true
+			unique = append(unique, d)
+		}
+	}
 	type outcome struct {
 		d   delivery
 		res *run.FileResult
@@ -155,7 +167,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		cutoff := startCutoff(ctx)
 		sem := make(chan struct{}, max(w.Parallel, 1))
 		var wg sync.WaitGroup
-		for _, d := range ds {
+		for _, d := range unique {
 			if done[d.task.Name] {
 				continue // delivered again after it was committed
 			}
@@ -244,7 +256,8 @@ const MaxKeyBytes = 1024
 
 // CommitChunk is how many outcomes the worker commits at once: a DynamoDB
 // transaction holds 100 items, and a copied file takes two (its marker and
-// its catalog entry) besides the run's counter item.
+// its catalog entry) besides the run's counter item (CommitFiles splits a
+// chunk that needs more, as failed-validation files take three).
 const CommitChunk = 49
 
 // startCutoff is when a batch stops starting copies: a quarter of the
@@ -372,7 +385,9 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		} else {
 			err = w.stream(ctx, src, t, obj, zone)
 		}
-		if !fresh && errorCode(err) == "PreconditionFailed" {
+		// Changed since the listing (another ETag), or archived since:
+		// read its current state and apply the rules again.
+		if code := errorCode(err); !fresh && (code == "PreconditionFailed" || code == "InvalidObjectState") {
 			fresh = true
 			if obj, err = w.head(ctx, src, t); err != nil {
 				return w.headFailed(res, conn, err)

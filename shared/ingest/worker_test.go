@@ -91,3 +91,23 @@ func TestBatchOutcomesByTimeAndDelivery(t *testing.T) {
 		})
 	}
 }
+
+// The same task twice in a batch is worked on once: one outcome recorded,
+// one message handed back (its failure), the duplicate acknowledged.
+func TestSameTaskTwiceInABatch(t *testing.T) {
+	store := &chunkStore{taskStore: taskStore{commits: map[string]commit{}}}
+	w := &Worker{Store: store, MaxReceiveCount: 5, Parallel: 16, Log: slog.New(slog.DiscardHandler)}
+	body, _ := json.Marshal(plannedTask())
+	var ev events.SQSEvent
+	for _, id := range []string{"first", "again"} {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: id, Body: string(body),
+			Attributes: map[string]string{"ApproximateReceiveCount": "5"}})
+	}
+	resp, err := w.Handle(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "first" {
+		t.Fatalf("handed back %+v (%v), want only the first", resp.BatchItemFailures, err)
+	}
+	if got := store.commits[plannedTask().RunId].results; len(got) != 1 || len(store.connections) != 1 {
+		t.Errorf("recorded %d outcomes after %d attempts, want 1 and 1", len(got), len(store.connections))
+	}
+}

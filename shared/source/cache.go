@@ -71,5 +71,15 @@ func (a *Access) Region(ctx context.Context, c connection.Connection) (string, e
 	if errors.As(err, &re) {
 		return "", err
 	}
-	return "", fmt.Errorf("find the region of bucket %s: %s", c.S3Bucket, Explain(err, c))
+	return "", &explained{msg: fmt.Sprintf("find the region of bucket %s: %s", c.S3Bucket, Explain(err, c)), err: err}
 }
+
+// explained is an SDK error told in the user's words; it still unwraps to
+// the SDK's error, so that callers can tell a transient one.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }

@@ -465,3 +465,19 @@ func TestAccessKeysConnectionStreams(t *testing.T) {
 		}
 	}
 }
+
+// A source that cannot be reached for good (a bucket that does not exist)
+// fails the run at once with the reason; only transient errors are left
+// to Lambda's retries.
+func TestRunOnAMissingBucketFailsWithTheReason(t *testing.T) {
+	_, sch := setup(t, "missing", "no-such-source-bucket", "1.8", "csv", "", false)
+	start := time.Now()
+	r := runToEnd(t, "missing", sch)
+	reason, _ := r["Reason"].(string)
+	if r["State"] != "failed" || !strings.Contains(reason, "no-such-source-bucket") {
+		t.Fatalf("run %v %q, want failed naming the bucket", r["State"], reason)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Errorf("the run took %s to fail: retried as if transient", took)
+	}
+}
