@@ -26,23 +26,27 @@ run: tools ## run the whole platform locally (API on http://127.0.0.1:8080); RUN
 token: ## print a JWT the local API accepts: make token USER=alice
 	@go run ./infra/local/cmd/localplatform token -user "$(USER)"
 
-test: tools vet ## run every test, starting the emulators they need, then `make fuzz`
+test: tools vet ## run every test, starting the emulators they need, then fuzz the API and task decoding briefly
 	go test -count=1 -timeout 15m ./...
-	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory fuzz FUZZ_TARGETS='FuzzHandle FuzzDecodeTask' FUZZTIME=5s
 
 test-scale: tools ## 100,000 objects end to end, one listing page per planner invocation (SCALE_OBJECTS=…); reports the planner's peak RSS
 	go test -tags scale -count=1 -timeout 60m -run TestScale100k -v ./infra/rie/
 
-# Every Fuzz target in the repo, FUZZTIME each (go test -fuzz takes one
-# target per package at a time). A failing input is written to the
+# Every Fuzz target in the repo (or those FUZZ_TARGETS names), FUZZTIME
+# each (go test -fuzz takes one target per package at a time); `make test`
+# fuzzes the hostile-input targets for 5 s each, as every fuzz target
+# costs an instrumented build. A failing input is written to the
 # package's testdata/fuzz/<target>/: fix the bug and commit the file, it
 # is then a seed that every `go test` runs.
 FUZZTIME ?= 10s
+FUZZ_TARGETS ?=
 
-fuzz: ## run every Fuzz target for FUZZTIME each (default 10s)
+fuzz: ## run every Fuzz target for FUZZTIME each (default 10s); FUZZ_TARGETS="FuzzHandle …" picks some
 	@for file in $$(grep -rl --include='*_test.go' '^func Fuzz' functions infra shared | sort); do \
 		pkg=./$$(dirname $$file); \
 		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			if [ -n "$(FUZZ_TARGETS)" ] && ! echo " $(FUZZ_TARGETS) " | grep -q " $$target "; then continue; fi; \
 			echo "go test -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) $$pkg"; \
 			go test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg \
 				|| { echo "$$target failed: commit the input it wrote under $$pkg/testdata/fuzz/$$target/ once the bug is fixed"; exit 1; }; \

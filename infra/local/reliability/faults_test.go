@@ -127,13 +127,13 @@ func TestScheduleFiredWhileItsRunRuns(t *testing.T) {
 	wantCounts(t, r, map[string]int{"Listed": len(f.files), "SkippedUnchanged": len(f.files), "Copied": 0})
 }
 
-// The planner dies twice during a three-page listing: while it lists the
+// The planner dies twice during a two-page listing: while it lists the
 // second page (after the first page was saved), and then halfway through
 // sending the tasks of the second page, which it has not saved yet. Lambda's retries resume the chain
 // from its checkpoint; every object is planned and copied exactly once.
 func TestPlannerDiesBetweenPages(t *testing.T) {
 	noFaults(t)
-	f := newFixture(t, 2100, 0, true, false)
+	f := newFixture(t, 1600, 0, true, false)
 	var lists, sends, killed atomic.Int64
 	plat.Faults.S3.SetConfig(faults.Config{Decide: func(op string) faults.Fault {
 		if op == "ListObjectsV2" && lists.Add(1) == 2 {
@@ -142,7 +142,7 @@ func TestPlannerDiesBetweenPages(t *testing.T) {
 		return faults.None
 	}})
 	plat.Faults.SQS.SetConfig(faults.Config{Decide: func(op string) faults.Fault {
-		if op == "SendMessageBatch" && sends.Add(1) == 150 { // batches 101-200 are the second page's
+		if op == "SendMessageBatch" && sends.Add(1) == 150 { // batches 101-160 are the second page's
 			killed.Add(int64(plat.Runtime.Kill(plat.Names.PlannerFunction)))
 		}
 		return faults.None
