@@ -39,6 +39,9 @@ type PlannerStore interface {
 	FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error
 	BeginPlanning(ctx context.Context, runID string) (run.Run, error)
 	SavePlanPage(ctx context.Context, r run.Run, p metadata.PlanPage) error
+	// NotePlanningError counts a failed planner invocation and returns
+	// how many failed in a row (a saved page resets the count).
+	NotePlanningError(ctx context.Context, runID string) (int64, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	EndPlanning(ctx context.Context, runID string) (run.Run, error)
 	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
@@ -172,17 +175,17 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	if apperr.KindOf(err) == apperr.KindNotFound {
 		return p.fail(ctx, r, "dataset", err)
 	} else if err != nil {
-		return err // Lambda retries the invocation
+		return p.retryLater(ctx, r, "dataset", err)
 	}
 	c, err := p.Store.GetConnection(ctx, d.ConnectionId)
 	if apperr.KindOf(err) == apperr.KindNotFound {
 		return p.fail(ctx, r, "connection", err)
 	} else if err != nil {
-		return err
+		return p.retryLater(ctx, r, "connection", err)
 	}
 	client, _, err := p.Sources.For(ctx, c)
 	if err != nil && transient(ctx, err) {
-		return err // Lambda retries the invocation
+		return p.retryLater(ctx, r, "source", err)
 	} else if err != nil {
 		return p.fail(ctx, r, "source", err) // a region not enabled, a deleted bucket, a disabled key…
 	}
@@ -209,7 +212,7 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 			ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
 		})
 		if err != nil && transient(ctx, err) {
-			return fmt.Errorf("list %s for run %s: %w", c.S3Bucket, r.RunId, err) // Lambda retries
+			return p.retryLater(ctx, r, "listing", errors.New(source.Explain(err, c)))
 		} else if err != nil {
 			return p.fail(ctx, r, "listing", errors.New(source.Explain(err, c)))
 		}
@@ -246,11 +249,11 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 			}
 			send, unchanged, err := p.changed(ctx, d.DatasetId, matched)
 			if err != nil {
-				return err
+				return p.retryLater(ctx, r, "catalog", err)
 			}
 			page.SkippedUnchanged = unchanged
 			if err := p.Tasks.Send(ctx, send); err != nil {
-				return fmt.Errorf("send tasks of run %s: %w", r.RunId, err)
+				return p.retryLater(ctx, r, "sending tasks", err)
 			}
 			page.Tasks = int64(len(send))
 		}
@@ -276,7 +279,7 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 			p.Log.WarnContext(ctx, "planning stopped", "runId", r.RunId, "reason", err.Error())
 			return nil
 		} else if err != nil {
-			return err
+			return p.retryLater(ctx, r, "saving the position", err)
 		}
 		if page.Listed > 0 {
 			emit(ctx, p.Log, p.Metrics, r.RunId, metrics.ObjectsListed.Of(float64(page.Listed)),
@@ -332,6 +335,31 @@ func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) (
 		send = append(send, t)
 	}
 	return send, unchanged, nil
+}
+
+// PlanningAttempts is how many planner invocations in a row may fail with
+// a transient error before the run fails: Lambda tries an asynchronous
+// invocation three times, after which no one would plan the run again.
+const PlanningAttempts = 3
+
+// retryLater hands a transient failure to Lambda's retries, counting it on
+// the run; the invocation that fails PlanningAttempts times in a row fails
+// the run with the reason instead, so that it ends.
+func (p *Planner) retryLater(ctx context.Context, r run.Run, what string, cause error) error {
+	err := fmt.Errorf("%s of run %s: %w", what, r.RunId, cause)
+	if ctx.Err() != nil {
+		return err // timed out or killed: nothing can be written now
+	}
+	n, nerr := p.Store.NotePlanningError(ctx, r.RunId)
+	if nerr != nil {
+		p.Log.WarnContext(ctx, "count planning errors", "runId", r.RunId, "error", nerr)
+		return err
+	}
+	if n >= PlanningAttempts {
+		return p.fail(ctx, r, what, fmt.Errorf("%w (%d planner invocations in a row failed)", cause, n))
+	}
+	p.Log.WarnContext(ctx, "planning will be retried", "runId", r.RunId, "attempt", n, "error", err)
+	return err
 }
 
 // fail ends the run with a reason that names what went wrong.

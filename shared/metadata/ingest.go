@@ -89,13 +89,13 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: runKey(r.RunId),
 		UpdateExpression: aws.String("ADD Listed :l, Matched :m, SkippedUnchanged :u, TasksPlanned :t " +
-			"SET Continuation = :next, Phase = :phase, Pages = :pages, PlannedBy = :writer"),
+			"SET Continuation = :next, Phase = :phase, Pages = :pages, PlannedBy = :writer, PlanningErrors = :zero"),
 		ConditionExpression:      aws.String(pagesCondition(r.Pages)),
 		ExpressionAttributeNames: map[string]string{"#state": "State"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":l": number(p.Listed), ":m": number(p.Matched), ":u": number(p.SkippedUnchanged), ":t": number(p.Tasks),
 			":next": str(p.Next), ":phase": str(p.Phase), ":planning": str(string(run.Planning)),
-			":pages": number(r.Pages + 1), ":cur": number(r.Pages), ":writer": str(p.Writer),
+			":pages": number(r.Pages + 1), ":cur": number(r.Pages), ":writer": str(p.Writer), ":zero": number(0),
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException
@@ -129,6 +129,34 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
 		return ErrLeaseLost
 	}
 	return ErrStalePosition
+}
+
+// NotePlanningError counts a planner invocation of the run that failed,
+// and returns how many failed since the last saved page; 0 for a run that
+// is no longer planning.
+func (s *Store) NotePlanningError(ctx context.Context, runID string) (int64, error) {
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: runKey(runID),
+		UpdateExpression:         aws.String("ADD PlanningErrors :one"),
+		ConditionExpression:      aws.String("#state = :planning"),
+		ExpressionAttributeNames: map[string]string{"#state": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": number(1), ":planning": str(string(run.Planning)),
+		},
+		ReturnValues: types.ReturnValueUpdatedNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count planning errors of run %s: %w", runID, err)
+	}
+	var n struct{ PlanningErrors int64 }
+	if err := attributevalue.UnmarshalMap(out.Attributes, &n); err != nil {
+		return 0, fmt.Errorf("decode run %s: %w", runID, err)
+	}
+	return n.PlanningErrors, nil
 }
 
 // pagesCondition requires the run to be planning at the position it was read at.

@@ -15,7 +15,8 @@ import (
 // A saved page moves the position once: the same save again (a retry
 // whose first answer was lost) is recognised as the writer's own, another
 // writer at the old position is stale, and a run that stopped planning
-// has lost its lease.
+// has lost its lease. Failed planner invocations are counted until a page
+// is saved.
 func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	c := conn("planning", "owner")
@@ -38,9 +39,17 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	if r, err = s.BeginPlanning(ctx, r.RunId); err != nil {
 		t.Fatal(err)
 	}
+	for want := int64(1); want <= 2; want++ {
+		if n, err := s.NotePlanningError(ctx, r.RunId); err != nil || n != want {
+			t.Fatalf("planning errors %d (%v), want %d", n, err, want)
+		}
+	}
 	page := PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
 	if err := s.SavePlanPage(ctx, r, page); err != nil {
 		t.Fatal(err)
+	}
+	if n, err := s.NotePlanningError(ctx, r.RunId); err != nil || n != 1 {
+		t.Errorf("planning errors after a saved page: %d (%v), want 1 (the count restarts)", n, err)
 	}
 	if err := s.SavePlanPage(ctx, r, page); err != nil {
 		t.Errorf("the writer's own save again: %v, want nil", err)
@@ -63,5 +72,8 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	page.Writer = "invocation-c"
 	if err := s.SavePlanPage(ctx, got, page); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("a run no longer planning: %v, want ErrLeaseLost", err)
+	}
+	if n, err := s.NotePlanningError(ctx, r.RunId); err != nil || n != 0 {
+		t.Errorf("planning errors of an ended run: %d (%v), want 0", n, err)
 	}
 }
