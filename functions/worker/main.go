@@ -9,6 +9,6 @@ import (
 )
 
 func main() {
-	cfg, awsCfg, log := platform.Init(platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket)
+	cfg, awsCfg, log := platform.Init(platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL)
 	lambda.Start(ingest.BuildWorker(cfg, awsCfg, log).Handle)
 }

@@ -89,6 +89,7 @@ func BuildWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *Work
 		DLZBucket:       cfg.DLZBucket,
 		MaxReceiveCount: receives,
 		Parallel:        DefaultWorkerParallel,
+		Queue:           taskqueue.NewReleaser(sqs.NewFromConfig(awsCfg), cfg.TaskQueueURL),
 		Streams:         NewBudget(DefaultStreamBudget),
 		Log:             log,
 		Metrics:         metrics.NewEmitter(os.Stdout),

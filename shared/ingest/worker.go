@@ -34,6 +34,11 @@ type WorkerStore interface {
 	CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error)
 }
 
+// Queue makes received tasks visible again at once.
+type Queue interface {
+	Release(ctx context.Context, receiptHandles []string) error
+}
+
 // Worker handles batches of copy tasks from the queue.
 type Worker struct {
 	Store     WorkerStore
@@ -47,9 +52,12 @@ type Worker struct {
 	MaxReceiveCount int
 	// Parallel is how many files one invocation copies at once.
 	Parallel int
-	Log      *slog.Logger
-	Metrics  *metrics.Emitter
-	Now      func() time.Time
+	// Queue, when set, gets back at once the tasks a batch had no time
+	// to start, rather than after their visibility timeout.
+	Queue   Queue
+	Log     *slog.Logger
+	Metrics *metrics.Emitter
+	Now     func() time.Time
 
 	// Streams bounds the bytes streamed copies hold at once; nil: no bound.
 	Streams *Budget
@@ -97,9 +105,9 @@ func (w *Worker) renewLease(ctx context.Context, r run.Run) {
 }
 
 type delivery struct {
-	messageID string
-	receives  int
-	task      Task
+	messageID, receiptHandle string
+	receives                 int
+	task                     Task
 }
 
 // Handle processes one SQS batch and reports the messages to retry.
@@ -113,7 +121,7 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			continue // retrying cannot fix it
 		}
 		n, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
-		byRun[t.RunId] = append(byRun[t.RunId], delivery{messageID: m.MessageId, receives: n, task: t})
+		byRun[t.RunId] = append(byRun[t.RunId], delivery{messageID: m.MessageId, receiptHandle: m.ReceiptHandle, receives: n, task: t})
 	}
 	for runID, ds := range byRun {
 		for _, id := range w.runBatch(ctx, runID, ds) {
@@ -157,9 +165,10 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		}
 	}
 	type outcome struct {
-		d   delivery
-		res *run.FileResult
-		err error
+		d          delivery
+		res        *run.FileResult
+		err        error
+		notStarted bool
 	}
 	outcomes := make(chan outcome)
 	go func() {
@@ -174,7 +183,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 			sem <- struct{}{}
 			if time.Now().After(cutoff) {
 				<-sem
-				o := outcome{d: d, err: errors.New("not started: the invocation's time ran short")}
+				o := outcome{d: d, err: errors.New("not started: the invocation's time ran short"), notStarted: true}
 				if w.lastDelivery(d) { // no later delivery would try it: the run records it and ends
 					o.res = &run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
 						Reason: fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives)}
@@ -203,7 +212,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 	}()
 
 	var pending []run.FileResult
-	var pendingIDs []string
+	var pendingIDs, release []string
 	commit := func() {
 		if len(pending) == 0 {
 			return
@@ -217,6 +226,9 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		pending, pendingIDs = pending[:0], pendingIDs[:0]
 	}
 	for o := range outcomes {
+		if o.notStarted && o.res == nil && o.d.receiptHandle != "" {
+			release = append(release, o.d.receiptHandle)
+		}
 		if o.err != nil {
 			w.Log.WarnContext(ctx, "task will be retried", "runId", runID, "key", o.d.task.Key, "receives", o.d.receives, "error", o.err)
 			retry = append(retry, o.d.messageID)
@@ -232,6 +244,11 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		}
 	}
 	commit()
+	if len(release) > 0 && w.Queue != nil {
+		if err := w.Queue.Release(context.WithoutCancel(ctx), release); err != nil {
+			w.Log.WarnContext(ctx, "release tasks not started", "runId", runID, "tasks", len(release), "error", err)
+		}
+	}
 	w.renewLease(ctx, r)
 	if done, ended, err := w.complete(ctx, runID); err != nil {
 		// This batch may have been the run's last: its redelivery, which

@@ -15,6 +15,14 @@ import (
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
+// releases records the receipt handles a worker hands back at once.
+type releases struct{ handles []string }
+
+func (r *releases) Release(_ context.Context, handles []string) error {
+	r.handles = append(r.handles, handles...)
+	return nil
+}
+
 // chunkStore is taskStore that also records the size of each commit.
 type chunkStore struct {
 	taskStore
@@ -29,9 +37,9 @@ func (s *chunkStore) CommitFiles(ctx context.Context, r run.Run, results []run.F
 }
 
 // A batch hands back the tasks it cannot finish: those it has no time to
-// start, and those that fail; on their last delivery it records them as
-// failed instead (so the run can end), committing at most CommitChunk
-// outcomes at a time.
+// start (made visible again at once), and those that fail; on their last
+// delivery it records them as failed instead (so the run can end),
+// committing at most CommitChunk outcomes at a time.
 func TestBatchOutcomesByTimeAndDelivery(t *testing.T) {
 	testCases := []struct {
 		name      string
@@ -39,22 +47,24 @@ func TestBatchOutcomesByTimeAndDelivery(t *testing.T) {
 		receives  int
 		reason    string // in every recorded failure; "" = nothing recorded
 		looksUpAt bool   // whether tasks were started (their connection looked up)
+		released  int    // tasks handed back to the queue at once
 	}{
-		{"no time left, first delivery", 5 * time.Second, 1, "", false},
-		{"no time left, last delivery", 5 * time.Second, 5, "ran out of time on the last of 5 deliveries", false},
-		{"failing, not the last delivery", 0, 4, "", true},
-		{"failing, last delivery", 0, 5, "gave up after 5 attempts", true},
+		{"no time left, first delivery", 5 * time.Second, 1, "", false, 120},
+		{"no time left, last delivery", 5 * time.Second, 5, "ran out of time on the last of 5 deliveries", false, 0},
+		{"failing, not the last delivery", 0, 4, "", true, 0},
+		{"failing, last delivery", 0, 5, "gave up after 5 attempts", true, 0},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			store := &chunkStore{taskStore: taskStore{commits: map[string]commit{}}}
-			w := &Worker{Store: store, MaxReceiveCount: 5, Parallel: 16, Log: slog.New(slog.DiscardHandler)}
+			queue := &releases{}
+			w := &Worker{Store: store, MaxReceiveCount: 5, Parallel: 16, Queue: queue, Log: slog.New(slog.DiscardHandler)}
 			var ev events.SQSEvent
 			for i := range 120 {
 				task := plannedTask()
 				task.Name, task.Key = fmt.Sprintf("f%03d.csv", i), fmt.Sprintf("sales/f%03d.csv", i)
 				body, _ := json.Marshal(task)
-				ev.Records = append(ev.Records, events.SQSMessage{MessageId: strconv.Itoa(i), Body: string(body),
+				ev.Records = append(ev.Records, events.SQSMessage{MessageId: strconv.Itoa(i), ReceiptHandle: "handle-" + strconv.Itoa(i), Body: string(body),
 					Attributes: map[string]string{"ApproximateReceiveCount": strconv.Itoa(tc.receives)}})
 			}
 			ctx := context.Background()
@@ -69,6 +79,9 @@ func TestBatchOutcomesByTimeAndDelivery(t *testing.T) {
 			}
 			if started := len(store.connections) > 0; started != tc.looksUpAt {
 				t.Errorf("tasks started: %v, want %v", started, tc.looksUpAt)
+			}
+			if len(queue.handles) != tc.released {
+				t.Errorf("released %d tasks at once, want %d", len(queue.handles), tc.released)
 			}
 			recorded := store.commits[plannedTask().RunId].results
 			if tc.reason == "" {

@@ -106,3 +106,37 @@ func (s *Sender[T]) sendBatch(ctx context.Context, batch []T) error {
 	}
 	return nil
 }
+
+// Releaser makes received messages of one queue visible again at once.
+type Releaser struct {
+	client   *sqs.Client
+	queueURL string
+}
+
+// NewReleaser returns a Releaser for queueURL.
+func NewReleaser(client *sqs.Client, queueURL string) *Releaser {
+	return &Releaser{client: client, queueURL: queueURL}
+}
+
+// Release sets the visibility timeout of the messages received with
+// receiptHandles to zero, ten per ChangeMessageVisibilityBatch call, so that
+// they are delivered again without waiting out their timeout.
+func (r *Releaser) Release(ctx context.Context, receiptHandles []string) error {
+	var errs []error
+	for start := 0; start < len(receiptHandles); start += batchSize {
+		chunk := receiptHandles[start:min(start+batchSize, len(receiptHandles))]
+		entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(chunk))
+		for i, h := range chunk {
+			entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(h)}
+		}
+		out, err := r.client.ChangeMessageVisibilityBatch(ctx, &sqs.ChangeMessageVisibilityBatchInput{QueueUrl: &r.queueURL, Entries: entries})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, f := range out.Failed {
+			errs = append(errs, fmt.Errorf("release message: %s: %s", aws.ToString(f.Code), aws.ToString(f.Message)))
+		}
+	}
+	return errors.Join(errs...)
+}

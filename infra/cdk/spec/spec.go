@@ -103,7 +103,7 @@ func Worker() Function {
 		Timeout:      WorkerTimeout,
 		MemoryMiB:    1024,
 		Env: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket,
-			platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount},
+			platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvTaskQueueURL},
 		Ingestion:     true,
 		ConsumesTasks: true,
 	}
