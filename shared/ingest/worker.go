@@ -178,7 +178,8 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		var wg sync.WaitGroup
 		for _, d := range unique {
 			if done[d.task.Name] {
-				continue // delivered again after it was committed
+				w.clearLZ(ctx, d.task) // delivered again after it was committed
+				continue
 			}
 			sem <- struct{}{}
 			if time.Now().After(cutoff) {
@@ -260,6 +261,19 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return retry
+}
+
+// clearLZ removes what a delivery of a committed task may have left in
+// the LZ: a duplicate that copied the file in after the committed one had
+// moved it on, then failed before its own move. Nothing else writes that
+// key, and a delete of nothing is harmless.
+func (w *Worker) clearLZ(ctx context.Context, t Task) {
+	if t.SkipLZ || !validate.Inspects(string(t.FileType)) || w.Copier == nil {
+		return
+	}
+	if _, err := w.Copier.Target.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(w.LZBucket), Key: aws.String(t.TargetKey)}); err != nil {
+		w.Log.WarnContext(ctx, "clear the LZ of a committed task", "runId", t.RunId, "key", t.TargetKey, "error", err)
+	}
 }
 
 // lastDelivery says whether the queue will not deliver d again: its

@@ -117,6 +117,23 @@ func secretLeaks() []string {
 // call sends one request as user ("" = no token) and decodes the JSON answer.
 func call(t *testing.T, user, method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	authorization := ""
+	if user != "" {
+		tok, err := plat.Token(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		authorization = "Bearer " + tok
+	}
+	status, out, _ := send(t, authorization, method, path, body)
+	return status, out
+}
+
+// send makes one request with an Authorization header value ("" = none)
+// and a body (a string as it is, anything else as JSON), notes the secrets
+// it carries and keeps the answer for the secret scan.
+func send(t *testing.T, authorization, method, path string, body any) (int, map[string]any, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -124,7 +141,10 @@ func call(t *testing.T, user, method, path string, body any) (int, map[string]an
 		rd = strings.NewReader(b)
 		noteSecrets([]byte(b))
 	default:
-		raw, _ := json.Marshal(b)
+		raw, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
 		rd = bytes.NewReader(raw)
 		noteSecrets(raw)
 	}
@@ -133,12 +153,8 @@ func call(t *testing.T, user, method, path string, body any) (int, map[string]an
 		t.Fatal(err)
 	}
 	req.Header.Set("content-type", "application/json")
-	if user != "" {
-		tok, err := plat.Token(user)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("authorization", "Bearer "+tok)
+	if authorization != "" {
+		req.Header.Set("authorization", authorization)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -153,7 +169,7 @@ func call(t *testing.T, user, method, path string, body any) (int, map[string]an
 			t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, raw)
 		}
 	}
-	return resp.StatusCode, out
+	return resp.StatusCode, out, resp.Header
 }
 
 func mustCreate(t *testing.T, user string, body map[string]any) string {

@@ -1,13 +1,10 @@
 package stack
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
-	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -220,7 +217,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				want := row.want[col]
 				cells++
 				t.Run(colNames[col], func(t *testing.T) {
-					status, out, hdr := authzSend(t, tokens[col], route.Method, path, body)
+					status, out, hdr := send(t, tokens[col], route.Method, path, body)
 					if status != want {
 						t.Fatalf("%s %s: %d, want %d: %v", route.Method, path, status, want, out)
 					}
@@ -368,41 +365,6 @@ func authzRevoke(t *testing.T, path string) {
 	}
 }
 
-// authzSend makes one request with an Authorization header value ("" = none).
-func authzSend(t *testing.T, authorization, method, path string, body any) (int, map[string]any, http.Header) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, plat.APIURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("content-type", "application/json")
-	if authorization != "" {
-		req.Header.Set("authorization", authorization)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	responses.Write(raw)
-	out := map[string]any{}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, raw)
-		}
-	}
-	return resp.StatusCode, out, resp.Header
-}
-
 // authzRouteMatches says whether path (query aside) is an instance of r's template.
 func authzRouteMatches(r httpapi.Route, path string) bool {
 	path, _, _ = strings.Cut(path, "?")
@@ -440,7 +402,7 @@ func authzCheckSameAsAbsent(t *testing.T, authorization, method, path string, bo
 			t.Fatal(err)
 		}
 	}
-	absentStatus, absentOut, _ := authzSend(t, authorization, method, strings.ReplaceAll(path, id, authzAbsentID), absentBody)
+	absentStatus, absentOut, _ := send(t, authorization, method, strings.ReplaceAll(path, id, authzAbsentID), absentBody)
 	got, _ := json.Marshal(out)
 	want, _ := json.Marshal(absentOut)
 	if absentStatus != status || strings.ReplaceAll(string(got), id, authzAbsentID) != string(want) {
