@@ -186,8 +186,8 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 				<-sem
 				o := outcome{d: d, err: errors.New("not started: the invocation's time ran short"), notStarted: true}
 				if w.lastDelivery(d) { // no later delivery would try it: the run records it and ends
-					o.res = &run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
-						Reason: fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives)}
+					res := failedFile(d.task, fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives))
+					o.res = &res
 				}
 				outcomes <- o
 				continue
@@ -197,8 +197,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 				defer func() { <-sem; wg.Done() }()
 				res, err := w.ingest(ctx, d.task)
 				if err != nil && w.lastDelivery(d) {
-					res = run.FileResult{Name: d.task.Name, SourceKey: d.task.Key, Outcome: run.OutcomeFailed,
-						Reason: fmt.Sprintf("gave up after %d attempts: %v", d.receives, err)}
+					res = failedFile(d.task, fmt.Sprintf("gave up after %d attempts: %v", d.receives, err))
 					outcomes <- outcome{d: d, res: &res, err: err} // recorded, and to the dead-letter queue too
 					return
 				}
@@ -358,17 +357,11 @@ func (w *Worker) now() time.Time {
 	return time.Now()
 }
 
-// permanentError is a failure that retrying cannot heal: the file fails,
-// not the run.
-type permanentError struct{ reason string }
-
-func (e *permanentError) Error() string { return e.reason }
-
 // ingest copies one file per the version rules and returns its outcome; an
 // error means "retry later".
 func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 	res := run.FileResult{Name: t.Name, SourceKey: t.Key}
-	failed := func(reason string) (run.FileResult, error) {
+	failed := func(reason string) (run.FileResult, error) { // keeps what is known, e.g. the class
 		res.Outcome, res.Reason = run.OutcomeFailed, reason
 		return res, nil
 	}
@@ -395,7 +388,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 	fresh := !serverSide || archival(obj.class) || obj.etag == ""
 	if fresh {
 		if obj, err = w.head(ctx, src, t); err != nil {
-			return w.headFailed(res, conn, err)
+			return headFailed(t, conn, err)
 		}
 	}
 	res.StorageClass = obj.class
@@ -421,7 +414,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		if code := errorCode(err); !fresh && (code == "PreconditionFailed" || code == "InvalidObjectState") {
 			fresh = true
 			if obj, err = w.head(ctx, src, t); err != nil {
-				return w.headFailed(res, conn, err)
+				return headFailed(t, conn, err)
 			}
 			res.StorageClass = obj.class
 			continue
@@ -546,12 +539,16 @@ func (w *Worker) head(ctx context.Context, src *s3.Client, t Task) (object, erro
 }
 
 // headFailed turns a failed HeadObject into the file's outcome or a retry.
-func (w *Worker) headFailed(res run.FileResult, conn connection.Connection, err error) (run.FileResult, error) {
+func headFailed(t Task, conn connection.Connection, err error) (run.FileResult, error) {
 	if reason, ok := permanent(err, conn); ok {
-		res.Outcome, res.Reason = run.OutcomeFailed, reason
-		return res, nil
+		return failedFile(t, reason), nil
 	}
-	return res, err
+	return run.FileResult{Name: t.Name, SourceKey: t.Key}, err
+}
+
+// failedFile is the outcome of a file that could not be copied.
+func failedFile(t Task, reason string) run.FileResult {
+	return run.FileResult{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeFailed, Reason: reason}
 }
 
 // rules applies the version's storage-class rules to an object: an outcome
