@@ -160,7 +160,7 @@ type plannerStore struct {
 }
 
 func (s *plannerStore) BeginPlanning(_ context.Context, id string) (run.Run, error) {
-	return run.Run{RunId: id, DatasetId: benchDataset.DatasetId, State: run.Planning, CreatedAt: benchRunStart}, nil
+	return run.Run{RunId: id, DatasetId: benchDataset.DatasetId, State: run.Planning, CreatedAt: benchRunStart, StartedAt: &benchRunStart}, nil
 }
 func (s *plannerStore) GetDataset(context.Context, string) (dataset.Dataset, error) {
 	return benchDataset, nil
@@ -261,7 +261,7 @@ func benchTasks() []ingest.Task {
 			RunId: benchRunID, DatasetId: benchDataset.DatasetId, ConnectionId: benchConn.ConnectionId, Bucket: benchConn.S3Bucket,
 			Key: key, Name: benchDataset.Name(key), Size: int64(len(csvBody)), ETag: benchETag(0), StorageClass: "STANDARD",
 			Version: benchConn.Version, FileType: benchDataset.FileType, TargetKey: benchDataset.TargetKey(benchRunStart, benchDataset.Name(key)),
-			RunStart: benchRunStart,
+			RunStart: benchRunStart, RunStarted: benchRunStart,
 		}
 	}
 	return tasks
@@ -301,7 +301,7 @@ type workerStore struct {
 func (s *workerStore) GetConnection(context.Context, string) (connection.Connection, error) {
 	return benchConn, nil
 }
-func (s *workerStore) CommittedTasks(context.Context, string, []string) (map[string]bool, error) {
+func (s *workerStore) CommittedTasks(context.Context, run.Run, []string) (map[string]bool, error) {
 	return nil, nil
 }
 func (s *workerStore) CommitFiles(_ context.Context, _ run.Run, results []run.FileResult) (int, error) {

@@ -189,6 +189,10 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	} else if err != nil {
 		return p.fail(ctx, r, "source", err) // a region not enabled, a deleted bucket, a disabled key…
 	}
+	if r.StartedAt == nil {
+		return p.fail(ctx, r, "run", errors.New("the run has no start time"))
+	}
+	runStarted := *r.StartedAt
 	if r.Pages == 0 && r.Phase == "" {
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsStarted.Of(1))
 	}
@@ -228,7 +232,7 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 				RunId: r.RunId, DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket,
 				Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
 				StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
-				TargetKey: d.TargetKey(r.StartTime(), d.Name(key)), RunStart: r.StartTime(),
+				TargetKey: d.TargetKey(r.StartTime(), d.Name(key)), RunStart: r.StartTime(), RunStarted: runStarted,
 			})
 		}
 		if r.Phase == phaseCheck {

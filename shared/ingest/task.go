@@ -25,6 +25,9 @@ type Task struct {
 	SkipLZ       bool
 	TargetKey    string
 	RunStart     time.Time
+	// RunStarted is the run's StartedAt: the catalog's exactly-once gate
+	// orders the runs of a dataset by it.
+	RunStarted time.Time
 }
 
 // Complete says whether t names everything a worker needs to act on it: a
@@ -36,5 +39,5 @@ func (t Task) Complete() bool {
 			return false
 		}
 	}
-	return true
+	return !t.RunStarted.IsZero()
 }

@@ -42,7 +42,7 @@ func (s *taskStore) GetConnection(_ context.Context, id string) (connection.Conn
 	return connection.Connection{}, connection.NotFound(id)
 }
 
-func (s *taskStore) CommittedTasks(context.Context, string, []string) (map[string]bool, error) {
+func (s *taskStore) CommittedTasks(context.Context, run.Run, []string) (map[string]bool, error) {
 	return nil, nil
 }
 
@@ -77,7 +77,7 @@ func plannedTask() Task {
 		RunId: "0198f5d2-ac4d-7e5f-9a6b-7c8d9e0f1a23", DatasetId: d.DatasetId, ConnectionId: "0198f5d2-7c1e-7a51-9a3e-2f4c1b0d9e11",
 		Bucket: "acme-exports", Key: key, Name: d.Name(key), Size: 1234, ETag: "9b2cf535f27731c974343645a3985328",
 		StorageClass: "STANDARD", Version: connection.V1_8, FileType: dataset.CSV, TargetKey: d.TargetKey(start, d.Name(key)),
-		RunStart: start,
+		RunStart: start, RunStarted: start.Add(time.Second),
 	}
 }
 
@@ -101,6 +101,8 @@ func FuzzDecodeTask(f *testing.F) {
 		string(good),
 		`{"RunId":"r","Name":"n"}`,
 		`{"RunId":"r","DatasetId":"d","ConnectionId":"c","Bucket":"b","Key":"k","Name":"n","TargetKey":"t"}`,
+		`{"RunId":"r","DatasetId":"d","ConnectionId":"c","Bucket":"b","Key":"k","Name":"n","TargetKey":"t","RunStarted":"2026-11-26T01:00:00Z"}`,
+		`{"RunId":"r","DatasetId":"d","ConnectionId":"c","Bucket":"b","Key":"k","Name":"n","TargetKey":"t","RunStarted":"0001-01-01T00:00:00Z"}`,
 		`{"RunId":"r","DatasetId":"d","ConnectionId":"c","Bucket":"b","Key":"k","Name":"n","TargetKey":""}`,
 		`{"RunId":"r","Name":"n","Key":"k","ConnectionId":"c","DatasetId":"d","Unknown":[1,{"x":null}]}`,
 		`{"runid":"r","NAME":"n"}`,
@@ -139,7 +141,7 @@ func FuzzDecodeTask(f *testing.F) {
 		var obj map[string]json.RawMessage
 		isTask := json.Unmarshal(body, &obj) == nil && obj != nil &&
 			json.Unmarshal(body, &task) == nil && task.RunId != "" && task.DatasetId != "" && task.ConnectionId != "" &&
-			task.Bucket != "" && task.Key != "" && task.Name != "" && task.TargetKey != ""
+			task.Bucket != "" && task.Key != "" && task.Name != "" && task.TargetKey != "" && !task.RunStarted.IsZero()
 		last := false
 		if n, err := strconv.Atoi(receives); err == nil && n >= 1 {
 			last = true // MaxReceiveCount is 1
@@ -198,8 +200,8 @@ func FuzzDecodeTask(f *testing.F) {
 		// The planner's encoding of the task decodes to the same task.
 		again, err := json.Marshal(task)
 		if err != nil {
-			if task.RunStart.Year() < 0 || task.RunStart.Year() > 9999 {
-				return // a RunStart the planner never sends (runs start now)
+			if bad := func(at time.Time) bool { return at.Year() < 0 || at.Year() > 9999 }; bad(task.RunStart) || bad(task.RunStarted) {
+				return // a time the planner never sends (runs start now)
 			}
 			t.Fatalf("a decoded task does not encode: %v", err)
 		}
@@ -207,10 +209,10 @@ func FuzzDecodeTask(f *testing.F) {
 		if err := json.Unmarshal(again, &back); err != nil {
 			t.Fatalf("re-encoded task %s does not decode: %v", again, err)
 		}
-		if !back.RunStart.Equal(task.RunStart) {
-			t.Fatalf("RunStart %v became %v", task.RunStart, back.RunStart)
+		if !back.RunStart.Equal(task.RunStart) || !back.RunStarted.Equal(task.RunStarted) {
+			t.Fatalf("RunStart %v, RunStarted %v became %v, %v", task.RunStart, task.RunStarted, back.RunStart, back.RunStarted)
 		}
-		back.RunStart = task.RunStart
+		back.RunStart, back.RunStarted = task.RunStart, task.RunStarted
 		if !reflect.DeepEqual(back, task) {
 			t.Fatalf("round trip changed the task:\n%+v\n%+v", task, back)
 		}

@@ -27,7 +27,7 @@ import (
 // WorkerStore is what workers read and write in the metadata table.
 type WorkerStore interface {
 	GetConnection(ctx context.Context, id string) (connection.Connection, error)
-	CommittedTasks(ctx context.Context, runID string, names []string) (map[string]bool, error)
+	CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]bool, error)
 	CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
@@ -146,10 +146,11 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 	// The tasks carry what the commit needs of the run; a run that ended
 	// meanwhile finds its files committed (a late duplicate) or lets them
 	// land, which harms nothing.
-	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId}
-	done, err := w.committed(ctx, runID, ds)
+	started := ds[0].task.RunStarted
+	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId, StartedAt: &started}
+	done, err := w.committed(ctx, r, ds)
 	if err != nil {
-		w.Log.ErrorContext(ctx, "read task markers", "runId", runID, "error", err)
+		w.Log.ErrorContext(ctx, "read the catalog's gates", "runId", runID, "error", err)
 		return all()
 	}
 	// The same task twice in one batch (the planner's send retried after a
@@ -285,10 +286,10 @@ func (w *Worker) lastDelivery(d delivery) bool {
 const MaxKeyBytes = 1024
 
 // CommitChunk is how many outcomes the worker commits at once: a DynamoDB
-// transaction holds 100 items, and a copied file takes two (its marker and
-// its catalog entry) besides the run's counter item (CommitFiles splits a
-// chunk that needs more, as failed-validation files take three).
-const CommitChunk = 49
+// transaction holds 100 items, and a copied file takes one (its catalog
+// entry) besides the run's counter item (CommitFiles splits a chunk that
+// needs more, as skipped and failed files take two).
+const CommitChunk = 99
 
 // startCutoff is when a batch stops starting copies: a quarter of the
 // invocation's remaining time (at least 10 s) is kept for the copies in
@@ -324,7 +325,7 @@ func (w *Worker) emitCommitted(ctx context.Context, runID string, committed []ru
 // messages may have been, so a batch of first deliveries reads nothing.
 // (A duplicate first delivery redoes the copy, which lands on the same
 // keys, and its commit is refused: counts stay exact.)
-func (w *Worker) committed(ctx context.Context, runID string, ds []delivery) (map[string]bool, error) {
+func (w *Worker) committed(ctx context.Context, r run.Run, ds []delivery) (map[string]bool, error) {
 	var names []string
 	for _, d := range ds {
 		if d.receives > 1 {
@@ -334,7 +335,7 @@ func (w *Worker) committed(ctx context.Context, runID string, ds []delivery) (ma
 	if len(names) == 0 {
 		return nil, nil
 	}
-	return w.Store.CommittedTasks(ctx, runID, names)
+	return w.Store.CommittedTasks(ctx, r, names)
 }
 
 // complete ends the run if this batch was its last. Once a worker has seen

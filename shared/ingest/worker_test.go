@@ -98,7 +98,7 @@ func TestBatchOutcomesByTimeAndDelivery(t *testing.T) {
 					t.Fatalf("recorded %+v, want failed: %s", r, tc.reason)
 				}
 			}
-			if slices.Max(store.calls) > CommitChunk || len(store.calls) < 3 {
+			if slices.Max(store.calls) > CommitChunk || len(store.calls) < (120+CommitChunk-1)/CommitChunk {
 				t.Errorf("commits of %v outcomes, want at most %d each", store.calls, CommitChunk)
 			}
 		})

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -74,7 +75,7 @@ func benchResults(runID string, n int) []run.FileResult {
 // update per transaction), without sending them.
 func BenchmarkCommitItems1k(b *testing.B) {
 	s := New(nil, "bench")
-	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString()}
+	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString(), StartedAt: aws.Time(time.Now())}
 	results := benchResults(r.RunId, perOp)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -126,7 +127,7 @@ func BenchmarkCommitFiles1k(b *testing.B) {
 			ctx := context.Background()
 			dsID := uuid.NewString()
 			commit := func() {
-				r := run.Run{RunId: uuid.NewString(), DatasetId: dsID}
+				r := run.Run{RunId: uuid.NewString(), DatasetId: dsID, StartedAt: aws.Time(time.Now())}
 				results := benchResults(r.RunId, perOp)
 				batches := make(chan []run.FileResult, perOp/commitBatch)
 				for i := 0; i < perOp; i += commitBatch {
@@ -169,7 +170,7 @@ func BenchmarkCommitFiles1k(b *testing.B) {
 func BenchmarkCatalogRange1k(b *testing.B) {
 	s, _ := benchStore(b)
 	ctx := context.Background()
-	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString()}
+	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString(), StartedAt: aws.Time(time.Now())}
 	results := benchResults(r.RunId, perOp)
 	for i := 0; i < perOp; i += commitBatch {
 		if _, err := s.CommitFiles(ctx, r, results[i:i+commitBatch]); err != nil {

@@ -268,6 +268,7 @@ func (s *Store) ListFiles(ctx context.Context, datasetID string, limit int, next
 			":pk": &types.AttributeValueMemberS{Value: pk},
 			":sk": &types.AttributeValueMemberS{Value: filePrefix},
 		},
+		FilterExpression:  aws.String("attribute_exists(SourceETag)"), // not the gate-only entries of files never copied
 		ExclusiveStartKey: start,
 		Limit:             aws.Int32(pageSize(limit)),
 	})

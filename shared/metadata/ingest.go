@@ -17,7 +17,6 @@ import (
 
 // The ingestion side's items, in the run's partition:
 //
-//	TASK#<name>     marker of a file's committed outcome: the exactly-once gate
 //	SKIPPED#<name>  a skipped file and why       FAILED#<name>  a failed file and why
 //	COUNT#<nn>      one of counterShards counter items that workers add to,
 //	                so that concurrent commits rarely touch the same item
@@ -27,11 +26,34 @@ import (
 // <name> in these keys is fileNameKey(name): the name, or for a name over
 // 1,000 bytes its start and a hash (sort keys are limited to 1,024 bytes);
 // the items hold the full name in Name.
+//
+// The catalog entry is also the exactly-once gate of a file's outcome:
+// its Gate attribute is the StartedAt (Unix nanoseconds) of the last run
+// that committed an outcome for the name, and a commit must find it lower
+// than its own run's. So a run commits each file once (a redelivered task
+// finds its own run's Gate), and a late duplicate of an older run cannot
+// overwrite a newer run's entry. A file that is skipped or fails sets only
+// the Gate, keeping the version it had (or creating an entry with no
+// version, which readers of the catalog leave out). One item per copied
+// file, where a marker per file beside the catalog entry took two.
 const (
-	taskPrefix    = "TASK#"
+	attrGate      = "Gate"
 	countPrefix   = "COUNT#"
 	counterShards = 16
 )
+
+// gateCondition admits a commit of a run whose gate is :gate.
+const gateCondition = "attribute_not_exists(" + attrGate + ") OR " + attrGate + " < :gate"
+
+// gateOf is the gate value of r's commits: its StartedAt, which grows from
+// run to run of a dataset (runs of a dataset do not overlap: the lease).
+func gateOf(r run.Run) (types.AttributeValue, int64, error) {
+	if r.StartedAt == nil || r.StartedAt.IsZero() {
+		return nil, 0, fmt.Errorf("run %s has no start time to commit under", r.RunId)
+	}
+	n := r.StartedAt.UnixNano()
+	return number(n), n, nil
+}
 
 // Errors of the ingestion store.
 var (
@@ -248,7 +270,9 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 			return nil, fmt.Errorf("decode catalog of dataset %s: %w", datasetID, err)
 		}
 		for _, f := range page {
-			files[f.Name] = f
+			if f.SourceETag != "" { // not a gate-only entry
+				files[f.Name] = f
+			}
 		}
 	}
 	return files, nil
@@ -294,17 +318,22 @@ func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) err
 	return nil
 }
 
-// CommittedTasks says which of names already have a committed outcome in the run.
-func (s *Store) CommittedTasks(ctx context.Context, runID string, names []string) (map[string]bool, error) {
+// CommittedTasks says which of names already have an outcome committed by
+// run r (or by a later run of its dataset): their catalog entries' Gate.
+func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]bool, error) {
+	_, gate, err := gateOf(r)
+	if err != nil {
+		return nil, err
+	}
 	keys := make([]map[string]types.AttributeValue, 0, len(names))
 	nameOf := make(map[string]string, len(names)) // sort key -> name: a long name's key is not the name
 	for _, n := range names {
-		sk := taskPrefix + fileNameKey(n)
+		sk := filePrefix + fileNameKey(n)
 		if _, dup := nameOf[sk]; dup {
 			continue // BatchGetItem refuses a key twice
 		}
 		nameOf[sk] = n
-		keys = append(keys, key(runPrefix+runID, sk))
+		keys = append(keys, key(filesPrefix+r.DatasetId, sk))
 	}
 	items, err := s.batchGet(ctx, keys)
 	if err != nil {
@@ -312,20 +341,25 @@ func (s *Store) CommittedTasks(ctx context.Context, runID string, names []string
 	}
 	done := make(map[string]bool, len(items))
 	for _, it := range items {
-		if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
-			if n, ok := nameOf[sk.Value]; ok {
-				done[n] = true
-			}
+		var entry struct {
+			SK   string
+			Gate int64
+		}
+		if err := attributevalue.UnmarshalMap(it, &entry); err != nil {
+			return nil, fmt.Errorf("decode catalog entry of dataset %s: %w", r.DatasetId, err)
+		}
+		if n, ok := nameOf[entry.SK]; ok && entry.Gate >= gate {
+			done[n] = true
 		}
 	}
 	return done, nil
 }
 
 // CommitFiles commits the outcomes of files of one run exactly once: in one
-// transaction, a marker per file (which must not exist yet), the catalog
-// entries, the skipped/failed entries and one counter item's additions. A
-// file committed before (a redelivered task) is dropped and the rest
-// retried. It returns how many files it committed.
+// transaction, the catalog entry of each file (through its gate), the
+// skipped/failed entries and one counter item's additions. A file
+// committed before (a redelivered task) is dropped and the rest retried.
+// It returns how many files it committed.
 func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
 	committed := 0
 	for len(results) > 0 {
@@ -347,16 +381,13 @@ func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileRe
 // maxTransactItems is DynamoDB's limit on the items of one transaction.
 const maxTransactItems = 100
 
-// itemsOf is how many items commitItems writes for res.
+// itemsOf is how many items commitItems writes for res: its catalog entry
+// (the gate), and the skipped/failed entry of a file not simply copied.
 func itemsOf(res run.FileResult) int {
-	n := 1 // the marker
-	if res.File != nil {
-		n++
-	}
 	if res.Outcome != "" {
-		n++
+		return 2
 	}
-	return n
+	return 1
 }
 
 // commitChunk commits results that fit in one transaction.
@@ -375,7 +406,7 @@ func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileRe
 			return 0, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
 		}
 		kept := results[:0:0]
-		for i, res := range results { // markers come first, one per result
+		for i, res := range results { // gates come first, one per result
 			if !conditionFailed(reasons[i]) {
 				kept = append(kept, res)
 			}
@@ -391,14 +422,14 @@ func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileRe
 }
 
 func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.TransactWriteItem, error) {
+	gate, _, err := gateOf(r)
+	if err != nil {
+		return nil, err
+	}
+	gateValues := map[string]types.AttributeValue{":gate": gate}
 	var c run.Counts
 	var items, rest []types.TransactWriteItem
 	for _, res := range results {
-		marker := key(runPrefix+r.RunId, taskPrefix+fileNameKey(res.Name))
-		marker["Outcome"] = str(string(res.Outcome))
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: marker, ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		}})
 		switch res.Outcome {
 		case "":
 			c.Copied++
@@ -410,6 +441,22 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 			c.Failed++
 		}
 		c.BytesCopied += res.Bytes
+		entry := key(filesPrefix+r.DatasetId, filePrefix+fileNameKey(res.Name))
+		if res.File != nil { // the new version, through the gate
+			f, err := attributevalue.MarshalMap(res.File)
+			if err != nil {
+				return nil, err
+			}
+			f[attrPK], f[attrSK], f[attrGate] = entry[attrPK], entry[attrSK], gate
+			items = append(items, types.TransactWriteItem{Put: &types.Put{
+				TableName: &s.table, Item: f, ConditionExpression: aws.String(gateCondition), ExpressionAttributeValues: gateValues,
+			}})
+		} else { // only the gate: the entry keeps the version it had
+			items = append(items, types.TransactWriteItem{Update: &types.Update{
+				TableName: &s.table, Key: entry, UpdateExpression: aws.String("SET " + attrGate + " = :gate"),
+				ConditionExpression: aws.String(gateCondition), ExpressionAttributeValues: gateValues,
+			}})
+		}
 		if res.Outcome != "" {
 			out, err := attributevalue.MarshalMap(run.FileOutcome{
 				Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
@@ -423,14 +470,6 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 			}
 			out[attrPK], out[attrSK] = str(runPrefix+r.RunId), str(prefix+fileNameKey(res.Name))
 			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: out}})
-		}
-		if res.File != nil {
-			f, err := attributevalue.MarshalMap(res.File)
-			if err != nil {
-				return nil, err
-			}
-			f[attrPK], f[attrSK] = str(filesPrefix+r.DatasetId), str(filePrefix+fileNameKey(res.Name))
-			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: f}})
 		}
 	}
 	shard := key(runPrefix+r.RunId, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))

@@ -12,12 +12,12 @@ import (
 // A file's name is its S3 key relative to the dataset's directory, so it
 // may be as long as an S3 key: 1,024 bytes. DynamoDB refuses a sort key
 // over 1,024 bytes, and the sort keys built from a name carry a prefix
-// (FILE#, TASK#, SKIPPED#, FAILED#, at most 8 bytes). Every such key is
+// (FILE#, SKIPPED#, FAILED#, at most 8 bytes). Every such key is
 // therefore prefix + fileNameKey(name): the name itself when it is short
 // enough, else its first bytes and a hash of all of it. The full name
 // always stays in the item's Name attribute, which is what readers use;
-// only CommittedTasks, whose markers hold no Name, maps keys back to the
-// names it was asked about.
+// only CommittedTasks, which reads entries by key (gate-only entries hold
+// no Name), maps keys back to the names it was asked about.
 const (
 	// maxSortKey is DynamoDB's limit on a sort key, in bytes.
 	maxSortKey = 1024

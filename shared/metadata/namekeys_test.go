@@ -19,7 +19,7 @@ import (
 )
 
 // nameSKPrefixes are the prefixes of every sort key built from a file name.
-var nameSKPrefixes = []string{filePrefix, taskPrefix, skippedPrefix, failedPrefix}
+var nameSKPrefixes = []string{filePrefix, skippedPrefix, failedPrefix}
 
 func TestFileNameKey(t *testing.T) {
 	shared := strings.Repeat("p", 1000) // two long names with this prefix
@@ -182,7 +182,8 @@ func TestDecodeNextBounds(t *testing.T) {
 // and in the run's file lists.
 func TestLongFileNames(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
-	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString()}
+	started := time.Now()
+	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString(), StartedAt: &started}
 	shared := strings.Repeat("s", 1000)
 	names := []string{
 		"a.csv",
@@ -210,7 +211,7 @@ func TestLongFileNames(t *testing.T) {
 	}
 
 	asked := append(slices.Clone(names), strings.Repeat("b", 1023)+"x", shared+"/three.csv", names[1]) // two never committed, one twice
-	done, err := s.CommittedTasks(ctx, r.RunId, asked)
+	done, err := s.CommittedTasks(ctx, r, asked)
 	if err != nil {
 		t.Fatal(err)
 	}

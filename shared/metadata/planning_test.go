@@ -39,6 +39,9 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	if r, err = s.BeginPlanning(ctx, r.RunId); err != nil {
 		t.Fatal(err)
 	}
+	if r.StartedAt == nil || time.Since(*r.StartedAt) > time.Minute {
+		t.Errorf("StartedAt %v after BeginPlanning, want now", r.StartedAt)
+	}
 	for want := int64(1); want <= 2; want++ {
 		if n, err := s.NotePlanningError(ctx, r.RunId); err != nil || n != want {
 			t.Fatalf("planning errors %d (%v), want %d", n, err, want)

@@ -42,6 +42,11 @@ func (s *Store) runWrites(r run.Run) ([]types.TransactWriteItem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode run %s: %w", r.RunId, err)
 	}
+	for name, v := range item {
+		if _, null := v.(*types.AttributeValueMemberNULL); null {
+			delete(item, name) // absent, not NULL: BeginPlanning sets StartedAt with if_not_exists, which a NULL defeats
+		}
+	}
 	index := key(schedulePrefix+r.ScheduleId, runPrefix+r.RunId)
 	index["Kind"] = &types.AttributeValueMemberS{Value: "RunIndex"}
 	return []types.TransactWriteItem{

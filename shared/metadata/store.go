@@ -15,12 +15,11 @@
 //	dataset state          DATASET#<id>                    STATE                 Schedules counter; ActiveRunId + LeaseExpiresAt: one run at a time
 //	schedule reference     DATASET#<id>                    SCHEDULE#<scheduleId> schedules of a dataset (409 messages)
 //	dataset name claim     DATASET_NAME#<domain>#<name>    DATASET_NAME          unique names within a domain (lower case)
-//	catalog entry          FILES#<datasetId>               FILE#<name>           a dataset's files by name: the planner's merge, GET …/files
+//	catalog entry          FILES#<datasetId>               FILE#<name>           a dataset's files by name: the planner's merge, GET …/files; Gate: exactly-once commit of a file's outcome
 //	schedule               SCHEDULE#<id>                   SCHEDULE              get, update, delete by id
 //	run index              SCHEDULE#<id>                   RUN#<runId>           a schedule's runs, newest first (run ids are time-ordered)
 //	run                    RUN#<id>                        RUN                   the record: state, planner counts, position (PlannedBy: the invocation that saved it; PlanningErrors: failed invocations since)
 //	run counters           RUN#<id>                        COUNT#<00..15>        workers' counts, sharded against hot-item conflicts
-//	task marker            RUN#<id>                        TASK#<name>           exactly-once commit of a file's outcome
 //	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
 //

@@ -66,7 +66,7 @@ func TestRequestsPerObject(t *testing.T) {
 		skipLZ        bool
 		copy, recheck bound
 	}{
-		// A copy: CopyObject; a commit per 49 files, a completion check
+		// A copy: CopyObject; a commit per batch (up to 99 files), a completion check
 		// per batch; a SendMessageBatch per 10 tasks. Per listing page (one
 		// per planner invocation here, as the tests force a short budget):
 		// a listing, a catalog query, reads of the run, dataset and
