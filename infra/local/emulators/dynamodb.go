@@ -27,7 +27,7 @@ func (o DynamoDB) Start(ctx context.Context) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx1g",
+	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx2g", "-Xms1g", "-XX:+UseSerialGC",
 		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(o.Port)}
 	if o.DataDir == "" {
 		args = append(args, "-inMemory")

@@ -65,8 +65,9 @@ type Options struct {
 	BatchSize int
 	// BatchingWindow (MaximumBatchingWindowInSeconds) lets a batch gather
 	// messages from several receives. Locally a batch stops gathering when
-	// it is full, the window has passed, or a receive finds the queue empty
-	// for now, so a sparse queue is not delayed by the window as on AWS.
+	// it is full, the window has passed, or the queue has stayed empty for
+	// QuietGather, so a sparse queue is not delayed by the whole window as
+	// on AWS.
 	BatchingWindow time.Duration
 	// MaxConcurrency caps concurrent invocations (the mapping's
 	// ScalingConfig.MaximumConcurrency, the platform's data-load throttling
@@ -299,10 +300,17 @@ func (p *Poller) poll() {
 
 // receive returns the next batch: one long-polling receive, then, with a
 // batching window, more receives while the batch can grow (see Options).
+// QuietGather is how long a batch that has messages keeps gathering once
+// the queue looks empty: a planner sends a page's tasks in bursts, and a
+// batch cut at the first empty receive held a fifth of the batch size,
+// each batch costing the worker a commit and a completion check.
+const QuietGather = 200 * time.Millisecond
+
 func (p *Poller) receive() ([]types.Message, error) {
 	var batch []types.Message
 	deadline := time.Now().Add(p.o.BatchingWindow)
 	wait := p.waitSecs
+	var quietSince time.Time // since when receives have found the queue empty
 	for {
 		n := min(p.o.BatchSize-len(batch), maxBatchSize)
 		out, err := p.o.SQS.ReceiveMessage(p.recvCtx, &sqs.ReceiveMessageInput{
@@ -319,8 +327,18 @@ func (p *Poller) receive() ([]types.Message, error) {
 			return nil, err
 		}
 		batch = append(batch, out.Messages...)
-		if len(out.Messages) == 0 || len(batch) >= p.o.BatchSize || !time.Now().Before(deadline) {
+		now := time.Now()
+		if len(out.Messages) > 0 {
+			quietSince = time.Time{}
+		} else if quietSince.IsZero() {
+			quietSince = now
+		}
+		if len(batch) == 0 || len(batch) >= p.o.BatchSize || !now.Before(deadline) ||
+			!quietSince.IsZero() && now.Sub(quietSince) >= QuietGather {
 			return batch, nil
+		}
+		if len(out.Messages) == 0 {
+			time.Sleep(QuietGather / 4)
 		}
 		wait = 0
 	}
