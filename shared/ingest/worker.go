@@ -165,50 +165,30 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 			unique = append(unique, d)
 		}
 	}
-	type outcome struct {
-		d          delivery
-		res        *run.FileResult
-		err        error
-		notStarted bool
-	}
 	outcomes := make(chan outcome)
 	go func() {
 		defer close(outcomes)
 		cutoff := startCutoff(ctx)
-		sem := make(chan struct{}, max(w.Parallel, 1))
+		// Parallel goroutines take the tasks in turn, rather than one
+		// goroutine per task: the SDK's deep call stack grows each new
+		// goroutine's stack, and those copies were a tenth of the CPU.
+		jobs := make(chan delivery)
 		var wg sync.WaitGroup
+		for range min(max(w.Parallel, 1), len(unique)) {
+			wg.Go(func() {
+				for d := range jobs {
+					outcomes <- w.attempt(ctx, d, cutoff)
+				}
+			})
+		}
 		for _, d := range unique {
 			if done[d.task.Name] {
 				w.clearLZ(ctx, d.task) // delivered again after it was committed
 				continue
 			}
-			sem <- struct{}{}
-			if time.Now().After(cutoff) {
-				<-sem
-				o := outcome{d: d, err: errors.New("not started: the invocation's time ran short"), notStarted: true}
-				if w.lastDelivery(d) { // no later delivery would try it: the run records it and ends
-					res := failedFile(d.task, fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives))
-					o.res = &res
-				}
-				outcomes <- o
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				res, err := w.ingest(ctx, d.task)
-				if err != nil && w.lastDelivery(d) {
-					res = failedFile(d.task, fmt.Sprintf("gave up after %d attempts: %v", d.receives, err))
-					outcomes <- outcome{d: d, res: &res, err: err} // recorded, and to the dead-letter queue too
-					return
-				}
-				if err != nil {
-					outcomes <- outcome{d: d, err: err}
-					return
-				}
-				outcomes <- outcome{d: d, res: &res}
-			}()
+			jobs <- d
 		}
+		close(jobs)
 		wg.Wait()
 	}()
 
@@ -261,6 +241,36 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return retry
+}
+
+// outcome is what became of one delivery in a batch.
+type outcome struct {
+	d          delivery
+	res        *run.FileResult // the outcome to commit, if any
+	err        error           // why the message goes back to the queue, if it does
+	notStarted bool
+}
+
+// attempt ingests d's file, unless the batch's time to start copies has
+// passed. On d's last delivery a failure becomes the file's outcome.
+func (w *Worker) attempt(ctx context.Context, d delivery, cutoff time.Time) outcome {
+	if time.Now().After(cutoff) {
+		o := outcome{d: d, err: errors.New("not started: the invocation's time ran short"), notStarted: true}
+		if w.lastDelivery(d) { // no later delivery would try it: the run records it and ends
+			res := failedFile(d.task, fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives))
+			o.res = &res
+		}
+		return o
+	}
+	res, err := w.ingest(ctx, d.task)
+	switch {
+	case err != nil && w.lastDelivery(d):
+		res = failedFile(d.task, fmt.Sprintf("gave up after %d attempts: %v", d.receives, err))
+		return outcome{d: d, res: &res, err: err} // recorded, and to the dead-letter queue too
+	case err != nil:
+		return outcome{d: d, err: err}
+	}
+	return outcome{d: d, res: &res}
 }
 
 // clearLZ removes what a delivery of a committed task may have left in
