@@ -451,34 +451,24 @@ func (e *comparison) round(ctx context.Context, round int, src source) error {
 			})
 		},
 	}
-	order := rotate(e.cfg.Tools, max(round-1, 0))
-	for _, t := range order {
-		if err := copies[t](); err != nil {
-			return err
+	free := map[string]func() error{
+		ToolPlatform: func() error { return e.s3.Empty(ctx, e.plat.Names.DLZBucket, dlzPrefix) },
+		ToolS5cmd:    func() error { return e.s3.Remove(ctx, s5Bucket) },
+		ToolRclone:   func() error { return e.s3.Remove(ctx, rcBucket) },
+	}
+	// Each tool copies, re-runs and has its copy deleted before the next
+	// starts, so every phase finds the local S3 (which shares the
+	// benchmark's process and heap with the platform) holding the source
+	// alone: a platform copy timed while two other tools' copies (1 GB)
+	// sat in that heap took up to twice as long.
+	for _, t := range rotate(e.cfg.Tools, max(round-1, 0)) {
+		for _, step := range []func() error{copies[t], reruns[t], free[t]} {
+			if err := step(); err != nil {
+				return err
+			}
 		}
 	}
-	for _, t := range rotate(append(slices.Clone(e.cfg.Tools), "list"), max(round-1, 0)) {
-		if err := reruns[t](); err != nil {
-			return err
-		}
-	}
-	// Free the copies: later rounds should not run against a heap that
-	// holds every earlier round's objects.
-	for _, t := range order {
-		var err error
-		switch t {
-		case ToolPlatform:
-			err = e.s3.Empty(ctx, e.plat.Names.DLZBucket, dlzPrefix)
-		case ToolS5cmd:
-			err = e.s3.Remove(ctx, s5Bucket)
-		case ToolRclone:
-			err = e.s3.Remove(ctx, rcBucket)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return reruns["list"]()
 }
 
 func notes(cfg Config) []string {
@@ -486,8 +476,8 @@ func notes(cfg Config) []string {
 		"All tools copy server-side on one local S3 endpoint (infra/local/s3local, in the benchmark's own process) with the platform's credentials.",
 		"The platform's time runs from POST /schedules/{id}/run to the first poll (every poll interval, one GetItem of the run's record: GET /runs/{id} would add three DynamoDB reads per poll) that shows the run ended; it includes planning, SQS, the workers' CopyObject per file (the dataset's FileType is others: nothing to validate, so straight to the DLZ), and the catalog and counter writes in DynamoDB Local.",
 		"s5cmd and rclone times are wall times of their processes, start-up included; they write no catalog.",
-		"Before the rounds every tool copies and re-runs a bucket of its own once (warmup_objects, warmup_phases; not in the summary): connection pools and caches are warm, as on a platform in use, and so is DynamoDB Local's JIT (its CPU for a 10,000-object copy falls from about 9 s cold to about 6.5 s warm; DynamoDB itself is never cold).",
-		"Tools rotate order every round; between phases the benchmark runs a GC and waits 300 ms. Each round's copies are deleted after its re-runs.",
+		"Before the rounds every tool copies and re-runs a bucket of its own once (warmup_objects, warmup_phases; not in the summary): connection pools and caches are warm, as on a platform in use, and so is DynamoDB Local's JIT, which takes tens of thousands of writes to settle (its CPU for a 10,000-object copy falls from about 17 s cold to under 5 s after 40,000 objects; DynamoDB itself is never cold).",
+		"Tools rotate order every round; each copies, re-runs, and has its copy deleted before the next tool starts, so every phase starts with the local S3 holding the source alone. Between phases the benchmark runs a GC and waits 300 ms.",
 		"vs_s5cmd = s5cmd's median time for the same kind (cp for copies, sync for re-runs) / the row's median time: above 1 is faster than s5cmd; vs_rclone likewise against rclone copy / rclone sync --checksum.",
 	}
 }

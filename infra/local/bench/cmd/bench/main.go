@@ -39,7 +39,7 @@ func run() error {
 	flag.IntVar(&cfg.Large, "large", envInt("BENCH_LARGE", 3), "large objects in the source bucket (BENCH_LARGE)")
 	flag.IntVar(&cfg.LargeMiB, "large-mb", envInt("BENCH_LARGE_MB", 50), "size of each large object, MiB (BENCH_LARGE_MB)")
 	flag.IntVar(&cfg.Rounds, "rounds", envInt("BENCH_ROUNDS", 3), "rounds of every tool, in rotating order (BENCH_ROUNDS)")
-	flag.IntVar(&cfg.Warmup, "warmup", envInt("BENCH_WARMUP", 10000), "objects of a bucket every tool copies once, untimed, first (BENCH_WARMUP; 0: no warm-up)")
+	flag.IntVar(&cfg.Warmup, "warmup", envInt("BENCH_WARMUP", 30000), "objects of a bucket every tool copies once, untimed, first (BENCH_WARMUP; 0: no warm-up)")
 	flag.StringVar(&tools, "tools", envStr("BENCH_TOOLS", "platform,s5cmd,rclone"), "tools to compare (BENCH_TOOLS)")
 	flag.StringVar(&cfg.S5cmdPath, "s5cmd", envStr("S5CMD", ""), "s5cmd binary (S5CMD; default: on PATH)")
 	flag.StringVar(&cfg.RclonePath, "rclone", envStr("RCLONE", ""), "rclone binary (RCLONE; default: on PATH)")
