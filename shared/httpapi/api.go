@@ -186,7 +186,7 @@ func decode(r request, v any, fixed ...string) error {
 	if !utf8.Valid(body) { // encoding/json would quietly turn it into U+FFFD
 		return apperr.Invalid("", "body is not valid UTF-8")
 	}
-	body = bytes.TrimSpace(body)
+	body = bytes.Trim(body, " \t\r\n") // JSON's whitespace only: TrimSpace would pass a \f or a U+0085
 	if len(body) == 0 {
 		return apperr.Invalid("", "a JSON body is required")
 	}
