@@ -165,6 +165,8 @@ func TestScale100k(t *testing.T) {
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
 		TableName: aws.String(plat.Config.Table), KeyConditionExpression: aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "FILES#" + ds["DatasetId"].(string)}},
+		FilterExpression:          aws.String("attribute_exists(#n)"), // entries with a version, not gate-only ones
+		ExpressionAttributeNames:  map[string]string{"#n": "Name"},
 		Select:                    types.SelectCount,
 	})
 	for p.HasMorePages() {

@@ -301,7 +301,10 @@ type workerStore struct {
 func (s *workerStore) GetConnection(context.Context, string) (connection.Connection, error) {
 	return benchConn, nil
 }
-func (s *workerStore) CommittedTasks(context.Context, run.Run, []string) (map[string]bool, error) {
+func (s *workerStore) GetRunRecord(_ context.Context, id string) (run.Run, error) {
+	return run.Run{RunId: id, State: run.Running, StartedAt: &benchRunStart}, nil
+}
+func (s *workerStore) CommittedTasks(context.Context, run.Run, []string) (map[string]dataset.File, error) {
 	return nil, nil
 }
 func (s *workerStore) CommitFiles(_ context.Context, _ run.Run, results []run.FileResult) (int, error) {

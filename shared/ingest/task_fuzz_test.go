@@ -42,8 +42,13 @@ func (s *taskStore) GetConnection(_ context.Context, id string) (connection.Conn
 	return connection.Connection{}, connection.NotFound(id)
 }
 
-func (s *taskStore) CommittedTasks(context.Context, run.Run, []string) (map[string]bool, error) {
+func (s *taskStore) CommittedTasks(context.Context, run.Run, []string) (map[string]dataset.File, error) {
 	return nil, nil
+}
+
+func (s *taskStore) GetRunRecord(_ context.Context, id string) (run.Run, error) {
+	started := time.Date(2026, 5, 17, 9, 30, 1, 0, time.UTC)
+	return run.Run{RunId: id, State: run.Running, StartedAt: &started}, nil
 }
 
 func (s *taskStore) CommitFiles(_ context.Context, r run.Run, results []run.FileResult) (int, error) {
@@ -141,7 +146,7 @@ func FuzzDecodeTask(f *testing.F) {
 		var obj map[string]json.RawMessage
 		isTask := json.Unmarshal(body, &obj) == nil && obj != nil &&
 			json.Unmarshal(body, &task) == nil && task.RunId != "" && task.DatasetId != "" && task.ConnectionId != "" &&
-			task.Bucket != "" && task.Key != "" && task.Name != "" && task.TargetKey != "" && !task.RunStarted.IsZero()
+			task.Bucket != "" && task.Key != "" && task.Name != "" && task.TargetKey != ""
 		last := false
 		if n, err := strconv.Atoi(receives); err == nil && n >= 1 {
 			last = true // MaxReceiveCount is 1

@@ -27,7 +27,8 @@ import (
 // WorkerStore is what workers read and write in the metadata table.
 type WorkerStore interface {
 	GetConnection(ctx context.Context, id string) (connection.Connection, error)
-	CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]bool, error)
+	GetRunRecord(ctx context.Context, id string) (run.Run, error)
+	CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]dataset.File, error)
 	CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
@@ -146,7 +147,11 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 	// The tasks carry what the commit needs of the run; a run that ended
 	// meanwhile finds its files committed (a late duplicate) or lets them
 	// land, which harms nothing.
-	started := ds[0].task.RunStarted
+	started, err := w.runStarted(ctx, runID, ds[0].task)
+	if err != nil {
+		w.Log.ErrorContext(ctx, "read the run's start time", "runId", runID, "error", err)
+		return all()
+	}
 	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId, StartedAt: &started}
 	done, err := w.committed(ctx, r, ds)
 	if err != nil {
@@ -182,8 +187,10 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 			})
 		}
 		for _, d := range unique {
-			if done[d.task.Name] {
-				w.clearLZ(ctx, d.task) // delivered again after it was committed
+			if f, ok := done[d.task.Name]; ok { // delivered again after it was committed
+				if f.Key != d.task.TargetKey || f.State == dataset.InDLZ { // not the LZ object the catalog names (a file that failed validation stays there)
+					w.clearLZ(ctx, d.task)
+				}
 				continue
 			}
 			jobs <- d
@@ -273,6 +280,26 @@ func (w *Worker) attempt(ctx context.Context, d delivery, cutoff time.Time) outc
 	return outcome{d: d, res: &res}
 }
 
+// runStarted is the start time t's run commits under: the task's, or, for
+// a task the planner sent before tasks carried it, the run record's (an
+// ended run that never had one commits under its creation time; a run
+// still planning gets one from the planner, so its tasks wait for it).
+func (w *Worker) runStarted(ctx context.Context, runID string, t Task) (time.Time, error) {
+	if !t.RunStarted.IsZero() {
+		return t.RunStarted, nil
+	}
+	r, err := w.Store.GetRunRecord(ctx, runID)
+	switch {
+	case err != nil:
+		return time.Time{}, err
+	case r.StartedAt != nil:
+		return *r.StartedAt, nil
+	case r.State.Ended():
+		return r.CreatedAt, nil
+	}
+	return time.Time{}, fmt.Errorf("run %s has no start time yet", runID)
+}
+
 // clearLZ removes what a delivery of a committed task may have left in
 // the LZ: a duplicate that copied the file in after the committed one had
 // moved it on, then failed before its own move. Nothing else writes that
@@ -335,7 +362,7 @@ func (w *Worker) emitCommitted(ctx context.Context, runID string, committed []ru
 // messages may have been, so a batch of first deliveries reads nothing.
 // (A duplicate first delivery redoes the copy, which lands on the same
 // keys, and its commit is refused: counts stay exact.)
-func (w *Worker) committed(ctx context.Context, r run.Run, ds []delivery) (map[string]bool, error) {
+func (w *Worker) committed(ctx context.Context, r run.Run, ds []delivery) (map[string]dataset.File, error) {
 	var names []string
 	for _, d := range ds {
 		if d.receives > 1 {

@@ -268,9 +268,10 @@ func (s *Store) ListFiles(ctx context.Context, datasetID string, limit int, next
 			":pk": &types.AttributeValueMemberS{Value: pk},
 			":sk": &types.AttributeValueMemberS{Value: filePrefix},
 		},
-		FilterExpression:  aws.String("attribute_exists(SourceETag)"), // not the gate-only entries of files never copied
-		ExclusiveStartKey: start,
-		Limit:             aws.Int32(pageSize(limit)),
+		FilterExpression:         aws.String("attribute_exists(#n)"), // not the gate-only entries of files never copied
+		ExpressionAttributeNames: map[string]string{"#n": "Name"},
+		ExclusiveStartKey:        start,
+		Limit:                    aws.Int32(pageSize(limit)),
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list files of dataset %s: %w", datasetID, err)

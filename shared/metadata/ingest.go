@@ -88,6 +88,37 @@ func (s *Store) BeginPlanning(ctx context.Context, runID string) (run.Run, error
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return run.Run{}, fmt.Errorf("decode run %s: %w", runID, err)
 	}
+	if it.StartedAt == nil {
+		return s.repairStartedAt(ctx, runID, now)
+	}
+	return it.Run, nil
+}
+
+// repairStartedAt sets the StartedAt of a run written before run items left
+// NULL attributes out: if_not_exists takes a NULL for a value, so
+// BeginPlanning kept it, and the catalog's gate needs the time.
+func (s *Store) repairStartedAt(ctx context.Context, runID string, now types.AttributeValue) (run.Run, error) {
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: runKey(runID),
+		UpdateExpression:         aws.String("SET StartedAt = :now"),
+		ConditionExpression:      aws.String("attribute_type(StartedAt, :null) AND #state = :planning"),
+		ExpressionAttributeNames: map[string]string{"#state": "State"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": now, ":null": str("NULL"), ":planning": str(string(run.Planning)),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return s.GetRun(ctx, runID) // set meanwhile, or no longer planning
+	}
+	if err != nil {
+		return run.Run{}, fmt.Errorf("set the start time of run %s: %w", runID, err)
+	}
+	var it runItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return run.Run{}, fmt.Errorf("decode run %s: %w", runID, err)
+	}
 	return it.Run, nil
 }
 
@@ -270,7 +301,7 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 			return nil, fmt.Errorf("decode catalog of dataset %s: %w", datasetID, err)
 		}
 		for _, f := range page {
-			if f.SourceETag != "" { // not a gate-only entry
+			if f.Name != "" { // not a gate-only entry
 				files[f.Name] = f
 			}
 		}
@@ -318,9 +349,11 @@ func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) err
 	return nil
 }
 
-// CommittedTasks says which of names already have an outcome committed by
-// run r (or by a later run of its dataset): their catalog entries' Gate.
-func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]bool, error) {
+// CommittedTasks returns the catalog entries of those of names that already
+// have an outcome committed by run r (or by a later run of its dataset), by
+// their Gate. An entry holds no version when the file was only ever skipped
+// or failed.
+func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]dataset.File, error) {
 	_, gate, err := gateOf(r)
 	if err != nil {
 		return nil, err
@@ -339,9 +372,10 @@ func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (
 	if err != nil {
 		return nil, err
 	}
-	done := make(map[string]bool, len(items))
+	done := make(map[string]dataset.File, len(items))
 	for _, it := range items {
 		var entry struct {
+			dataset.File
 			SK   string
 			Gate int64
 		}
@@ -349,7 +383,7 @@ func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (
 			return nil, fmt.Errorf("decode catalog entry of dataset %s: %w", r.DatasetId, err)
 		}
 		if n, ok := nameOf[entry.SK]; ok && entry.Gate >= gate {
-			done[n] = true
+			done[n] = entry.File
 		}
 	}
 	return done, nil

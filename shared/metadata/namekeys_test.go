@@ -219,7 +219,7 @@ func TestLongFileNames(t *testing.T) {
 		t.Errorf("committed %d names, want %d", len(done), len(names))
 	}
 	for _, n := range names {
-		if !done[n] {
+		if _, ok := done[n]; !ok {
 			t.Errorf("%d-byte name not committed", len(n))
 		}
 	}

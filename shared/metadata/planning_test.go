@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
@@ -78,5 +81,43 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	}
 	if n, err := s.NotePlanningError(ctx, r.RunId); err != nil || n != 0 {
 		t.Errorf("planning errors of an ended run: %d (%v), want 0", n, err)
+	}
+}
+
+// A run written before run items left NULL attributes out holds StartedAt
+// as NULL, which if_not_exists keeps: BeginPlanning sets it all the same,
+// once, as the catalog's gate needs it.
+func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	c := conn("legacy", "owner")
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	d := dataset.Dataset{DatasetId: uuid.NewString(), DatasetName: "legacy", Domain: "tests", ConnectionId: c.ConnectionId,
+		FileType: dataset.CSV, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}}
+	if err := s.CreateDataset(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.New(schedule.Schedule{ScheduleId: uuid.NewString(), DatasetId: d.DatasetId, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}},
+		run.OnDemand, "owner", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartRun(ctx, r, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: runKey(r.RunId), UpdateExpression: aws.String("SET StartedAt = :null"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":null": &types.AttributeValueMemberNULL{Value: true}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.BeginPlanning(ctx, r.RunId)
+	if err != nil || first.StartedAt == nil || time.Since(*first.StartedAt) > time.Minute {
+		t.Fatalf("first BeginPlanning: StartedAt %v (%v), want now", first.StartedAt, err)
+	}
+	again, err := s.BeginPlanning(ctx, r.RunId)
+	if err != nil || again.StartedAt == nil || !again.StartedAt.Equal(*first.StartedAt) {
+		t.Fatalf("second BeginPlanning: StartedAt %v (%v), want %v kept", again.StartedAt, err, first.StartedAt)
 	}
 }
