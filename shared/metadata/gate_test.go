@@ -46,6 +46,7 @@ func TestCatalogGate(t *testing.T) {
 		{"a give-up", r1, []run.FileResult{failed("b.csv")}, 1},
 		{"a late success after the give-up", r1, []run.FileResult{copied(r1, "b.csv", "b1")}, 0},
 		{"a committed file among new ones", r1, []run.FileResult{copied(r1, "c.csv", "c1"), copied(r1, "a.csv", "a1"), skipped("e.csv")}, 2},
+		{"a skip of a file never copied", r1, []run.FileResult{skipped("bb.csv")}, 1},
 		{"the next run skips a file", r2, []run.FileResult{skipped("a.csv")}, 1},
 		{"and copies another", r2, []run.FileResult{copied(r2, "b.csv", "b2"), copied(r2, "d.csv", "d2")}, 2},
 		{"a late duplicate of the older run", r1, []run.FileResult{copied(r1, "d.csv", "d1"), failed("a.csv")}, 0},
@@ -86,7 +87,25 @@ func TestCatalogGate(t *testing.T) {
 		}
 	}
 	if len(listed) != len(want) || len(ranged) != len(want) {
-		t.Errorf("catalog lists %v and ranges %d entries, want %v (e.csv was only skipped)", listed, len(ranged), want)
+		t.Errorf("catalog lists %v and ranges %d entries, want %v (bb.csv and e.csv were only skipped)", listed, len(ranged), want)
+	}
+	// One file a page: a gate-only entry never makes a page come back short
+	// (the last, which finds no more, may be empty).
+	var paged []string
+	for next, pages := "", 0; ; pages++ {
+		page, n, err := s.ListFiles(ctx, datasetID, 1, next)
+		if err != nil || pages > len(want) || len(page) > 1 || len(page) == 0 && n != "" {
+			t.Fatalf("page %d: %v, next %q (%v)", pages, page, n, err)
+		}
+		for _, f := range page {
+			paged = append(paged, f.Name)
+		}
+		if next = n; next == "" {
+			break
+		}
+	}
+	if !slices.Equal(paged, []string{"a.csv", "b.csv", "c.csv", "d.csv"}) {
+		t.Errorf("paged through %v", paged)
 	}
 
 	// Which files each run has an outcome for (or a later run has).
