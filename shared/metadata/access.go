@@ -85,28 +85,31 @@ func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, nex
 	return ids, encodeNext(out.LastEvaluatedKey), nil
 }
 
-// batchGet reads up to 100 items by key, strongly consistent, retrying
-// unprocessed keys. Absent items are left out; the order is the keys'.
+// batchGet reads items by key, strongly consistent, 100 a request (BatchGetItem's
+// limit), retrying unprocessed keys. Absent items are left out; the order
+// is the keys'.
 func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
 	found := make(map[string]map[string]types.AttributeValue, len(keys))
-	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return nil, err
+	for chunk := range slices.Chunk(keys, maxBatchGetKeys) {
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
+				}
 			}
+			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("read %d items: %w", len(keys), err)
+			}
+			for _, it := range out.Responses[s.table] {
+				found[keyString(it)] = it
+			}
+			req = out.UnprocessedKeys
 		}
-		out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fmt.Errorf("read %d items: %w", len(keys), err)
-		}
-		for _, it := range out.Responses[s.table] {
-			found[keyString(it)] = it
-		}
-		req = out.UnprocessedKeys
 	}
 	items := make([]map[string]types.AttributeValue, 0, len(keys))
 	for _, k := range keys {
@@ -116,6 +119,9 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 	}
 	return items, nil
 }
+
+// maxBatchGetKeys is BatchGetItem's limit on the keys of one request.
+const maxBatchGetKeys = 100
 
 func keyString(item map[string]types.AttributeValue) string {
 	pk, _ := item[attrPK].(*types.AttributeValueMemberS)

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -110,6 +111,9 @@ func TestCatalogGate(t *testing.T) {
 
 	// Which files each run has an outcome for (or a later run has).
 	names := []string{"a.csv", "b.csv", "c.csv", "d.csv", "e.csv", "f.csv"}
+	for i := range 150 { // more than one BatchGetItem holds
+		names = append(names, fmt.Sprintf("never/%03d.csv", i))
+	}
 	for _, tc := range []struct {
 		r    run.Run
 		want []string
