@@ -22,23 +22,8 @@ import (
 // is saved.
 func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
-	c := conn("planning", "owner")
-	if err := s.CreateConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	d := dataset.Dataset{DatasetId: uuid.NewString(), DatasetName: "planning", Domain: "tests", ConnectionId: c.ConnectionId,
-		FileType: dataset.CSV, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}}
-	if err := s.CreateDataset(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	r, err := run.New(schedule.Schedule{ScheduleId: uuid.NewString(), DatasetId: d.DatasetId, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}},
-		run.OnDemand, "owner", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.StartRun(ctx, r, time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	r := startedRun(t, s, "planning")
+	var err error
 	if r, err = s.BeginPlanning(ctx, r.RunId); err != nil {
 		t.Fatal(err)
 	}
@@ -89,23 +74,7 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 // once, as the catalog's gate needs it.
 func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
-	c := conn("legacy", "owner")
-	if err := s.CreateConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	d := dataset.Dataset{DatasetId: uuid.NewString(), DatasetName: "legacy", Domain: "tests", ConnectionId: c.ConnectionId,
-		FileType: dataset.CSV, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}}
-	if err := s.CreateDataset(ctx, d); err != nil {
-		t.Fatal(err)
-	}
-	r, err := run.New(schedule.Schedule{ScheduleId: uuid.NewString(), DatasetId: d.DatasetId, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}},
-		run.OnDemand, "owner", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.StartRun(ctx, r, time.Now().Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	r := startedRun(t, s, "legacy")
 	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: runKey(r.RunId), UpdateExpression: aws.String("SET StartedAt = :null"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":null": &types.AttributeValueMemberNULL{Value: true}},
@@ -120,4 +89,28 @@ func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
 	if err != nil || again.StartedAt == nil || !again.StartedAt.Equal(*first.StartedAt) {
 		t.Fatalf("second BeginPlanning: StartedAt %v (%v), want %v kept", again.StartedAt, err, first.StartedAt)
 	}
+}
+
+// startedRun starts a run of a new dataset of a new connection, both named name.
+func startedRun(t *testing.T, s *Store, name string) run.Run {
+	t.Helper()
+	ctx := context.Background()
+	c := conn(name, "owner")
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	d := dataset.Dataset{DatasetId: uuid.NewString(), DatasetName: name, Domain: "tests", ConnectionId: c.ConnectionId,
+		FileType: dataset.CSV, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}}
+	if err := s.CreateDataset(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	r, err := run.New(schedule.Schedule{ScheduleId: uuid.NewString(), DatasetId: d.DatasetId, CreatedBy: "owner", AuthorizedUsers: []string{"owner"}},
+		run.OnDemand, "owner", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartRun(ctx, r, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
