@@ -84,14 +84,11 @@ func (s *Store) BeginPlanning(ctx context.Context, runID string) (run.Run, error
 	if err != nil {
 		return run.Run{}, fmt.Errorf("begin planning run %s: %w", runID, err)
 	}
-	var it runItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return run.Run{}, fmt.Errorf("decode run %s: %w", runID, err)
-	}
-	if it.StartedAt == nil {
+	r, err := decodeRun(runID, out.Attributes)
+	if err == nil && r.StartedAt == nil {
 		return s.repairStartedAt(ctx, runID, now)
 	}
-	return it.Run, nil
+	return r, err
 }
 
 // repairStartedAt sets the StartedAt of a run written before run items left
@@ -115,8 +112,13 @@ func (s *Store) repairStartedAt(ctx context.Context, runID string, now types.Att
 	if err != nil {
 		return run.Run{}, fmt.Errorf("set the start time of run %s: %w", runID, err)
 	}
+	return decodeRun(runID, out.Attributes)
+}
+
+// decodeRun decodes the run item an update returned (ReturnValues ALL_NEW).
+func decodeRun(runID string, attrs map[string]types.AttributeValue) (run.Run, error) {
 	var it runItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+	if err := attributevalue.UnmarshalMap(attrs, &it); err != nil {
 		return run.Run{}, fmt.Errorf("decode run %s: %w", runID, err)
 	}
 	return it.Run, nil
@@ -269,11 +271,7 @@ func (s *Store) EndPlanning(ctx context.Context, runID string) (run.Run, error) 
 	if err != nil {
 		return run.Run{}, fmt.Errorf("end planning of run %s: %w", runID, err)
 	}
-	var it runItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return run.Run{}, fmt.Errorf("decode run %s: %w", runID, err)
-	}
-	return it.Run, nil
+	return decodeRun(runID, out.Attributes)
 }
 
 // CatalogRange reads the catalog entries whose names are in [from, to]
