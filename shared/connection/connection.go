@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/datalake-platform/s3connections/shared/access"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 // AccessType says how the platform reaches the source bucket.
@@ -37,10 +38,10 @@ type Connection struct {
 	// SecretCiphertext is the KMS ciphertext of the secret access key, bound to
 	// ConnectionId by the encryption context. Only ingestion functions decrypt it.
 	SecretCiphertext []byte
-	Version          Version
+	Version          rules.Version
 	// PreviousVersions is a stack: each upgrade pushes the version it left,
 	// each downgrade pops the version to return to.
-	PreviousVersions []Version
+	PreviousVersions []rules.Version
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 	// Revision grows on every change; updates are conditional on it.
@@ -59,7 +60,7 @@ func (c Connection) Owner() string { return c.CreatedBy }
 func (c Connection) Describe() string { return "connection " + c.ConnectionName }
 
 // DowngradeTarget is the version a downgrade returns to, if any.
-func (c Connection) DowngradeTarget() (Version, bool) {
+func (c Connection) DowngradeTarget() (rules.Version, bool) {
 	if len(c.PreviousVersions) == 0 {
 		return "", false
 	}
@@ -78,10 +79,10 @@ type View struct {
 	S3BucketRegion       string `json:",omitempty"`
 	ConnectionAccessType AccessType
 	AccessKeyId          string `json:",omitempty"`
-	Version              Version
+	Version              rules.Version
 	// DowngradeVersion is where a downgrade would go; empty when the
 	// connection was never upgraded.
-	DowngradeVersion Version `json:",omitempty"`
+	DowngradeVersion rules.Version `json:",omitempty"`
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/google/uuid"
 )
 
@@ -200,18 +201,18 @@ func (s *Service) Test(ctx context.Context, caller, id string) (TestResult, erro
 }
 
 // Upgrade moves a connection to target, or to the latest version when target is "".
-func (s *Service) Upgrade(ctx context.Context, caller, id string, target Version) (View, error) {
+func (s *Service) Upgrade(ctx context.Context, caller, id string, target rules.Version) (View, error) {
 	old, err := s.owned(ctx, caller, id)
 	if err != nil {
 		return View{}, err
 	}
 	if target == "" {
-		target = Latest
+		target = rules.Latest
 	}
 	switch {
 	case !target.Known():
 		return View{}, apperr.Invalid("Version", "must be one of %s", versionList())
-	case target == old.Version && target == Latest:
+	case target == old.Version && target == rules.Latest:
 		return View{}, apperr.Conflict("Version", "connection is already at the latest version %s", target)
 	case !target.AtLeast(old.Version) || target == old.Version:
 		return View{}, apperr.Invalid("Version", "%s is not newer than the current version %s: use downgrade to go back", target, old.Version)
@@ -245,7 +246,7 @@ func (s *Service) Downgrade(ctx context.Context, caller, id string) (View, error
 			}
 		}
 		if len(skipLZ) > 0 {
-			return View{}, apperr.Conflict("Version", "cannot downgrade to %s: datasets %s use SkipLZ, which needs %s or later", target, names(skipLZ), V1_8)
+			return View{}, apperr.Conflict("Version", "cannot downgrade to %s: datasets %s use SkipLZ, which needs %s or later", target, names(skipLZ), rules.V1_8)
 		}
 	}
 	c := old

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 // memStore is an in-memory Store for the use-case rules; the DynamoDB store
@@ -64,23 +65,23 @@ func TestVersionTransitions(t *testing.T) {
 	skipLZ := DatasetRef{DatasetId: "d1", DatasetName: "raw", Domain: "sales", SkipLZ: true}
 	type step struct {
 		op      string // "up", "up:1.7", "down"
-		want    Version
+		want    rules.Version
 		errKind apperr.Kind
 	}
 	testCases := []struct {
 		name     string
-		start    Version
+		start    rules.Version
 		datasets []DatasetRef
 		steps    []step
 	}{
-		{"never upgraded cannot downgrade", V1_6, nil, []step{{"down", V1_6, apperr.KindConflict}}},
-		{"upgrade to latest and back", V1_6, nil, []step{{"up", V1_8, 0}, {"down", V1_6, 0}, {"down", V1_6, apperr.KindConflict}}},
-		{"step by step and back", V1_6, nil, []step{{"up:1.7", V1_7, 0}, {"up:1.8", V1_8, 0}, {"down", V1_7, 0}, {"down", V1_6, 0}}},
-		{"already latest", V1_8, nil, []step{{"up", V1_8, apperr.KindConflict}}},
-		{"not newer", V1_7, nil, []step{{"up:1.6", V1_7, apperr.KindInvalid}, {"up:1.7", V1_7, apperr.KindInvalid}}},
-		{"unknown", V1_6, nil, []step{{"up:2.0", V1_6, apperr.KindInvalid}}},
-		{"skip-LZ dataset blocks going below 1.8", V1_7, []DatasetRef{skipLZ}, []step{{"up", V1_8, 0}, {"down", V1_8, apperr.KindConflict}}},
-		{"skip-LZ dataset allows 1.8 to stay", V1_6, []DatasetRef{{DatasetName: "x", SkipLZ: false}}, []step{{"up", V1_8, 0}, {"down", V1_6, 0}}},
+		{"never upgraded cannot downgrade", rules.V1_6, nil, []step{{"down", rules.V1_6, apperr.KindConflict}}},
+		{"upgrade to latest and back", rules.V1_6, nil, []step{{"up", rules.V1_8, 0}, {"down", rules.V1_6, 0}, {"down", rules.V1_6, apperr.KindConflict}}},
+		{"step by step and back", rules.V1_6, nil, []step{{"up:1.7", rules.V1_7, 0}, {"up:1.8", rules.V1_8, 0}, {"down", rules.V1_7, 0}, {"down", rules.V1_6, 0}}},
+		{"already latest", rules.V1_8, nil, []step{{"up", rules.V1_8, apperr.KindConflict}}},
+		{"not newer", rules.V1_7, nil, []step{{"up:1.6", rules.V1_7, apperr.KindInvalid}, {"up:1.7", rules.V1_7, apperr.KindInvalid}}},
+		{"unknown", rules.V1_6, nil, []step{{"up:2.0", rules.V1_6, apperr.KindInvalid}}},
+		{"skip-LZ dataset blocks going below 1.8", rules.V1_7, []DatasetRef{skipLZ}, []step{{"up", rules.V1_8, 0}, {"down", rules.V1_8, apperr.KindConflict}}},
+		{"skip-LZ dataset allows 1.8 to stay", rules.V1_6, []DatasetRef{{DatasetName: "x", SkipLZ: false}}, []step{{"up", rules.V1_8, 0}, {"down", rules.V1_6, 0}}},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +100,7 @@ func TestVersionTransitions(t *testing.T) {
 				case "up":
 					_, err = svc.Upgrade(ctx, "alice", v.ConnectionId, "")
 				default:
-					_, err = svc.Upgrade(ctx, "alice", v.ConnectionId, Version(s.op[3:]))
+					_, err = svc.Upgrade(ctx, "alice", v.ConnectionId, rules.Version(s.op[3:]))
 				}
 				if s.errKind == 0 && err != nil || s.errKind != 0 && apperr.KindOf(err) != s.errKind {
 					t.Fatalf("step %d %s: err %v, want kind %v", i, s.op, err, s.errKind)

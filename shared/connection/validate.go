@@ -8,6 +8,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 // MaxDescription limits descriptions, as the API documents.
@@ -30,7 +31,7 @@ type CreateInput struct {
 	ConnectionAccessType AccessType
 	AccessKeyId          string
 	SecretAccessKey      Secret
-	Version              Version
+	Version              rules.Version
 }
 
 // UpdateInput is the body of PUT /connections/{id}: only these fields change.
@@ -83,7 +84,7 @@ func (in *CreateInput) normalize() error {
 		return apperr.Invalid("ConnectionAccessType", "must be access_keys or bucket_policy")
 	}
 	if in.Version == "" {
-		in.Version = Latest
+		in.Version = rules.Latest
 	}
 	if !in.Version.Known() {
 		return apperr.Invalid("Version", "must be one of %s", versionList())
@@ -183,8 +184,8 @@ func validateKeys(id string, secret Secret) error {
 }
 
 func versionList() string {
-	s := make([]string, len(Versions))
-	for i, v := range Versions {
+	s := make([]string, len(rules.Versions))
+	for i, v := range rules.Versions {
 		s[i] = string(v)
 	}
 	return strings.Join(s, ", ")

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 func validCreate() CreateInput {
@@ -63,7 +64,7 @@ func TestCreateInputNormalizeNamesTheField(t *testing.T) {
 		{"keys on bucket policy", func(in *CreateInput) { in.ConnectionAccessType = BucketPolicy; in.SecretAccessKey = "" }, "AccessKeyId"},
 		{"secret on bucket policy", func(in *CreateInput) { in.ConnectionAccessType = BucketPolicy; in.AccessKeyId = "" }, "SecretAccessKey"},
 		{"version unknown", func(in *CreateInput) { in.Version = "2.0" }, "Version"},
-		{"version 1.6", func(in *CreateInput) { in.Version = V1_6 }, ""},
+		{"version 1.6", func(in *CreateInput) { in.Version = rules.V1_6 }, ""},
 		{"user bad", func(in *CreateInput) { in.AuthorizedUsers = []string{"bob", "a b"} }, "AuthorizedUsers"},
 		{"too many users", func(in *CreateInput) { in.AuthorizedUsers = make([]string, 51) }, "AuthorizedUsers"},
 	}
@@ -96,7 +97,7 @@ func TestCreateInputDefaults(t *testing.T) {
 	if err := in.normalize(); err != nil {
 		t.Fatal(err)
 	}
-	if in.Version != Latest || in.ConnectionType != TypeS3 {
+	if in.Version != rules.Latest || in.ConnectionType != TypeS3 {
 		t.Errorf("defaults: version %q type %q", in.Version, in.ConnectionType)
 	}
 	if strings.Join(in.AuthorizedUsers, ",") != "bob,carol" {

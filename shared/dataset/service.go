@@ -10,6 +10,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/google/uuid"
 )
 
@@ -97,7 +98,7 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	case errors.Is(err, ErrNameTaken):
 		return View{}, apperr.Conflict("DatasetName", "domain %s already has a dataset named %s (names are unique in a domain, ignoring case)", d.Domain, d.DatasetName)
 	case errors.Is(err, ErrConnectionChanged):
-		return View{}, apperr.Conflict("ConnectionId", "connection %s was deleted or downgraded below %s meanwhile", conn.ConnectionName, connection.V1_8)
+		return View{}, apperr.Conflict("ConnectionId", "connection %s was deleted or downgraded below %s meanwhile", conn.ConnectionName, rules.V1_8)
 	case err != nil:
 		return View{}, err
 	}
@@ -157,7 +158,7 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	case errors.Is(err, ErrConcurrentChange):
 		return View{}, apperr.Conflict("", "dataset %s was changed by another request: read it again and retry", d.DatasetName)
 	case errors.Is(err, ErrConnectionChanged):
-		return View{}, apperr.Conflict("SkipLZ", "the connection was downgraded below %s meanwhile", connection.V1_8)
+		return View{}, apperr.Conflict("SkipLZ", "the connection was downgraded below %s meanwhile", rules.V1_8)
 	case err != nil:
 		return View{}, err
 	}
@@ -214,5 +215,5 @@ func (s *Service) owned(ctx context.Context, caller, id string) (Dataset, error)
 func NotFound(id string) error { return apperr.NotFound("dataset %s not found", id) }
 
 func skipLZNeeds(c connection.Connection) error {
-	return apperr.Invalid("SkipLZ", "needs connection version %s or later; connection %s is at %s: upgrade it first", connection.V1_8, c.ConnectionName, c.Version)
+	return apperr.Invalid("SkipLZ", "needs connection version %s or later; connection %s is at %s: upgrade it first", rules.V1_8, c.ConnectionName, c.Version)
 }

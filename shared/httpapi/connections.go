@@ -7,6 +7,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 // Connections is the connection use cases the API calls.
@@ -18,7 +19,7 @@ type Connections interface {
 	Delete(ctx context.Context, caller, id string) error
 	Policies(ctx context.Context, caller, id string) (connection.Policies, error)
 	Test(ctx context.Context, caller, id string) (connection.TestResult, error)
-	Upgrade(ctx context.Context, caller, id string, target connection.Version) (connection.View, error)
+	Upgrade(ctx context.Context, caller, id string, target rules.Version) (connection.View, error)
 	Downgrade(ctx context.Context, caller, id string) (connection.View, error)
 }
 
@@ -75,7 +76,7 @@ func (a *API) addConnections(s Connections) {
 		return http.StatusOK, res, err
 	})
 	a.add(Route{Method: "POST", Path: "/connections/{id}/upgrade"}, func(ctx context.Context, r request) (int, any, error) {
-		var in struct{ Version connection.Version }
+		var in struct{ Version rules.Version }
 		if r.Body != "" { // the body is optional: no Version means the latest
 			if err := decode(r, &in); err != nil {
 				return 0, nil, err

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
@@ -53,10 +54,10 @@ func (world) connection(id string) (connection.Connection, error) {
 	case worldKeysConn:
 		c.ConnectionName, c.S3Bucket, c.ConnectionAccessType = "keys", "keys-bucket", connection.AccessKeys
 		c.AccessKeyId, c.SecretCiphertext = "AKIAIOSFODNN7EXAMPLE", []byte("sealed")
-		c.Version, c.PreviousVersions = connection.V1_7, []connection.Version{connection.V1_6}
+		c.Version, c.PreviousVersions = rules.V1_7, []rules.Version{rules.V1_6}
 	case worldConn:
 		c.ConnectionName, c.S3Bucket, c.ConnectionAccessType = "policy", "policy-bucket", connection.BucketPolicy
-		c.Version = connection.V1_8
+		c.Version = rules.V1_8
 	default:
 		return connection.Connection{}, connection.NotFound(id)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -39,7 +40,7 @@ const perOp = 1000 // objects per benchmark op
 var (
 	benchConn = connection.Connection{
 		ConnectionId: "0193a6c2-7f1e-7c3a-9d41-3f5e2b8c1a01", S3Bucket: "acme-exports", S3BucketRegion: "us-east-1",
-		ConnectionAccessType: connection.BucketPolicy, Version: connection.V1_8, Revision: 1,
+		ConnectionAccessType: connection.BucketPolicy, Version: rules.V1_8, Revision: 1,
 	}
 	benchDataset = dataset.Dataset{
 		DatasetId: "0193a6c2-8a00-7d11-8e2f-6a7b9c0d1e02", DatasetName: "orders", Domain: "sales",

@@ -17,12 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 	"github.com/datalake-platform/s3connections/shared/source"
@@ -85,12 +87,6 @@ const PageSize = 1000
 
 // maxRejected caps the files a failed 1.6 run lists.
 const maxRejected = 100
-
-// Phases of planning.
-const (
-	phaseCheck = "check" // 1.6: every matched file must be STANDARD before anything is sent
-	phasePlan  = "plan"
-)
 
 func (p *Planner) now() time.Time {
 	if p.Now != nil {
@@ -156,6 +152,29 @@ func (p *Planner) fire(ctx context.Context, scheduleID string) error {
 	return p.plan(ctx, r.RunId)
 }
 
+// planning is one invocation's part of a run's planning.
+type planning struct {
+	r        run.Run
+	d        dataset.Dataset
+	c        connection.Connection
+	client   *s3.Client
+	deadline time.Time // when this invocation hands over
+	writer   string    // this invocation, on the pages it saves
+	renewed  time.Time // the last lease renewal (zero: renew with the first page)
+	// rejected lists the first files that fail a 1.6 run; rejectedTotal counts them all.
+	rejected      []run.FileOutcome
+	rejectedTotal int
+}
+
+// step says how planning goes on after a page.
+type step int
+
+const (
+	nextPage step = iota // plan the next page
+	planned              // the listing ended: planning is done
+	stopped              // this invocation ends here, with the error it returns
+)
+
 // plan lists the run's source from where the run stands, page by page,
 // until the listing ends or the time budget does; then it hands over.
 func (p *Planner) plan(ctx context.Context, runID string) error {
@@ -171,139 +190,172 @@ func (p *Planner) plan(ctx context.Context, runID string) error {
 	case r.State != run.Planning:
 		return nil // a duplicate event
 	}
+	pl, err := p.load(ctx, r, started)
+	if pl == nil {
+		return err
+	}
+	for {
+		switch next, err := p.planPage(ctx, pl); next {
+		case stopped:
+			return err
+		case planned:
+			if _, err := p.Store.EndPlanning(ctx, r.RunId); err != nil {
+				return err
+			}
+			return p.completeIfDone(ctx, r.RunId)
+		}
+		if p.now().After(pl.deadline) { // every invocation plans at least one page
+			p.Log.InfoContext(ctx, "planning continues in a new invocation", "runId", r.RunId, "pages", pl.r.Pages)
+			return p.Continue.ContinueRun(ctx, r.RunId)
+		}
+	}
+}
+
+// load reads what planning r needs: its dataset, its connection and a
+// client for the source. Without them the run fails, or, on a transient
+// error, is retried (nil and the error to return).
+func (p *Planner) load(ctx context.Context, r run.Run, started time.Time) (*planning, error) {
 	d, err := p.Store.GetDataset(ctx, r.DatasetId)
 	if apperr.KindOf(err) == apperr.KindNotFound {
-		return p.fail(ctx, r, "dataset", err)
+		return nil, p.fail(ctx, r, "dataset", err)
 	} else if err != nil {
-		return p.retryLater(ctx, r, "dataset", err)
+		return nil, p.retryLater(ctx, r, "dataset", err)
 	}
 	c, err := p.Store.GetConnection(ctx, d.ConnectionId)
 	if apperr.KindOf(err) == apperr.KindNotFound {
-		return p.fail(ctx, r, "connection", err)
+		return nil, p.fail(ctx, r, "connection", err)
 	} else if err != nil {
-		return p.retryLater(ctx, r, "connection", err)
+		return nil, p.retryLater(ctx, r, "connection", err)
 	}
 	client, _, err := p.Sources.For(ctx, c)
 	if err != nil && transient(ctx, err) {
-		return p.retryLater(ctx, r, "source", err)
+		return nil, p.retryLater(ctx, r, "source", err)
 	} else if err != nil {
-		return p.fail(ctx, r, "source", err) // a region not enabled, a deleted bucket, a disabled key…
+		return nil, p.fail(ctx, r, "source", err) // a region not enabled, a deleted bucket, a disabled key…
 	}
 	if r.StartedAt == nil {
-		return p.fail(ctx, r, "run", errors.New("the run has no start time"))
+		return nil, p.fail(ctx, r, "run", errors.New("the run has no start time"))
 	}
-	runStarted := *r.StartedAt
 	if r.Pages == 0 && r.Phase == "" {
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsStarted.Of(1))
 	}
 	if r.Phase == "" {
-		r.Phase = phasePlan
-		if !c.Version.SkipsGlacier() {
-			r.Phase = phaseCheck
-		}
+		r.Phase = string(c.Version.FirstPass())
 	}
 	deadline := started.Add(p.Budget)
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-p.Margin).Before(deadline) {
 		deadline = dl.Add(-p.Margin)
 	}
-	var rejected []run.FileOutcome
-	var rejectedTotal int
-	writer, renewed := uuid.NewString(), time.Time{} // a lease renewal with the first page
+	return &planning{r: r, d: d, c: c, client: client, deadline: deadline, writer: uuid.NewString()}, nil
+}
 
-	for {
-		out, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
-			Bucket: aws.String(c.S3Bucket), Prefix: aws.String(d.DirectoryPath),
-			ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
-		})
-		if err != nil && transient(ctx, err) {
-			return p.retryLater(ctx, r, "listing", errors.New(source.Explain(err, c)))
-		} else if err != nil {
-			return p.fail(ctx, r, "listing", errors.New(source.Explain(err, c)))
+// planPage lists one page of the source and acts on it in the run's pass,
+// then saves the run's new position.
+func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
+	r, c := &pl.r, pl.c
+	out, err := pl.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(c.S3Bucket), Prefix: aws.String(pl.d.DirectoryPath),
+		ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
+	})
+	if err != nil && transient(ctx, err) {
+		return stopped, p.retryLater(ctx, *r, "listing", errors.New(source.Explain(err, c)))
+	} else if err != nil {
+		return stopped, p.fail(ctx, *r, "listing", errors.New(source.Explain(err, c)))
+	}
+	pass, ended := rules.Pass(r.Phase), out.NextContinuationToken == nil
+	page := metadata.PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents)), Writer: pl.writer}
+	matched := p.match(pl, out.Contents)
+	page.Matched = int64(len(matched))
+	if pass == rules.CheckPass {
+		p.check(pl, matched)
+		if ended && pl.rejectedTotal > 0 {
+			emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
+			return stopped, p.Store.RejectRun(ctx, *r, pl.rejected, rules.RejectedRun(pl.rejectedTotal, len(pl.rejected)))
 		}
-		page := metadata.PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents))}
-		var matched []Task
-		for _, o := range out.Contents {
-			key := aws.ToString(o.Key)
-			if !d.FileType.Matches(key) {
-				continue
-			}
-			page.Matched++
-			matched = append(matched, Task{
-				RunId: r.RunId, DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket,
-				Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
-				StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
-				TargetKey: d.TargetKey(r.StartTime(), d.Name(key)), RunStart: r.StartTime(), RunStarted: runStarted,
+		if ended {
+			page.Phase, page.Next = string(rules.PlanPass), ""
+		}
+	} else {
+		if c.Version.FirstPass() == rules.CheckPass {
+			page.Listed, page.Matched = 0, 0 // the check pass counted them
+		}
+		send, unchanged, err := p.changed(ctx, pl.d.DatasetId, matched)
+		if err != nil {
+			return stopped, p.retryLater(ctx, *r, "catalog", err)
+		}
+		if err := p.Tasks.Send(ctx, send); err != nil {
+			return stopped, p.retryLater(ctx, *r, "sending tasks", err)
+		}
+		page.SkippedUnchanged, page.Tasks = unchanged, int64(len(send))
+	}
+	if next, err := p.savePage(ctx, pl, page); next == stopped {
+		return stopped, err
+	}
+	r.Pages++
+	r.Phase, r.Continuation = page.Phase, page.Next
+	if ended && pass == rules.PlanPass {
+		return planned, nil
+	}
+	return nextPage, nil
+}
+
+// match makes a task of every listed file of the dataset's type.
+func (p *Planner) match(pl *planning, listed []s3types.Object) []Task {
+	r, d, c := pl.r, pl.d, pl.c
+	var tasks []Task
+	for _, o := range listed {
+		key := aws.ToString(o.Key)
+		if !d.FileType.Matches(key) {
+			continue
+		}
+		tasks = append(tasks, Task{
+			RunId: r.RunId, DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket,
+			Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
+			StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
+			TargetKey: d.TargetKey(r.StartTime(), d.Name(key)), RunStart: r.StartTime(), RunStarted: *r.StartedAt,
+		})
+	}
+	return tasks
+}
+
+// check notes the files that fail the run in the check pass.
+func (p *Planner) check(pl *planning, tasks []Task) {
+	for _, t := range tasks {
+		plan, reason := pl.c.Version.Listed(rules.CheckPass, t.object(), nil, t.RunId)
+		if plan != rules.FailRun {
+			continue
+		}
+		pl.rejectedTotal++
+		if len(pl.rejected) < maxRejected {
+			pl.rejected = append(pl.rejected, run.FileOutcome{
+				Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeRejectedStorageClass, StorageClass: t.StorageClass, Reason: reason,
 			})
 		}
-		if r.Phase == phaseCheck {
-			for _, t := range matched {
-				if t.StorageClass != "" && t.StorageClass != "STANDARD" {
-					rejectedTotal++
-					if len(rejected) < maxRejected {
-						rejected = append(rejected, run.FileOutcome{
-							Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeRejectedStorageClass, StorageClass: t.StorageClass,
-							Reason: "version 1.6 ingests only the S3 Standard storage class",
-						})
-					}
-				}
-			}
-		} else {
-			if !c.Version.SkipsGlacier() {
-				page.Listed, page.Matched = 0, 0 // the check phase counted them
-			}
-			send, unchanged, err := p.changed(ctx, d.DatasetId, matched)
-			if err != nil {
-				return p.retryLater(ctx, r, "catalog", err)
-			}
-			page.SkippedUnchanged = unchanged
-			if err := p.Tasks.Send(ctx, send); err != nil {
-				return p.retryLater(ctx, r, "sending tasks", err)
-			}
-			page.Tasks = int64(len(send))
-		}
-		if out.NextContinuationToken == nil { // the listing ended
-			if r.Phase == phaseCheck {
-				if rejectedTotal > 0 {
-					emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
-					return p.Store.RejectRun(ctx, r, rejected, fmt.Sprintf(
-						"version 1.6 ingests only the S3 Standard storage class: %d matched files are in other classes (FailedFiles lists the first %d); upgrade the connection to 1.7 to skip them",
-						rejectedTotal, len(rejected)))
-				}
-				page.Phase, page.Next = phasePlan, ""
-			}
-		}
-		page.Writer = writer
-		err = p.Store.SavePlanPage(ctx, r, page)
-		if err == nil && p.now().Sub(renewed) > leaseRenewal {
-			if err = p.Store.RenewLease(ctx, r.DatasetId, r.RunId, p.now().Add(run.Lease)); err == nil {
-				renewed = p.now()
-			}
-		}
-		if errors.Is(err, metadata.ErrLeaseLost) || errors.Is(err, metadata.ErrStalePosition) {
-			p.Log.WarnContext(ctx, "planning stopped", "runId", r.RunId, "reason", err.Error())
-			return nil
-		} else if err != nil {
-			return p.retryLater(ctx, r, "saving the position", err)
-		}
-		if page.Listed > 0 {
-			emit(ctx, p.Log, p.Metrics, r.RunId, metrics.ObjectsListed.Of(float64(page.Listed)),
-				metrics.FilesSkippedUnchanged.Of(float64(page.SkippedUnchanged)))
-		}
-		finishedPhase := r.Phase
-		r.Pages++
-		r.Phase, r.Continuation = page.Phase, page.Next
-		if out.NextContinuationToken == nil && finishedPhase == phasePlan {
-			break
-		}
-		if p.now().After(deadline) { // every invocation plans at least one page
-			p.Log.InfoContext(ctx, "planning continues in a new invocation", "runId", r.RunId, "pages", r.Pages)
-			return p.Continue.ContinueRun(ctx, r.RunId)
+	}
+}
+
+// savePage saves the run's position after page (and renews the run's
+// lease about once a minute); a run that another invocation or run took
+// over stops this invocation quietly.
+func (p *Planner) savePage(ctx context.Context, pl *planning, page metadata.PlanPage) (step, error) {
+	r := pl.r
+	err := p.Store.SavePlanPage(ctx, r, page)
+	if err == nil && p.now().Sub(pl.renewed) > leaseRenewal {
+		if err = p.Store.RenewLease(ctx, r.DatasetId, r.RunId, p.now().Add(run.Lease)); err == nil {
+			pl.renewed = p.now()
 		}
 	}
-	if _, err := p.Store.EndPlanning(ctx, r.RunId); err != nil {
-		return err
+	if errors.Is(err, metadata.ErrLeaseLost) || errors.Is(err, metadata.ErrStalePosition) {
+		p.Log.WarnContext(ctx, "planning stopped", "runId", r.RunId, "reason", err.Error())
+		return stopped, nil
+	} else if err != nil {
+		return stopped, p.retryLater(ctx, r, "saving the position", err)
 	}
-	return p.completeIfDone(ctx, r.RunId)
+	if page.Listed > 0 {
+		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.ObjectsListed.Of(float64(page.Listed)),
+			metrics.FilesSkippedUnchanged.Of(float64(page.SkippedUnchanged)))
+	}
+	return nextPage, nil
 }
 
 // completeIfDone ends the run if the workers finished before its planning did.
@@ -315,12 +367,9 @@ func (p *Planner) completeIfDone(ctx context.Context, runID string) error {
 	return err
 }
 
-// changed keeps the tasks whose file the catalog does not hold with the
-// same size and ETag, merging the sorted page with the sorted catalog in
-// one range query rather than a read per file. A file this very run
-// catalogued is planned again: that happens when a planner died after
-// sending part of the page, and the page must count all its tasks (the
-// workers commit each file once).
+// changed keeps the tasks that the rules do not skip as unchanged, merging
+// the sorted page with the sorted catalog in one range query rather than a
+// read per file.
 func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) ([]Task, int64, error) {
 	if len(tasks) == 0 {
 		return nil, 0, nil
@@ -332,7 +381,11 @@ func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) (
 	send := tasks[:0]
 	var unchanged int64
 	for _, t := range tasks {
-		if f, ok := catalog[t.Name]; ok && f.Size == t.Size && f.SourceETag == t.ETag && f.RunId != t.RunId {
+		var latest *rules.Catalogued
+		if f, ok := catalog[t.Name]; ok {
+			latest = &rules.Catalogued{Size: f.Size, ETag: f.SourceETag, RunId: f.RunId}
+		}
+		if plan, _ := t.Version.Listed(rules.PlanPass, t.object(), latest, t.RunId); plan == rules.SkipUnchanged {
 			unchanged++
 			continue
 		}

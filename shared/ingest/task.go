@@ -3,8 +3,8 @@ package ingest
 import (
 	"time"
 
-	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 // Task is one object to copy, as the planner sends it to the workers'
@@ -20,7 +20,7 @@ type Task struct {
 	Size         int64
 	ETag         string
 	StorageClass string
-	Version      connection.Version
+	Version      rules.Version
 	FileType     dataset.FileType
 	SkipLZ       bool
 	TargetKey    string
@@ -41,4 +41,9 @@ func (t Task) Complete() bool {
 		}
 	}
 	return true
+}
+
+// object is what the listing said of t's source object.
+func (t Task) object() rules.Object {
+	return rules.Object{Class: rules.Class(t.StorageClass), Size: t.Size, ETag: t.ETag}
 }

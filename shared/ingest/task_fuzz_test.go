@@ -17,6 +17,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -81,7 +82,7 @@ func plannedTask() Task {
 	return Task{
 		RunId: "0198f5d2-ac4d-7e5f-9a6b-7c8d9e0f1a23", DatasetId: d.DatasetId, ConnectionId: "0198f5d2-7c1e-7a51-9a3e-2f4c1b0d9e11",
 		Bucket: "acme-exports", Key: key, Name: d.Name(key), Size: 1234, ETag: "9b2cf535f27731c974343645a3985328",
-		StorageClass: "STANDARD", Version: connection.V1_8, FileType: dataset.CSV, TargetKey: d.TargetKey(start, d.Name(key)),
+		StorageClass: "STANDARD", Version: rules.V1_8, FileType: dataset.CSV, TargetKey: d.TargetKey(start, d.Name(key)),
 		RunStart: start, RunStarted: start.Add(time.Second),
 	}
 }

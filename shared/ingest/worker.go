@@ -19,6 +19,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/metrics"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/source"
 	"github.com/datalake-platform/s3connections/shared/validate"
@@ -305,7 +306,7 @@ func (w *Worker) runStarted(ctx context.Context, runID string, t Task) (time.Tim
 // moved it on, then failed before its own move. Nothing else writes that
 // key, and a delete of nothing is harmless.
 func (w *Worker) clearLZ(ctx context.Context, t Task) {
-	if t.SkipLZ || !validate.Inspects(string(t.FileType)) || w.Copier == nil {
+	if landing(t) != rules.LZ || w.Copier == nil {
 		return
 	}
 	if _, err := w.Copier.Target.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(w.LZBucket), Key: aws.String(t.TargetKey)}); err != nil {
@@ -421,29 +422,29 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 	// reads the source); archived classes and streamed copies read the
 	// object's current state first, and so does a copy whose ETag no longer
 	// matches (the object changed after the listing).
-	obj := object{class: storageClass(t.StorageClass), size: t.Size, etag: t.ETag}
+	obj := t.object()
 	serverSide := conn.ConnectionAccessType == connection.BucketPolicy
-	fresh := !serverSide || archival(obj.class) || obj.etag == ""
+	fresh := !serverSide || obj.Class.MayNeedRestore() || obj.ETag == ""
 	if fresh {
 		if obj, err = w.head(ctx, src, t); err != nil {
 			return headFailed(t, conn, err)
 		}
 	}
-	res.StorageClass = obj.class
-	zone := w.LZBucket
-	if t.SkipLZ || !validate.Inspects(string(t.FileType)) {
-		zone = w.DLZBucket // nothing to validate: no stop in the LZ
-	}
+	res.StorageClass = string(obj.Class)
+	zone := w.bucket(landing(t))
 	for {
-		if skip, reason := rules(t.Version, obj); skip != "" {
-			res.Outcome, res.Reason = skip, reason
+		switch action, reason := t.Version.AtCopy(obj); action {
+		case rules.Skip:
+			res.Outcome, res.Reason = run.OutcomeSkippedStorageClass, reason
 			return res, nil
+		case rules.Fail:
+			return failed(reason)
 		}
 		if len(t.TargetKey) > MaxKeyBytes { // S3 would refuse it: no copy can succeed
 			return failed(fmt.Sprintf("its key in the data lake would be %d bytes long; S3 allows %d", len(t.TargetKey), MaxKeyBytes))
 		}
 		if serverSide {
-			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
+			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
 		} else {
 			err = w.stream(ctx, src, t, obj, zone)
 		}
@@ -454,7 +455,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 			if obj, err = w.head(ctx, src, t); err != nil {
 				return headFailed(t, conn, err)
 			}
-			res.StorageClass = obj.class
+			res.StorageClass = string(obj.Class)
 			continue
 		}
 		break
@@ -465,7 +466,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		}
 		return res, fmt.Errorf("copy: %w", err)
 	}
-	size, etag := obj.size, obj.etag
+	size, etag := obj.Size, obj.ETag
 	file := &dataset.File{
 		Name: t.Name, SourceKey: t.Key, Size: size, SourceETag: etag, RunId: t.RunId,
 		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey,
@@ -535,44 +536,37 @@ func readAll(r io.ReadCloser, err error) ([]byte, error) {
 
 // stream copies with the source's credentials within the worker's memory
 // budget: a streamed file holds up to PartSize × Copier.Parallel bytes.
-func (w *Worker) stream(ctx context.Context, src *s3.Client, t Task, obj object, zone string) error {
-	need := min(max(obj.size, 1), w.Copier.PartSize*int64(max(w.Copier.Parallel, 1)))
+func (w *Worker) stream(ctx context.Context, src *s3.Client, t Task, obj rules.Object, zone string) error {
+	need := min(max(obj.Size, 1), w.Copier.PartSize*int64(max(w.Copier.Parallel, 1)))
 	if err := w.Streams.Acquire(ctx, need); err != nil {
 		return err
 	}
 	defer w.Streams.Release(need)
-	return w.Copier.Stream(ctx, src, t.Bucket, t.Key, obj.size, obj.etag, zone, t.TargetKey)
+	return w.Copier.Stream(ctx, src, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
 }
 
-// object is what the worker knows of a source object.
-type object struct {
-	class, etag            string
-	size                   int64
-	archiveStatus, restore string // from HeadObject only
+// landing is the zone t's file lands in first.
+func landing(t Task) rules.Zone {
+	return t.Version.Zone(t.SkipLZ, validate.Inspects(string(t.FileType)))
 }
 
-func storageClass(c string) string {
-	if c == "" {
-		return "STANDARD"
+// bucket is the platform's bucket of zone z.
+func (w *Worker) bucket(z rules.Zone) string {
+	if z == rules.DLZ {
+		return w.DLZBucket
 	}
-	return c
-}
-
-// archival says whether objects of class may need a restore before they
-// can be read, which only HeadObject tells.
-func archival(class string) bool {
-	return class == "GLACIER" || class == "DEEP_ARCHIVE" || class == "INTELLIGENT_TIERING"
+	return w.LZBucket
 }
 
 // head reads the object's current state.
-func (w *Worker) head(ctx context.Context, src *s3.Client, t Task) (object, error) {
+func (w *Worker) head(ctx context.Context, src *s3.Client, t Task) (rules.Object, error) {
 	h, err := src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.Bucket), Key: aws.String(t.Key)})
 	if err != nil {
-		return object{}, err
+		return rules.Object{}, err
 	}
-	return object{
-		class: storageClass(string(h.StorageClass)), size: aws.ToInt64(h.ContentLength), etag: strings.Trim(aws.ToString(h.ETag), `"`),
-		archiveStatus: string(h.ArchiveStatus), restore: aws.ToString(h.Restore),
+	return rules.Object{
+		Class: rules.Class(string(h.StorageClass)), Size: aws.ToInt64(h.ContentLength), ETag: strings.Trim(aws.ToString(h.ETag), `"`),
+		ArchiveStatus: string(h.ArchiveStatus), Restore: aws.ToString(h.Restore),
 	}, nil
 }
 
@@ -589,35 +583,12 @@ func failedFile(t Task, reason string) run.FileResult {
 	return run.FileResult{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeFailed, Reason: reason}
 }
 
-// rules applies the version's storage-class rules to an object: an outcome
-// and its reason if the file is not copied, else "".
-func rules(v connection.Version, o object) (run.Outcome, string) {
-	if archived(o.class, o.archiveStatus, o.restore) && v.SkipsGlacier() {
-		return run.OutcomeSkippedStorageClass, "in " + o.class + " and not restored"
-	}
-	if !v.SkipsGlacier() && o.class != "STANDARD" {
-		return run.OutcomeFailed, "version 1.6 ingests only the S3 Standard storage class; the file is in " + o.class
-	}
-	return "", ""
-}
-
 func errorCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		return ae.ErrorCode()
 	}
 	return ""
-}
-
-// archived says whether an object must be restored before it can be read.
-func archived(class, archiveStatus, restore string) bool {
-	switch class {
-	case "GLACIER", "DEEP_ARCHIVE":
-		return !strings.Contains(restore, `ongoing-request="false"`)
-	case "INTELLIGENT_TIERING":
-		return archiveStatus == "ARCHIVE_ACCESS" || archiveStatus == "DEEP_ARCHIVE_ACCESS"
-	}
-	return false
 }
 
 // permanent says whether err cannot heal by retrying, and why in words.

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 var _ dataset.Store = (*Store)(nil)
@@ -70,7 +71,7 @@ func (s *Store) connectionAllows(connID string, skipLZ bool) types.TransactWrite
 	values := map[string]types.AttributeValue{}
 	if skipLZ {
 		var names []string
-		for i, v := range connection.Versions {
+		for i, v := range rules.Versions {
 			if v.AllowsSkipLZ() {
 				n := fmt.Sprintf(":v%d", i)
 				names = append(names, n)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -584,27 +585,16 @@ func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 	if err := s.withWorkerCounts(ctx, &r); err != nil || r.TasksDone < r.TasksPlanned {
 		return r, false, err
 	}
-	state, reason := run.Succeeded, ""
-	switch {
-	case r.Failed > 0:
-		state = run.Failed
-		reason = fmt.Sprintf("%s could not be copied: see FailedFiles", files(r.Failed))
-	case r.FailedValidation > 0:
-		reason = fmt.Sprintf("%s failed validation and stay out of the DLZ: see FailedFiles", files(r.FailedValidation))
+	state := run.Failed
+	succeeded, reason := rules.RunEnd(r.Failed, r.FailedValidation)
+	if succeeded {
+		state = run.Succeeded
 	}
-	end := s.endRun(r.RunId, state, reason, time.Now())
-	u := end.Update
-	*u.UpdateExpression += ", TasksDone = :done, Copied = :c, SkippedStorageClass = :s, FailedValidation = :v, Failed = :f, BytesCopied = :b"
-	*u.ConditionExpression = "#state = :running"
-	delete(u.ExpressionAttributeValues, ":queued")
-	delete(u.ExpressionAttributeValues, ":planning")
-	u.ExpressionAttributeValues[":done"] = number(r.TasksDone)
-	u.ExpressionAttributeValues[":c"] = number(r.Copied)
-	u.ExpressionAttributeValues[":s"] = number(r.SkippedStorageClass)
-	u.ExpressionAttributeValues[":v"] = number(r.FailedValidation)
-	u.ExpressionAttributeValues[":f"] = number(r.Failed)
-	u.ExpressionAttributeValues[":b"] = number(r.BytesCopied)
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	end, err := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone})
+	if err != nil {
+		return r, false, err
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		end, s.releaseLease(r.DatasetId, r.RunId),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 {
@@ -619,10 +609,3 @@ func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 }
 
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-
-func files(n int64) string {
-	if n == 1 {
-		return "1 file"
-	}
-	return fmt.Sprintf("%d files", n)
-}

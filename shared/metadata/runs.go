@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
@@ -93,7 +94,11 @@ func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) e
 			lease.Update.ConditionExpression = aws.String("ActiveRunId = :old AND LeaseExpiresAt < :now")
 			lease.Update.ExpressionAttributeValues[":old"] = &types.AttributeValueMemberS{Value: st.ActiveRunId}
 			lease.Update.ExpressionAttributeValues[":now"] = number(now)
-			items = append(items, s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", time.Now()))
+			end, err := s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", time.Now(), nil)
+			if err != nil {
+				return err
+			}
+			items = append(items, end)
 		}
 		items = append(items, writes...)
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -128,21 +133,32 @@ func (s *Store) datasetState(ctx context.Context, datasetID string) (datasetStat
 	return st, nil
 }
 
-// endRun sets a run's final state if it has not ended yet.
-func (s *Store) endRun(runID string, state run.State, reason string, at time.Time) types.TransactWriteItem {
-	at = at.UTC()
-	finished, _ := attributevalue.Marshal(at)
+// endRun sets a run's final state if it has not ended yet; with totals
+// (the workers' counters, summed), it ends a running run with its final
+// counts.
+func (s *Store) endRun(runID string, state run.State, reason string, at time.Time, totals *shardTotals) (types.TransactWriteItem, error) {
+	set := expression.Set(expression.Name("State"), expression.Value(state)).
+		Set(expression.Name("Reason"), expression.Value(reason)).
+		Set(expression.Name("FinishedAt"), expression.Value(at.UTC()))
+	cond := expression.Name("State").In(expression.Value(run.Queued), expression.Value(run.Planning), expression.Value(run.Running))
+	if totals != nil {
+		set = set.Set(expression.Name("TasksDone"), expression.Value(totals.TasksDone)).
+			Set(expression.Name("Copied"), expression.Value(totals.Copied)).
+			Set(expression.Name("SkippedStorageClass"), expression.Value(totals.SkippedStorageClass)).
+			Set(expression.Name("FailedValidation"), expression.Value(totals.FailedValidation)).
+			Set(expression.Name("Failed"), expression.Value(totals.Failed)).
+			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied))
+		cond = expression.Name("State").Equal(expression.Value(run.Running))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("end run %s: %w", runID, err)
+	}
 	return types.TransactWriteItem{Update: &types.Update{
 		TableName: &s.table, Key: runKey(runID),
-		UpdateExpression:         aws.String("SET #state = :state, Reason = :reason, FinishedAt = :at"),
-		ConditionExpression:      aws.String("#state IN (:queued, :planning, :running)"),
-		ExpressionAttributeNames: map[string]string{"#state": "State"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":state": &types.AttributeValueMemberS{Value: string(state)}, ":reason": &types.AttributeValueMemberS{Value: reason},
-			":at": finished, ":queued": &types.AttributeValueMemberS{Value: string(run.Queued)},
-			":planning": &types.AttributeValueMemberS{Value: string(run.Planning)}, ":running": &types.AttributeValueMemberS{Value: string(run.Running)},
-		},
-	}}
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}}, nil
 }
 
 // releaseLease ends runID's hold on its dataset.
@@ -172,9 +188,12 @@ func (s *Store) RecordRun(ctx context.Context, r run.Run) error {
 // FinishRun ends the run and releases its lease, in one transaction; a run
 // that already ended is left as it is.
 func (s *Store) FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error {
-	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		s.endRun(r.RunId, state, reason, time.Now()),
-		s.releaseLease(r.DatasetId, r.RunId),
+	end, err := s.endRun(r.RunId, state, reason, time.Now(), nil)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		end, s.releaseLease(r.DatasetId, r.RunId),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
 		return nil // already ended

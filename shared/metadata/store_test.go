@@ -16,6 +16,7 @@ import (
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/google/uuid"
 )
 
@@ -62,14 +63,14 @@ func conn(name, owner string, users ...string) connection.Connection {
 		ConnectionId: id.String(), ConnectionName: name, ConnectionType: "s3", CreatedBy: owner,
 		AuthorizedUsers: append([]string{owner}, users...), S3Bucket: "acme-" + name,
 		ConnectionAccessType: connection.AccessKeys, AccessKeyId: "AKIAIOSFODNN7EXAMPLE",
-		SecretCiphertext: []byte{1, 2, 3}, Version: connection.V1_8, CreatedAt: now, UpdatedAt: now, Revision: 1,
+		SecretCiphertext: []byte{1, 2, 3}, Version: rules.V1_8, CreatedAt: now, UpdatedAt: now, Revision: 1,
 	}
 }
 
 func TestCreateGetRoundTrip(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	c := conn("orders", "alice", "bob")
-	c.PreviousVersions = []connection.Version{connection.V1_6}
+	c.PreviousVersions = []rules.Version{rules.V1_6}
 	if err := s.CreateConnection(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +232,7 @@ func TestDowngradeGuardOnSkipLZDatasets(t *testing.T) {
 	}
 	setUsage(t, s, c.ConnectionId, "SkipLZDatasets", 1)
 	down := c
-	down.Version, down.Revision = connection.V1_7, 2
+	down.Version, down.Revision = rules.V1_7, 2
 	if err := s.UpdateConnection(ctx, c, down); !errors.Is(err, connection.ErrInUse) {
 		t.Fatalf("downgrade with skip-LZ dataset: %v", err)
 	}

@@ -1,4 +1,4 @@
-package connection
+package rules
 
 import "slices"
 
@@ -28,8 +28,8 @@ func (v Version) AtLeast(o Version) bool {
 	return slices.Index(Versions, v) >= slices.Index(Versions, o)
 }
 
-// SkipsGlacier says whether runs skip (rather than fail on) archived files.
-func (v Version) SkipsGlacier() bool { return v.AtLeast(V1_7) }
+// SkipsArchived says whether runs skip (rather than fail on) archived files.
+func (v Version) SkipsArchived() bool { return v.AtLeast(V1_7) }
 
 // AllowsSkipLZ says whether datasets on this version may skip the landing zone.
 func (v Version) AllowsSkipLZ() bool { return v.AtLeast(V1_8) }

@@ -1,0 +1,66 @@
+package rules
+
+import "fmt"
+
+// Pass is one walk of the planner over a dataset's listing; a run records
+// the pass it is in, so its planning can go on in another invocation.
+type Pass string
+
+const (
+	// CheckPass reads every matched file's class before anything is sent (1.6).
+	CheckPass Pass = "check"
+	// PlanPass sends the copy tasks.
+	PlanPass Pass = "plan"
+)
+
+// FirstPass is the pass a run of v starts planning in.
+func (v Version) FirstPass() Pass {
+	if v.SkipsArchived() {
+		return PlanPass
+	}
+	return CheckPass
+}
+
+// Plan is what the planner does with a listed file of the dataset's type.
+type Plan int
+
+const (
+	// Send: a copy task goes to the workers (in the check pass: nothing
+	// against the file; its task is sent in the plan pass).
+	Send Plan = iota
+	// SkipUnchanged: the catalog holds the same name with the same size and ETag.
+	SkipUnchanged
+	// FailRun: 1.6 fails the run, before anything is copied, naming the file.
+	FailRun
+)
+
+// Catalogued is what the catalog holds of a name's latest ingested version.
+type Catalogued struct {
+	Size  int64
+	ETag  string
+	RunId string
+}
+
+// Listed decides a listed file in pass, given the catalog's latest version
+// of its name (nil if none), and says why when the run fails. A file that
+// this very run catalogued is sent again: its planner died after sending
+// part of a page, and the workers commit each file once.
+func (v Version) Listed(pass Pass, o Object, latest *Catalogued, runID string) (Plan, string) {
+	if pass == CheckPass {
+		if o.Class != Standard {
+			return FailRun, "version 1.6 ingests only the S3 Standard storage class"
+		}
+		return Send, ""
+	}
+	if latest != nil && latest.Size == o.Size && latest.ETag == o.ETag && latest.RunId != runID {
+		return SkipUnchanged, ""
+	}
+	return Send, ""
+}
+
+// RejectedRun is the reason of a run that the check pass failed: total
+// files were in other classes, of which the run lists the first listed.
+func RejectedRun(total, listed int) string {
+	return fmt.Sprintf("version 1.6 ingests only the S3 Standard storage class: %d matched files are in other classes (FailedFiles lists the first %d); upgrade the connection to 1.7 to skip them",
+		total, listed)
+}

@@ -1,0 +1,134 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestIngestionRules is the SPEC's "Ingestion rules by connection version",
+// a row per sentence: each row's decision is computed by the rules.
+func TestIngestionRules(t *testing.T) {
+	const run = "run-2"
+	std := Object{Class: Standard, Size: 10, ETag: "e1"}
+	same := &Catalogued{Size: 10, ETag: "e1", RunId: "run-1"}
+	resized := &Catalogued{Size: 11, ETag: "e1", RunId: "run-1"}
+	retagged := &Catalogued{Size: 10, ETag: "e0", RunId: "run-1"}
+	thisRun := &Catalogued{Size: 10, ETag: "e1", RunId: run}
+	restored := `ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"`
+	plan := func(v Version, pass Pass, o Object, latest *Catalogued) Plan {
+		p, _ := v.Listed(pass, o, latest, run)
+		return p
+	}
+	atCopy := func(v Version, o Object) Action {
+		a, _ := v.AtCopy(o)
+		return a
+	}
+	in := func(c StorageClass) Object { o := std; o.Class = c; return o }
+
+	testCases := []struct {
+		rule      string
+		got, want any
+	}{
+		// 1.6: incremental by name, size and ETag.
+		{"1.6 plans a check pass first", V1_6.FirstPass(), CheckPass},
+		{"1.6 skips a file of the same name, size and ETag", plan(V1_6, PlanPass, std, same), SkipUnchanged},
+		{"1.6 ingests a file of another size", plan(V1_6, PlanPass, std, resized), Send},
+		{"1.6 ingests a file of another ETag", plan(V1_6, PlanPass, std, retagged), Send},
+		{"1.6 ingests a new name (a renamed copy too)", plan(V1_6, PlanPass, std, nil), Send},
+		{"a file this run catalogued is sent again (its planner died mid-page)", plan(V1_6, PlanPass, std, thisRun), Send},
+		// 1.6: only Standard; any other class fails the run before copying.
+		{"1.6 check pass passes a Standard file", plan(V1_6, CheckPass, std, nil), Send},
+		{"1.6 check pass fails the run on Standard-IA", plan(V1_6, CheckPass, in("STANDARD_IA"), nil), FailRun},
+		{"1.6 check pass fails the run on Glacier", plan(V1_6, CheckPass, in(Glacier), nil), FailRun},
+		{"1.6 check pass fails the run on Glacier Instant Retrieval", plan(V1_6, CheckPass, in("GLACIER_IR"), nil), FailRun},
+		{"1.6 copies a Standard file", atCopy(V1_6, std), Copy},
+		{"1.6 fails a file that left Standard after the check", atCopy(V1_6, in("STANDARD_IA")), Fail},
+		{"1.6 fails even a restored Glacier file", atCopy(V1_6, Object{Class: Glacier, Restore: restored}), Fail},
+		// 1.7: archived files are skipped and listed; everything else is ingested.
+		{"1.7 plans without a check pass", V1_7.FirstPass(), PlanPass},
+		{"1.7 still skips unchanged files", plan(V1_7, PlanPass, in(Glacier), &Catalogued{Size: 10, ETag: "e1"}), SkipUnchanged},
+		{"1.7 skips Glacier Flexible Retrieval", atCopy(V1_7, in(Glacier)), Skip},
+		{"1.7 skips Glacier being restored", atCopy(V1_7, Object{Class: Glacier, Restore: `ongoing-request="true"`}), Skip},
+		{"1.7 copies restored Glacier", atCopy(V1_7, Object{Class: Glacier, Restore: restored}), Copy},
+		{"1.7 skips Deep Archive", atCopy(V1_7, in(DeepArchive)), Skip},
+		{"1.7 copies Glacier Instant Retrieval", atCopy(V1_7, in("GLACIER_IR")), Copy},
+		{"1.7 copies Standard-IA", atCopy(V1_7, in("STANDARD_IA")), Copy},
+		{"1.7 copies Intelligent-Tiering's frequent tier", atCopy(V1_7, in(IntelligentTiering)), Copy},
+		{"1.7 skips Intelligent-Tiering's archive tier", atCopy(V1_7, Object{Class: IntelligentTiering, ArchiveStatus: "ARCHIVE_ACCESS"}), Skip},
+		{"1.7 skips Intelligent-Tiering's deep archive tier", atCopy(V1_7, Object{Class: IntelligentTiering, ArchiveStatus: "DEEP_ARCHIVE_ACCESS"}), Skip},
+		{"1.7 does not allow skip-LZ", V1_7.AllowsSkipLZ(), false},
+		{"1.7 lands a skip-LZ dataset's file in the LZ all the same", V1_7.Zone(true, true), LZ},
+		// 1.8: adds skip-LZ.
+		{"1.8 allows skip-LZ", V1_8.AllowsSkipLZ(), true},
+		{"1.8 lands a skip-LZ dataset's file in the DLZ", V1_8.Zone(true, true), DLZ},
+		{"1.8 lands a validated file in the LZ", V1_8.Zone(false, true), LZ},
+		{"1.8 skips Deep Archive like 1.7", atCopy(V1_8, in(DeepArchive)), Skip},
+		// Every version.
+		{"a file with nothing to validate lands in the DLZ", V1_6.Zone(false, false), DLZ},
+		{"the latest version is 1.8", Latest, V1_8},
+		{"an unknown version is not run", Version("1.9").Known(), false},
+		{"an unknown version is older than all", Version("1.9").AtLeast(V1_6), false},
+	}
+	for _, tc := range testCases {
+		t.Run(tc.rule, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
+	}
+}
+
+// Every decision that is not a plain copy says why, naming the class.
+func TestReasons(t *testing.T) {
+	if _, why := V1_6.Listed(CheckPass, Object{Class: Glacier}, nil, "r"); why == "" {
+		t.Error("a check-pass failure has no reason")
+	}
+	for v, class := range map[Version]StorageClass{V1_6: "STANDARD_IA", V1_7: Glacier, V1_8: DeepArchive} {
+		if a, why := v.AtCopy(Object{Class: class}); a == Copy || !strings.Contains(why, string(class)) {
+			t.Errorf("%s on %s: %v, %q: want a reason naming the class", v, class, a, why)
+		}
+	}
+	if why := RejectedRun(250, 100); !strings.Contains(why, "250") || !strings.Contains(why, "100") || !strings.Contains(why, "1.7") {
+		t.Errorf("RejectedRun: %q", why)
+	}
+}
+
+// A run fails only when a file could not be copied.
+func TestRunEnd(t *testing.T) {
+	testCases := []struct {
+		failed, invalid int64
+		succeeded       bool
+		reason          string
+	}{
+		{0, 0, true, ""},
+		{0, 1, true, "1 file failed validation and stay out of the DLZ: see FailedFiles"},
+		{0, 3, true, "3 files failed validation and stay out of the DLZ: see FailedFiles"},
+		{1, 3, false, "1 file could not be copied: see FailedFiles"},
+		{2, 0, false, "2 files could not be copied: see FailedFiles"},
+	}
+	for _, tc := range testCases {
+		t.Run(fmt.Sprint(tc.failed, tc.invalid), func(t *testing.T) {
+			ok, reason := RunEnd(tc.failed, tc.invalid)
+			if ok != tc.succeeded || reason != tc.reason {
+				t.Errorf("RunEnd = %v, %q; want %v, %q", ok, reason, tc.succeeded, tc.reason)
+			}
+		})
+	}
+}
+
+// Only classes whose objects may need a restore are read before the copy;
+// the listing's word is enough for the others.
+func TestMayNeedRestore(t *testing.T) {
+	for class, want := range map[string]bool{
+		"STANDARD": false, "STANDARD_IA": false, "ONEZONE_IA": false, "GLACIER_IR": false, "REDUCED_REDUNDANCY": false,
+		"GLACIER": true, "DEEP_ARCHIVE": true, "INTELLIGENT_TIERING": true,
+	} {
+		if Class(class).MayNeedRestore() != want {
+			t.Errorf("%s.MayNeedRestore() = %v", class, !want)
+		}
+	}
+	if Class("") != Standard {
+		t.Error("an empty listed class is not STANDARD")
+	}
+}
