@@ -2,7 +2,6 @@ package lambdalocal
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -104,26 +103,30 @@ func (e *FunctionError) Payload() []byte {
 	return b
 }
 
-// handlerError converts a handler's returned error the way aws-lambda-go
-// does: an InvokeResponse_Error passes through, anything else gets the name
-// of its dynamic type as errorType.
+// handlerError converts a handler's returned error as aws-lambda-go's
+// runtime does (lambdaErrorResponse in its lambda/errors.go): a
+// messages.InvokeResponse_Error value passes through, anything else, even
+// a pointer to or a wrapping of one, gets the name of its dynamic type as
+// errorType and its Error() as errorMessage.
 func handlerError(err error) *FunctionError {
-	var ire messages.InvokeResponse_Error
-	var pire *messages.InvokeResponse_Error
-	switch {
-	case errors.As(err, &ire):
+	if ire, ok := err.(messages.InvokeResponse_Error); ok {
 		return &FunctionError{Type: ire.Type, Message: ire.Message, StackTrace: ire.StackTrace, Err: err}
-	case errors.As(err, &pire) && pire != nil:
-		return &FunctionError{Type: pire.Type, Message: pire.Message, StackTrace: pire.StackTrace, Err: err}
 	}
 	return &FunctionError{Type: typeName(err), Message: err.Error(), Err: err}
 }
 
-// panicError converts a recovered panic value the way aws-lambda-go reports
-// it: errorType is the value's type name, errorMessage its %v, plus the stack.
-// It must be called from the deferred function that recovered.
+// panicError converts a recovered panic value as aws-lambda-go's runtime
+// does (lambdaPanicResponse): a messages.InvokeResponse_Error value passes
+// through; anything else gets its type name as errorType, its %v as
+// errorMessage, and the stack. It must be called from the deferred function
+// that recovered.
 func panicError(v any) *FunctionError {
-	fe := &FunctionError{Type: typeName(v), Message: fmt.Sprintf("%v", v), Panicked: true, StackTrace: panicStack()}
+	fe := &FunctionError{Panicked: true}
+	if ire, ok := v.(messages.InvokeResponse_Error); ok {
+		fe.Type, fe.Message, fe.StackTrace = ire.Type, ire.Message, ire.StackTrace
+	} else {
+		fe.Type, fe.Message, fe.StackTrace = typeName(v), fmt.Sprintf("%v", v), panicStack()
+	}
 	if err, ok := v.(error); ok {
 		fe.Err = err
 	} else {
@@ -132,6 +135,11 @@ func panicError(v any) *FunctionError {
 	return fe
 }
 
+// typeName is the errorType of an error or panic value, computed as
+// aws-lambda-go's getErrorType computes it: the name of the value's type,
+// or of the type it points to. The local runtime must produce the same
+// string, so it takes it from the same place: reflect's Type.Name (which
+// also spells generic types' arguments, unlike %T).
 func typeName(v any) string {
 	t := reflect.TypeOf(v)
 	if t == nil {

@@ -123,6 +123,16 @@ func TestFunctionErrors(t *testing.T) {
 		{"InvokeResponse_Error passes through", func() error {
 			return messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"}
 		}, 0, "Planner.NoConnection", "connection c-1 not found", false},
+		// Only an unwrapped InvokeResponse_Error value passes through, as in aws-lambda-go.
+		{"InvokeResponse_Error wrapped", func() error {
+			return fmt.Errorf("plan: %w", messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"})
+		}, 0, "wrapError", "plan: messages.InvokeResponse_Error{", false},
+		{"InvokeResponse_Error pointer", func() error {
+			return &messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"}
+		}, 0, "InvokeResponse_Error", "messages.InvokeResponse_Error{", false},
+		{"panic with InvokeResponse_Error passes through", func() {
+			panic(messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"})
+		}, 0, "Planner.NoConnection", "connection c-1 not found", false},
 		{"panic with string", func() { panic("kaboom") }, 0, "string", "kaboom", true},
 		{"panic with error", func() { panic(errors.New("nil map")) }, 0, "errorString", "nil map", true},
 		{"runtime panic", func() { var m map[string]int; m["x"] = 1 }, 0, "plainError", "assignment to entry in nil map", true},
