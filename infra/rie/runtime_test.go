@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
@@ -46,7 +45,7 @@ func TestLocalRuntimeAnswersAsTheGoRuntime(t *testing.T) {
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
 	})
 	rt := lambdalocal.New(lambdalocal.Options{Logger: slog.New(slog.DiscardHandler)},
-		lambdalocal.Function{Name: "probe", Handler: lambda.NewHandler(probe.Handle), Timeout: timeout})
+		lambdalocal.Function{Name: "probe", Handler: lambdalocal.NewHandler(probe.Handle), Timeout: timeout})
 	srv := httptest.NewServer(rt)
 	t.Cleanup(func() {
 		srv.Close()

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/lambda"
 )
 
 // BenchmarkInvoke measures one synchronous in-process invocation of an
@@ -19,7 +17,7 @@ func BenchmarkInvoke(b *testing.B) {
 	for _, size := range []int{100, 64 << 10} {
 		b.Run(fmt.Sprintf("%dB", size), func(b *testing.B) {
 			rt := New(Options{Logger: slog.New(slog.DiscardHandler)},
-				Function{Name: "echo", Handler: lambda.NewHandler(func(s string) (string, error) { return s, nil })})
+				Function{Name: "echo", Handler: NewHandler(func(s string) (string, error) { return s, nil })})
 			b.Cleanup(func() { _ = rt.Close() })
 			payload, err := json.Marshal(strings.Repeat("x", size-2))
 			if err != nil {

@@ -152,7 +152,11 @@ func typeName(v any) string {
 }
 
 // panicStack captures the panicking goroutine's stack, skipping runtime
-// frames, in aws-lambda-go's stack frame format (path, line, label).
+// frames, in aws-lambda-go's stack frame format (path, line, label). It
+// ends where the handler was called from this package: what is below is
+// the local runtime, not the function's code. (The Go runtime's trace goes
+// on through its own frames to main, and starts with its panic handling:
+// only the handler's frames are the same.)
 func panicStack() []*messages.InvokeResponse_Error_StackFrame {
 	pcs := make([]uintptr, 32)
 	n := runtime.Callers(4, pcs) // skip runtime.Callers, panicStack, panicError, the recovering func
@@ -160,8 +164,8 @@ func panicStack() []*messages.InvokeResponse_Error_StackFrame {
 	var out []*messages.InvokeResponse_Error_StackFrame
 	for {
 		f, more := frames.Next()
-		if strings.HasSuffix(f.Function, "/lambdalocal.call") || strings.Contains(f.Function, "/lambdalocal.newInvoker.") {
-			break // the rest is this runtime's plumbing, not the function's code
+		if strings.HasPrefix(f.Function, ownFuncPrefix) && !strings.HasSuffix(f.File, "_test.go") {
+			break
 		}
 		if !strings.HasPrefix(f.Function, "runtime.") {
 			out = append(out, stackFrame(f))
@@ -172,6 +176,15 @@ func panicStack() []*messages.InvokeResponse_Error_StackFrame {
 	}
 	return out
 }
+
+// ownFuncPrefix is how the names of this package's functions start:
+// "<package path>.".
+var ownFuncPrefix = func() string {
+	pc, _, _, _ := runtime.Caller(0)
+	name := runtime.FuncForPC(pc).Name() // <package path>.init.func1
+	slash := strings.LastIndex(name, "/")
+	return name[:slash+strings.Index(name[slash:], ".")+1]
+}()
 
 // stackFrame shortens a frame like aws-lambda-go does: the path keeps only
 // the package path's worth of directories and the label drops the package.
