@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 )
@@ -42,7 +41,7 @@ func BenchmarkDrainLambdaLocal(b *testing.B) {
 		return events.SQSEventResponse{}, nil
 	}
 	rt := lambdalocal.New(lambdalocal.Options{Logger: slog.New(slog.DiscardHandler)},
-		lambdalocal.Function{Name: "s3connections-worker", Handler: lambda.NewHandler(noop)})
+		lambdalocal.Function{Name: "s3connections-worker", Handler: lambdalocal.NewHandler(noop)})
 	b.Cleanup(func() { _ = rt.Close() })
 	benchDrain(b, func(ctx context.Context, payload []byte) ([]byte, error) {
 		return rt.Invoke(ctx, "s3connections-worker", payload)

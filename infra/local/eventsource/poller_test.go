@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -569,7 +568,7 @@ func TestWithLambdaLocal(t *testing.T) {
 		return resp, nil
 	}
 	rt := lambdalocal.New(lambdalocal.Options{Logger: testLogger(t)},
-		lambdalocal.Function{Name: "s3connections-worker", Handler: lambda.NewHandler(handler), Timeout: 5 * time.Second})
+		lambdalocal.Function{Name: "s3connections-worker", Handler: lambdalocal.NewHandler(handler), Timeout: 5 * time.Second})
 	t.Cleanup(func() { _ = rt.Close() })
 	p := Start(t.Context(), Options{
 		QueueURL: url, SQS: e.c, FunctionARN: rt.FunctionARN("s3connections-worker"), Logger: testLogger(t),

@@ -2,8 +2,9 @@
 //
 // On AWS the API, planner and worker functions run on Lambda and call one
 // another with lambda:Invoke. Locally the very same code runs in one process:
-// each function's lambda.Handler is registered with a [Runtime], and the
-// Runtime serves the Lambda Invoke REST API
+// each function is registered with a [Runtime] under its name, its handler
+// being [NewHandler](fn), fn what the function's main passes to lambda.Start,
+// and the Runtime serves the Lambda Invoke REST API
 // (POST /2015-03-31/functions/{FunctionName}/invocations), so an
 // aws-sdk-go-v2 Lambda client whose BaseEndpoint points at it works unchanged.
 // In-process callers (the local SQS poller and scheduler) use
@@ -16,9 +17,13 @@
 //     (default 3 s, Lambda's default); a handler still running at its deadline
 //     is reported as a "Sandbox.Timedout" function error;
 //   - handler errors and panics become function errors with the payload that
-//     aws-lambda-go reports ({"errorMessage","errorType"[,"stackTrace"]});
-//     over HTTP they come back as 200 with X-Amz-Function-Error: Unhandled,
-//     so InvokeOutput.FunctionError is set exactly as on AWS;
+//     aws-lambda-go's runtime reports ({"errorMessage","errorType"[,"stackTrace"]}:
+//     errorType is the error's or panic value's type name, computed as its
+//     getErrorType does, and only an unwrapped messages.InvokeResponse_Error
+//     value passes through as is); over HTTP they come back as 200 with
+//     X-Amz-Function-Error: Unhandled, so InvokeOutput.FunctionError is set
+//     exactly as on AWS. infra/rie's tests compare these answers with the
+//     Go runtime's under aws-lambda-rie;
 //   - InvocationType Event (202, run later, two retries on error with a
 //     doubling delay), RequestResponse (default) and DryRun (204);
 //   - payload quotas: 6 MB synchronous request and response, 1 MB
@@ -40,11 +45,20 @@
 // process and its globals (on AWS each gets its own execution environment),
 // a timed-out or panicking handler cannot be killed, so a timed-out handler
 // goroutine keeps running until it returns, holding its concurrency slot,
-// and a panic does not reset any global state.
+// and a panic does not reset any global state. A panic's stackTrace lists
+// the function's frames only: the Go runtime's also lists its own panic
+// handling above them and its invoke loop down to main below.
 //
-// Handlers built with lambda.NewHandler are not called through their Invoke
-// method, whose response buffer a concurrent call can overwrite in
-// aws-lambda-go v1.55.1; see newInvoker in invoker.go.
+// [NewHandler] runs fn through aws-lambda-go's public
+// lambda.NewHandlerWithOptions, so events are decoded, results encoded and
+// signatures checked by the same code as on AWS, and calls it only through
+// its public Invoke method: nothing reaches into aws-lambda-go's internals.
+// It gives each concurrent invocation a handler value of its own, as Lambda
+// gives each its own execution environment, because one lambda.NewHandler
+// value hands back response buffers that concurrent invocations would
+// overwrite (aws-lambda-go v1.55.1, aws/aws-lambda-go#639). Register
+// refuses such a value; any other lambda.Handler is called concurrently,
+// as is.
 //
 // Payloads are never logged; each attempt is logged with the function name,
 // request id, invocation type, attempt, duration and any error.

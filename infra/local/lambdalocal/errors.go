@@ -2,7 +2,6 @@ package lambdalocal
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -104,26 +103,30 @@ func (e *FunctionError) Payload() []byte {
 	return b
 }
 
-// handlerError converts a handler's returned error the way aws-lambda-go
-// does: an InvokeResponse_Error passes through, anything else gets the name
-// of its dynamic type as errorType.
+// handlerError converts a handler's returned error as aws-lambda-go's
+// runtime does (lambdaErrorResponse in its lambda/errors.go): a
+// messages.InvokeResponse_Error value passes through, anything else, even
+// a pointer to or a wrapping of one, gets the name of its dynamic type as
+// errorType and its Error() as errorMessage.
 func handlerError(err error) *FunctionError {
-	var ire messages.InvokeResponse_Error
-	var pire *messages.InvokeResponse_Error
-	switch {
-	case errors.As(err, &ire):
+	if ire, ok := err.(messages.InvokeResponse_Error); ok {
 		return &FunctionError{Type: ire.Type, Message: ire.Message, StackTrace: ire.StackTrace, Err: err}
-	case errors.As(err, &pire) && pire != nil:
-		return &FunctionError{Type: pire.Type, Message: pire.Message, StackTrace: pire.StackTrace, Err: err}
 	}
 	return &FunctionError{Type: typeName(err), Message: err.Error(), Err: err}
 }
 
-// panicError converts a recovered panic value the way aws-lambda-go reports
-// it: errorType is the value's type name, errorMessage its %v, plus the stack.
-// It must be called from the deferred function that recovered.
+// panicError converts a recovered panic value as aws-lambda-go's runtime
+// does (lambdaPanicResponse): a messages.InvokeResponse_Error value passes
+// through; anything else gets its type name as errorType, its %v as
+// errorMessage, and the stack. It must be called from the deferred function
+// that recovered.
 func panicError(v any) *FunctionError {
-	fe := &FunctionError{Type: typeName(v), Message: fmt.Sprintf("%v", v), Panicked: true, StackTrace: panicStack()}
+	fe := &FunctionError{Panicked: true}
+	if ire, ok := v.(messages.InvokeResponse_Error); ok {
+		fe.Type, fe.Message, fe.StackTrace = ire.Type, ire.Message, ire.StackTrace
+	} else {
+		fe.Type, fe.Message, fe.StackTrace = typeName(v), fmt.Sprintf("%v", v), panicStack()
+	}
 	if err, ok := v.(error); ok {
 		fe.Err = err
 	} else {
@@ -132,6 +135,11 @@ func panicError(v any) *FunctionError {
 	return fe
 }
 
+// typeName is the errorType of an error or panic value, computed as
+// aws-lambda-go's getErrorType computes it: the name of the value's type,
+// or of the type it points to. The local runtime must produce the same
+// string, so it takes it from the same place: reflect's Type.Name (which
+// also spells generic types' arguments, unlike %T).
 func typeName(v any) string {
 	t := reflect.TypeOf(v)
 	if t == nil {
@@ -144,7 +152,11 @@ func typeName(v any) string {
 }
 
 // panicStack captures the panicking goroutine's stack, skipping runtime
-// frames, in aws-lambda-go's stack frame format (path, line, label).
+// frames, in aws-lambda-go's stack frame format (path, line, label). It
+// ends where the handler was called from this package: what is below is
+// the local runtime, not the function's code. (The Go runtime's trace goes
+// on through its own frames to main, and starts with its panic handling:
+// only the handler's frames are the same.)
 func panicStack() []*messages.InvokeResponse_Error_StackFrame {
 	pcs := make([]uintptr, 32)
 	n := runtime.Callers(4, pcs) // skip runtime.Callers, panicStack, panicError, the recovering func
@@ -152,8 +164,8 @@ func panicStack() []*messages.InvokeResponse_Error_StackFrame {
 	var out []*messages.InvokeResponse_Error_StackFrame
 	for {
 		f, more := frames.Next()
-		if strings.HasSuffix(f.Function, "/lambdalocal.call") || strings.Contains(f.Function, "/lambdalocal.newInvoker.") {
-			break // the rest is this runtime's plumbing, not the function's code
+		if strings.HasPrefix(f.Function, ownFuncPrefix) && !strings.HasSuffix(f.File, "_test.go") {
+			break
 		}
 		if !strings.HasPrefix(f.Function, "runtime.") {
 			out = append(out, stackFrame(f))
@@ -164,6 +176,15 @@ func panicStack() []*messages.InvokeResponse_Error_StackFrame {
 	}
 	return out
 }
+
+// ownFuncPrefix is how the names of this package's functions start:
+// "<package path>.".
+var ownFuncPrefix = func() string {
+	pc, _, _, _ := runtime.Caller(0)
+	name := runtime.FuncForPC(pc).Name() // <package path>.init.func1
+	slash := strings.LastIndex(name, "/")
+	return name[:slash+strings.Index(name[slash:], ".")+1]
+}()
 
 // stackFrame shortens a frame like aws-lambda-go does: the path keeps only
 // the package path's worth of directories and the label drops the package.

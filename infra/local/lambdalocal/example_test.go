@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	lambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -22,7 +21,7 @@ import (
 // Close after Ctrl-C; httptest keeps the example self-contained.)
 func Example() {
 	type probe struct{ Bucket string }
-	planner := lambda.NewHandler(func(ctx context.Context, p probe) (string, error) {
+	planner := lambdalocal.NewHandler(func(ctx context.Context, p probe) (string, error) {
 		return "reachable: " + p.Bucket, nil
 	})
 	rt := lambdalocal.New(lambdalocal.Options{Logger: slog.New(slog.DiscardHandler)},

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -123,6 +122,16 @@ func TestFunctionErrors(t *testing.T) {
 		{"InvokeResponse_Error passes through", func() error {
 			return messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"}
 		}, 0, "Planner.NoConnection", "connection c-1 not found", false},
+		// Only an unwrapped InvokeResponse_Error value passes through, as in aws-lambda-go.
+		{"InvokeResponse_Error wrapped", func() error {
+			return fmt.Errorf("plan: %w", messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"})
+		}, 0, "wrapError", "plan: messages.InvokeResponse_Error{", false},
+		{"InvokeResponse_Error pointer", func() error {
+			return &messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"}
+		}, 0, "InvokeResponse_Error", "messages.InvokeResponse_Error{", false},
+		{"panic with InvokeResponse_Error passes through", func() {
+			panic(messages.InvokeResponse_Error{Type: "Planner.NoConnection", Message: "connection c-1 not found"})
+		}, 0, "Planner.NoConnection", "connection c-1 not found", false},
 		{"panic with string", func() { panic("kaboom") }, 0, "string", "kaboom", true},
 		{"panic with error", func() { panic(errors.New("nil map")) }, 0, "errorString", "nil map", true},
 		{"runtime panic", func() { var m map[string]int; m["x"] = 1 }, 0, "plainError", "assignment to entry in nil map", true},
@@ -132,7 +141,7 @@ func TestFunctionErrors(t *testing.T) {
 	}
 	var fns []Function
 	for i, tc := range tests {
-		fns = append(fns, Function{Name: fmt.Sprintf("fn%d", i), Handler: lambda.NewHandler(tc.handler), Timeout: tc.timeout})
+		fns = append(fns, Function{Name: fmt.Sprintf("fn%d", i), Handler: NewHandler(tc.handler), Timeout: tc.timeout})
 	}
 	fns = append(fns, Function{Name: "echo", Handler: recorder(nil)})
 	h := newHarness(t, Options{}, fns...)
@@ -170,7 +179,7 @@ func TestFunctionErrors(t *testing.T) {
 }
 
 func TestPanicStackPointsAtHandler(t *testing.T) {
-	h := newHarness(t, Options{}, Function{Name: "p", Handler: lambda.NewHandler(func() { panic("here") })})
+	h := newHarness(t, Options{}, Function{Name: "p", Handler: NewHandler(func() { panic("here") })})
 	out, err := h.invoke(t, &lambdasdk.InvokeInput{FunctionName: aws.String("p")})
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +190,11 @@ func TestPanicStackPointsAtHandler(t *testing.T) {
 	}
 	if len(body.StackTrace) == 0 || !strings.HasSuffix(body.StackTrace[0].Path, "http_test.go") {
 		t.Errorf("top frame should be the panicking handler in http_test.go, got %s", out.Payload)
+	}
+	for _, f := range body.StackTrace {
+		if strings.Contains(f.Path, "/lambdalocal/") && !strings.HasSuffix(f.Path, "_test.go") {
+			t.Errorf("stack goes on into the local runtime (%s:%d %s): %s", f.Path, f.Line, f.Label, out.Payload)
+		}
 	}
 }
 
@@ -228,7 +242,7 @@ func TestAsyncRetries(t *testing.T) {
 			calls := make(chan call, 10)
 			var mu sync.Mutex
 			n := 0
-			handler := lambda.NewHandler(func(ctx context.Context) error {
+			handler := NewHandler(func(ctx context.Context) error {
 				lc := requestIDFrom(ctx)
 				calls <- call{lc, time.Now()}
 				mu.Lock()
@@ -297,7 +311,7 @@ func TestPayloadRules(t *testing.T) {
 	}
 	h := newHarness(t, Options{},
 		Function{Name: "echo", Handler: recorder(ch)},
-		Function{Name: "huge", Handler: lambda.NewHandler(func() (string, error) { return strings.Repeat("x", MaxSyncPayload), nil })},
+		Function{Name: "huge", Handler: NewHandler(func() (string, error) { return strings.Repeat("x", MaxSyncPayload), nil })},
 	)
 	tests := []struct {
 		name    string
@@ -353,7 +367,7 @@ func TestConcurrencyLimit(t *testing.T) {
 	started, release := make(chan struct{}, 4), make(chan struct{})
 	var mu sync.Mutex
 	running, peak := 0, 0
-	block := lambda.NewHandler(func() {
+	block := NewHandler(func() {
 		mu.Lock()
 		running++
 		peak = max(peak, running)

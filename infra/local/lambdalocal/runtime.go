@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -50,8 +51,12 @@ const (
 // main would pass to lambda.Start, under the name it has on AWS.
 type Function struct {
 	Name string
-	// Handler is typically lambda.NewHandler(fn), the same value the
-	// function's main passes to lambda.StartHandler.
+	// Handler runs the function: NewHandler(fn), given the fn the
+	// function's main passes to lambda.Start. Any other lambda.Handler
+	// (e.g. one that forwards to the function's bootstrap in another
+	// process) is called as is, by concurrent invocations at once, and its
+	// response copied. A value of lambda.NewHandler itself is refused:
+	// concurrent invocations would overwrite its responses (see NewHandler).
 	Handler lambda.Handler
 	// Timeout is the per-invocation deadline, as configured on Lambda;
 	// zero means DefaultTimeout.
@@ -105,7 +110,7 @@ type Runtime struct {
 type function struct {
 	Function
 	arn    string
-	invoke invokeFunc    // Handler.Invoke made safe for concurrent use (invoker.go)
+	invoke invokeFunc    // calls Handler, returning a response of its own (invoker.go)
 	slots  chan struct{} // concurrency semaphore; nil when unlimited
 
 	running sync.Map // *context.CancelCauseFunc of each running attempt, for Kill
@@ -158,39 +163,40 @@ func orDefault(v, def string) string {
 func (r *Runtime) Register(fns ...Function) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	seen := make(map[string]bool, len(fns))
+	added := make(map[string]*function, len(fns))
 	for _, f := range fns {
 		switch {
 		case !validName.MatchString(f.Name):
 			return fmt.Errorf("lambdalocal: invalid function name %q", f.Name)
-		case f.Handler == nil:
-			return fmt.Errorf("lambdalocal: function %q has no handler", f.Name)
-		case seen[f.Name] || r.fns[f.Name] != nil:
+		case added[f.Name] != nil || r.fns[f.Name] != nil:
 			return fmt.Errorf("lambdalocal: function %q registered twice", f.Name)
 		}
-		seen[f.Name] = true
+		fn, err := r.newFunction(f)
+		if err != nil {
+			return err
+		}
+		added[f.Name] = fn
 	}
-	for _, f := range fns {
-		r.fns[f.Name] = r.newFunction(f)
-	}
+	maps.Copy(r.fns, added)
 	return nil
 }
 
-func (r *Runtime) newFunction(f Function) *function {
+func (r *Runtime) newFunction(f Function) (*function, error) {
+	if f.Handler == nil {
+		return nil, fmt.Errorf("lambdalocal: function %q has no handler", f.Name)
+	}
+	invoke, err := newInvoker(f.Handler)
+	if err != nil {
+		return nil, fmt.Errorf("lambdalocal: function %q: %w", f.Name, err)
+	}
 	if f.Timeout <= 0 {
 		f.Timeout = DefaultTimeout
 	}
-	fn := &function{Function: f, arn: r.FunctionARN(f.Name)}
-	var serialized bool
-	fn.invoke, serialized = newInvoker(f.Handler)
-	if serialized {
-		r.log.Warn("lambda handler can only run one invocation at a time: unknown aws-lambda-go internals",
-			slog.String("function", f.Name))
-	}
+	fn := &function{Function: f, arn: r.FunctionARN(f.Name), invoke: invoke}
 	if r.maxConcurrency > 0 {
 		fn.slots = make(chan struct{}, r.maxConcurrency)
 	}
-	return fn
+	return fn, nil
 }
 
 // Replace swaps a registered function's handler and timeout, like a
@@ -198,15 +204,16 @@ func (r *Runtime) newFunction(f Function) *function {
 // real bootstrap in another process. Invocations in flight finish on the
 // old handler.
 func (r *Runtime) Replace(f Function) error {
-	if f.Handler == nil {
-		return fmt.Errorf("lambdalocal: function %q has no handler", f.Name)
+	fn, err := r.newFunction(f)
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.fns[f.Name] == nil {
 		return fmt.Errorf("lambdalocal: function %q is not registered", f.Name)
 	}
-	r.fns[f.Name] = r.newFunction(f)
+	r.fns[f.Name] = fn
 	return nil
 }
 

@@ -104,7 +104,7 @@ type seen struct {
 // recorder returns a handler that reports what it saw on a channel and
 // echoes it back as its output.
 func recorder(ch chan<- seen) lambda.Handler {
-	return lambda.NewHandler(func(ctx context.Context, ev json.RawMessage) (seen, error) {
+	return NewHandler(func(ctx context.Context, ev json.RawMessage) (seen, error) {
 		var s seen
 		if lc, ok := lambdacontext.FromContext(ctx); ok {
 			s.RequestID, s.ARN, s.Custom = lc.AwsRequestID, lc.InvokedFunctionArn, lc.ClientContext.Custom
@@ -130,7 +130,7 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 }
 
 func TestRegisterRejectsBadFunctions(t *testing.T) {
-	h := lambda.NewHandler(func() error { return nil })
+	h := NewHandler(func() error { return nil })
 	tests := []struct {
 		name string
 		fns  []Function
@@ -193,8 +193,8 @@ func TestInProcessInvoke(t *testing.T) {
 	release := make(chan struct{})
 	rt := New(Options{Region: testRegion, AccountID: testAccount, Logger: slog.New(slog.DiscardHandler)},
 		Function{Name: "echo", Handler: recorder(nil), Timeout: time.Second},
-		Function{Name: "fail", Handler: lambda.NewHandler(func() error { return sentinel })},
-		Function{Name: "slow", Handler: lambda.NewHandler(func() error { <-release; return nil })},
+		Function{Name: "fail", Handler: NewHandler(func() error { return sentinel })},
+		Function{Name: "slow", Handler: NewHandler(func() error { <-release; return nil })},
 	)
 	defer rt.Close()
 	ctx := context.Background()
@@ -267,7 +267,7 @@ func TestInvokeAsyncInProcess(t *testing.T) {
 func TestCloseWaitsForInFlightAsyncWork(t *testing.T) {
 	started, release, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	rt := New(Options{Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 5 * time.Second},
-		Function{Name: "worker", Handler: lambda.NewHandler(func() {
+		Function{Name: "worker", Handler: NewHandler(func() {
 			close(started)
 			<-release
 			close(finished)
@@ -299,7 +299,7 @@ func TestCloseWaitsForPendingRetry(t *testing.T) {
 	attempts := 0
 	done := make(chan struct{})
 	rt := New(Options{Logger: slog.New(slog.DiscardHandler), AsyncRetryDelay: 30 * time.Millisecond},
-		Function{Name: "worker", Handler: lambda.NewHandler(func() error {
+		Function{Name: "worker", Handler: NewHandler(func() error {
 			mu.Lock()
 			defer mu.Unlock()
 			attempts++
@@ -325,7 +325,7 @@ func TestCloseWaitsForPendingRetry(t *testing.T) {
 func TestCloseIsBounded(t *testing.T) {
 	canceled := make(chan error, 1)
 	rt := New(Options{Logger: slog.New(slog.DiscardHandler), ShutdownTimeout: 30 * time.Millisecond},
-		Function{Name: "stuck", Timeout: time.Minute, Handler: lambda.NewHandler(func(ctx context.Context) {
+		Function{Name: "stuck", Timeout: time.Minute, Handler: NewHandler(func(ctx context.Context) {
 			<-ctx.Done()
 			canceled <- ctx.Err()
 		})})
@@ -349,10 +349,10 @@ func TestCloseIsBounded(t *testing.T) {
 
 func TestLogsNeverContainPayloads(t *testing.T) {
 	h := newHarness(t, Options{},
-		Function{Name: "echo", Handler: lambda.NewHandler(func(ev map[string]string) (map[string]string, error) {
+		Function{Name: "echo", Handler: NewHandler(func(ev map[string]string) (map[string]string, error) {
 			return map[string]string{"out": "s3cr3t-output"}, nil
 		})},
-		Function{Name: "fail", Handler: lambda.NewHandler(func(ev map[string]string) error {
+		Function{Name: "fail", Handler: NewHandler(func(ev map[string]string) error {
 			return errors.New("failed")
 		})},
 	)
@@ -389,7 +389,7 @@ func TestKillEndsRunningInvocations(t *testing.T) {
 	attempts := 0
 	retried := make(chan struct{})
 	rt := New(Options{Logger: slog.New(slog.DiscardHandler), AsyncRetryDelay: 10 * time.Millisecond},
-		Function{Name: "planner", Timeout: time.Minute, Handler: lambda.NewHandler(func(ctx context.Context) (string, error) {
+		Function{Name: "planner", Timeout: time.Minute, Handler: NewHandler(func(ctx context.Context) (string, error) {
 			mu.Lock()
 			attempts++
 			n := attempts

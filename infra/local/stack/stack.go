@@ -20,7 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/infra/local/eventsource"
@@ -334,9 +333,9 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 	planner := ingest.BuildPlanner(p.Config, awsCfg, opts.Log.With("function", p.Names.PlannerFunction))
 	worker := ingest.BuildWorker(p.Config, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
 	return p.Runtime.Register(
-		lambdalocal.Function{Name: p.Names.APIFunction, Handler: lambda.NewHandler(api.Handle), Timeout: 29 * time.Second},
-		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambda.NewHandler(planner.Handle), Timeout: 15 * time.Minute},
-		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambda.NewHandler(worker.Handle), Timeout: workerTimeout},
+		lambdalocal.Function{Name: p.Names.APIFunction, Handler: lambdalocal.NewHandler(api.Handle), Timeout: 29 * time.Second},
+		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambdalocal.NewHandler(planner.Handle), Timeout: 15 * time.Minute},
+		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambdalocal.NewHandler(worker.Handle), Timeout: workerTimeout},
 	)
 }
 
