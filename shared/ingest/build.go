@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"time"
@@ -83,14 +84,14 @@ func BuildWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *Work
 	}
 	return &Worker{
 		Store:           metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
-		Sources:         &source.Clients{Access: sourceAccess(cfg, awsCfg)},
+		Sources:         SourceClients{&source.Clients{Access: sourceAccess(cfg, awsCfg)}},
 		Copier:          copier,
 		LZBucket:        cfg.LZBucket,
 		DLZBucket:       cfg.DLZBucket,
 		MaxReceiveCount: receives,
 		Parallel:        DefaultWorkerParallel,
 		Queue:           taskqueue.NewReleaser(sqs.NewFromConfig(awsCfg), cfg.TaskQueueURL),
-		Streams:         NewBudget(DefaultStreamBudget),
+		StreamBudget:    DefaultStreamBudget,
 		Log:             log,
 		Metrics:         metrics.NewEmitter(os.Stdout),
 	}
@@ -101,4 +102,17 @@ func orDefault(v, d int64) int64 {
 		return v
 	}
 	return d
+}
+
+// SourceClients opens source buckets with the cached clients of
+// source.Clients.
+type SourceClients struct{ *source.Clients }
+
+// Open returns the client that reads c's bucket.
+func (s SourceClients) Open(ctx context.Context, c connection.Connection) (SourceReader, error) {
+	client, _, err := s.For(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return client, nil
 }

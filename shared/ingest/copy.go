@@ -3,24 +3,44 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"golang.org/x/sync/errgroup"
 )
+
+// TargetBuckets is what the Copier and the worker do in the platform's own
+// buckets (the LZ and the DLZ), with the platform's credentials.
+type TargetBuckets interface {
+	CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, opts ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+// SourceReader is what the worker reads of a source bucket, with the
+// connection's access.
+type SourceReader interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
 
 // Copier writes objects into the platform's buckets with SSE-KMS, either
 // server-side (when the platform's role can read the source) or by
 // streaming (when the source needs other credentials). Memory stays within
 // PartSize times Parallel whatever the object's size.
 type Copier struct {
-	Target   *s3.Client // the platform's own credentials
+	Target   TargetBuckets
 	KMSKeyID string
 	// CopyThreshold is the size above which server-side copies go by
 	// UploadPartCopy (CopyObject's limit is 5 GiB).
@@ -78,7 +98,7 @@ func (c *Copier) ServerSide(ctx context.Context, srcBucket, srcKey string, size 
 // Stream copies an object read with src (another account's credentials)
 // into dstBucket/dstKey: one PutObject up to PartSize, else a multipart
 // upload of ranged reads, so no more than Parallel parts are in memory.
-func (c *Copier) Stream(ctx context.Context, src *s3.Client, srcBucket, srcKey string, size int64, etag, dstBucket, dstKey string) error {
+func (c *Copier) Stream(ctx context.Context, src SourceReader, srcBucket, srcKey string, size int64, etag, dstBucket, dstKey string) error {
 	sse, key, bucketKey := c.sse()
 	read := func(ctx context.Context, from, to int64) ([]byte, error) {
 		out, err := src.GetObject(ctx, &s3.GetObjectInput{
@@ -153,22 +173,17 @@ func (c *Copier) multipart(ctx context.Context, bucket, key string, size int64, 
 	}()
 	n := (size + c.PartSize - 1) / c.PartSize
 	parts := make([]types.CompletedPart, n)
-	errs := make([]error, n)
-	sem := make(chan struct{}, max(c.Parallel, 1))
-	var wg sync.WaitGroup
-	for i := int64(0); i < n; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(c.Parallel, 1))
+	for i := range n {
+		g.Go(func() error {
 			from, to := i*c.PartSize, min((i+1)*c.PartSize, size)
-			etag, err := part(ctx, created.UploadId, int32(i+1), from, to)
+			etag, err := part(gctx, created.UploadId, int32(i+1), from, to)
 			parts[i] = types.CompletedPart{ETag: etag, PartNumber: aws.Int32(int32(i + 1))}
-			errs[i] = err
-		}()
+			return err
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	_, err = c.Target.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{

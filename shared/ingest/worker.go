@@ -23,6 +23,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/source"
 	"github.com/datalake-platform/s3connections/shared/validate"
+	"golang.org/x/sync/semaphore"
 )
 
 // WorkerStore is what workers read and write in the metadata table.
@@ -36,6 +37,12 @@ type WorkerStore interface {
 	CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error)
 }
 
+// Sources opens a connection's bucket for reading, with its access; a
+// *source.RegionError says that no retry can reach it.
+type Sources interface {
+	Open(ctx context.Context, c connection.Connection) (SourceReader, error)
+}
+
 // Queue makes received tasks visible again at once.
 type Queue interface {
 	Release(ctx context.Context, receiptHandles []string) error
@@ -44,7 +51,7 @@ type Queue interface {
 // Worker handles batches of copy tasks from the queue.
 type Worker struct {
 	Store     WorkerStore
-	Sources   *source.Clients
+	Sources   Sources
 	Copier    *Copier
 	LZBucket  string
 	DLZBucket string
@@ -61,8 +68,12 @@ type Worker struct {
 	Metrics *metrics.Emitter
 	Now     func() time.Time
 
-	// Streams bounds the bytes streamed copies hold at once; nil: no bound.
-	Streams *Budget
+	// StreamBudget bounds the bytes that streamed copies hold at once, so
+	// that a batch of large files waits rather than exhausting the
+	// function's memory; 0: no bound.
+	StreamBudget int64
+	streams      *semaphore.Weighted
+	streamsOnce  sync.Once
 
 	conns   sync.Map // connection id -> cachedConnection
 	renewed sync.Map // run id -> time.Time of the last lease renewal
@@ -137,40 +148,57 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 // retry. Files are copied Parallel at a time and their outcomes committed
 // in chunks as they come, so a long batch keeps what it has done; tasks
 // not started when the invocation's time runs short are handed back.
-func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (retry []string) {
-	all := func() []string {
-		ids := make([]string, len(ds))
-		for i, d := range ds {
-			ids[i] = d.messageID
-		}
-		return ids
-	}
+func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) []string {
 	// The tasks carry what the commit needs of the run; a run that ended
 	// meanwhile finds its files committed (a late duplicate) or lets them
 	// land, which harms nothing.
 	started, err := w.runStarted(ctx, runID, ds[0].task)
 	if err != nil {
 		w.Log.ErrorContext(ctx, "read the run's start time", "runId", runID, "error", err)
-		return all()
+		return messageIDs(ds)
 	}
 	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId, StartedAt: &started}
 	done, err := w.committed(ctx, r, ds)
 	if err != nil {
 		w.Log.ErrorContext(ctx, "read the catalog's gates", "runId", runID, "error", err)
-		return all()
+		return messageIDs(ds)
 	}
-	// The same task twice in one batch (the planner's send retried after a
-	// lost answer, SQS's at-least-once delivery): one copy does, the
-	// others are acknowledged with it; one transaction cannot hold the
-	// same item twice.
+	b := &batch{w: w, r: r}
+	b.commitAll(ctx, w.copyAll(ctx, unique(ds), done))
+	if !w.finish(ctx, r, b.release) {
+		return messageIDs(ds)
+	}
+	return b.retry
+}
+
+// messageIDs are the ids of ds: the whole batch, to retry.
+func messageIDs(ds []delivery) []string {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.messageID
+	}
+	return ids
+}
+
+// unique keeps one delivery of each file: the same task twice in one batch
+// (the planner's send retried after a lost answer, SQS's at-least-once
+// delivery) is copied once and the others are acknowledged with it; one
+// transaction cannot hold the same item twice.
+func unique(ds []delivery) []delivery {
 	seen := make(map[string]bool, len(ds))
-	unique := ds[:0:0]
+	out := ds[:0:0]
 	for _, d := range ds {
 		if !seen[d.task.Name] {
 			seen[d.task.Name] = true
-			unique = append(unique, d)
+			out = append(out, d)
 		}
 	}
+	return out
+}
+
+// copyAll ingests the deliveries not committed before (done), Parallel at
+// a time, and sends their outcomes; the channel closes when all are done.
+func (w *Worker) copyAll(ctx context.Context, ds []delivery, done map[string]dataset.File) <-chan outcome {
 	outcomes := make(chan outcome)
 	go func() {
 		defer close(outcomes)
@@ -180,14 +208,14 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		// goroutine's stack, and those copies were a tenth of the CPU.
 		jobs := make(chan delivery)
 		var wg sync.WaitGroup
-		for range min(max(w.Parallel, 1), len(unique)) {
+		for range min(max(w.Parallel, 1), len(ds)) {
 			wg.Go(func() {
 				for d := range jobs {
 					outcomes <- w.attempt(ctx, d, cutoff)
 				}
 			})
 		}
-		for _, d := range unique {
+		for _, d := range ds {
 			if f, ok := done[d.task.Name]; ok { // delivered again after it was committed
 				if f.Key != d.task.TargetKey || f.State == dataset.InDLZ { // not the LZ object the catalog names (a file that failed validation stays there)
 					w.clearLZ(ctx, d.task)
@@ -199,56 +227,78 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) (ret
 		close(jobs)
 		wg.Wait()
 	}()
+	return outcomes
+}
 
-	var pending []run.FileResult
-	var pendingIDs, release []string
-	commit := func() {
-		if len(pending) == 0 {
-			return
-		}
-		if _, err := w.Store.CommitFiles(ctx, r, pending); err != nil {
-			w.Log.ErrorContext(ctx, "commit files", "runId", runID, "files", len(pending), "error", err)
-			retry = append(retry, pendingIDs...)
-		} else {
-			w.emitCommitted(ctx, runID, pending)
-		}
-		pending, pendingIDs = pending[:0], pendingIDs[:0]
-	}
+// batch gathers the outcomes of one run's deliveries and commits them in
+// chunks of CommitChunk.
+type batch struct {
+	w              *Worker
+	r              run.Run
+	pending        []run.FileResult
+	pendingIDs     []string // the messages that pending settles
+	retry, release []string // message ids to retry; receipt handles to release at once
+}
+
+// commitAll commits every outcome, a chunk at a time.
+func (b *batch) commitAll(ctx context.Context, outcomes <-chan outcome) {
 	for o := range outcomes {
 		if o.notStarted && o.res == nil && o.d.receiptHandle != "" {
-			release = append(release, o.d.receiptHandle)
+			b.release = append(b.release, o.d.receiptHandle)
 		}
 		if o.err != nil {
-			w.Log.WarnContext(ctx, "task will be retried", "runId", runID, "key", o.d.task.Key, "receives", o.d.receives, "error", o.err)
-			retry = append(retry, o.d.messageID)
+			b.w.Log.WarnContext(ctx, "task will be retried", "runId", b.r.RunId, "key", o.d.task.Key, "receives", o.d.receives, "error", o.err)
+			b.retry = append(b.retry, o.d.messageID)
 		}
 		if o.res != nil {
-			pending = append(pending, *o.res)
+			b.pending = append(b.pending, *o.res)
 			if o.err == nil {
-				pendingIDs = append(pendingIDs, o.d.messageID)
+				b.pendingIDs = append(b.pendingIDs, o.d.messageID)
 			}
 		}
-		if len(pending) >= CommitChunk {
-			commit()
+		if len(b.pending) >= CommitChunk {
+			b.commit(ctx)
 		}
 	}
-	commit()
+	b.commit(ctx)
+}
+
+// commit commits the pending outcomes; if it fails, their messages are retried.
+func (b *batch) commit(ctx context.Context) {
+	if len(b.pending) == 0 {
+		return
+	}
+	if _, err := b.w.Store.CommitFiles(ctx, b.r, b.pending); err != nil {
+		b.w.Log.ErrorContext(ctx, "commit files", "runId", b.r.RunId, "files", len(b.pending), "error", err)
+		b.retry = append(b.retry, b.pendingIDs...)
+	} else {
+		b.w.emitCommitted(ctx, b.r.RunId, b.pending)
+	}
+	b.pending, b.pendingIDs = b.pending[:0], b.pendingIDs[:0]
+}
+
+// finish hands back the tasks not started, renews the run's lease and ends
+// the run if this batch was its last; false if that check failed, so the
+// batch is retried.
+func (w *Worker) finish(ctx context.Context, r run.Run, release []string) bool {
 	if len(release) > 0 && w.Queue != nil {
 		if err := w.Queue.Release(context.WithoutCancel(ctx), release); err != nil {
-			w.Log.WarnContext(ctx, "release tasks not started", "runId", runID, "tasks", len(release), "error", err)
+			w.Log.WarnContext(ctx, "release tasks not started", "runId", r.RunId, "tasks", len(release), "error", err)
 		}
 	}
 	w.renewLease(ctx, r)
-	if done, ended, err := w.complete(ctx, runID); err != nil {
+	done, ended, err := w.complete(ctx, r.RunId)
+	if err != nil {
 		// This batch may have been the run's last: its redelivery, which
 		// finds it committed, checks again.
-		w.Log.ErrorContext(ctx, "complete run", "runId", runID, "error", err)
-		return all()
-	} else if ended {
-		w.Log.InfoContext(ctx, "run ended", "runId", runID, "state", done.State)
+		w.Log.ErrorContext(ctx, "complete run", "runId", r.RunId, "error", err)
+		return false
+	}
+	if ended {
+		w.Log.InfoContext(ctx, "run ended", "runId", r.RunId, "state", done.State)
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
-	return retry
+	return true
 }
 
 // outcome is what became of one delivery in a batch.
@@ -399,50 +449,68 @@ func (w *Worker) now() time.Time {
 // ingest copies one file per the version rules and returns its outcome; an
 // error means "retry later".
 func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
-	res := run.FileResult{Name: t.Name, SourceKey: t.Key}
-	failed := func(reason string) (run.FileResult, error) { // keeps what is known, e.g. the class
-		res.Outcome, res.Reason = run.OutcomeFailed, reason
-		return res, nil
-	}
 	conn, err := w.connection(ctx, t.ConnectionId)
 	if err != nil {
-		return res, err
+		return run.FileResult{Name: t.Name, SourceKey: t.Key}, err
 	}
-	src, _, err := w.Sources.For(ctx, conn)
+	src, err := w.Sources.Open(ctx, conn)
 	var re *source.RegionError
 	if errors.As(err, &re) {
-		return failed(re.Reason)
+		return failedFile(t, re.Reason), nil
 	}
 	if err != nil {
+		return run.FileResult{Name: t.Name, SourceKey: t.Key}, err
+	}
+	res, obj, err := w.copyIn(ctx, src, conn, t)
+	if err != nil || res.Outcome != "" {
 		return res, err
 	}
-	// The listing gave the object's class, size and ETag. Objects of a
-	// class that can be read at once are copied on that word, the copy
-	// conditional on the ETag (a server-side copy: the platform's role
-	// reads the source); archived classes and streamed copies read the
-	// object's current state first, and so does a copy whose ETag no longer
-	// matches (the object changed after the listing).
+	file := &dataset.File{
+		Name: t.Name, SourceKey: t.Key, Size: obj.Size, SourceETag: obj.ETag, RunId: t.RunId,
+		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey,
+	}
+	res.File, res.Bytes = file, obj.Size
+	if landing(t) == rules.DLZ {
+		return res, nil
+	}
+	return w.settle(ctx, t, res)
+}
+
+// copyIn copies t's object into the zone it lands in, if the rules copy
+// it, and returns the outcome (Outcome set if it was not copied) and the
+// object as copied. The listing gave the object's class, size and ETag.
+// Objects of a class that can be read at once are copied on that word,
+// the copy conditional on the ETag (a server-side copy: the platform's
+// role reads the source); archived classes and streamed copies read the
+// object's current state first, and so does a copy whose ETag no longer
+// matches (the object changed after the listing).
+func (w *Worker) copyIn(ctx context.Context, src SourceReader, conn connection.Connection, t Task) (run.FileResult, rules.Object, error) {
+	res := run.FileResult{Name: t.Name, SourceKey: t.Key}
 	obj := t.object()
 	serverSide := conn.ConnectionAccessType == connection.BucketPolicy
 	fresh := !serverSide || obj.Class.MayNeedRestore() || obj.ETag == ""
-	if fresh {
-		if obj, err = w.head(ctx, src, t); err != nil {
-			return headFailed(t, conn, err)
-		}
-	}
-	res.StorageClass = string(obj.Class)
-	zone := w.bucket(landing(t))
+	var err error
 	for {
+		if fresh {
+			if obj, err = w.head(ctx, src, t); err != nil {
+				res, err := headFailed(t, conn, err)
+				return res, obj, err
+			}
+		}
+		res.StorageClass = string(obj.Class)
 		switch action, reason := t.Version.AtCopy(obj); action {
 		case rules.Skip:
 			res.Outcome, res.Reason = run.OutcomeSkippedStorageClass, reason
-			return res, nil
+			return res, obj, nil
 		case rules.Fail:
-			return failed(reason)
+			res.Outcome, res.Reason = run.OutcomeFailed, reason
+			return res, obj, nil
 		}
 		if len(t.TargetKey) > MaxKeyBytes { // S3 would refuse it: no copy can succeed
-			return failed(fmt.Sprintf("its key in the data lake would be %d bytes long; S3 allows %d", len(t.TargetKey), MaxKeyBytes))
+			res.Outcome, res.Reason = run.OutcomeFailed, fmt.Sprintf("its key in the data lake would be %d bytes long; S3 allows %d", len(t.TargetKey), MaxKeyBytes)
+			return res, obj, nil
 		}
+		zone := w.bucket(landing(t))
 		if serverSide {
 			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
 		} else {
@@ -450,41 +518,33 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		}
 		// Changed since the listing (another ETag), or archived since:
 		// read its current state and apply the rules again.
-		if code := errorCode(err); !fresh && (code == "PreconditionFailed" || code == "InvalidObjectState") {
-			fresh = true
-			if obj, err = w.head(ctx, src, t); err != nil {
-				return headFailed(t, conn, err)
-			}
-			res.StorageClass = string(obj.Class)
-			continue
+		if code := errorCode(err); fresh || (code != "PreconditionFailed" && code != "InvalidObjectState") {
+			break
 		}
-		break
+		fresh = true
 	}
-	if err != nil {
-		if reason, ok := permanent(err, conn); ok {
-			return failed(reason)
-		}
-		return res, fmt.Errorf("copy: %w", err)
+	if reason, ok := permanent(err, conn); err != nil && ok {
+		res.Outcome, res.Reason = run.OutcomeFailed, reason
+		return res, obj, nil
+	} else if err != nil {
+		return res, obj, fmt.Errorf("copy: %w", err)
 	}
-	size, etag := obj.Size, obj.ETag
-	file := &dataset.File{
-		Name: t.Name, SourceKey: t.Key, Size: size, SourceETag: etag, RunId: t.RunId,
-		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey,
-	}
-	res.File, res.Bytes = file, size
-	if zone == w.DLZBucket {
-		return res, nil
-	}
-	if err := w.validate(ctx, t, size); err != nil {
+	return res, obj, nil
+}
+
+// settle validates a file landed in the LZ and moves it on to the DLZ; a
+// file that fails validation stays in the LZ, out of the DLZ.
+func (w *Worker) settle(ctx context.Context, t Task, res run.FileResult) (run.FileResult, error) {
+	if err := w.validate(ctx, t, res.Bytes); err != nil {
 		var invalid *validate.Error
 		if !errors.As(err, &invalid) {
 			return res, fmt.Errorf("validate: %w", err)
 		}
-		file.State, file.Reason = dataset.FailedValidation, invalid.Reason
+		res.File.State, res.File.Reason = dataset.FailedValidation, invalid.Reason
 		res.Outcome, res.Reason = run.OutcomeFailedValidation, invalid.Reason
 		return res, nil
 	}
-	if err := w.Copier.ServerSide(ctx, w.LZBucket, t.TargetKey, size, "", w.DLZBucket, t.TargetKey); err != nil {
+	if err := w.Copier.ServerSide(ctx, w.LZBucket, t.TargetKey, res.Bytes, "", w.DLZBucket, t.TargetKey); err != nil {
 		return res, fmt.Errorf("move to DLZ: %w", err)
 	}
 	if _, err := w.Copier.Target.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(w.LZBucket), Key: aws.String(t.TargetKey)}); err != nil {
@@ -536,12 +596,15 @@ func readAll(r io.ReadCloser, err error) ([]byte, error) {
 
 // stream copies with the source's credentials within the worker's memory
 // budget: a streamed file holds up to PartSize × Copier.Parallel bytes.
-func (w *Worker) stream(ctx context.Context, src *s3.Client, t Task, obj rules.Object, zone string) error {
-	need := min(max(obj.Size, 1), w.Copier.PartSize*int64(max(w.Copier.Parallel, 1)))
-	if err := w.Streams.Acquire(ctx, need); err != nil {
-		return err
+func (w *Worker) stream(ctx context.Context, src SourceReader, t Task, obj rules.Object, zone string) error {
+	if w.StreamBudget > 0 {
+		w.streamsOnce.Do(func() { w.streams = semaphore.NewWeighted(w.StreamBudget) })
+		need := min(max(obj.Size, 1), w.Copier.PartSize*int64(max(w.Copier.Parallel, 1)), w.StreamBudget)
+		if err := w.streams.Acquire(ctx, need); err != nil {
+			return err
+		}
+		defer w.streams.Release(need)
 	}
-	defer w.Streams.Release(need)
 	return w.Copier.Stream(ctx, src, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
 }
 
@@ -559,7 +622,7 @@ func (w *Worker) bucket(z rules.Zone) string {
 }
 
 // head reads the object's current state.
-func (w *Worker) head(ctx context.Context, src *s3.Client, t Task) (rules.Object, error) {
+func (w *Worker) head(ctx context.Context, src SourceReader, t Task) (rules.Object, error) {
 	h, err := src.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(t.Bucket), Key: aws.String(t.Key)})
 	if err != nil {
 		return rules.Object{}, err
