@@ -3,11 +3,9 @@ package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/datalake-platform/s3connections/shared/httpapi"
-	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/app"
 )
 
 func main() {
-	cfg, awsCfg, log := platform.Init(platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvIngestionRoleARNs)
-	lambda.Start(httpapi.Build(cfg, awsCfg, log).Handle)
+	lambda.Start(app.NewAPI(app.Init(app.APISettings)).Handle)
 }

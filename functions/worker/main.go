@@ -4,11 +4,9 @@ package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/datalake-platform/s3connections/shared/ingest"
-	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/app"
 )
 
 func main() {
-	cfg, awsCfg, log := platform.Init(platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL)
-	lambda.Start(ingest.BuildWorker(cfg, awsCfg, log).Handle)
+	lambda.Start(app.NewWorker(app.Init(app.WorkerSettings)).Handle)
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/datalake-platform/s3connections/infra/cdk/spec"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/infra/local/stack"
-	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 // The placeholder ids in events/, replaced by real ones when replayed.
@@ -438,11 +437,9 @@ func functionEnv(t *testing.T, p *stack.Platform, name string) []string {
 		env["AWS_ENDPOINT_URL_"+svc] = url
 	}
 	local := p.Config.Env()
-	for _, k := range fn.Env {
+	for _, k := range fn.Env.Names() { // S3_USE_PATH_STYLE too: the local S3 needs path-style URLs
 		env[k] = local[k]
 	}
-	// Local only: the local S3 needs path-style URLs.
-	env[platform.EnvS3PathStyle] = local[platform.EnvS3PathStyle]
 	out := make([]string, 0, len(env))
 	for k, v := range env {
 		out = append(out, k+"="+v)

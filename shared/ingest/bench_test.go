@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/datalake-platform/s3connections/shared/app"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/ingest"
@@ -221,7 +222,7 @@ func BenchmarkPlanPage1k(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			f := &fakeS3{list: listPage(perOp)}
-			p := ingest.BuildPlanner(benchConfig(), benchAWS(f), discard)
+			p := app.NewPlanner(benchConfig(), benchAWS(f), discard)
 			sink := &taskSink{}
 			p.Store, p.Tasks, p.Metrics = &plannerStore{catalog: c.catalog}, sink, nil
 			ctx := context.Background()
@@ -352,7 +353,7 @@ func BenchmarkWorker1k(b *testing.B) {
 			if c.class == "STANDARD" {
 				f.storageClass = ""
 			}
-			w := ingest.BuildWorker(benchConfig(), benchAWS(f), discard)
+			w := app.NewWorker(benchConfig(), benchAWS(f), discard)
 			store := &workerStore{}
 			w.Store, w.Metrics = store, nil
 			tasks := benchTasks()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/datalake-platform/s3connections/shared/app"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
@@ -44,7 +45,7 @@ func (downQueue) Send(context.Context, []ingest.Task) error {
 // times; the third failure in a row fails the run with the reason, so that
 // the run ends rather than waiting for its lease to expire.
 func TestPlanningFailsTheRunOnLambdasLastTry(t *testing.T) {
-	p := ingest.BuildPlanner(benchConfig(), benchAWS(&fakeS3{list: listPage(10)}), discard)
+	p := app.NewPlanner(benchConfig(), benchAWS(&fakeS3{list: listPage(10)}), discard)
 	store := &failingStore{plannerStore: plannerStore{catalog: map[string]dataset.File{}}}
 	p.Store, p.Tasks, p.Metrics = store, downQueue{}, nil
 	for try := 1; try <= ingest.PlanningAttempts; try++ {

@@ -9,6 +9,7 @@ package spec
 import (
 	"time"
 
+	"github.com/datalake-platform/s3connections/shared/app"
 	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
@@ -23,8 +24,8 @@ type Function struct {
 	Description  string
 	Timeout      time.Duration
 	MemoryMiB    int
-	// Env lists the platform.Env* variables the function reads.
-	Env []string
+	// Env is the settings the function reads (shared/app declares them).
+	Env platform.Settings
 	// Ingestion functions reach source buckets: their roles are the
 	// principals of the generated bucket policies (INGESTION_ROLE_ARNS).
 	Ingestion bool
@@ -74,8 +75,7 @@ func API() Function {
 		Description:  "S3 Connections REST API (HTTP API routes)",
 		Timeout:      APITimeout,
 		MemoryMiB:    256,
-		Env: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
-			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvIngestionRoleARNs, platform.EnvEnabledOptInRegions},
+		Env:          app.APISettings,
 	}
 }
 
@@ -87,23 +87,21 @@ func Planner() Function {
 		Description:  "S3 Connections planner: tests connections, lists source buckets and enqueues copy tasks",
 		Timeout:      PlannerTimeout,
 		MemoryMiB:    512,
-		Env: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
-			platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget},
-		Ingestion: true,
-		OverTime:  PlannerOverTime,
+		Env:          app.PlannerSettings,
+		Ingestion:    true,
+		OverTime:     PlannerOverTime,
 	}
 }
 
 // Worker copies, validates and catalogs the files of copy tasks.
 func Worker() Function {
 	return Function{
-		Name:         "worker",
-		FunctionName: func(n platform.Names) string { return n.WorkerFunction },
-		Description:  "S3 Connections worker: copies, validates and catalogs the files of copy tasks",
-		Timeout:      WorkerTimeout,
-		MemoryMiB:    1024,
-		Env: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket,
-			platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvTaskQueueURL},
+		Name:          "worker",
+		FunctionName:  func(n platform.Names) string { return n.WorkerFunction },
+		Description:   "S3 Connections worker: copies, validates and catalogs the files of copy tasks",
+		Timeout:       WorkerTimeout,
+		MemoryMiB:     1024,
+		Env:           app.WorkerSettings,
 		Ingestion:     true,
 		ConsumesTasks: true,
 	}

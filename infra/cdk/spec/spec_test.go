@@ -25,7 +25,7 @@ func TestEveryFunctionHasASpec(t *testing.T) {
 			t.Errorf("function %s: physical name %q is a duplicate or lacks the %s prefix", f.Name, name, platform.Prefix)
 		}
 		physical[name] = true
-		if f.Timeout <= 0 || f.MemoryMiB < 128 || len(f.Env) == 0 {
+		if f.Timeout <= 0 || f.MemoryMiB < 128 || len(f.Env.Required) == 0 {
 			t.Errorf("function %s: timeout %v, memory %d, env %v", f.Name, f.Timeout, f.MemoryMiB, f.Env)
 		}
 	}
@@ -49,7 +49,7 @@ func TestPlannerBudgetFitsItsTimeout(t *testing.T) {
 		t.Errorf("budget %v + margin %v (alarm at %v) must be under the timeout %v",
 			PlannerTimeBudget, ingest.DefaultMargin, Planner().OverTime, PlannerTimeout)
 	}
-	if !slices.Contains(Planner().Env, platform.EnvPlannerBudget) {
+	if !slices.Contains(Planner().Env.Names(), platform.EnvPlannerBudget) {
 		t.Errorf("the planner must receive %s", platform.EnvPlannerBudget)
 	}
 }

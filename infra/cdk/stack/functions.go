@@ -158,12 +158,17 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 	}
 	for _, f := range set.All {
 		env := map[string]*string{}
-		for _, k := range f.Spec.Env {
+		for _, k := range f.Spec.Env.Required {
 			v, ok := values[k]
 			if !ok {
-				return nil, fmt.Errorf("function %s reads %s, which the stack does not provide", f.Spec.Name, k)
+				return nil, fmt.Errorf("function %s needs %s, which the stack does not provide", f.Spec.Name, k)
 			}
 			env[k] = v
+		}
+		for _, k := range f.Spec.Env.Optional { // tuning the stack sets, and local-only switches it does not
+			if v, ok := values[k]; ok {
+				env[k] = v
+			}
 		}
 		f.Fn = awslambda.NewFunction(c, jsii.String(f.Spec.Name), &awslambda.FunctionProps{
 			FunctionName:  jsii.String(f.Spec.FunctionName(r.Names)),

@@ -675,14 +675,26 @@ func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
 				t.Errorf("%s: %s logging %v, want JSON to its own log group", name, fnName, logging)
 			}
 			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-			var keys []string
-			for k := range env {
-				keys = append(keys, k)
+			// Every setting the function requires, none it does not
+			// declare, and the optional ones the stack tunes; never the
+			// local S3's path-style switch.
+			for _, k := range fs.Env.Required {
+				if _, ok := env[k]; !ok {
+					t.Errorf("%s: %s lacks %s, which it requires", name, fnName, k)
+				}
 			}
-			slices.Sort(keys)
-			want := slices.Sorted(slices.Values(fs.Env))
-			if !slices.Equal(keys, want) {
-				t.Errorf("%s: %s environment %v, want %v", name, fnName, keys, want)
+			for k := range env {
+				if !slices.Contains(fs.Env.Names(), k) {
+					t.Errorf("%s: %s gets %s, which it does not declare", name, fnName, k)
+				}
+			}
+			for _, k := range []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvMaxReceiveCount} {
+				if _, ok := env[k]; slices.Contains(fs.Env.Optional, k) && !ok {
+					t.Errorf("%s: %s reads %s, which the stack does not set", name, fnName, k)
+				}
+			}
+			if _, ok := env[platform.EnvS3PathStyle]; ok {
+				t.Errorf("%s: %s gets the local-only %s", name, fnName, platform.EnvS3PathStyle)
 			}
 			if v, ok := env[platform.EnvIngestionRoleARNs]; ok {
 				if got := strings.Count(asJSON(v), "Role"); got != ingestionRoles {

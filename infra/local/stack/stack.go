@@ -30,8 +30,8 @@ import (
 	"github.com/datalake-platform/s3connections/infra/local/s3local"
 	"github.com/datalake-platform/s3connections/infra/local/schedulerlocal"
 	"github.com/datalake-platform/s3connections/infra/local/sqslocal"
+	"github.com/datalake-platform/s3connections/shared/app"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
-	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
@@ -329,9 +329,23 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 		return err
 	}
 	awsCfg.AppID = functionsApp
-	api := httpapi.Build(p.Config, awsCfg, opts.Log.With("function", p.Names.APIFunction))
-	planner := ingest.BuildPlanner(p.Config, awsCfg, opts.Log.With("function", p.Names.PlannerFunction))
-	worker := ingest.BuildWorker(p.Config, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
+	// Each function is built from its own settings only, as the CDK stack
+	// configures it: one that reads an undeclared setting finds it unset.
+	apiCfg, err := p.Config.Only(app.APISettings)
+	if err != nil {
+		return err
+	}
+	plannerCfg, err := p.Config.Only(app.PlannerSettings)
+	if err != nil {
+		return err
+	}
+	workerCfg, err := p.Config.Only(app.WorkerSettings)
+	if err != nil {
+		return err
+	}
+	api := app.NewAPI(apiCfg, awsCfg, opts.Log.With("function", p.Names.APIFunction))
+	planner := app.NewPlanner(plannerCfg, awsCfg, opts.Log.With("function", p.Names.PlannerFunction))
+	worker := app.NewWorker(workerCfg, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
 	return p.Runtime.Register(
 		lambdalocal.Function{Name: p.Names.APIFunction, Handler: lambdalocal.NewHandler(api.Handle), Timeout: 29 * time.Second},
 		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambdalocal.NewHandler(planner.Handle), Timeout: 15 * time.Minute},

@@ -1,4 +1,4 @@
-package httpapi
+package app
 
 import (
 	"log/slog"
@@ -11,6 +11,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/eventscheduler"
+	"github.com/datalake-platform/s3connections/shared/httpapi"
 	"github.com/datalake-platform/s3connections/shared/kmssecret"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
@@ -19,9 +20,8 @@ import (
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
-// Build wires the API from the platform's configuration: the same wiring
-// runs in the Lambda function and on the local platform.
-func Build(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *API {
+// NewAPI builds the API function's handler.
+func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.API {
 	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	planner := plannercall.New(lambda.NewFromConfig(awsCfg), cfg.PlannerFunction)
 	datasets := &dataset.Service{Store: store, Connections: store}
@@ -31,7 +31,7 @@ func Build(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *API {
 		Datasets:  datasets,
 		Log:       log,
 	}
-	return New(UseCases{
+	return httpapi.New(httpapi.UseCases{
 		Connections: &connection.Service{
 			Store:             store,
 			Sealer:            kmssecret.New(kms.NewFromConfig(awsCfg), cfg.KMSKeyID),

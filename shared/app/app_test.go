@@ -1,0 +1,55 @@
+package app
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+// full is a platform configuration with every setting set.
+func full() platform.Config {
+	return platform.Config{
+		Region: "eu-west-1", Table: "t", KMSKeyID: "arn:aws:kms:eu-west-1:123456789012:key/k", LZBucket: "lz", DLZBucket: "dlz",
+		TaskQueueURL: "https://sqs/q", PlannerFunction: "planner", PlannerFunctionARN: "arn:aws:lambda:eu-west-1:123456789012:function:planner",
+		ScheduleGroup: "g", SchedulerRoleARN: "arn:aws:iam::123456789012:role/s", IngestionRoleARNs: []string{"arn:aws:iam::123456789012:role/i"},
+		EnabledOptInRegions: []string{"eu-south-1"}, S3PathStyle: true, PlannerBudget: 3 * time.Minute, MaxReceiveCount: 7,
+		PartSize: 8 << 20, CopyThreshold: 16 << 20,
+	}
+}
+
+// Each function, built from its own settings alone (as the stack and the
+// local platform configure it), has every setting it uses: a builder that
+// read one its settings do not declare would find it unset here.
+func TestFunctionsStartFromTheirSettings(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	awsCfg := aws.Config{Region: "eu-west-1"}
+	only := func(s platform.Settings) platform.Config {
+		cfg, err := full().Only(s)
+		if err != nil {
+			t.Fatalf("settings %v: %v", s, err)
+		}
+		return cfg
+	}
+
+	w := NewWorker(only(WorkerSettings), awsCfg, log)
+	if w.LZBucket != "lz" || w.DLZBucket != "dlz" || w.MaxReceiveCount != 7 || w.Copier.KMSKeyID == "" ||
+		w.Copier.PartSize != 8<<20 || w.Copier.CopyThreshold != 16<<20 || w.Queue == nil {
+		t.Errorf("worker built from its settings: %+v, copier %+v", w, w.Copier)
+	}
+	p := NewPlanner(only(PlannerSettings), awsCfg, log)
+	if p.Budget != 3*time.Minute || p.Tasks == nil || p.Continue == nil {
+		t.Errorf("planner built from its settings: %+v", p)
+	}
+	if NewAPI(only(APISettings), awsCfg, log) == nil {
+		t.Error("no API")
+	}
+	// Each function requires what it cannot work without.
+	for name, s := range map[string]platform.Settings{"api": APISettings, "planner": PlannerSettings, "worker": WorkerSettings} {
+		if _, err := (platform.Config{}).Only(s); err == nil {
+			t.Errorf("%s starts without any setting", name)
+		}
+	}
+}

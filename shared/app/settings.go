@@ -1,0 +1,23 @@
+package app
+
+import "github.com/datalake-platform/s3connections/shared/platform"
+
+// The settings each function reads. The CDK stack gives every function
+// exactly its settings (infra/cdk/spec), and the local platform builds it
+// from those alone (platform.Config.Only), so a builder that reads a
+// setting not declared here sees it unset in every test.
+var (
+	APISettings = platform.Settings{
+		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
+			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvIngestionRoleARNs},
+	}
+	PlannerSettings = platform.Settings{
+		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction},
+		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle},
+	}
+	WorkerSettings = platform.Settings{
+		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL},
+		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvPartSize, platform.EnvCopyThreshold,
+			platform.EnvS3PathStyle},
+	}
+)

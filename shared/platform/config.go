@@ -1,0 +1,162 @@
+package platform
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Environment variable names the functions read.
+const (
+	EnvTable               = "TABLE_NAME"
+	EnvKMSKey              = "KMS_KEY_ID"
+	EnvLZBucket            = "LZ_BUCKET"
+	EnvDLZBucket           = "DLZ_BUCKET"
+	EnvTaskQueueURL        = "TASK_QUEUE_URL"
+	EnvPlannerFunction     = "PLANNER_FUNCTION_NAME"
+	EnvIngestionRoleARNs   = "INGESTION_ROLE_ARNS"
+	EnvEnabledOptInRegions = "ENABLED_OPT_IN_REGIONS"
+	EnvPlannerFunctionARN  = "PLANNER_FUNCTION_ARN"
+	EnvScheduleGroup       = "SCHEDULE_GROUP"
+	EnvSchedulerRoleARN    = "SCHEDULER_ROLE_ARN"
+	EnvPlannerBudget       = "PLANNER_TIME_BUDGET"  // e.g. "10m": how long one planner invocation plans
+	EnvMaxReceiveCount     = "MAX_RECEIVE_COUNT"    // the task queue's redrive limit
+	EnvPartSize            = "PART_SIZE_BYTES"      // multipart part size
+	EnvCopyThreshold       = "COPY_THRESHOLD_BYTES" // server-side copies above it go by UploadPartCopy
+	// EnvS3PathStyle makes S3 clients use path-style URLs, which local S3
+	// endpoints need; AWS uses virtual-hosted style.
+	EnvS3PathStyle = "S3_USE_PATH_STYLE"
+)
+
+// Config is what a function knows about the platform it runs in.
+type Config struct {
+	Region              string
+	Table               string
+	KMSKeyID            string
+	LZBucket            string
+	DLZBucket           string
+	TaskQueueURL        string
+	PlannerFunction     string
+	PlannerFunctionARN  string // target of EventBridge Scheduler schedules
+	ScheduleGroup       string
+	SchedulerRoleARN    string // the role EventBridge Scheduler assumes to invoke the planner
+	IngestionRoleARNs   []string
+	EnabledOptInRegions []string
+	S3PathStyle         bool
+	PlannerBudget       time.Duration
+	MaxReceiveCount     int
+	PartSize            int64
+	CopyThreshold       int64
+}
+
+// Settings are the environment variables one function reads: its main
+// declares them (shared/app), the CDK stack and the local platform give it
+// exactly those.
+type Settings struct {
+	Required []string // the function cannot start without them
+	Optional []string // tuning and local-only switches: unset means the default
+}
+
+// Names are every variable of s, required first.
+func (s Settings) Names() []string { return append(slices.Clone(s.Required), s.Optional...) }
+
+// Read reads the configuration through getenv (os.Getenv on Lambda): every
+// required variable must be set, and the variables s does not name are left
+// unset, so that a function cannot depend on one it did not declare.
+func (s Settings) Read(getenv func(string) string) (Config, error) {
+	var missing []string
+	for _, name := range s.Required {
+		if getenv(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return Config{}, fmt.Errorf("missing environment variables: %s", strings.Join(missing, ", "))
+	}
+	declared := s.Names()
+	get := func(name string) string {
+		if !slices.Contains(declared, name) {
+			return ""
+		}
+		return getenv(name)
+	}
+	return Config{
+		Region:              getenv("AWS_REGION"),
+		Table:               get(EnvTable),
+		KMSKeyID:            get(EnvKMSKey),
+		LZBucket:            get(EnvLZBucket),
+		DLZBucket:           get(EnvDLZBucket),
+		TaskQueueURL:        get(EnvTaskQueueURL),
+		PlannerFunction:     get(EnvPlannerFunction),
+		PlannerFunctionARN:  get(EnvPlannerFunctionARN),
+		ScheduleGroup:       get(EnvScheduleGroup),
+		SchedulerRoleARN:    get(EnvSchedulerRoleARN),
+		IngestionRoleARNs:   list(get(EnvIngestionRoleARNs)),
+		EnabledOptInRegions: list(get(EnvEnabledOptInRegions)),
+		S3PathStyle:         get(EnvS3PathStyle) == "true",
+		PlannerBudget:       duration(get(EnvPlannerBudget)),
+		MaxReceiveCount:     int(integer(get(EnvMaxReceiveCount))),
+		PartSize:            integer(get(EnvPartSize)),
+		CopyThreshold:       integer(get(EnvCopyThreshold)),
+	}, nil
+}
+
+// Only is c as a function with settings s sees it: what its environment
+// would hold, read back. The local platform builds each function from it.
+func (c Config) Only(s Settings) (Config, error) {
+	env := c.Env()
+	only, err := s.Read(func(name string) string { return env[name] })
+	only.Region = c.Region
+	return only, err
+}
+
+// duration and integer read optional settings; unset or invalid is zero,
+// which means the default.
+func duration(s string) time.Duration {
+	d, _ := time.ParseDuration(s)
+	return d
+}
+
+func integer(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// Env renders c as the environment variables FromEnv reads.
+func (c Config) Env() map[string]string {
+	return map[string]string{
+		EnvTable:               c.Table,
+		EnvKMSKey:              c.KMSKeyID,
+		EnvLZBucket:            c.LZBucket,
+		EnvDLZBucket:           c.DLZBucket,
+		EnvTaskQueueURL:        c.TaskQueueURL,
+		EnvPlannerFunction:     c.PlannerFunction,
+		EnvPlannerFunctionARN:  c.PlannerFunctionARN,
+		EnvScheduleGroup:       c.ScheduleGroup,
+		EnvSchedulerRoleARN:    c.SchedulerRoleARN,
+		EnvIngestionRoleARNs:   strings.Join(c.IngestionRoleARNs, ","),
+		EnvEnabledOptInRegions: strings.Join(c.EnabledOptInRegions, ","),
+		EnvS3PathStyle:         fmt.Sprint(c.S3PathStyle),
+		EnvPlannerBudget:       c.PlannerBudget.String(),
+		EnvMaxReceiveCount:     strconv.Itoa(c.MaxReceiveCount),
+		EnvPartSize:            strconv.FormatInt(c.PartSize, 10),
+		EnvCopyThreshold:       strconv.FormatInt(c.CopyThreshold, 10),
+	}
+}
+
+// S3Options applies the platform's S3 client settings.
+func (c Config) S3Options(o *s3.Options) { o.UsePathStyle = c.S3PathStyle }
+
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
