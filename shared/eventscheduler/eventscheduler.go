@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
@@ -31,14 +32,9 @@ func New(client *scheduler.Client, group, targetARN, roleARN string) *Client {
 	return &Client{client: client, group: group, targetARN: targetARN, roleARN: roleARN}
 }
 
-// Input is what each firing passes to the planner.
-type Input struct {
-	ScheduleId string
-}
-
 // Put creates or replaces the EventBridge schedule of s.
 func (c *Client) Put(ctx context.Context, s schedule.Schedule) error {
-	input, err := json.Marshal(Input{ScheduleId: s.ScheduleId})
+	input, err := json.Marshal(ingest.PlannerEvent{ScheduleId: s.ScheduleId}) // what each firing passes to the planner
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,6 @@ import (
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/metadata"
-	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
@@ -228,7 +227,7 @@ func BenchmarkPlanPage1k(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := p.Handle(ctx, plannercall.Event{RunId: benchRunID}); err != nil {
+				if _, err := p.Handle(ctx, ingest.PlannerEvent{RunId: benchRunID}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -263,7 +262,7 @@ func benchTasks() []ingest.Task {
 			RunId: benchRunID, DatasetId: benchDataset.DatasetId, ConnectionId: benchConn.ConnectionId, Bucket: benchConn.S3Bucket,
 			Key: key, Name: benchDataset.Name(key), Size: int64(len(csvBody)), ETag: benchETag(0), StorageClass: "STANDARD",
 			Version: benchConn.Version, FileType: benchDataset.FileType, TargetKey: benchDataset.TargetKey(benchRunStart, benchDataset.Name(key)),
-			RunStart: benchRunStart, RunStarted: benchRunStart,
+			RunStarted: benchRunStart,
 		}
 	}
 	return tasks

@@ -23,7 +23,6 @@ import (
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/metrics"
-	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
@@ -96,9 +95,9 @@ func (p *Planner) now() time.Time {
 }
 
 // Handle runs one planner event.
-func (p *Planner) Handle(ctx context.Context, ev plannercall.Event) (json.RawMessage, error) {
+func (p *Planner) Handle(ctx context.Context, ev PlannerEvent) (json.RawMessage, error) {
 	switch {
-	case ev.Action == plannercall.ActionTestConnection:
+	case ev.Action == ActionTestConnection:
 		c, err := p.Store.GetConnection(ctx, ev.ConnectionId)
 		if err != nil {
 			return nil, fmt.Errorf("test connection %s: %w", ev.ConnectionId, err)
@@ -312,7 +311,7 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) []Task {
 			RunId: r.RunId, DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket,
 			Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
 			StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
-			TargetKey: d.TargetKey(r.StartTime(), d.Name(key)), RunStart: r.StartTime(), RunStarted: *r.StartedAt,
+			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
 		})
 	}
 	return tasks

@@ -11,7 +11,6 @@ import (
 	"github.com/datalake-platform/s3connections/shared/app"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/ingest"
-	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -49,7 +48,7 @@ func TestPlanningFailsTheRunOnLambdasLastTry(t *testing.T) {
 	store := &failingStore{plannerStore: plannerStore{catalog: map[string]dataset.File{}}}
 	p.Store, p.Tasks, p.Metrics = store, downQueue{}, nil
 	for try := 1; try <= ingest.PlanningAttempts; try++ {
-		_, err := p.Handle(context.Background(), plannercall.Event{RunId: benchRunID})
+		_, err := p.Handle(context.Background(), ingest.PlannerEvent{RunId: benchRunID})
 		last := try == ingest.PlanningAttempts
 		switch {
 		case !last && err == nil:

@@ -24,7 +24,6 @@ type Task struct {
 	FileType     dataset.FileType
 	SkipLZ       bool
 	TargetKey    string
-	RunStart     time.Time
 	// RunStarted is the run's StartedAt: the catalog's exactly-once gate
 	// orders the runs of a dataset by it. (Tasks sent before it existed
 	// have none: the worker reads the run's.)

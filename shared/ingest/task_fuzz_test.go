@@ -83,7 +83,7 @@ func plannedTask() Task {
 		RunId: "0198f5d2-ac4d-7e5f-9a6b-7c8d9e0f1a23", DatasetId: d.DatasetId, ConnectionId: "0198f5d2-7c1e-7a51-9a3e-2f4c1b0d9e11",
 		Bucket: "acme-exports", Key: key, Name: d.Name(key), Size: 1234, ETag: "9b2cf535f27731c974343645a3985328",
 		StorageClass: "STANDARD", Version: rules.V1_8, FileType: dataset.CSV, TargetKey: d.TargetKey(start, d.Name(key)),
-		RunStart: start, RunStarted: start.Add(time.Second),
+		RunStarted: start.Add(time.Second),
 	}
 }
 
@@ -120,8 +120,8 @@ func FuzzDecodeTask(f *testing.F) {
 		`{"RunId":"r","Name":"n","Size":1e30}`,
 		`{"RunId":"r","Name":"n","Size":-1}`,
 		`{"RunId":"r","Name":"n","SkipLZ":"true"}`,
-		`{"RunId":"r","Name":"n","RunStart":"yesterday"}`,
-		`{"RunId":"r","Name":"n","RunStart":"2026-05-17T09:30:00.123456789+05:30"}`,
+		`{"RunId":"r","Name":"n","RunStarted":"yesterday"}`,
+		`{"RunId":"r","Name":"n","RunStarted":"2026-05-17T09:30:00.123456789+05:30"}`,
 		`{"RunId":"r","Name":"n","Version":"9.9","FileType":"exe"}`,
 		`{"RunId":"r\u0000","Name":"\ud800"}`,
 		`{"RunId":"r","Name":"` + "\xff" + `"}`,
@@ -206,7 +206,7 @@ func FuzzDecodeTask(f *testing.F) {
 		// The planner's encoding of the task decodes to the same task.
 		again, err := json.Marshal(task)
 		if err != nil {
-			if bad := func(at time.Time) bool { return at.Year() < 0 || at.Year() > 9999 }; bad(task.RunStart) || bad(task.RunStarted) {
+			if bad := func(at time.Time) bool { return at.Year() < 0 || at.Year() > 9999 }; bad(task.RunStarted) {
 				return // a time the planner never sends (runs start now)
 			}
 			t.Fatalf("a decoded task does not encode: %v", err)
@@ -215,10 +215,10 @@ func FuzzDecodeTask(f *testing.F) {
 		if err := json.Unmarshal(again, &back); err != nil {
 			t.Fatalf("re-encoded task %s does not decode: %v", again, err)
 		}
-		if !back.RunStart.Equal(task.RunStart) || !back.RunStarted.Equal(task.RunStarted) {
-			t.Fatalf("RunStart %v, RunStarted %v became %v, %v", task.RunStart, task.RunStarted, back.RunStart, back.RunStarted)
+		if !back.RunStarted.Equal(task.RunStarted) {
+			t.Fatalf("RunStarted %v became %v", task.RunStarted, back.RunStarted)
 		}
-		back.RunStart, back.RunStarted = task.RunStart, task.RunStarted
+		back.RunStarted = task.RunStarted
 		if !reflect.DeepEqual(back, task) {
 			t.Fatalf("round trip changed the task:\n%+v\n%+v", task, back)
 		}

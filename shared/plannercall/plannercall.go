@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -18,20 +19,6 @@ var (
 	_ connection.Tester  = (*Client)(nil)
 	_ run.PlannerStarter = (*Client)(nil)
 )
-
-// ActionTestConnection asks the planner whether a connection can list its bucket.
-const ActionTestConnection = "TestConnection"
-
-// Event is what invokes the planner: a connection test from the API
-// (Action, ConnectionId), a scheduled firing (ScheduleId alone, from
-// EventBridge Scheduler), a run started on demand (ScheduleId, RunId), or the
-// planner's continuation of a long run (RunId alone).
-type Event struct {
-	Action       string `json:",omitempty"`
-	ConnectionId string `json:",omitempty"`
-	ScheduleId   string `json:",omitempty"`
-	RunId        string `json:",omitempty"`
-}
 
 // Client invokes the planner function. Safe for concurrent use.
 type Client struct {
@@ -47,14 +34,14 @@ func New(client *lambda.Client, function string) *Client {
 // TestConnection asks the planner, synchronously, to list the connection's bucket.
 func (c *Client) TestConnection(ctx context.Context, connectionID string) (connection.TestResult, error) {
 	var res connection.TestResult
-	err := c.call(ctx, Event{Action: ActionTestConnection, ConnectionId: connectionID}, &res)
+	err := c.call(ctx, ingest.PlannerEvent{Action: ingest.ActionTestConnection, ConnectionId: connectionID}, &res)
 	return res, err
 }
 
 // StartRun starts the planner on a run without waiting for it
 // (InvocationType Event: Lambda queues the event and retries it on failure).
 func (c *Client) StartRun(ctx context.Context, scheduleID, runID string) error {
-	payload, err := json.Marshal(Event{ScheduleId: scheduleID, RunId: runID})
+	payload, err := json.Marshal(ingest.PlannerEvent{ScheduleId: scheduleID, RunId: runID})
 	if err != nil {
 		return fmt.Errorf("encode planner event: %w", err)
 	}
@@ -74,7 +61,7 @@ func (c *Client) ContinueRun(ctx context.Context, runID string) error {
 	return c.StartRun(ctx, "", runID)
 }
 
-func (c *Client) call(ctx context.Context, ev Event, out any) error {
+func (c *Client) call(ctx context.Context, ev ingest.PlannerEvent, out any) error {
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("encode planner event: %w", err)

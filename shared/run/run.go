@@ -76,8 +76,9 @@ type Run struct {
 	FinishedAt      *time.Time `json:",omitempty"`
 }
 
-// StartTime is the run's upload_date partition: when it was created.
-func (r Run) StartTime() time.Time { return r.CreatedAt }
+// UploadDate is the run's upload_date partition in both zones: when it was
+// created (StartedAt, when planning began, orders the catalog's gates).
+func (r Run) UploadDate() time.Time { return r.CreatedAt }
 
 // Outcome is what happened to one file that was not simply copied.
 type Outcome string

@@ -35,7 +35,7 @@ func benchTasks() []ingest.Task {
 		tasks[i] = ingest.Task{
 			RunId: "0193a6c3-0000-7000-8000-000000000001", DatasetId: d.DatasetId, ConnectionId: "0193a6c2-7f1e-7c3a-9d41-3f5e2b8c1a01",
 			Bucket: "acme-exports", Key: key, Name: d.Name(key), Size: int64(1024 + i), ETag: fmt.Sprintf("%032x", i),
-			StorageClass: "STANDARD", Version: rules.V1_8, FileType: d.FileType, TargetKey: d.TargetKey(start, d.Name(key)), RunStart: start,
+			StorageClass: "STANDARD", Version: rules.V1_8, FileType: d.FileType, TargetKey: d.TargetKey(start, d.Name(key)),
 		}
 	}
 	return tasks

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/faults"
-	"github.com/datalake-platform/s3connections/shared/plannercall"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 )
 
 // Every batch of tasks reaches two workers at once, as SQS's at-least-once
@@ -103,7 +103,7 @@ func TestScheduleFiredWhileItsRunRuns(t *testing.T) {
 	plat.Faults.S3.SetConfig(faults.Config{LatencyRate: 0.3, Latency: 500 * time.Millisecond})
 	runID := f.start(t)
 	fire := func() {
-		ev, _ := json.Marshal(plannercall.Event{ScheduleId: f.scheduleID})
+		ev, _ := json.Marshal(ingest.PlannerEvent{ScheduleId: f.scheduleID})
 		if _, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction, ev); err != nil {
 			t.Fatal(err)
 		}
