@@ -28,7 +28,7 @@ func TestListingReportsStorageClassesAcrossPages(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		dataPath bool
-	}{{"memory", false}, {"bolt", true}} {
+	}{{"memory", false}, {"disk", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{}
 			if tc.dataPath {
