@@ -53,18 +53,23 @@ func TestPayloadsRoundTrip(t *testing.T) {
 		name   string
 		tls    bool
 		signed bool
+		disk   bool
 	}{
 		// Over HTTP the SDK signs the payload's SHA-256 and sends the CRC32 in a header.
-		{"http signed", false, true},
+		{"http signed", false, true, false},
 		// Over HTTPS it streams STREAMING-UNSIGNED-PAYLOAD-TRAILER aws-chunked
 		// bodies with the CRC32 in a trailer.
-		{"https signed", true, true},
-		{"https no auth", true, false},
+		{"https signed", true, true, false},
+		{"https no auth", true, false, false},
+		{"https signed on disk", true, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{}
 			if tc.signed {
 				opts.Credentials = map[string]string{testKey: testSecret}
+			}
+			if tc.disk {
+				opts.DataPath = t.TempDir()
 			}
 			e := start(t, opts, tc.tls)
 			c := e.client()
