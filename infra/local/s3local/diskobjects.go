@@ -76,7 +76,7 @@ func (d *diskBackend) PutObject(bucket, key string, meta map[string]string, inpu
 	if err != nil {
 		return res, err
 	}
-	o := &diskObject{key: key, stem: objectStem(key), size: size, modified: time.Now().UTC(), meta: maps.Clone(meta)}
+	o := &diskObject{key: key, stem: objectStem(key), size: size, meta: maps.Clone(meta)}
 	if o.meta == nil {
 		o.meta = map[string]string{}
 	}
@@ -103,6 +103,7 @@ func (d *diskBackend) PutObject(bucket, key string, meta map[string]string, inpu
 	if o.body, o.md5, err = writeBody(dir, o.stem, input, size); err != nil {
 		return res, err
 	}
+	o.modified = time.Now().UTC()
 	raw, err := json.Marshal(o.record())
 	if err != nil {
 		return res, fmt.Errorf("s3local: put %s/%s: %w", bucket, key, err)

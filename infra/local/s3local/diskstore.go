@@ -32,9 +32,9 @@ type diskBackend struct {
 	root   string // <DataPath>/objects
 	unlock func() error
 
-	// mu guards the index. Files change under mu too, so that a reader that
-	// found an object under RLock opens the body its record names before a
-	// writer can replace or remove it.
+	// mu guards the index. Records are renamed and removed under mu, and a
+	// replaced body is removed only after, so a reader that found an object
+	// under RLock has opened its body before the body can go.
 	mu      sync.RWMutex
 	buckets map[string]*diskBucket
 }

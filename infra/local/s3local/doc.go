@@ -56,9 +56,10 @@
 // paginated listings. Bucket regions are kept in <DataPath>/s3local.json.
 // Storage classes, tags, checksums, restore state and multipart ETags are
 // kept in the object's own stored metadata, so they persist, and vanish,
-// with the object. Listing stays gofakes3's paginated listing; the extra
-// per-page work is one metadata lookup per returned key. The s3.db file of
-// earlier versions is not read.
+// with the object. Listings page with gofakes3's prefix matching in both
+// modes; the extra per-page work is one metadata lookup per returned key.
+// Multipart uploads in progress are held in memory (by gofakes3) until they
+// complete. The s3.db file of earlier versions is not read.
 //
 // Not provided: versioning, ACLs, policies, bucket tagging and the other
 // configuration subresources (they answer 501 NotImplemented), SigV4a, the
