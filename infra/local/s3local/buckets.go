@@ -21,7 +21,8 @@ import (
 
 const stateFileName = "s3local.json"
 
-// state is the side state kept next to s3.db: what gofakes3 cannot store.
+// state is the side state kept next to the objects: what gofakes3's Backend
+// has no place for.
 type state struct {
 	Regions map[string]string `json:"regions"`
 }

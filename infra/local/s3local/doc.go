@@ -41,17 +41,25 @@
 //     object metadata and echoed back.
 //   - Object tagging: Get/Put/DeleteObjectTagging on the tags given at upload
 //     (HeadObject reports x-amz-tagging-count).
-//   - Persistence: gofakes3's s3bolt hands out object bytes that alias bbolt's
-//     memory map after the read transaction ends, so a GET racing a PUT that
-//     grows the file can crash the process; reads are copied under a lock.
+//   - Persistence: with Options.DataPath objects are files of s3local's own
+//     backend rather than gofakes3's s3bolt (whose reads alias bbolt's memory
+//     map after their transaction ends). Every write is a complete file
+//     renamed into place, so a crash keeps either the old or the new object,
+//     and a GET racing a PUT or DELETE of its key reads the version it found.
 //   - Errors are S3's XML error documents with S3's status codes.
 //
-// Objects live in memory (gofakes3's s3mem) or, with Options.DataPath, in a
-// bbolt file (s3bolt) next to a small JSON file for bucket regions; restore
-// state and multipart ETags are kept in the object's own stored metadata, so
-// they persist, and vanish, with the object. Listing stays gofakes3's
-// paginated listing; the extra per-page work is one metadata lookup per
-// returned key.
+// Objects live in memory (gofakes3's s3mem) or, with Options.DataPath, under
+// <DataPath>/objects/<bucket>/: a bucket.json, and per object a JSON record
+// (key, size, MD5, last-modified, metadata) and a body file, both named by
+// the SHA-256 of the key so that no key can name a path (diskformat.go). An
+// in-memory index of the records, read at start, serves lookups and sorted,
+// paginated listings. Bucket regions are kept in <DataPath>/s3local.json.
+// Storage classes, tags, checksums, restore state and multipart ETags are
+// kept in the object's own stored metadata, so they persist, and vanish,
+// with the object. Listings page with gofakes3's prefix matching in both
+// modes; the extra per-page work is one metadata lookup per returned key.
+// Multipart uploads in progress are held in memory (by gofakes3) until they
+// complete. The s3.db file of earlier versions is not read.
 //
 // Not provided: versioning, ACLs, policies, bucket tagging and the other
 // configuration subresources (they answer 501 NotImplemented), SigV4a, the

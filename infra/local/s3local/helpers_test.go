@@ -56,6 +56,12 @@ func start(t *testing.T, opts Options, useTLS bool) *env {
 	return &env{srv: srv, http: hs}
 }
 
+// eachMode runs f on a Server in memory and on one with a DataPath.
+func eachMode(t *testing.T, f func(t *testing.T, opts Options)) {
+	t.Run("memory", func(t *testing.T) { f(t, Options{}) })
+	t.Run("disk", func(t *testing.T) { f(t, Options{DataPath: t.TempDir()}) })
+}
+
 type clientOpt func(*s3.Options)
 
 func withKey(akid, secret string) clientOpt {

@@ -28,7 +28,7 @@ func TestListingReportsStorageClassesAcrossPages(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		dataPath bool
-	}{{"memory", false}, {"bolt", true}} {
+	}{{"memory", false}, {"disk", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{}
 			if tc.dataPath {
@@ -117,8 +117,10 @@ func TestListingReportsStorageClassesAcrossPages(t *testing.T) {
 	}
 }
 
-func TestObjectHeadersLikeS3(t *testing.T) {
-	e := start(t, Options{}, false)
+func TestObjectHeadersLikeS3(t *testing.T) { eachMode(t, testObjectHeadersLikeS3) }
+
+func testObjectHeadersLikeS3(t *testing.T, opts Options) {
+	e := start(t, opts, false)
 	c := e.client()
 	mustBucket(t, c, "hdrs", "")
 	for _, tc := range []struct {
@@ -157,8 +159,10 @@ func TestObjectHeadersLikeS3(t *testing.T) {
 	}
 }
 
-func TestArchivedObjectsNeedRestore(t *testing.T) {
-	e := start(t, Options{}, false)
+func TestArchivedObjectsNeedRestore(t *testing.T) { eachMode(t, testArchivedObjectsNeedRestore) }
+
+func testArchivedObjectsNeedRestore(t *testing.T, opts Options) {
+	e := start(t, opts, false)
 	c := e.client()
 	mustBucket(t, c, "arch", "")
 	body := []byte("archived bytes")
@@ -290,8 +294,10 @@ func checkRestoreHeader(t *testing.T, v string, days int) {
 	}
 }
 
-func TestMetadataReplacedNotMerged(t *testing.T) {
-	e := start(t, Options{}, false)
+func TestMetadataReplacedNotMerged(t *testing.T) { eachMode(t, testMetadataReplacedNotMerged) }
+
+func testMetadataReplacedNotMerged(t *testing.T, opts Options) {
+	e := start(t, opts, false)
 	c := e.client()
 	mustBucket(t, c, "meta", "")
 	put := func(key string, meta map[string]string) {
@@ -399,8 +405,10 @@ func TestMetadataReplacedNotMerged(t *testing.T) {
 	})
 }
 
-func TestObjectTagging(t *testing.T) {
-	e := start(t, Options{}, true)
+func TestObjectTagging(t *testing.T) { eachMode(t, testObjectTagging) }
+
+func testObjectTagging(t *testing.T, opts Options) {
+	e := start(t, opts, true)
 	c := e.client()
 	mustBucket(t, c, "tags", "")
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("tags"), Key: aws.String("k"),

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"crypto/md5"
 	"encoding/base64"
-	"fmt"
 	"hash/crc32"
 	"io"
 	"math/rand"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,18 +53,23 @@ func TestPayloadsRoundTrip(t *testing.T) {
 		name   string
 		tls    bool
 		signed bool
+		disk   bool
 	}{
 		// Over HTTP the SDK signs the payload's SHA-256 and sends the CRC32 in a header.
-		{"http signed", false, true},
+		{"http signed", false, true, false},
 		// Over HTTPS it streams STREAMING-UNSIGNED-PAYLOAD-TRAILER aws-chunked
 		// bodies with the CRC32 in a trailer.
-		{"https signed", true, true},
-		{"https no auth", true, false},
+		{"https signed", true, true, false},
+		{"https no auth", true, false, false},
+		{"https signed on disk", true, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := Options{}
 			if tc.signed {
 				opts.Credentials = map[string]string{testKey: testSecret}
+			}
+			if tc.disk {
+				opts.DataPath = t.TempDir()
 			}
 			e := start(t, opts, tc.tls)
 			c := e.client()
@@ -152,128 +154,5 @@ func TestPayloadsRoundTrip(t *testing.T) {
 				t.Fatalf("CopyObject of a multipart object: %v %v", cp, err)
 			}
 		})
-	}
-}
-
-func TestPersistenceAcrossRestart(t *testing.T) {
-	dir := t.TempDir()
-	data := randomBytes(5<<20, 9)
-	tail := []byte("tail")
-
-	srv, err := New(Options{DataPath: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{srv: srv, http: httptestServer(srv)}
-	c := e.client(withRegion("eu-west-1"))
-	mustBucket(t, c, "keep", "eu-west-1")
-	mustPut(t, c, "keep", "cold", []byte("cold"), types.StorageClassGlacier)
-	mustPut(t, c, "keep", "thawed", []byte("thawed"), types.StorageClassDeepArchive)
-	mustPut(t, c, "keep", "ia", []byte("ia"), types.StorageClassStandardIa)
-	if _, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: aws.String("keep"), Key: aws.String("thawed"),
-		RestoreRequest: &types.RestoreRequest{Days: aws.Int32(3)}}); err != nil {
-		t.Fatal(err)
-	}
-	etag := multipartUpload(t, c, "keep", "multi", "", data, tail)
-	e.http.Close()
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	srv, err = New(Options{DataPath: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e = &env{srv: srv, http: httptestServer(srv)}
-	t.Cleanup(func() { e.http.Close(); _ = srv.Close() })
-	c = e.client(withRegion("eu-west-1"))
-
-	head, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("keep")})
-	if err != nil || aws.ToString(head.BucketRegion) != "eu-west-1" {
-		t.Fatalf("region after restart: %q %v", aws.ToString(head.BucketRegion), err)
-	}
-	_, err = e.client().ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("keep")})
-	expectCode(t, err, "PermanentRedirect", http.StatusMovedPermanently)
-
-	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("keep")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	classes := map[string]types.ObjectStorageClass{}
-	for _, o := range list.Contents {
-		classes[*o.Key] = o.StorageClass
-		if *o.Key == "multi" && aws.ToString(o.ETag) != etag {
-			t.Errorf("multipart ETag after restart %s, want %s", aws.ToString(o.ETag), etag)
-		}
-	}
-	want := map[string]types.ObjectStorageClass{"cold": "GLACIER", "thawed": "DEEP_ARCHIVE", "ia": "STANDARD_IA", "multi": "STANDARD"}
-	for k, v := range want {
-		if classes[k] != v {
-			t.Errorf("%s: class %q after restart, want %q", k, classes[k], v)
-		}
-	}
-
-	_, err = getBytes(c, "keep", "cold")
-	expectCode(t, err, "InvalidObjectState", http.StatusForbidden)
-	hd, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("keep"), Key: aws.String("thawed")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkRestoreHeader(t, aws.ToString(hd.Restore), 3)
-	if got, err := getBytes(c, "keep", "thawed"); err != nil || string(got) != "thawed" {
-		t.Fatalf("restored object after restart: %q %v", got, err)
-	}
-	got, err := getBytes(c, "keep", "multi")
-	if err != nil || md5Of(got) != md5Of(append(append([]byte{}, data...), tail...)) {
-		t.Fatalf("multipart object after restart: %d bytes, %v", len(got), err)
-	}
-}
-
-// s3bolt hands out object bytes that alias bbolt's memory map; reads racing
-// writes that grow the file must still see their own bytes.
-func TestBoltConcurrentReadsAndWrites(t *testing.T) {
-	e := start(t, Options{DataPath: t.TempDir()}, false)
-	c := e.client()
-	mustBucket(t, c, "busy", "")
-	blob := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, 64<<10+i) }
-	for i := 0; i < 8; i++ {
-		mustPut(t, c, "busy", fmt.Sprintf("seed/%d", i), blob(i), "")
-	}
-	var wg sync.WaitGroup
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func(g int) {
-			defer wg.Done()
-			for i := 0; i < 40; i++ {
-				if g%2 == 0 {
-					key := fmt.Sprintf("grow/%d/%d", g, i)
-					if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("busy"), Key: aws.String(key), Body: bytes.NewReader(blob(i))}); err != nil {
-						t.Error(err)
-						return
-					}
-					continue
-				}
-				k := (g + i) % 8
-				got, err := getBytes(c, "busy", fmt.Sprintf("seed/%d", k))
-				if err != nil || !bytes.Equal(got, blob(k)) {
-					t.Errorf("seed/%d: %d bytes, %v", k, len(got), err)
-					return
-				}
-			}
-		}(g)
-	}
-	wg.Wait()
-
-	var ids []types.ObjectIdentifier
-	for i := 0; i < 8; i++ {
-		ids = append(ids, types.ObjectIdentifier{Key: aws.String(fmt.Sprintf("seed/%d", i))})
-	}
-	out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("busy"), Delete: &types.Delete{Objects: ids}})
-	if err != nil || len(out.Deleted) != 8 {
-		t.Fatalf("DeleteObjects: %+v %v", out, err)
-	}
-	list, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("busy"), Prefix: aws.String("seed/")})
-	if err != nil || len(list.Contents) != 0 {
-		t.Fatalf("after DeleteObjects: %d left, %v", len(list.Contents), err)
 	}
 }

@@ -6,23 +6,21 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3bolt"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Options configures a Server.
 type Options struct {
 	// DataPath is "" to keep everything in memory; otherwise a directory
-	// holding s3.db (objects, via gofakes3's s3bolt) and s3local.json
-	// (bucket regions).
+	// holding objects/ (one record and one body file per object, see
+	// diskformat.go) and s3local.json (bucket regions). One Server at a
+	// time may use it.
 	DataPath string
 	// DefaultRegion is the region of buckets created without a
 	// LocationConstraint; "" means "us-east-1", as in S3.
@@ -37,7 +35,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	store   *store
-	db      *bolt.DB
+	disk    *diskBackend // with a DataPath
 	fake    http.Handler
 	now     func() time.Time // restore expiry clock; tests move it
 	reqSeq  atomic.Uint64
@@ -49,7 +47,7 @@ type Server struct {
 	regions    map[string]string          // existing buckets -> region
 }
 
-// New starts a Server; call Close to release the data files.
+// New starts a Server; call Close to release the data directory.
 func New(opts Options) (*Server, error) {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = "us-east-1"
@@ -70,19 +68,16 @@ func New(opts Options) (*Server, error) {
 		backend = s3mem.New()
 	} else {
 		if err := os.MkdirAll(opts.DataPath, 0o755); err != nil {
+			return nil, fmt.Errorf("s3local: create %s: %w", opts.DataPath, err)
+		}
+		disk, err := openDisk(opts.DataPath)
+		if err != nil {
 			return nil, err
 		}
-		db, err := bolt.Open(filepath.Join(opts.DataPath, "s3.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
-		if err != nil {
-			return nil, fmt.Errorf("s3local: open %s: %w", opts.DataPath, err)
-		}
-		// A local emulator trades durability against power loss for speed:
-		// writes still reach the file, just without an fsync per PUT.
-		db.NoSync = true
-		s.db = db
-		backend = s3bolt.New(db)
+		s.disk = disk
+		backend = disk
 	}
-	s.store = newStore(backend, s.db)
+	s.store = newStore(backend)
 	s.fake = gofakes3.New(s.store,
 		gofakes3.WithTimeSkewLimit(0),     // checked with the signature instead
 		gofakes3.WithMetadataSizeLimit(0), // S3's user-metadata limit is applied here
@@ -99,11 +94,12 @@ func New(opts Options) (*Server, error) {
 // Handler returns s; it exists for symmetry with other local emulators.
 func (s *Server) Handler() http.Handler { return s }
 
-// Close releases the bolt file. In-memory servers lose their data.
+// Close releases the data directory for another Server. In-memory servers
+// lose their data.
 func (s *Server) Close() error {
-	if s.db != nil {
-		err := s.db.Close()
-		s.db = nil
+	if s.disk != nil {
+		err := s.disk.Close()
+		s.disk = nil
 		return err
 	}
 	return nil

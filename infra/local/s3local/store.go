@@ -1,7 +1,6 @@
 package s3local
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -9,8 +8,6 @@ import (
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	bolt "go.etcd.io/bbolt"
-	"gopkg.in/mgo.v2/bson"
 )
 
 // Internal metadata keys. They travel with the object in the backend (so they
@@ -33,44 +30,21 @@ var headerMeta = map[string]string{
 	"Expires":          metaPrefix + "Expires",
 }
 
-// store wraps a gofakes3 backend. gofakes3's backends merge the previous
-// object's metadata into every PutObject (so an overwrite keeps the old
-// storage class, restore state and user metadata) and list objects without
-// their storage class. The wrapper records which keys each write set and hides
-// the rest on reads, and fills listings from the stored metadata.
-//
-// With s3bolt it also serialises writes against reads: s3bolt returns object
-// bodies and hashes that still point into bbolt's memory map after its read
-// transaction has ended (bson does not copy []byte), and a write that grows
-// the file unmaps them. Reads therefore copy under bmu.RLock and writes hold
-// bmu.Lock.
+// store wraps the backend (s3mem, or diskBackend with a DataPath). s3mem
+// merges the previous object's metadata into every PutObject (so an
+// overwrite would keep the old storage class, restore state and user
+// metadata): the wrapper records which keys each write set and hides the
+// rest on reads. Backends list objects without their storage class: the
+// wrapper fills listings from the stored metadata.
 type store struct {
 	gofakes3.Backend
-	db  *bolt.DB // set for s3bolt
-	bmu sync.RWMutex
 
 	mu      sync.Mutex
 	pending map[string]string // bucket+"\x00"+key -> ETag of the multipart upload being completed
 }
 
-func newStore(b gofakes3.Backend, db *bolt.DB) *store {
-	return &store{Backend: b, db: db, pending: map[string]string{}}
-}
-
-func (s *store) readLock() func() {
-	if s.db == nil {
-		return func() {}
-	}
-	s.bmu.RLock()
-	return s.bmu.RUnlock
-}
-
-func (s *store) writeLock() func() {
-	if s.db == nil {
-		return func() {}
-	}
-	s.bmu.Lock()
-	return s.bmu.Unlock
+func newStore(b gofakes3.Backend) *store {
+	return &store{Backend: b, pending: map[string]string{}}
 }
 
 // stamp records the keys of a new write and resolves the multipart marker.
@@ -96,21 +70,13 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	if s.db != nil {
-		// Read the body before taking the write lock.
-		data, err := gofakes3.ReadAll(input, size)
-		if err != nil {
-			return gofakes3.PutObjectResult{}, err
-		}
-		input = bytes.NewReader(data)
-	}
 	s.stamp(bucket, key, meta)
-	defer s.writeLock()()
 	return s.Backend.PutObject(bucket, key, meta, input, size, cond)
 }
 
-// CopyObject reads and writes through the wrapper; gofakes3's helper that the
-// backends use would read s3bolt's hash after the write (see store).
+// CopyObject reads and writes through the wrapper: gofakes3's helper, which
+// the backends use, would write through the backend's PutObject and so skip
+// stamp.
 func (s *store) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
 	obj, err := s.GetObject(srcBucket, srcKey, nil)
 	if err != nil {
@@ -124,57 +90,19 @@ func (s *store) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map
 }
 
 func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
-	defer s.readLock()()
 	obj, err := s.Backend.HeadObject(bucket, key)
 	if err == nil && obj != nil {
 		obj.Metadata = visible(obj.Metadata)
-		obj.Hash = bytes.Clone(obj.Hash)
 	}
 	return obj, err
 }
 
 func (s *store) GetObject(bucket, key string, rnge *gofakes3.ObjectRangeRequest) (*gofakes3.Object, error) {
-	defer s.readLock()()
 	obj, err := s.Backend.GetObject(bucket, key, rnge)
-	if err != nil || obj == nil {
-		return obj, err
+	if err == nil && obj != nil {
+		obj.Metadata = visible(obj.Metadata)
 	}
-	obj.Metadata = visible(obj.Metadata)
-	if s.db != nil {
-		data, err := io.ReadAll(obj.Contents)
-		_ = obj.Contents.Close()
-		if err != nil {
-			return nil, err
-		}
-		obj.Contents = io.NopCloser(bytes.NewReader(data))
-		obj.Hash = bytes.Clone(obj.Hash)
-	}
-	return obj, nil
-}
-
-func (s *store) DeleteObject(bucket, key string) (gofakes3.ObjectDeleteResult, error) {
-	defer s.writeLock()()
-	return s.Backend.DeleteObject(bucket, key)
-}
-
-func (s *store) DeleteMulti(bucket string, keys ...string) (gofakes3.MultiDeleteResult, error) {
-	defer s.writeLock()()
-	return s.Backend.DeleteMulti(bucket, keys...)
-}
-
-func (s *store) CreateBucket(name string) error {
-	defer s.writeLock()()
-	return s.Backend.CreateBucket(name)
-}
-
-func (s *store) DeleteBucket(name string) error {
-	defer s.writeLock()()
-	return s.Backend.DeleteBucket(name)
-}
-
-func (s *store) ForceDeleteBucket(name string) error {
-	defer s.writeLock()()
-	return s.Backend.ForceDeleteBucket(name)
+	return obj, err
 }
 
 // ListBucket keeps the backend's paging and fills in, per returned key, the
@@ -182,19 +110,16 @@ func (s *store) ForceDeleteBucket(name string) error {
 // (which also keeps a restore, stored as a rewrite, from looking like a change).
 func (s *store) ListBucket(name string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
 	list, err := s.Backend.ListBucket(name, prefix, page)
-	if err != nil || list == nil || len(list.Contents) == 0 {
+	if err != nil || list == nil {
 		return list, err
 	}
-	keys := make([]string, len(list.Contents))
-	for i, c := range list.Contents {
-		keys[i] = c.Key
-	}
-	metas := s.metas(name, keys)
-	for i, c := range list.Contents {
-		m := metas[i]
-		if m == nil {
-			continue
+	for _, c := range list.Contents {
+		obj, err := s.HeadObject(name, c.Key)
+		if err != nil || obj == nil {
+			continue // deleted since the listing
 		}
+		_ = obj.Contents.Close()
+		m := obj.Metadata
 		c.StorageClass = gofakes3.StorageClass(m["X-Amz-Storage-Class"])
 		if c.StorageClass == "" {
 			c.StorageClass = gofakes3.StorageStandard // the XML tag has omitempty
@@ -207,40 +132,6 @@ func (s *store) ListBucket(name string, prefix *gofakes3.Prefix, page gofakes3.L
 		}
 	}
 	return list, nil
-}
-
-// metas returns the visible metadata of keys (nil where a key vanished).
-func (s *store) metas(bucket string, keys []string) []map[string]string {
-	out := make([]map[string]string, len(keys))
-	if s.db != nil {
-		// s3bolt's HeadObject decodes the whole object, body included; decode
-		// only the metadata field instead.
-		_ = s.db.View(func(tx *bolt.Tx) error {
-			b := tx.Bucket([]byte(bucket))
-			if b == nil {
-				return nil
-			}
-			for i, k := range keys {
-				v := b.Get([]byte(k))
-				if v == nil {
-					continue
-				}
-				var o struct{ Metadata map[string]string }
-				if bson.Unmarshal(v, &o) == nil {
-					out[i] = visible(o.Metadata)
-				}
-			}
-			return nil
-		})
-		return out
-	}
-	for i, k := range keys {
-		if obj, err := s.HeadObject(bucket, k); err == nil && obj != nil {
-			out[i] = obj.Metadata
-			_ = obj.Contents.Close()
-		}
-	}
-	return out
 }
 
 // updateMeta rewrites an object's metadata in place (used for restores).
