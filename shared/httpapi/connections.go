@@ -29,6 +29,7 @@ var fixedConnectionFields = []string{
 	"ConnectionAccessType", "Version", "CreatedBy", "CreatedAt", "UpdatedAt",
 }
 
+// addConnections adds the routes of connections.
 func (a *API) addConnections(s Connections) {
 	a.add(Route{Method: "POST", Path: "/connections"}, func(ctx context.Context, r request) (int, any, error) {
 		var in connection.CreateInput
@@ -67,6 +68,12 @@ func (a *API) addConnections(s Connections) {
 	a.add(Route{Method: "DELETE", Path: "/connections/{id}"}, func(ctx context.Context, r request) (int, any, error) {
 		return http.StatusNoContent, nil, s.Delete(ctx, r.caller, r.PathParameters["id"])
 	})
+	a.addConnectionActions(s)
+}
+
+// addConnectionActions adds the routes that act on a connection: its
+// policies, its test, and its version's upgrade and downgrade.
+func (a *API) addConnectionActions(s Connections) {
 	a.add(Route{Method: "GET", Path: "/connections/{id}/policies"}, func(ctx context.Context, r request) (int, any, error) {
 		p, err := s.Policies(ctx, r.caller, r.PathParameters["id"])
 		return http.StatusOK, p, err

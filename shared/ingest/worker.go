@@ -18,11 +18,11 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/filecheck"
 	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/source"
-	"github.com/datalake-platform/s3connections/shared/validate"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -536,7 +536,7 @@ func (w *Worker) copyIn(ctx context.Context, src SourceReader, conn connection.C
 // file that fails validation stays in the LZ, out of the DLZ.
 func (w *Worker) settle(ctx context.Context, t Task, res run.FileResult) (run.FileResult, error) {
 	if err := w.validate(ctx, t, res.Bytes); err != nil {
-		var invalid *validate.Error
+		var invalid *filecheck.Error
 		if !errors.As(err, &invalid) {
 			return res, fmt.Errorf("validate: %w", err)
 		}
@@ -576,14 +576,14 @@ func (w *Worker) validate(ctx context.Context, t Task, size int64) error {
 		if err != nil {
 			return err
 		}
-		return validate.ParquetEnds(head, tail, size)
+		return filecheck.ParquetEnds(head, tail, size)
 	}
 	body, err := get("")
 	if err != nil {
 		return err
 	}
 	defer body.Close()
-	return validate.File(string(t.FileType), body, size)
+	return filecheck.File(string(t.FileType), body, size)
 }
 
 func readAll(r io.ReadCloser, err error) ([]byte, error) {
@@ -610,7 +610,7 @@ func (w *Worker) stream(ctx context.Context, src SourceReader, t Task, obj rules
 
 // landing is the zone t's file lands in first.
 func landing(t Task) rules.Zone {
-	return t.Version.Zone(t.SkipLZ, validate.Inspects(string(t.FileType)))
+	return t.Version.Zone(t.SkipLZ, filecheck.Inspects(string(t.FileType)))
 }
 
 // bucket is the platform's bucket of zone z.

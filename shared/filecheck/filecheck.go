@@ -1,4 +1,4 @@
-// Package validate checks a file that landed in the landing zone (LZ)
+// Package filecheck checks a file that landed in the landing zone (LZ)
 // against its dataset's FileType before the worker moves it to the data
 // lake zone (DLZ). A file that fails stays out of the DLZ and its run
 // records the reason, so reasons are short sentences written for the
@@ -35,7 +35,7 @@
 // in memory (only the nesting of brackets), so only a JSON Lines line
 // longer than MaxRecordBytes fails, to keep lines loadable by line-based
 // readers downstream.
-package validate
+package filecheck
 
 import (
 	"bytes"
