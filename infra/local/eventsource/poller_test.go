@@ -541,8 +541,15 @@ func TestStopIsBounded(t *testing.T) {
 	// The invocation ends only when Stop cancels it, which it must do after
 	// the 200ms StopTimeout; a Stop that ignored it would take the 30 s of
 	// DefaultStopTimeout, far more than a loaded machine adds.
-	if d := time.Since(begin); d < 200*time.Millisecond || d >= DefaultStopTimeout {
-		t.Errorf("Stop took %v with a 200ms StopTimeout", d)
+	took := time.Since(begin)
+	if took < 200*time.Millisecond || took >= DefaultStopTimeout {
+		t.Errorf("Stop took %v with a 200ms StopTimeout", took)
+	}
+	// Returning sooner than StopTimeout + stopGrace, Stop had waited for the
+	// cancelled invocation to finish. Later, its grace ran out first (a slow
+	// machine): the invocation may still be finishing.
+	if took >= 200*time.Millisecond+stopGrace {
+		eventually(t, "the cancelled invocation to finish", func() bool { return p.Stats().Failed == 1 })
 	}
 	if s := p.Stats(); s.Failed != 1 || s.Succeeded != 0 {
 		t.Errorf("stats = %+v", s)
