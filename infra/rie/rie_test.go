@@ -482,7 +482,7 @@ func startRIE(t *testing.T, rieBin, name, bootstrap string, env []string) *funct
 			t.Logf("%s under aws-lambda-rie (tail):\n%s", name, tail(logs.String(), 3000))
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(time.Minute) // generous: a loaded machine is slow, not stuck
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err == nil {

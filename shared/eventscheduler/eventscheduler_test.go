@@ -22,7 +22,7 @@ const (
 // The adapter is tested with the real Scheduler client against the local
 // Scheduler, which checks requests as the AWS API model does.
 func TestPutUpdateDelete(t *testing.T) {
-	fired := make(chan schedulerlocal.Target, 1)
+	fired := make(chan schedulerlocal.Target, 16) // room for the fires of at()s put again below
 	srv := schedulerlocal.New(schedulerlocal.Options{Fire: func(_ context.Context, tg schedulerlocal.Target) error {
 		fired <- tg
 		return nil
@@ -64,17 +64,28 @@ func TestPutUpdateDelete(t *testing.T) {
 		t.Fatalf("schedule as updated: %+v, %v", got, err)
 	}
 
-	// An enabled at() a second ahead fires the planner with the schedule's id.
-	sch.IsEnabled, sch.ScheduleExpression = true, "at("+time.Now().UTC().Add(time.Second).Format("2006-01-02T15:04:05")+")"
-	if err := c.Put(ctx, sch); err != nil {
-		t.Fatal(err)
+	// An enabled at() one to two seconds ahead fires the planner with the
+	// schedule's id. An at() put after its time (a slow machine) would never
+	// fire: put a later one then.
+	for try := 1; ; try++ {
+		at := time.Now().Truncate(time.Second).Add(2 * time.Second)
+		sch.IsEnabled, sch.ScheduleExpression = true, "at("+at.UTC().Format("2006-01-02T15:04:05")+")"
+		if err := c.Put(ctx, sch); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().Before(at) {
+			break
+		}
+		if try == 10 {
+			t.Fatalf("no at() put before its time in %d tries", try)
+		}
 	}
 	select {
 	case tg := <-fired:
 		if tg.Arn != planner || tg.Input != `{"ScheduleId":"`+sch.ScheduleId+`"}` {
 			t.Fatalf("fired %+v", tg)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute): // generous: a loaded machine is slow, not stuck
 		t.Fatal("the schedule did not fire")
 	}
 

@@ -181,7 +181,27 @@ func TestReadStat(t *testing.T) {
 	if !ok || st.ppid != 17 || st.comm != "java (weird) name" || st.cpu != 3 {
 		t.Errorf("readStat = %+v, %v", st, ok)
 	}
-	if cpu := CPUTimes(); cpu["self"] <= 0 {
-		t.Errorf("CPUTimes() = %v: no CPU time for this process", cpu)
+	// /proc counts CPU time in clock ticks (10 ms): a test process that has
+	// just started may not have used one yet. Burn CPU until it has; a
+	// loaded machine only makes that take longer.
+	cpu := CPUTimes()
+	for deadline := time.Now().Add(time.Minute); cpu["self"] <= 0 && time.Now().Before(deadline); cpu = CPUTimes() {
+		burnCPU(20 * time.Millisecond)
+	}
+	if cpu["self"] <= 0 {
+		t.Errorf("CPUTimes() = %v: no CPU time for this process after a minute of burning it", cpu)
 	}
 }
+
+// burnCPU keeps one core busy for d of wall time.
+func burnCPU(d time.Duration) {
+	x := uint64(1)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for range 10_000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	burnSink = x
+}
+
+var burnSink uint64 // keeps burnCPU's loop from being optimised away

@@ -390,9 +390,10 @@ func (f *fixture) checkDataset(t *testing.T) {
 		}
 	}
 	// A late duplicate delivery may still be at work when the run ends: it
-	// moves its copy on, or a redelivery clears it, within seconds.
+	// moves its copy on, or a redelivery clears it, within seconds (a
+	// minute for a loaded machine).
 	left := listKeys(t, plat.Config.LZBucket, prefix)
-	for deadline := time.Now().Add(20 * time.Second); len(left) > 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); len(left) > 0 && time.Now().Before(deadline); {
 		time.Sleep(250 * time.Millisecond)
 		left = listKeys(t, plat.Config.LZBucket, prefix)
 	}

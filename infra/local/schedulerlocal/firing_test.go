@@ -3,6 +3,7 @@ package schedulerlocal_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,39 +15,73 @@ import (
 	"github.com/datalake-platform/s3connections/infra/local/schedulerlocal"
 )
 
-// quiet is how long a test waits to be sure nothing fires.
+// quiet is how long a test waits to be sure nothing fires: a short quiet
+// period for a negative check, which a slow machine only makes weaker.
 const quiet = 150 * time.Millisecond
+
+// lateness bounds how late a loaded machine may make a timer of the firing
+// loop: generous, yet well below maxTimerWait (a minute), so that a loop
+// that sleeps its whole cap instead of until the fire time still fails.
+const lateness = 30 * time.Second
 
 // TestAtFiresOnTheRealClock runs the real timer: an at() schedule two
 // seconds ahead fires once, on time, with its Input verbatim, and is then
 // deleted (ActionAfterCompletion DELETE).
 func TestAtFiresOnTheRealClock(t *testing.T) {
 	e := newEnv(t, nil)
-	now := time.Now()
-	at := now.Truncate(time.Second).Add(2 * time.Second)
 	input := `{"ScheduleId":"s-42","Note":"tab\tand \"quotes\" <b>"}`
-	e.create(t, "once", "at("+at.UTC().Format("2006-01-02T15:04:05")+")", func(in *scheduler.CreateScheduleInput) {
-		in.ActionAfterCompletion = types.ActionAfterCompletionDelete
-		in.Target.Input = aws.String(input)
-	})
-	if next, ok := e.srv.NextFireTime("", "once"); !ok || !next.Equal(at) {
-		t.Fatalf("NextFireTime = %v, %v; want %v", next, ok, at)
+	// An at() one to two seconds ahead. A slow machine may create it only
+	// after its time, when it would never fire: then try again, under
+	// another name, as a try left behind may still fire.
+	var name string
+	var at time.Time
+	for try := 1; ; try++ {
+		name, at = fmt.Sprintf("once-%d", try), time.Now().Truncate(time.Second).Add(2*time.Second)
+		e.create(t, name, "at("+at.UTC().Format("2006-01-02T15:04:05")+")", func(in *scheduler.CreateScheduleInput) {
+			in.ActionAfterCompletion = types.ActionAfterCompletionDelete
+			in.Target.Input = aws.String(input)
+		})
+		next, ok := e.srv.NextFireTime("", name)
+		if time.Now().Before(at) { // created and asked before its time: it must be waiting for it
+			if !ok || !next.Equal(at) {
+				t.Fatalf("NextFireTime = %v, %v; want %v", next, ok, at)
+			}
+			break
+		}
+		if try == 10 {
+			t.Fatalf("no at() schedule created before its time in %d tries", try)
+		}
+		t.Logf("%s was created after its time (a slow machine): trying again", name)
+		_, _ = e.client.DeleteSchedule(ctx, &scheduler.DeleteScheduleInput{Name: aws.String(name)})
 	}
-	tg := e.expectFire(t, 5*time.Second)
+	tg := e.expectFire(t)
+	for tg.ScheduleName != name { // a try left behind
+		tg = e.expectFire(t)
+	}
 	firedAt := time.Now()
-	if firedAt.Before(at) || firedAt.After(at.Add(time.Second)) {
+	if firedAt.Before(at) || firedAt.After(at.Add(lateness)) {
 		t.Errorf("fired at %v, scheduled for %v", firedAt, at)
 	}
-	if tg.Input != input || tg.Arn != plannerARN || tg.RoleArn != roleARN || tg.ScheduleName != "once" ||
+	if tg.Input != input || tg.Arn != plannerARN || tg.RoleArn != roleARN || tg.ScheduleName != name ||
 		tg.GroupName != "default" || !tg.ScheduledTime.Equal(at) || tg.Attempt != 1 || tg.ExecutionID == "" ||
-		tg.ScheduleArn != "arn:aws:scheduler:us-east-1:000000000000:schedule/default/once" {
+		tg.ScheduleArn != "arn:aws:scheduler:us-east-1:000000000000:schedule/default/"+name {
 		t.Errorf("target %+v", tg)
 	}
 	var nf *types.ResourceNotFoundException
-	if _, err := e.client.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String("once")}); !errors.As(err, &nf) {
+	if _, err := e.client.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String(name)}); !errors.As(err, &nf) {
 		t.Errorf("GetSchedule after an at() with DELETE fired: %v, want ResourceNotFoundException", err)
 	}
-	e.expectNoFire(t, quiet)
+	// It does not fire again (a negative check; a try left behind may).
+	for end := time.After(quiet); ; {
+		select {
+		case tg := <-e.fires:
+			if tg.ScheduleName == name {
+				t.Fatalf("%s fired again, scheduled at %v", name, tg.ScheduledTime)
+			}
+		case <-end:
+			return
+		}
+	}
 }
 
 func TestAtWithoutDeleteStaysAndDoesNotFireAgain(t *testing.T) {
@@ -59,7 +94,7 @@ func TestAtWithoutDeleteStaysAndDoesNotFireAgain(t *testing.T) {
 		t.Fatalf("NextFireTime = %v", next)
 	}
 	e.advance(time.Minute)
-	e.expectFire(t, time.Second)
+	e.expectFire(t)
 	e.advance(time.Hour)
 	e.expectNoFire(t, quiet)
 	if _, err := e.client.GetSchedule(ctx, &scheduler.GetScheduleInput{Name: aws.String("once")}); err != nil {
@@ -82,13 +117,13 @@ func TestCronEveryMinute(t *testing.T) {
 	e.expectNoFire(t, quiet)
 
 	e.advance(30 * time.Second) // 10:01:00
-	if tg := e.expectFire(t, time.Second); !tg.ScheduledTime.Equal(time.Date(2030, 3, 4, 10, 1, 0, 0, time.UTC)) {
+	if tg := e.expectFire(t); !tg.ScheduledTime.Equal(time.Date(2030, 3, 4, 10, 1, 0, 0, time.UTC)) {
 		t.Errorf("ScheduledTime = %v", tg.ScheduledTime)
 	}
 	e.expectNoFire(t, quiet)
 
 	e.advance(10*time.Minute + 5*time.Second) // 10:11:05: 10:02 ... 10:11 were missed
-	if tg := e.expectFire(t, time.Second); !tg.ScheduledTime.Equal(time.Date(2030, 3, 4, 10, 2, 0, 0, time.UTC)) {
+	if tg := e.expectFire(t); !tg.ScheduledTime.Equal(time.Date(2030, 3, 4, 10, 2, 0, 0, time.UTC)) {
 		t.Errorf("ScheduledTime = %v, want the first missed minute", tg.ScheduledTime)
 	}
 	e.expectNoFire(t, quiet)
@@ -102,7 +137,7 @@ func TestRateFiresAtCreationThenEveryPeriod(t *testing.T) {
 	clk := &clock{t: created}
 	e := newEnv(t, clk)
 	e.create(t, "r", "rate(5 minutes)")
-	if tg := e.expectFire(t, time.Second); !tg.ScheduledTime.Equal(created) {
+	if tg := e.expectFire(t); !tg.ScheduledTime.Equal(created) {
 		t.Errorf("first fire scheduled at %v, want the creation time %v", tg.ScheduledTime, created)
 	}
 	if next, _ := e.srv.NextFireTime("", "r"); !next.Equal(created.Add(5 * time.Minute)) {
@@ -111,7 +146,7 @@ func TestRateFiresAtCreationThenEveryPeriod(t *testing.T) {
 	e.advance(4 * time.Minute)
 	e.expectNoFire(t, quiet)
 	e.advance(time.Minute)
-	if tg := e.expectFire(t, time.Second); !tg.ScheduledTime.Equal(created.Add(5 * time.Minute)) {
+	if tg := e.expectFire(t); !tg.ScheduledTime.Equal(created.Add(5 * time.Minute)) {
 		t.Errorf("second fire scheduled at %v", tg.ScheduledTime)
 	}
 }
@@ -137,7 +172,7 @@ func TestStartAndEndDates(t *testing.T) {
 		}
 		clk.Set(next)
 		e.srv.Wake()
-		times = append(times, e.expectFire(t, time.Second).ScheduledTime)
+		times = append(times, e.expectFire(t).ScheduledTime)
 	}
 	if want := start.Add(20 * time.Minute); !times[2].Equal(want) {
 		t.Errorf("fired at %v, last want %v", times, want)
@@ -178,7 +213,7 @@ func TestDisabledSchedulesDoNotFire(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.advance(30 * time.Second) // 10:06:00
-	if tg := e.expectFire(t, time.Second); tg.ScheduleName != "off" || !tg.ScheduledTime.Equal(time.Date(2030, 3, 4, 10, 6, 0, 0, time.UTC)) {
+	if tg := e.expectFire(t); tg.ScheduleName != "off" || !tg.ScheduledTime.Equal(time.Date(2030, 3, 4, 10, 6, 0, 0, time.UTC)) {
 		t.Errorf("fire %+v", tg)
 	}
 }
@@ -205,7 +240,7 @@ func TestUpdateChangesTheNextFire(t *testing.T) {
 		t.Fatalf("NextFireTime after update = %v, want %v", next, want)
 	}
 	e.advance(30 * time.Minute)
-	if tg := e.expectFire(t, time.Second); !tg.ScheduledTime.Equal(want) {
+	if tg := e.expectFire(t); !tg.ScheduledTime.Equal(want) {
 		t.Errorf("ScheduledTime = %v, want %v", tg.ScheduledTime, want)
 	}
 	// An update that only changes the description keeps a rate's cadence.
@@ -213,7 +248,7 @@ func TestUpdateChangesTheNextFire(t *testing.T) {
 	if _, err := e.client.CreateSchedule(ctx, rate); err != nil {
 		t.Fatal(err)
 	}
-	e.expectFire(t, time.Second) // at creation
+	e.expectFire(t) // at creation
 	first, _ := e.srv.NextFireTime("", "r")
 	e.advance(20 * time.Minute)
 	if _, err := e.client.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
@@ -239,7 +274,7 @@ func TestDeleteStopsFiring(t *testing.T) {
 	e.advance(30 * time.Second) // 10:01
 	e.expectNoFire(t, quiet)
 	e.advance(time.Minute) // 10:02
-	if tg := e.expectFire(t, time.Second); tg.ScheduleName != "kept" {
+	if tg := e.expectFire(t); tg.ScheduleName != "kept" {
 		t.Errorf("fired %s", tg.ScheduleName)
 	}
 	e.expectNoFire(t, quiet)
@@ -251,7 +286,7 @@ func TestInputContextAttributes(t *testing.T) {
 	e.create(t, "ctx", "rate(1 hour)", func(in *scheduler.CreateScheduleInput) {
 		in.Target.Input = aws.String(`{"arn":"<aws.scheduler.schedule-arn>","at":"<aws.scheduler.scheduled-time>","try":<aws.scheduler.attempt-number>,"id":"<aws.scheduler.execution-id>"}`)
 	})
-	tg := e.expectFire(t, time.Second)
+	tg := e.expectFire(t)
 	want := `{"arn":"arn:aws:scheduler:us-east-1:000000000000:schedule/default/ctx","at":"2030-03-04T10:00:00Z","try":1,"id":"` + tg.ExecutionID + `"}`
 	if tg.Input != want {
 		t.Errorf("Input\n got: %s\nwant: %s", tg.Input, want)
@@ -264,8 +299,11 @@ func TestRetryPolicy(t *testing.T) {
 	attempts := make(chan schedulerlocal.Target, 10)
 	e := newEnv(t, clk, func(o *schedulerlocal.Options) {
 		o.Fire = func(_ context.Context, tg schedulerlocal.Target) error {
+			// Decide before reporting the attempt: once the test has seen
+			// it, it may set failures for the next schedule.
+			fail := failures.Add(-1) >= 0
 			attempts <- tg
-			if failures.Add(-1) >= 0 {
+			if fail {
 				return errors.New("throttled")
 			}
 			return nil
@@ -277,11 +315,11 @@ func TestRetryPolicy(t *testing.T) {
 			select {
 			case tg := <-attempts:
 				got = append(got, tg)
-			case <-time.After(2 * time.Second):
+			case <-time.After(patience):
 				t.Fatalf("%d attempts, want %d", len(got), n)
 			}
 		}
-		select {
+		select { // a quiet period: a slow machine only makes the check weaker
 		case tg := <-attempts:
 			t.Fatalf("unexpected attempt %d", tg.Attempt)
 		case <-time.After(quiet):
@@ -332,7 +370,7 @@ func TestCloseCancelsAndWaitsForFires(t *testing.T) {
 	go func() { e.srv.Close(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("Close did not return")
 	}
 	if !sawCancel.Load() {

@@ -23,12 +23,24 @@ import (
 	"github.com/aws/smithy-go"
 )
 
+// lateness bounds how late a loaded machine may make what should happen at
+// a known time (a long poll woken by a message, a receive returning at
+// the end of its wait): generous, yet well below the 20 s of the longest
+// long poll, so that a poll that is not woken and runs out still fails.
+const lateness = 10 * time.Second
+
 // newClient starts srv behind an httptest server and returns a real SDK
 // client for it. Retries have no back-off so that injected faults do not
 // slow the tests down.
 func newClient(t testing.TB, srv *Server) (*sqs.Client, string) {
 	t.Helper()
-	ts := httptest.NewServer(srv)
+	return newClientFor(t, srv, srv)
+}
+
+// newClientFor is newClient with h, a handler wrapping srv, in front of it.
+func newClientFor(t testing.TB, srv *Server, h http.Handler) (*sqs.Client, string) {
+	t.Helper()
+	ts := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close() // first release long polls, so ts.Close does not wait
 		ts.Close()
@@ -434,24 +446,39 @@ func TestVisibilityTimeoutRedelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll}
+	const vt = time.Second
+	begin := time.Now() // the visibility timeout starts later, on the server
 	first := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, MessageSystemAttributeNames: all})
 	if len(first) != 1 || first[0].Attributes["ApproximateReceiveCount"] != "1" {
 		t.Fatalf("first receive: %+v", first)
 	}
-	// Invisible now.
-	if again := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url}); len(again) != 0 {
-		t.Fatalf("message visible during its visibility timeout")
+	// Invisible now, if the machine was quick enough for now to be within
+	// the timeout: a slow machine only skips these checks.
+	again := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url})
+	got := counts(t, c, url)
+	if time.Since(begin) < vt {
+		if len(again) != 0 {
+			t.Fatalf("message visible during its visibility timeout")
+		}
+		if got != [3]string{"0", "1", "0"} {
+			t.Errorf("counts while in flight = %v", got)
+		}
+	} else {
+		t.Logf("the visibility timeout had passed before the checks of an invisible message (slow machine): skipped")
 	}
-	if got := counts(t, c, url); got != [3]string{"0", "1", "0"} {
-		t.Errorf("counts while in flight = %v", got)
-	}
+	// A long poll as long as they come returns the message when its timeout
+	// ends, which is never before begin + vt; VisibilityTimeout 60 keeps it
+	// in flight for the rest of the test.
 	start := time.Now()
-	second := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 3, MessageSystemAttributeNames: all})
+	second := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 20, VisibilityTimeout: 60, MessageSystemAttributeNames: all})
 	if len(second) != 1 || second[0].Attributes["ApproximateReceiveCount"] != "2" {
 		t.Fatalf("redelivery: %+v", second)
 	}
-	if d := time.Since(start); d > 1500*time.Millisecond {
-		t.Errorf("redelivery took %v, want about 1s", d)
+	if d := time.Since(begin); d < vt {
+		t.Errorf("redelivered %v after the first receive began, within its %v visibility timeout", d, vt)
+	}
+	if d := time.Since(start); d >= vt+lateness {
+		t.Errorf("redelivery took %v, want about %v: the long poll was not woken when the timeout ended", d, vt)
 	}
 	if *second[0].ReceiptHandle == *first[0].ReceiptHandle || *second[0].MessageId != *first[0].MessageId {
 		t.Errorf("receipt handle did not change or message id did")
@@ -536,13 +563,15 @@ func TestLongPolling(t *testing.T) {
 		t.Parallel()
 		url := createQueue(t, c, "lp-early", nil)
 		go func() {
+			// Meant to arrive during the long poll; on a slow machine it
+			// may come first, which only makes the test weaker.
 			time.Sleep(300 * time.Millisecond)
 			c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("hi")})
 		}()
 		start := time.Now()
-		got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 5})
-		if d := time.Since(start); len(got) != 1 || d > 2*time.Second {
-			t.Fatalf("got %d messages after %v", len(got), d)
+		got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 20})
+		if d := time.Since(start); len(got) != 1 || d >= lateness {
+			t.Fatalf("got %d messages after %v, want 1 after about 300ms", len(got), d)
 		}
 	})
 	t.Run("returns empty after WaitTimeSeconds", func(t *testing.T) {
@@ -550,7 +579,7 @@ func TestLongPolling(t *testing.T) {
 		url := createQueue(t, c, "lp-empty", nil)
 		start := time.Now()
 		got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 1})
-		if d := time.Since(start); len(got) != 0 || d < 950*time.Millisecond || d > 2*time.Second {
+		if d := time.Since(start); len(got) != 0 || d < 950*time.Millisecond || d >= time.Second+lateness {
 			t.Fatalf("got %d messages after %v, want none after 1s", len(got), d)
 		}
 	})
@@ -566,16 +595,18 @@ func TestLongPolling(t *testing.T) {
 	t.Run("wakes when a delayed message becomes visible", func(t *testing.T) {
 		t.Parallel()
 		url := createQueue(t, c, "lp-delay", nil)
+		sent := time.Now() // the delay starts later, on the server
 		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("later"), DelaySeconds: 1}); err != nil {
 			t.Fatal(err)
 		}
-		if got := counts(t, c, url); got != [3]string{"0", "0", "1"} {
+		// Still delayed, unless a slow machine let the second pass first:
+		// that only skips the check.
+		if got := counts(t, c, url); time.Since(sent) < time.Second && got != [3]string{"0", "0", "1"} {
 			t.Errorf("counts = %v, want 1 delayed", got)
 		}
-		start := time.Now()
-		got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 5})
-		if d := time.Since(start); len(got) != 1 || d < 800*time.Millisecond || d > 2*time.Second {
-			t.Fatalf("got %d messages after %v, want 1 after about 1s", len(got), d)
+		got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 20})
+		if d := time.Since(sent); len(got) != 1 || d < 950*time.Millisecond || d >= time.Second+lateness {
+			t.Fatalf("got %d messages %v after the send, want 1 after about 1s", len(got), d)
 		}
 	})
 	t.Run("wakes when ChangeMessageVisibility shortens a timeout", func(t *testing.T) {
@@ -586,28 +617,43 @@ func TestLongPolling(t *testing.T) {
 		}
 		first := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url})
 		go func() {
-			time.Sleep(200 * time.Millisecond) // let the long poll start
+			// Let the long poll start; on a slow machine it may start
+			// later, which only makes the test weaker.
+			time.Sleep(200 * time.Millisecond)
 			c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: first[0].ReceiptHandle, VisibilityTimeout: 1})
 		}()
 		start := time.Now()
-		got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 5})
-		if d := time.Since(start); len(got) != 1 || d > 2*time.Second {
+		got := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 20})
+		if d := time.Since(start); len(got) != 1 || d >= time.Second+lateness {
 			t.Fatalf("got %d messages after %v, want 1 after about 1.2s", len(got), d)
 		}
 	})
 	t.Run("respects context cancellation", func(t *testing.T) {
 		t.Parallel()
+		// A server of its own, counting the requests it is still serving.
+		srv := New(Options{})
+		var serving atomic.Int32
+		c, _ := newClientFor(t, srv, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			serving.Add(1)
+			defer serving.Add(-1)
+			srv.ServeHTTP(w, r)
+		}))
 		url := createQueue(t, c, "lp-cancel", nil)
 		cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		start := time.Now()
 		_, err := c.ReceiveMessage(cctx, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 20})
-		if err == nil || time.Since(start) > 2*time.Second {
+		if err == nil || time.Since(start) >= lateness {
 			t.Fatalf("ReceiveMessage returned %v after %v", err, time.Since(start))
 		}
-		// The server side of the poll has ended too: a message sent now is
-		// not swallowed by it.
-		time.Sleep(100 * time.Millisecond)
+		// The server side of the poll ends too, long before its 20 s...
+		for serving.Load() > 0 {
+			if time.Since(start) >= lateness {
+				t.Fatalf("the server still serves the cancelled poll after %v", time.Since(start))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// ...so a message sent now is not swallowed by it.
 		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("x")}); err != nil {
 			t.Fatal(err)
 		}
@@ -681,7 +727,7 @@ func TestChangeMessageVisibility(t *testing.T) {
 	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("x")}); err != nil {
 		t.Fatal(err)
 	}
-	r := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, VisibilityTimeout: 1})
+	r := receive(t, c, &sqs.ReceiveMessageInput{QueueUrl: &url, VisibilityTimeout: 60})
 	c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: r[0].ReceiptHandle, VisibilityTimeout: 0})
 	_, err = c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: &url, ReceiptHandle: r[0].ReceiptHandle, VisibilityTimeout: 10})
 	if !isType[*types.MessageNotInflight](err) {
@@ -932,7 +978,7 @@ func TestConcurrentReceivers(t *testing.T) {
 	go func() { wg.Wait(); close(finished) }()
 	select {
 	case <-finished:
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute): // generous: a loaded machine is slow, not stuck
 		t.Fatalf("timed out with %d of %d messages received", received.Load(), total)
 	}
 	n := 0

@@ -311,18 +311,34 @@ func TestScheduleFiresByItself(t *testing.T) {
 	_, ds := call(t, "timer", "POST", "/datasets", map[string]any{
 		"DatasetName": uniqueName("timed"), "Domain": "tests", "ConnectionId": conn, "FileType": "json", "DirectoryPath": "in/",
 	})
-	at := time.Now().UTC().Add(2 * time.Second).Format("2006-01-02T15:04:05")
+	// An at() one to two seconds ahead. Set after its time (a slow
+	// machine), it would never fire: then set a later one.
+	at := func() (time.Time, string) {
+		at := time.Now().Truncate(time.Second).Add(2 * time.Second)
+		return at, "at(" + at.UTC().Format("2006-01-02T15:04:05") + ")"
+	}
+	when, expr := at()
 	status, sch := call(t, "timer", "POST", "/schedules", map[string]any{
-		"ScheduleName": "soon", "DatasetId": ds["DatasetId"], "ScheduleExpression": "at(" + at + ")",
+		"ScheduleName": "soon", "DatasetId": ds["DatasetId"], "ScheduleExpression": expr,
 	})
 	if status != 201 {
 		t.Fatalf("schedule: %d %v", status, sch)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	for try := 2; !time.Now().Before(when); try++ {
+		if try > 10 {
+			t.Fatalf("no at() set before its time in %d tries", try-1)
+		}
+		when, expr = at()
+		if status, out := call(t, "timer", "PUT", "/schedules/"+sch["ScheduleId"].(string), map[string]any{"ScheduleExpression": expr}); status != http.StatusOK {
+			t.Fatalf("schedule update: %d %v", status, out)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
 	for {
 		_, runs := call(t, "timer", "GET", "/schedules/"+sch["ScheduleId"].(string)+"/runs", nil)
-		if list := runs["Runs"].([]any); len(list) == 1 {
-			r := waitRun(t, "timer", list[0].(map[string]any)["RunId"].(string))
+		// The first firing (an at() replaced too late may have fired too).
+		if list := runs["Runs"].([]any); len(list) > 0 {
+			r := waitRun(t, "timer", list[len(list)-1].(map[string]any)["RunId"].(string))
 			if r["Trigger"] != "schedule" || r["State"] != "succeeded" {
 				t.Fatalf("scheduled run: %v", r)
 			}
@@ -477,7 +493,12 @@ func TestRunOnAMissingBucketFailsWithTheReason(t *testing.T) {
 	if r["State"] != "failed" || !strings.Contains(reason, "no-such-source-bucket") {
 		t.Fatalf("run %v %q, want failed naming the bucket", r["State"], reason)
 	}
-	if took := time.Since(start); took > 30*time.Second {
-		t.Errorf("the run took %s to fail: retried as if transient", took)
+	// Taken for a transient error, it would have failed only after Lambda's
+	// retries of the planner. (Not a bound on the time the run took, which
+	// a loaded machine stretches, and which with the local one-second
+	// retry delay tells little.)
+	if strings.Contains(reason, "planner invocations in a row") {
+		t.Errorf("the run failed after Lambda's retries (%q): retried as if transient", reason)
 	}
+	t.Logf("the run failed in %s", time.Since(start).Round(time.Millisecond))
 }
