@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -36,10 +37,11 @@ const (
 )
 
 // Every function under functions/ is built, run under the emulator and fed
-// its fixtures: the API walks a connection (and, when their fixtures exist,
-// a dataset, a schedule and a run) through its life, the planner tests a
-// connection on the demo bucket, and every other fixture gets an answer
-// that is not a crash of the runtime.
+// its fixtures: the API walks a connection, a dataset, a schedule and a run
+// through their life, the planner tests a connection on the demo bucket, the
+// worker acknowledges a late task, and every other fixture gets an answer
+// that is not a crash of the runtime. A fixture a step needs must exist, and
+// every file under events/ must have been replayed.
 func TestPackagedFunctionsRunUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	start := time.Now()
 	phase := func(what string) { t.Logf("%6.1fs %s", time.Since(start).Seconds(), what) }
@@ -76,18 +78,63 @@ func TestPackagedFunctionsRunUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	// The API first: its create-connection gives the id the others use.
 	r.api()
 	phase("api replayed")
-	if fns["planner"] != nil {
-		r.planner()
-	}
-	if fns["worker"] != nil {
-		r.worker()
-	}
+	r.planner()
+	r.worker()
 	r.apiCleanup()
 	phase("planner, worker replayed")
 	// Whatever fixture no step above replayed still gets a well-formed,
 	// non-crash answer from its function.
 	r.rest(names)
 	phase("other fixtures replayed")
+	for _, f := range fixtureFiles(t, root) {
+		if !r.used[strings.TrimSuffix(f, ".json")] {
+			t.Errorf("events/%s was not replayed: give it a step, or a function folder named after its own", f)
+		}
+	}
+}
+
+// fixtureFiles lists every file under events/, relative to it.
+func fixtureFiles(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(filepath.Join(root, "events"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(filepath.Join(root, "events"), path)
+		out = append(out, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Every function folder has fixtures under events/<name>/, and every file
+// under events/ is a JSON fixture in the folder of a function (the replay
+// above gives each one to its function).
+func TestEveryFunctionHasFixturesAndEveryFixtureAFunction(t *testing.T) {
+	root := repoRoot(t)
+	names := functionNames(t, root)
+	count := map[string]int{}
+	for _, f := range fixtureFiles(t, root) {
+		dir, name, _ := strings.Cut(f, "/")
+		if !slices.Contains(names, dir) || strings.Contains(name, "/") {
+			t.Errorf("events/%s is not in the folder of a function (functions/*/main.go)", f)
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(root, "events", f))
+		if !strings.HasSuffix(name, ".json") || err != nil || !json.Valid(raw) {
+			t.Errorf("events/%s is not a JSON fixture (%v)", f, err)
+		}
+		count[dir]++
+	}
+	for _, n := range names {
+		if count[n] == 0 {
+			t.Errorf("functions/%s has no fixtures: add events/%s/*.json", n, n)
+		}
+	}
 }
 
 // function is one bootstrap running under aws-lambda-rie.
@@ -140,35 +187,38 @@ type replay struct {
 	used map[string]bool   // "dir/name" of replayed fixtures
 }
 
-// fixture reads events/<dir>/<name>.json with the placeholder ids replaced;
-// ok is false when the fixture does not exist.
-func (r *replay) fixture(dir, name string) (payload []byte, ok bool) {
+// fixture reads events/<dir>/<name>.json with the placeholder ids
+// replaced. A missing fixture fails the test: events/ is part of the repo.
+func (r *replay) fixture(dir, name string) []byte {
 	r.t.Helper()
 	raw, err := os.ReadFile(filepath.Join(r.root, "events", dir, name+".json"))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, false
-	}
 	if err != nil {
-		r.t.Fatal(err)
+		r.t.Fatalf("fixture events/%s/%s.json: %v", dir, name, err)
 	}
 	r.used[dir+"/"+name] = true
 	s := string(raw)
 	for placeholder, id := range r.ids {
 		s = strings.ReplaceAll(s, placeholder, id)
 	}
-	return []byte(s), true
+	return []byte(s)
+}
+
+// fn is the function named name, which a step needs.
+func (r *replay) fn(name string) *function {
+	r.t.Helper()
+	f := r.fns[name]
+	if f == nil {
+		r.t.Fatalf("no functions/%s to replay events/%s against", name, name)
+	}
+	return f
 }
 
 // call invokes the api function with the fixture name, wants status and
-// returns the decoded JSON body. Missing fixtures are skipped (ok false).
-func (r *replay) call(name string, status int) (body map[string]any, ok bool) {
+// returns the decoded JSON body.
+func (r *replay) call(name string, status int) (body map[string]any) {
 	r.t.Helper()
-	payload, ok := r.fixture("api", name)
-	if !ok {
-		r.t.Logf("events/api/%s.json does not exist: step skipped", name)
-		return nil, false
-	}
-	out, err := r.fns["api"].invoke(context.Background(), payload)
+	payload := r.fixture("api", name)
+	out, err := r.fn("api").invoke(context.Background(), payload)
 	if err != nil {
 		r.t.Fatalf("api %s: %v\n%s", name, err, tail(r.fns["api"].logs.String(), 3000))
 	}
@@ -181,7 +231,7 @@ func (r *replay) call(name string, status int) (body map[string]any, ok bool) {
 	}
 	body = map[string]any{}
 	_ = json.Unmarshal([]byte(resp.Body), &body)
-	return body, true
+	return body
 }
 
 // capture stores the id field of body under placeholder.
@@ -195,40 +245,29 @@ func (r *replay) capture(placeholder string, body map[string]any, field string) 
 }
 
 func (r *replay) api() {
-	t := r.t
-	body, ok := r.call("create-connection", http.StatusCreated)
-	if !ok {
-		t.Fatal("events/api/create-connection.json is missing")
-	}
-	r.capture(fixtureConnection, body, "ConnectionId")
+	r.capture(fixtureConnection, r.call("create-connection", http.StatusCreated), "ConnectionId")
 	for _, name := range []string{"health", "list-connections", "get-connection", "connection-policies"} {
 		r.call(name, http.StatusOK)
 	}
 	// The connection test goes from the api bootstrap through lambda:Invoke
 	// to the planner of the local runtime, which lists the demo bucket.
-	if res, ok := r.call("test-connection", http.StatusOK); ok && res["Ok"] != true {
-		t.Errorf("test-connection: %v, want Ok", res)
+	if res := r.call("test-connection", http.StatusOK); res["Ok"] != true {
+		r.t.Errorf("test-connection: %v, want Ok", res)
 	}
 	for _, name := range []string{"update-connection", "upgrade-connection", "downgrade-connection"} {
 		r.call(name, http.StatusOK)
 	}
-	if body, ok := r.call("create-dataset", http.StatusCreated); ok {
-		r.capture(fixtureDataset, body, "DatasetId")
-		for _, name := range []string{"list-datasets", "get-dataset", "update-dataset", "list-dataset-files"} {
-			r.call(name, http.StatusOK)
-		}
+	r.capture(fixtureDataset, r.call("create-dataset", http.StatusCreated), "DatasetId")
+	for _, name := range []string{"list-datasets", "get-dataset", "update-dataset", "list-dataset-files"} {
+		r.call(name, http.StatusOK)
 	}
-	if body, ok := r.call("create-schedule", http.StatusCreated); ok {
-		r.capture(fixtureSchedule, body, "ScheduleId")
-		for _, name := range []string{"list-schedules", "get-schedule", "update-schedule"} {
-			r.call(name, http.StatusOK)
-		}
+	r.capture(fixtureSchedule, r.call("create-schedule", http.StatusCreated), "ScheduleId")
+	for _, name := range []string{"list-schedules", "get-schedule", "update-schedule"} {
+		r.call(name, http.StatusOK)
 	}
-	if body, ok := r.call("run-schedule", http.StatusAccepted); ok {
-		r.capture(fixtureRun, body, "RunId")
-		r.call("list-runs", http.StatusOK)
-		r.waitRun()
-	}
+	r.capture(fixtureRun, r.call("run-schedule", http.StatusAccepted), "RunId")
+	r.call("list-runs", http.StatusOK)
+	r.waitRun()
 }
 
 // waitRun polls get-run until the run has ended.
@@ -236,10 +275,7 @@ func (r *replay) waitRun() {
 	r.t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		run, ok := r.call("get-run", http.StatusOK)
-		if !ok {
-			return
-		}
+		run := r.call("get-run", http.StatusOK)
 		switch run["State"] {
 		case "succeeded", "failed", "skipped":
 			return
@@ -254,11 +290,8 @@ func (r *replay) waitRun() {
 // planner: a connection test of the connection the API created, on the
 // demo bucket that grants the platform access.
 func (r *replay) planner() {
-	payload, ok := r.fixture("planner", "test-connection")
-	if !ok {
-		r.t.Fatal("events/planner/test-connection.json is missing")
-	}
-	out, err := r.fns["planner"].invoke(context.Background(), payload)
+	payload := r.fixture("planner", "test-connection")
+	out, err := r.fn("planner").invoke(context.Background(), payload)
 	if err != nil {
 		r.t.Fatalf("planner test-connection: %v\n%s", err, tail(r.fns["planner"].logs.String(), 3000))
 	}
@@ -275,13 +308,10 @@ func (r *replay) planner() {
 // duplicate, which the worker acknowledges without a batch item failure.
 func (r *replay) worker() {
 	if r.ids[fixtureRun] == "" {
-		return // no run: the generic replay covers the fixture
+		r.t.Fatal("no run to name in events/worker/copy-task.json: the api step did not start one")
 	}
-	payload, ok := r.fixture("worker", "copy-task")
-	if !ok {
-		return
-	}
-	out, err := r.fns["worker"].invoke(context.Background(), payload)
+	payload := r.fixture("worker", "copy-task")
+	out, err := r.fn("worker").invoke(context.Background(), payload)
 	if err != nil {
 		r.t.Fatalf("worker copy-task: %v\n%s", err, tail(r.fns["worker"].logs.String(), 3000))
 	}
@@ -310,8 +340,8 @@ func (r *replay) rest(names []string) {
 			if r.used[name+"/"+fixture] {
 				continue
 			}
-			payload, _ := r.fixture(name, fixture)
-			out, err := r.fns[name].invoke(context.Background(), payload)
+			payload := r.fixture(name, fixture)
+			out, err := r.fn(name).invoke(context.Background(), payload)
 			var he *handlerError
 			switch {
 			case errors.As(err, &he) && !he.crashed():

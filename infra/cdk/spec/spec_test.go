@@ -31,6 +31,9 @@ func TestEveryFunctionHasASpec(t *testing.T) {
 	}
 	slices.Sort(dirs)
 	slices.Sort(specs)
+	if unique := slices.Compact(slices.Clone(specs)); len(unique) != len(specs) {
+		t.Errorf("function names %v are not unique", specs)
+	}
 	for _, d := range dirs {
 		if _, ok := ByName(d); !ok {
 			t.Errorf("functions/%s has no spec", d)

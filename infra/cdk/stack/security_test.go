@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/datalake-platform/s3connections/infra/cdk/spec"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
@@ -81,37 +80,30 @@ func directDecrypters(t *testing.T, tpl template) (roles []string, via map[strin
 
 func TestOnlyIngestionRolesCanDecryptSecrets(t *testing.T) {
 	n := platform.NamesFor("", "")
-	for name, tc := range map[string]struct {
-		tpl   template
-		specs []FunctionSpec
-	}{"platform": {platformJSON, Functions()}, "with worker": {workerJSON, spec.All()}} {
-		t.Run(name, func(t *testing.T) {
-			var want []string
-			for _, fs := range tc.specs {
-				if fs.Ingestion {
-					want = append(want, fs.FunctionName(n))
-				}
+	var want []string
+	for _, fs := range Functions() {
+		if fs.Ingestion {
+			want = append(want, fs.FunctionName(n))
+		}
+	}
+	sort.Strings(want)
+	got, via := directDecrypters(t, platformJSON)
+	t.Logf("decrypt with the platform key: directly %v; through a service %v", got, via)
+	if !slices.Equal(got, want) || slices.Contains(got, n.APIFunction) {
+		t.Errorf("roles that may decrypt with the platform key directly: %v, want exactly the ingestion roles %v", got, want)
+	}
+	// Through a service: DynamoDB (the table), S3 (the zones and
+	// source objects) and SQS (the task queue) decrypt their own
+	// data, never a ciphertext handed to them.
+	for role, services := range via {
+		for _, s := range services {
+			if !strings.Contains(s, "dynamodb.") && !strings.Contains(s, "s3.") && !strings.Contains(s, "sqs.") {
+				t.Errorf("%s may decrypt through %s", role, s)
 			}
-			sort.Strings(want)
-			got, via := directDecrypters(t, tc.tpl)
-			t.Logf("decrypt with the platform key: directly %v; through a service %v", got, via)
-			if !slices.Equal(got, want) || slices.Contains(got, n.APIFunction) {
-				t.Errorf("roles that may decrypt with the platform key directly: %v, want exactly the ingestion roles %v", got, want)
+			if (role == n.APIFunction || role == n.SchedulerRole) && !strings.Contains(s, "dynamodb.") {
+				t.Errorf("%s may decrypt through %s", role, s)
 			}
-			// Through a service: DynamoDB (the table), S3 (the zones and
-			// source objects) and SQS (the task queue) decrypt their own
-			// data, never a ciphertext handed to them.
-			for role, services := range via {
-				for _, s := range services {
-					if !strings.Contains(s, "dynamodb.") && !strings.Contains(s, "s3.") && !strings.Contains(s, "sqs.") {
-						t.Errorf("%s may decrypt through %s", role, s)
-					}
-					if (role == n.APIFunction || role == n.SchedulerRole) && !strings.Contains(s, "dynamodb.") {
-						t.Errorf("%s may decrypt through %s", role, s)
-					}
-				}
-			}
-		})
+		}
 	}
 }
 

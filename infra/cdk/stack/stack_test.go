@@ -22,16 +22,17 @@ import (
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
-// The stack is synthesized once per test binary (a synth costs seconds):
-// the platform as deployed today, and the same platform with the worker
-// (a placeholder bootstrap stands in for functions/worker until it
-// exists), both with the context values below. Every test reads these
-// two templates.
+// The stack is synthesized once per test binary (a synth costs seconds),
+// with the context values below, from placeholder bootstraps whose content
+// names their function. Every test reads this one template.
 const testMaxConcurrency = 37
 
 var (
-	platformTpl, workerTpl   assertions.Template
-	platformJSON, workerJSON template
+	platformTpl  assertions.Template
+	platformJSON template
+	// cdkOut is the cloud assembly the template was synthesized into: it
+	// holds the staged assets (asset.<hash>/bootstrap).
+	cdkOut string
 )
 
 func TestMain(m *testing.M) {
@@ -82,8 +83,9 @@ func synthesize(m *testing.M) (code int, err error) {
 	context[CtxAssetDir] = assets
 	context[CtxWorkerMaxConcurrency] = fmt.Sprint(testMaxConcurrency) // a string, as `-c` passes it
 	context[CtxEnabledOptInRegions] = "eu-south-1,af-south-1"
+	cdkOut = filepath.Join(dir, "cdk.out")
 	app := awscdk.NewApp(&awscdk.AppProps{
-		Outdir:      jsii.String(filepath.Join(dir, "cdk.out")),
+		Outdir:      jsii.String(cdkOut),
 		StackTraces: jsii.Bool(false),
 		Context:     &context,
 	})
@@ -95,17 +97,8 @@ func synthesize(m *testing.M) (code int, err error) {
 	if err != nil {
 		return 1, err
 	}
-	props.Functions = spec.All()
-	withWorker, err := New(app, "s3connections-with-worker", props)
-	if err != nil {
-		return 1, err
-	}
 	platformTpl = assertions.Template_FromStack(plat.Stack, nil)
-	workerTpl = assertions.Template_FromStack(withWorker.Stack, nil)
 	if platformJSON, err = decode(platformTpl); err != nil {
-		return 1, err
-	}
-	if workerJSON, err = decode(workerTpl); err != nil {
 		return 1, err
 	}
 	return m.Run(), nil
@@ -430,30 +423,28 @@ func policyDocs(t template) map[string][]statementJSON {
 // requests without TLS is fine: it takes away, it grants nothing), no
 // NotAction, and no managed policy is attached at all.
 func TestNoWildcardActionsAndNoManagedPolicies(t *testing.T) {
-	for name, tpl := range map[string]template{"platform": platformJSON, "with worker": workerJSON} {
-		for where, sts := range policyDocs(tpl) {
-			for _, s := range sts {
-				if s.NotAction != nil {
-					t.Errorf("%s: %s: NotAction %v", name, where, s.NotAction)
-				}
-				if s.Effect != "Allow" {
-					continue
-				}
-				for _, a := range s.actions() {
-					if strings.Contains(a, "*") {
-						t.Errorf("%s: %s: statement %q allows the wildcard action %q", name, where, s.Sid, a)
-					}
+	for where, sts := range policyDocs(platformJSON) {
+		for _, s := range sts {
+			if s.NotAction != nil {
+				t.Errorf("%s: NotAction %v", where, s.NotAction)
+			}
+			if s.Effect != "Allow" {
+				continue
+			}
+			for _, a := range s.actions() {
+				if strings.Contains(a, "*") {
+					t.Errorf("%s: statement %q allows the wildcard action %q", where, s.Sid, a)
 				}
 			}
 		}
-		for id, r := range tpl.of("AWS::IAM::Role") {
-			if r.Properties["ManagedPolicyArns"] != nil {
-				t.Errorf("%s: role %s has managed policies %v", name, id, r.Properties["ManagedPolicyArns"])
-			}
+	}
+	for id, r := range platformJSON.of("AWS::IAM::Role") {
+		if r.Properties["ManagedPolicyArns"] != nil {
+			t.Errorf("role %s has managed policies %v", id, r.Properties["ManagedPolicyArns"])
 		}
-		if n := len(tpl.of("AWS::IAM::ManagedPolicy")); n > 0 {
-			t.Errorf("%s: %d managed policies", name, n)
-		}
+	}
+	if n := len(platformJSON.of("AWS::IAM::ManagedPolicy")); n > 0 {
+		t.Errorf("%d managed policies", n)
 	}
 }
 
@@ -538,7 +529,7 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, []string{"kms:Decrypt", "kms:GenerateDataKey",
 			"s3:ListBucket", "s3:GetBucketLocation", "sqs:SendMessage", "lambda:InvokeFunction"})},
 		{platformJSON, n.SchedulerRole, []string{"lambda:InvokeFunction"}},
-		{workerJSON, n.WorkerFunction, with(logs, table, tableKey, []string{"s3:GetObject", "kms:Decrypt",
+		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, []string{"s3:GetObject", "kms:Decrypt",
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket", "s3:GetBucketLocation", "kms:GenerateDataKey",
 			// the task queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
@@ -634,123 +625,107 @@ func TestPlannerListsButDoesNotRead(t *testing.T) {
 // --- functions ---------------------------------------------------------------
 
 func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
-	for name, tc := range map[string]struct {
-		tpl   template
-		specs []FunctionSpec
-	}{
-		"platform":    {platformJSON, Functions()},
-		"with worker": {workerJSON, spec.All()},
-	} {
-		fns := tc.tpl.of("AWS::Lambda::Function")
-		if len(fns) != len(tc.specs) {
-			t.Errorf("%s: %d functions, want %d", name, len(fns), len(tc.specs))
+	fns := platformJSON.of("AWS::Lambda::Function")
+	if len(fns) != len(Functions()) {
+		t.Errorf("%d functions, want %d", len(fns), len(Functions()))
+	}
+	ingestionRoles := 0
+	for _, fs := range Functions() {
+		if fs.Ingestion {
+			ingestionRoles++
 		}
-		ingestionRoles := 0
-		for _, fs := range tc.specs {
-			if fs.Ingestion {
-				ingestionRoles++
+	}
+	for _, fs := range Functions() {
+		fnName := fs.FunctionName(platform.NamesFor("", ""))
+		var fn *resource
+		for _, f := range fns {
+			if f.Properties["FunctionName"] == fnName {
+				fn = &f
 			}
 		}
-		for _, fs := range tc.specs {
-			fnName := fs.FunctionName(platform.NamesFor("", ""))
-			var fn *resource
-			for _, f := range fns {
-				if f.Properties["FunctionName"] == fnName {
-					fn = &f
-				}
+		if fn == nil {
+			t.Errorf("no function %s", fnName)
+			continue
+		}
+		p := fn.Properties
+		if p["Runtime"] != "provided.al2023" || asJSON(p["Architectures"]) != `["arm64"]` || p["Handler"] != "bootstrap" {
+			t.Errorf("%s runs %v on %v with handler %v", fnName, p["Runtime"], p["Architectures"], p["Handler"])
+		}
+		if p["Timeout"] != fs.Timeout.Seconds() || p["MemorySize"] != float64(fs.MemoryMiB) {
+			t.Errorf("%s timeout %v memory %v", fnName, p["Timeout"], p["MemorySize"])
+		}
+		logging, _ := p["LoggingConfig"].(map[string]any)
+		if logging["LogFormat"] != "JSON" || logging["LogGroup"] == nil {
+			t.Errorf("%s logging %v, want JSON to its own log group", fnName, logging)
+		}
+		env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+		// Every setting the function requires, none it does not declare,
+		// and the optional ones the stack tunes; never the local S3's
+		// path-style switch.
+		for _, k := range fs.Env.Required {
+			if _, ok := env[k]; !ok {
+				t.Errorf("%s lacks %s, which it requires", fnName, k)
 			}
-			if fn == nil {
-				t.Errorf("%s: no function %s", name, fnName)
-				continue
+		}
+		for k := range env {
+			if !slices.Contains(fs.Env.Names(), k) {
+				t.Errorf("%s gets %s, which it does not declare", fnName, k)
 			}
-			p := fn.Properties
-			if p["Runtime"] != "provided.al2023" || asJSON(p["Architectures"]) != `["arm64"]` || p["Handler"] != "bootstrap" {
-				t.Errorf("%s: %s runs %v on %v with handler %v", name, fnName, p["Runtime"], p["Architectures"], p["Handler"])
+		}
+		for _, k := range []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvMaxReceiveCount} {
+			if _, ok := env[k]; slices.Contains(fs.Env.Optional, k) && !ok {
+				t.Errorf("%s reads %s, which the stack does not set", fnName, k)
 			}
-			if p["Timeout"] != fs.Timeout.Seconds() || p["MemorySize"] != float64(fs.MemoryMiB) {
-				t.Errorf("%s: %s timeout %v memory %v", name, fnName, p["Timeout"], p["MemorySize"])
+		}
+		if _, ok := env[platform.EnvS3PathStyle]; ok {
+			t.Errorf("%s gets the local-only %s", fnName, platform.EnvS3PathStyle)
+		}
+		if v, ok := env[platform.EnvIngestionRoleARNs]; ok {
+			if got := strings.Count(asJSON(v), "Role"); got != ingestionRoles {
+				t.Errorf("%s: %s=%s names %d roles, want the %d ingestion roles", fnName, platform.EnvIngestionRoleARNs, asJSON(v), got, ingestionRoles)
 			}
-			logging, _ := p["LoggingConfig"].(map[string]any)
-			if logging["LogFormat"] != "JSON" || logging["LogGroup"] == nil {
-				t.Errorf("%s: %s logging %v, want JSON to its own log group", name, fnName, logging)
-			}
-			env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-			// Every setting the function requires, none it does not
-			// declare, and the optional ones the stack tunes; never the
-			// local S3's path-style switch.
-			for _, k := range fs.Env.Required {
-				if _, ok := env[k]; !ok {
-					t.Errorf("%s: %s lacks %s, which it requires", name, fnName, k)
-				}
-			}
-			for k := range env {
-				if !slices.Contains(fs.Env.Names(), k) {
-					t.Errorf("%s: %s gets %s, which it does not declare", name, fnName, k)
-				}
-			}
-			for _, k := range []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvMaxReceiveCount} {
-				if _, ok := env[k]; slices.Contains(fs.Env.Optional, k) && !ok {
-					t.Errorf("%s: %s reads %s, which the stack does not set", name, fnName, k)
-				}
-			}
-			if _, ok := env[platform.EnvS3PathStyle]; ok {
-				t.Errorf("%s: %s gets the local-only %s", name, fnName, platform.EnvS3PathStyle)
-			}
-			if v, ok := env[platform.EnvIngestionRoleARNs]; ok {
-				if got := strings.Count(asJSON(v), "Role"); got != ingestionRoles {
-					t.Errorf("%s: %s=%s names %d roles, want the %d ingestion roles", name, platform.EnvIngestionRoleARNs, asJSON(v), got, ingestionRoles)
-				}
-			}
-			if v, ok := env[platform.EnvPlannerBudget]; ok && v != spec.PlannerTimeBudget.String() {
-				t.Errorf("%s: %s=%v, want %v", name, platform.EnvPlannerBudget, v, spec.PlannerTimeBudget)
-			}
-			if v, ok := env[platform.EnvMaxReceiveCount]; ok && v != fmt.Sprint(TaskMaxReceives) {
-				t.Errorf("%s: %s=%v, want the queue's %d", name, platform.EnvMaxReceiveCount, v, TaskMaxReceives)
-			}
-			if v, ok := env[platform.EnvEnabledOptInRegions]; ok && v != "eu-south-1,af-south-1" {
-				t.Errorf("%s: %s=%v, want the context value", name, platform.EnvEnabledOptInRegions, v)
-			}
+		}
+		if v, ok := env[platform.EnvPlannerBudget]; ok && v != spec.PlannerTimeBudget.String() {
+			t.Errorf("%s: %s=%v, want %v", fnName, platform.EnvPlannerBudget, v, spec.PlannerTimeBudget)
+		}
+		if v, ok := env[platform.EnvMaxReceiveCount]; ok && v != fmt.Sprint(TaskMaxReceives) {
+			t.Errorf("%s: %s=%v, want the queue's %d", fnName, platform.EnvMaxReceiveCount, v, TaskMaxReceives)
+		}
+		if v, ok := env[platform.EnvEnabledOptInRegions]; ok && v != "eu-south-1,af-south-1" {
+			t.Errorf("%s: %s=%v, want the context value", fnName, platform.EnvEnabledOptInRegions, v)
 		}
 	}
 }
 
-// The task queue's event source: partial batch responses and the maximum
-// concurrency of the context value. Checked on the stack with the worker,
-// and on the platform's own stack once it has a task consumer.
+// The task queue's event source: the worker is its only consumer, with
+// partial batch responses and the maximum concurrency of the context value.
 func TestWorkerEventSourceTakesMaxConcurrencyFromContext(t *testing.T) {
-	consumers := 0
-	for _, s := range Functions() {
-		if s.ConsumesTasks {
-			consumers++
+	n := platform.NamesFor("", "")
+	_, mapping := platformJSON.one(t, "AWS::Lambda::EventSourceMapping")
+	workerID := ""
+	for id, f := range platformJSON.of("AWS::Lambda::Function") {
+		if f.Properties["FunctionName"] == n.WorkerFunction {
+			workerID = id
 		}
 	}
-	for name, tc := range map[string]struct {
-		tpl  assertions.Template
-		json template
-		want int
-	}{"platform": {platformTpl, platformJSON, consumers}, "with worker": {workerTpl, workerJSON, 1}} {
-		if n := len(tc.json.of("AWS::Lambda::EventSourceMapping")); n != tc.want {
-			t.Errorf("%s: %d event source mappings, want %d", name, n, tc.want)
-		}
-		if tc.want == 0 {
-			continue
-		}
-		tasksID := ""
-		for id, q := range tc.json.of("AWS::SQS::Queue") {
-			if q.Properties["QueueName"] == platform.NamesFor("", "").TaskQueue {
-				tasksID = id
-			}
-		}
-		must(t, name+": event source", func() {
-			tc.tpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(
-				"EventSourceArn", getAtt(tasksID, "Arn"),
-				"FunctionResponseTypes", []any{"ReportBatchItemFailures"},
-				"ScalingConfig", like("MaximumConcurrency", testMaxConcurrency),
-				"BatchSize", TaskBatchSize,
-				"MaximumBatchingWindowInSeconds", int(TaskBatchingWindow.Seconds()),
-			))
-		})
+	if got := asJSON(mapping.Properties["FunctionName"]); workerID == "" || got != asJSON(ref(workerID)) {
+		t.Errorf("the task queue's event source invokes %s, want the worker %s (%s)", got, n.WorkerFunction, workerID)
 	}
+	tasksID := ""
+	for id, q := range platformJSON.of("AWS::SQS::Queue") {
+		if q.Properties["QueueName"] == n.TaskQueue {
+			tasksID = id
+		}
+	}
+	must(t, "event source", func() {
+		platformTpl.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), like(
+			"EventSourceArn", getAtt(tasksID, "Arn"),
+			"FunctionResponseTypes", []any{"ReportBatchItemFailures"},
+			"ScalingConfig", like("MaximumConcurrency", testMaxConcurrency),
+			"BatchSize", TaskBatchSize,
+			"MaximumBatchingWindowInSeconds", int(TaskBatchingWindow.Seconds()),
+		))
+	})
 }
 
 // --- API -----------------------------------------------------------------------
@@ -980,14 +955,74 @@ func TestResourceCounts(t *testing.T) {
 		slices.Sort(types)
 		t.Errorf("%d resources, want %d: %v", len(platformJSON.Resources), total, slices.Compact(types))
 	}
-	if len(spec.All()) == fns {
-		return // every function is deployed: the second stack is the same
+}
+
+// Every folder under functions/ with a main.go is deployed as exactly one
+// Lambda function, built from its own bootstrap (the placeholder naming the
+// folder, staged in the cloud assembly), with the name, handler, memory and
+// timeout of its spec; no function runs anything else.
+func TestEveryFunctionFolderIsDeployedFromItsOwnBootstrap(t *testing.T) {
+	mains, err := filepath.Glob(filepath.Join("..", "..", "..", "functions", "*", "main.go"))
+	if err != nil || len(mains) == 0 {
+		t.Fatalf("no functions/*/main.go (%v)", err)
 	}
-	// The worker adds its function, role, log group, errors alarm and event source.
-	for typ, extra := range map[string]int{"AWS::Lambda::Function": 1, "AWS::IAM::Role": 1, "AWS::Logs::LogGroup": 1,
-		"AWS::CloudWatch::Alarm": 1, "AWS::Lambda::EventSourceMapping": 1, "AWS::IAM::Policy": 1} {
-		must(t, "with worker: "+typ, func() { workerTpl.ResourceCountIs(jsii.String(typ), jsii.Number(counts[typ]+extra)) })
+	fns := platformJSON.of("AWS::Lambda::Function")
+	if len(fns) != len(mains) {
+		t.Errorf("%d Lambda functions, want one per folder under functions/ (%d)", len(fns), len(mains))
 	}
+	byFolder := map[string][]string{} // folder whose bootstrap a function runs -> function ids
+	for id, fn := range fns {
+		folder, err := bootstrapFolder(fn)
+		if err != nil {
+			t.Errorf("%s: %v", id, err)
+			continue
+		}
+		byFolder[folder] = append(byFolder[folder], id)
+	}
+	n := platform.NamesFor("", "")
+	for _, m := range mains {
+		folder := filepath.Base(filepath.Dir(m))
+		ids := byFolder[folder]
+		delete(byFolder, folder)
+		if len(ids) != 1 {
+			t.Errorf("functions/%s: %d Lambda functions run its bootstrap %v, want 1", folder, len(ids), ids)
+			continue
+		}
+		s, ok := spec.ByName(folder)
+		if !ok {
+			t.Errorf("functions/%s has no spec", folder)
+			continue
+		}
+		p := fns[ids[0]].Properties
+		if p["FunctionName"] != s.FunctionName(n) || p["Handler"] != "bootstrap" ||
+			p["MemorySize"] != float64(s.MemoryMiB) || p["Timeout"] != s.Timeout.Seconds() {
+			t.Errorf("functions/%s runs as %v (handler %v, %v MiB, %v s), want %s (bootstrap, %d MiB, %v s)", folder,
+				p["FunctionName"], p["Handler"], p["MemorySize"], p["Timeout"], s.FunctionName(n), s.MemoryMiB, s.Timeout.Seconds())
+		}
+	}
+	for folder, ids := range byFolder {
+		t.Errorf("%v run the bootstrap of %q, which is no folder under functions/", ids, folder)
+	}
+}
+
+// bootstrapFolder returns the function folder whose placeholder bootstrap
+// (see synthesize) the function's code asset holds.
+func bootstrapFolder(fn resource) (string, error) {
+	code, _ := fn.Properties["Code"].(map[string]any)
+	key, _ := code["S3Key"].(string)
+	hash, ok := strings.CutSuffix(key, ".zip")
+	if !ok {
+		return "", fmt.Errorf("code %s is not a zipped asset", asJSON(code))
+	}
+	raw, err := os.ReadFile(filepath.Join(cdkOut, "asset."+hash, "bootstrap"))
+	if err != nil {
+		return "", err
+	}
+	folder, ok := strings.CutPrefix(strings.TrimSpace(string(raw)), "placeholder ")
+	if !ok {
+		return "", fmt.Errorf("asset %s holds %q, not a placeholder bootstrap", hash, raw)
+	}
+	return folder, nil
 }
 
 // --- settings ------------------------------------------------------------------------
