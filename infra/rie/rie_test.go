@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/datalake-platform/s3connections/infra/cdk/spec"
+	"github.com/datalake-platform/s3connections/infra/cdk/functions"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/infra/local/stack"
 )
@@ -440,15 +440,15 @@ func buildBootstraps(t *testing.T, root string, names []string) map[string]strin
 }
 
 // functionEnv is what the function sees on Lambda, pointed at the local
-// platform: the variables its spec (infra/cdk/spec, from which the CDK stack
+// platform: the variables its spec (infra/cdk/functions, from which the CDK stack
 // sets them) lists, with the local platform's values; the SDK's region,
 // credentials and endpoints; Lambda's own variables, with the JSON log
 // format the stack configures.
 func functionEnv(t *testing.T, p *stack.Platform, name string) []string {
 	t.Helper()
-	fn, ok := spec.ByName(name)
+	fn, ok := functions.ByName(name)
 	if !ok {
-		t.Fatalf("functions/%s has no spec in infra/cdk/spec: the stack cannot deploy it", name)
+		t.Fatalf("functions/%s has no spec in infra/cdk/functions: the stack cannot deploy it", name)
 	}
 	env := map[string]string{
 		"PATH":                            os.Getenv("PATH"),

@@ -3,7 +3,7 @@ package app
 import "github.com/datalake-platform/s3connections/shared/platform"
 
 // The settings each function reads. The CDK stack gives every function
-// exactly its settings (infra/cdk/spec), and the local platform builds it
+// exactly its settings (infra/cdk/functions), and the local platform builds it
 // from those alone (platform.Config.Only), so a builder that reads a
 // setting not declared here sees it unset in every test.
 var (

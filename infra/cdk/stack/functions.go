@@ -11,15 +11,15 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/datalake-platform/s3connections/infra/cdk/spec"
+	"github.com/datalake-platform/s3connections/infra/cdk/functions"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
-// FunctionSpec is one function of the platform (see infra/cdk/spec).
-type FunctionSpec = spec.Function
+// FunctionSpec is one function of the platform (see infra/cdk/functions).
+type FunctionSpec = functions.Function
 
-// Functions are the functions the stack deploys: spec.Deployed.
-func Functions() []FunctionSpec { return spec.Deployed() }
+// Functions are the functions the stack deploys: functions.Deployed.
+func Functions() []FunctionSpec { return functions.Deployed() }
 
 // policies are what each function's role may do, besides writing its own
 // log group (and consuming tasks, for the task queue's worker): least
@@ -150,7 +150,7 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 		platform.EnvScheduleGroup:       r.Scheduling.Group.ScheduleGroupName(),
 		platform.EnvSchedulerRoleARN:    r.Scheduling.Role.RoleArn(),
 		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
-		platform.EnvPlannerBudget:       jsii.String(spec.PlannerTimeBudget.String()),
+		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),
 		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),
 	}
 	if len(ingestionRoles) > 0 {

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/datalake-platform/s3connections/infra/cdk/spec"
+	"github.com/datalake-platform/s3connections/infra/cdk/functions"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/metadata"
@@ -64,7 +64,7 @@ func synthesize(m *testing.M) (code int, err error) {
 	}
 	defer os.RemoveAll(dir)
 	assets := filepath.Join(dir, "bin")
-	for _, f := range spec.All() {
+	for _, f := range functions.Deployed() {
 		if err := os.MkdirAll(filepath.Join(assets, f.Name), 0o755); err != nil {
 			return 1, err
 		}
@@ -685,8 +685,8 @@ func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
 				t.Errorf("%s: %s=%s names %d roles, want the %d ingestion roles", fnName, platform.EnvIngestionRoleARNs, asJSON(v), got, ingestionRoles)
 			}
 		}
-		if v, ok := env[platform.EnvPlannerBudget]; ok && v != spec.PlannerTimeBudget.String() {
-			t.Errorf("%s: %s=%v, want %v", fnName, platform.EnvPlannerBudget, v, spec.PlannerTimeBudget)
+		if v, ok := env[platform.EnvPlannerBudget]; ok && v != functions.PlannerTimeBudget.String() {
+			t.Errorf("%s: %s=%v, want %v", fnName, platform.EnvPlannerBudget, v, functions.PlannerTimeBudget)
 		}
 		if v, ok := env[platform.EnvMaxReceiveCount]; ok && v != fmt.Sprint(TaskMaxReceives) {
 			t.Errorf("%s: %s=%v, want the queue's %d", fnName, platform.EnvMaxReceiveCount, v, TaskMaxReceives)
@@ -821,11 +821,11 @@ func TestAlarms(t *testing.T) {
 			}{"Duration", float64(s.OverTime.Milliseconds())}
 		}
 	}
-	if _, ok := want[n.PlannerFunction+"-over-time-budget"]; !ok || spec.Planner().OverTime != spec.PlannerTimeBudget+ingest.DefaultMargin {
+	if _, ok := want[n.PlannerFunction+"-over-time-budget"]; !ok || functions.Planner().OverTime != functions.PlannerTimeBudget+ingest.DefaultMargin {
 		t.Errorf("the planner needs an over-time alarm at its time budget plus its hand-over margin")
 	}
-	if spec.PlannerTimeBudget+ingest.DefaultMargin >= spec.PlannerTimeout {
-		t.Errorf("the planner's budget %v and margin %v do not fit its timeout %v", spec.PlannerTimeBudget, ingest.DefaultMargin, spec.PlannerTimeout)
+	if functions.PlannerTimeBudget+ingest.DefaultMargin >= functions.PlannerTimeout {
+		t.Errorf("the planner's budget %v and margin %v do not fit its timeout %v", functions.PlannerTimeBudget, ingest.DefaultMargin, functions.PlannerTimeout)
 	}
 	for name, w := range want {
 		a, ok := alarms[name]
@@ -988,7 +988,7 @@ func TestEveryFunctionFolderIsDeployedFromItsOwnBootstrap(t *testing.T) {
 			t.Errorf("functions/%s: %d Lambda functions run its bootstrap %v, want 1", folder, len(ids), ids)
 			continue
 		}
-		s, ok := spec.ByName(folder)
+		s, ok := functions.ByName(folder)
 		if !ok {
 			t.Errorf("functions/%s has no spec", folder)
 			continue
@@ -1091,10 +1091,10 @@ func TestCheckAssetsNamesTheMissingBootstrap(t *testing.T) {
 // A worker whose timeout does not fit 6 times in the task queue's
 // visibility timeout is refused at synth time.
 func TestWorkerTimeoutMustFitTheVisibilityTimeout(t *testing.T) {
-	w := spec.Worker()
+	w := functions.Worker()
 	w.Timeout = TaskVisibilityTimeout/6 + time.Second
 	err := Props{AssetDir: "bin", WorkerMaxConcurrency: 90, APIRateLimit: 1, APIBurstLimit: 1,
-		Functions: []FunctionSpec{spec.Planner(), w}}.Validate()
+		Functions: []FunctionSpec{functions.Planner(), w}}.Validate()
 	if err == nil || !strings.Contains(err.Error(), "6 times") {
 		t.Errorf("error %v", err)
 	}

@@ -1,10 +1,10 @@
-// Package spec describes the platform's Lambda functions as plain data: name,
-// time budget, memory, the configuration they read and their role in
-// ingestion. The CDK stack (infra/cdk/stack) builds one function, role and
+// Package functions describes the platform's Lambda functions as plain
+// data: name, time budget, memory, the settings they read (declared in
+// shared/app) and their role in ingestion. The CDK stack (infra/cdk/stack) builds one function, role and
 // log group from each; the Runtime Interface Emulator test (infra/rie) gives
 // each packaged function exactly the environment listed here. Adding a
 // function is one more entry in Deployed, and its policy in the stack.
-package spec
+package functions
 
 import (
 	"time"
@@ -54,12 +54,9 @@ const (
 // Deployed are the functions the stack deploys.
 func Deployed() []Function { return []Function{API(), Planner(), Worker()} }
 
-// All are every function described here, deployed or about to be.
-func All() []Function { return []Function{API(), Planner(), Worker()} }
-
 // ByName returns the function whose Name is name.
 func ByName(name string) (Function, bool) {
-	for _, f := range All() {
+	for _, f := range Deployed() {
 		if f.Name == name {
 			return f, true
 		}
