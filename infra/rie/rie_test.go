@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/datalake-platform/s3connections/infra/cdk/functions"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
-	"github.com/datalake-platform/s3connections/infra/local/stack"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
 
 // The placeholder ids in events/, replaced by real ones when replayed.
@@ -54,7 +54,7 @@ func TestPackagedFunctionsRunUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	platformLogs := &syncBuffer{}
-	plat, err := stack.Start(ctx, stack.Options{
+	plat, err := platformlocal.Start(ctx, platformlocal.Options{
 		Seed: true, Log: slog.New(slog.NewJSONHandler(platformLogs, nil)), EmulatorLog: io.Discard,
 	})
 	if err != nil {
@@ -444,7 +444,7 @@ func buildBootstraps(t *testing.T, root string, names []string) map[string]strin
 // sets them) lists, with the local platform's values; the SDK's region,
 // credentials and endpoints; Lambda's own variables, with the JSON log
 // format the stack configures.
-func functionEnv(t *testing.T, p *stack.Platform, name string) []string {
+func functionEnv(t *testing.T, p *platformlocal.Platform, name string) []string {
 	t.Helper()
 	fn, ok := functions.ByName(name)
 	if !ok {
@@ -453,10 +453,10 @@ func functionEnv(t *testing.T, p *stack.Platform, name string) []string {
 	env := map[string]string{
 		"PATH":                            os.Getenv("PATH"),
 		"TMPDIR":                          os.TempDir(),
-		"AWS_REGION":                      stack.Region,
-		"AWS_DEFAULT_REGION":              stack.Region,
-		"AWS_ACCESS_KEY_ID":               stack.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":           stack.SecretAccessKey,
+		"AWS_REGION":                      platformlocal.Region,
+		"AWS_DEFAULT_REGION":              platformlocal.Region,
+		"AWS_ACCESS_KEY_ID":               platformlocal.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":           platformlocal.SecretAccessKey,
 		"AWS_EC2_METADATA_DISABLED":       "true",
 		"AWS_LAMBDA_LOG_FORMAT":           "JSON",
 		"AWS_LAMBDA_FUNCTION_NAME":        fn.FunctionName(p.Names),

@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
-	"github.com/datalake-platform/s3connections/infra/local/stack"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
@@ -59,7 +59,7 @@ func TestScale100k(t *testing.T) {
 	root := repoRoot(t)
 	bootstrap := buildBootstraps(t, root, []string{"planner"})["planner"]
 	ctx := context.Background()
-	plat, err := stack.Start(ctx, stack.Options{
+	plat, err := platformlocal.Start(ctx, platformlocal.Options{
 		Log:           slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		PlannerBudget: time.Nanosecond, // one page per invocation: 100 invocations for 100,000 objects
 	})

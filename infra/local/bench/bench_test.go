@@ -15,12 +15,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/datalake-platform/s3connections/infra/local/stack"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
-var plat *stack.Platform
+var plat *platformlocal.Platform
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	}
 	var err error
 	concurrency, _ := strconv.Atoi(os.Getenv("WORKER_CONCURRENCY"))
-	plat, err = stack.Start(context.Background(), stack.Options{
+	plat, err = platformlocal.Start(context.Background(), platformlocal.Options{
 		Log:               slog.New(slog.NewJSONHandler(logOut(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 		WorkerConcurrency: concurrency,
 	})

@@ -29,7 +29,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/datalake-platform/s3connections/infra/local/stack"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
@@ -161,7 +161,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		"worker_concurrency": cfg.WorkerConcurrency, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
 	}
 
-	plat, err := stack.Start(ctx, stack.Options{
+	plat, err := platformlocal.Start(ctx, platformlocal.Options{
 		Log:               slog.New(slog.NewJSONHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		WorkerConcurrency: cfg.WorkerConcurrency,
 	})
@@ -180,13 +180,13 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(scratch)
-	awsEnv := []string{"AWS_ACCESS_KEY_ID=" + stack.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + stack.SecretAccessKey, "AWS_REGION=" + stack.Region}
+	awsEnv := []string{"AWS_ACCESS_KEY_ID=" + platformlocal.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + platformlocal.SecretAccessKey, "AWS_REGION=" + platformlocal.Region}
 	e := &comparison{
 		cfg: cfg, plat: plat, res: res,
 		api: &API{Plat: plat, User: "bench", Records: metadata.New(dynamodb.NewFromConfig(awsCfg), plat.Config.Table)},
 		s3:  S3{C: s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })},
 		s5:  S5cmd{Tool: Tool{Path: cfg.S5cmdPath, Env: awsEnv, Dir: scratch}, Endpoint: endpoint, Workers: cfg.S5cmdWorkers},
-		rc: Rclone{Tool: Tool{Path: cfg.RclonePath, Env: RcloneEnv(endpoint, stack.Region, stack.AccessKeyID, stack.SecretAccessKey), Dir: scratch},
+		rc: Rclone{Tool: Tool{Path: cfg.RclonePath, Env: RcloneEnv(endpoint, platformlocal.Region, platformlocal.AccessKeyID, platformlocal.SecretAccessKey), Dir: scratch},
 			Transfers: cfg.RcloneTransfers, Checkers: cfg.RcloneCheckers},
 	}
 	if e.has(ToolS5cmd) {
@@ -238,7 +238,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 // comparison is a running comparison.
 type comparison struct {
 	cfg  Config
-	plat *stack.Platform
+	plat *platformlocal.Platform
 	res  *Results
 	api  *API
 	s3   S3

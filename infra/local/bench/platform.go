@@ -9,14 +9,14 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/datalake-platform/s3connections/infra/local/stack"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
 // API calls the local platform's REST API as a user would, through the
 // gateway and its JWT authorizer.
 type API struct {
-	Plat *stack.Platform
+	Plat *platformlocal.Platform
 	User string
 	// Records, if set, is how Run watches a run (see Run).
 	Records RunRecords

@@ -23,12 +23,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/datalake-platform/s3connections/infra/local/faults"
-	"github.com/datalake-platform/s3connections/infra/local/stack"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 var (
-	plat      *stack.Platform
+	plat      *platformlocal.Platform
 	logs      = &syncBuffer{}
 	responses = &syncBuffer{} // every API response body, for the secret scan
 	// tally sums what the tests checked, for the summary TestMain prints.
@@ -57,7 +57,7 @@ func (s *syncBuffer) String() string {
 
 func TestMain(m *testing.M) {
 	var err error
-	plat, err = stack.Start(context.Background(), stack.Options{
+	plat, err = platformlocal.Start(context.Background(), platformlocal.Options{
 		Seed: true, Faults: true,
 		Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		// Multipart copies for the 6 MiB files, and one listing page per
@@ -84,7 +84,7 @@ func TestMain(m *testing.M) {
 	}
 	fmt.Printf("reliability: %d function requests, %d faults injected %v, %d delayed; %d runs checked, %d files, %d lost, %d duplicated\n",
 		injected.Requests, injected.Total(), injected.Injected, injected.Delayed, tally.runs, tally.files, tally.lost, tally.duplicated)
-	for _, secret := range []string{stack.DemoSecretAccessKey, stack.SecretAccessKey} {
+	for _, secret := range []string{platformlocal.DemoSecretAccessKey, platformlocal.SecretAccessKey} {
 		if strings.Contains(logs.String(), secret) || strings.Contains(responses.String(), secret) {
 			fmt.Fprintln(os.Stderr, "a log line or response body holds a secret access key")
 			code = 1
@@ -154,7 +154,7 @@ func s3As(t *testing.T, keyID, secret string) *s3.Client {
 }
 
 // s3c is an S3 client of the tests themselves: the injectors leave it alone.
-func s3c(t *testing.T) *s3.Client { return s3As(t, stack.AccessKeyID, stack.SecretAccessKey) }
+func s3c(t *testing.T) *s3.Client { return s3As(t, platformlocal.AccessKeyID, platformlocal.SecretAccessKey) }
 
 // fixture is a source of CSV files with a dataset and an on-demand
 // schedule over it, and what the source holds now.
@@ -203,9 +203,9 @@ func newFixture(t *testing.T, small, big int, skipLZ, keys bool) *fixture {
 	ctx := context.Background()
 	conn := map[string]any{"ConnectionName": fmt.Sprintf("rel-%d", n), "Version": "1.8"}
 	if keys {
-		f.bucket, f.prefix = stack.DemoKeysBucket, fmt.Sprintf("reliability-%d/", n)
-		f.source = s3As(t, stack.DemoAccessKeyID, stack.DemoSecretAccessKey)
-		conn["ConnectionAccessType"], conn["AccessKeyId"], conn["SecretAccessKey"] = "access_keys", stack.DemoAccessKeyID, stack.DemoSecretAccessKey
+		f.bucket, f.prefix = platformlocal.DemoKeysBucket, fmt.Sprintf("reliability-%d/", n)
+		f.source = s3As(t, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
+		conn["ConnectionAccessType"], conn["AccessKeyId"], conn["SecretAccessKey"] = "access_keys", platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey
 	} else {
 		f.bucket, f.source = fmt.Sprintf("reliability-source-%d", n), s3c(t)
 		if _, err := f.source.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(f.bucket)}); err != nil {

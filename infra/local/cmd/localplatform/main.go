@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
-	"github.com/datalake-platform/s3connections/infra/local/stack"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
 
 const usage = `usage:
@@ -63,7 +63,7 @@ func run(args []string) error {
 	defer logFile.Close()
 	fmt.Fprintln(os.Stderr, "starting the S3 Connections local platform…")
 	started := time.Now()
-	p, err := stack.Start(ctx, stack.Options{
+	p, err := platformlocal.Start(ctx, platformlocal.Options{
 		DataDir: *data, APIAddr: *addr, FirstPort: *firstPort, WorkerConcurrency: *workers, Seed: true,
 		Log:         slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 		EmulatorLog: logFile,
@@ -78,7 +78,7 @@ func run(args []string) error {
 	return nil
 }
 
-func printSummary(p *stack.Platform, data string, took time.Duration) {
+func printSummary(p *platformlocal.Platform, data string, took time.Duration) {
 	w := tabwriter.NewWriter(os.Stderr, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(w, "\nS3 Connections is running locally (started in %s). Ctrl-C stops it.\n\n", took.Round(time.Millisecond))
 	fmt.Fprintf(w, "  REST API (JWT auth)\t%s\n", p.APIURL)
@@ -94,8 +94,8 @@ func printSummary(p *stack.Platform, data string, took time.Duration) {
 	fmt.Fprintf(w, "  LZ / DLZ buckets\t%s / %s\n", p.Config.LZBucket, p.Config.DLZBucket)
 	fmt.Fprintf(w, "  task queue\t%s\n", p.Config.TaskQueueURL)
 	fmt.Fprintf(w, "  ingestion role\t%s\n", p.Config.IngestionRoleARNs[0])
-	fmt.Fprintf(w, "\n  demo buckets\t%s (bucket policy), %s (access keys %s / %s),\n", stack.DemoBucket, stack.DemoKeysBucket, stack.DemoAccessKeyID, stack.DemoSecretAccessKey)
-	fmt.Fprintf(w, "\t%s (eu-west-1), %s (eu-south-1, opt-in, not enabled)\n", stack.DemoEUBucket, stack.DemoOptInBucket)
+	fmt.Fprintf(w, "\n  demo buckets\t%s (bucket policy), %s (access keys %s / %s),\n", platformlocal.DemoBucket, platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
+	fmt.Fprintf(w, "\t%s (eu-west-1), %s (eu-south-1, opt-in, not enabled)\n", platformlocal.DemoEUBucket, platformlocal.DemoOptInBucket)
 	fmt.Fprintf(w, "\n  a token\tmake token USER=alice\n")
 	fmt.Fprintf(w, "  endpoints for AWS tools\t%s\n", filepath.Join(data, "endpoints.env"))
 	fmt.Fprintf(w, "  emulator output\t%s\n\n", filepath.Join(data, "emulators.log"))
@@ -114,7 +114,7 @@ func token(args []string) error {
 	if err != nil {
 		return err
 	}
-	t, err := (&localauth.Issuer{Key: key, Issuer: localauth.DefaultIssuer, Audience: localauth.DefaultAudience}).Token(*user, stack.TokenTTL)
+	t, err := (&localauth.Issuer{Key: key, Issuer: localauth.DefaultIssuer, Audience: localauth.DefaultAudience}).Token(*user, platformlocal.TokenTTL)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package stack
+package e2e
 
 import (
 	"crypto/rand"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 )
 
@@ -97,7 +98,9 @@ func authzRows() []authzRow {
 		// unknown key, forged signature, alg none.
 		{"GET /health", fixed("/health"), [nCols]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
 
-		{"POST /connections", func(t *testing.T, w *authzWorld) (string, any) { return "/connections", policyConn(DemoBucket) },
+		{"POST /connections", func(t *testing.T, w *authzWorld) (string, any) {
+			return "/connections", policyConn(platformlocal.DemoBucket)
+		},
 			[nCols]int{201, 201, 201, 201, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET /connections", fixed("/connections?limit=100"), [nCols]int{200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET /connections/{id}", conn, [nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
@@ -306,7 +309,7 @@ var authzAccess = []string{authzShared, authzRevoked}
 // authzShared and no longer with authzRevoked.
 func authzConn(t *testing.T, version string) string {
 	t.Helper()
-	body := policyConn(DemoBucket)
+	body := policyConn(platformlocal.DemoBucket)
 	body["AuthorizedUsers"] = authzAccess
 	body["Version"] = version
 	if version == "upgraded" {

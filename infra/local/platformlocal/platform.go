@@ -1,9 +1,9 @@
-// Package stack runs the whole platform on this machine: the emulators
+// Package platformlocal runs the whole platform on this machine: the emulators
 // (S3, DynamoDB, KMS, SQS, Lambda), the platform's resources under the names
 // the CDK stack gives them, the functions wired exactly as on Lambda, and the
 // HTTP API gateway with its JWT authorizer. `make run` and the end-to-end
 // tests both start it.
-package stack
+package platformlocal
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package stack
+package platformlocal
 
 import (
 	"bytes"
@@ -89,7 +89,7 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 		{DemoOptInBucket, "eu-south-1", own, DemoFiles[:3]},
 	}
 	for _, b := range buckets {
-		if err := ensureBucket(ctx, b.client, b.name, b.region); err != nil {
+		if err := EnsureBucket(ctx, b.client, b.name, b.region); err != nil {
 			return err
 		}
 		inRegion := func(o *s3.Options) { o.Region = b.region }

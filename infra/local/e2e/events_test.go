@@ -1,4 +1,4 @@
-package stack
+package e2e
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 )
 
@@ -123,7 +124,7 @@ func TestAPIEventFixtures(t *testing.T) {
 
 // The planner's sample events: a connection test, and a scheduled firing.
 func TestPlannerEventFixtures(t *testing.T) {
-	id := mustCreate(t, "alice", policyConn(DemoBucket))
+	id := mustCreate(t, "alice", policyConn(platformlocal.DemoBucket))
 	out, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction,
 		loadFixture(t, "planner", "test-connection", map[string]string{fixtureConnection: id}))
 	if err != nil {
@@ -134,7 +135,7 @@ func TestPlannerEventFixtures(t *testing.T) {
 		t.Fatalf("planner answered %s (%v)", out, err)
 	}
 
-	_, sch := setup(t, "alice", DemoBucket, "1.8", "json", "events/", false)
+	_, sch := setup(t, "alice", platformlocal.DemoBucket, "1.8", "json", "events/", false)
 	if _, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction,
 		loadFixture(t, "planner", "scheduled-run", map[string]string{fixtureSchedule: sch})); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package stack
+package e2e
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/run"
@@ -41,7 +42,7 @@ func s3client(t *testing.T) *s3.Client {
 func putFiles(t *testing.T, bucket string, files []srcFile) {
 	t.Helper()
 	c, ctx := s3client(t), context.Background()
-	if err := ensureBucket(ctx, c, bucket, Region); err != nil {
+	if err := platformlocal.EnsureBucket(ctx, c, bucket, platformlocal.Region); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
@@ -392,7 +393,7 @@ func putFilesParallel(t *testing.T, bucket string, files []srcFile) {
 // as skipped, naming the run; once that run ends, the next firing runs.
 func TestScheduledFiringDuringARunIsSkipped(t *testing.T) {
 	ctx := context.Background()
-	_, sch := setup(t, "skipper", DemoBucket, "1.8", "json", "events/", false)
+	_, sch := setup(t, "skipper", platformlocal.DemoBucket, "1.8", "json", "events/", false)
 	awsCfg, err := platform.LoadAWS(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -439,20 +440,20 @@ func TestAccessKeysConnectionStreams(t *testing.T) {
 	}
 	owner := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = true
-		o.Credentials = credentials.NewStaticCredentialsProvider(DemoAccessKeyID, DemoSecretAccessKey, "")
+		o.Credentials = credentials.NewStaticCredentialsProvider(platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey, "")
 	})
 	const bucket = "keys-only-source"
-	if err := ensureBucket(ctx, owner, bucket, Region); err != nil {
+	if err := platformlocal.EnsureBucket(ctx, owner, bucket, platformlocal.Region); err != nil {
 		t.Fatal(err)
 	}
-	plat.S3.RestrictBucket(bucket, DemoAccessKeyID)
+	plat.S3.RestrictBucket(bucket, platformlocal.DemoAccessKeyID)
 	big := bigCSV()
 	for key, body := range map[string][]byte{"in/small.csv": []byte("a,b\n1,2\n"), "in/big.csv": big} {
 		if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	cid := mustCreate(t, "streamer", keysConn(bucket, DemoAccessKeyID, DemoSecretAccessKey))
+	cid := mustCreate(t, "streamer", keysConn(bucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey))
 	_, ds := call(t, "streamer", "POST", "/datasets", map[string]any{
 		"DatasetName": uniqueName("streamed"), "Domain": "tests", "ConnectionId": cid, "FileType": "csv", "DirectoryPath": "in/",
 	})

@@ -1,4 +1,4 @@
-package stack
+package e2e
 
 import (
 	"fmt"
@@ -6,12 +6,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
 
 // Every dataset, schedule and run route, for the owner, an authorized user,
 // a stranger and no token.
 func TestDatasetScheduleRunRoutesByCaller(t *testing.T) {
-	conn := policyConn(DemoBucket)
+	conn := policyConn(platformlocal.DemoBucket)
 	conn["AuthorizedUsers"] = []string{"bob"}
 	cid := mustCreate(t, "alice", conn)
 	status, ds := call(t, "alice", "POST", "/datasets", map[string]any{
@@ -87,11 +89,11 @@ func waitIdle(t *testing.T, schedulePath string) {
 }
 
 func TestDatasetRules(t *testing.T) {
-	c18 := mustCreate(t, "owner", policyConn(DemoBucket))
-	c17body := policyConn(DemoBucket)
+	c18 := mustCreate(t, "owner", policyConn(platformlocal.DemoBucket))
+	c17body := policyConn(platformlocal.DemoBucket)
 	c17body["Version"] = "1.7"
 	c17 := mustCreate(t, "owner", c17body)
-	theirs := mustCreate(t, "someone-else", policyConn(DemoBucket))
+	theirs := mustCreate(t, "someone-else", policyConn(platformlocal.DemoBucket))
 	base := func(conn string) map[string]any {
 		return map[string]any{"DatasetName": uniqueName("rules"), "Domain": "rules", "ConnectionId": conn, "FileType": "csv"}
 	}
@@ -156,7 +158,7 @@ func TestDatasetRules(t *testing.T) {
 	})
 
 	t.Run("guards name what blocks them", func(t *testing.T) {
-		conn := mustCreate(t, "owner", policyConn(DemoBucket))
+		conn := mustCreate(t, "owner", policyConn(platformlocal.DemoBucket))
 		name := uniqueName("guarded")
 		status, ds := call(t, "owner", "POST", "/datasets", map[string]any{
 			"DatasetName": name, "Domain": "rules", "ConnectionId": conn, "FileType": "csv", "SkipLZ": true,
@@ -178,7 +180,7 @@ func TestDatasetRules(t *testing.T) {
 			t.Errorf("delete dataset with a schedule: %d %v", s, out)
 		}
 		// A connection upgraded from 1.7 cannot go back while a skip-LZ dataset uses it.
-		body := policyConn(DemoBucket)
+		body := policyConn(platformlocal.DemoBucket)
 		body["Version"] = "1.7"
 		c := mustCreate(t, "owner", body)
 		call(t, "owner", "POST", "/connections/"+c+"/upgrade", nil)
@@ -195,7 +197,7 @@ func TestDatasetRules(t *testing.T) {
 }
 
 func TestScheduleRules(t *testing.T) {
-	conn := mustCreate(t, "planner-user", policyConn(DemoBucket))
+	conn := mustCreate(t, "planner-user", policyConn(platformlocal.DemoBucket))
 	_, ds := call(t, "planner-user", "POST", "/datasets", map[string]any{
 		"DatasetName": uniqueName("sched"), "Domain": "rules", "ConnectionId": conn, "FileType": "json",
 	})

@@ -1,4 +1,4 @@
-package stack
+package e2e
 
 import (
 	"bytes"
@@ -13,13 +13,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
 
 // These tests drive the API as a user does: HTTP through the local gateway
 // (JWT checks included), the api function in the local Lambda runtime, the
 // planner behind lambda:Invoke, and the emulators behind them.
 var (
-	plat *Platform
+	plat *platformlocal.Platform
 	logs = &syncBuffer{}
 )
 
@@ -42,7 +44,7 @@ func (s *syncBuffer) String() string {
 
 func TestMain(m *testing.M) {
 	var err error
-	plat, err = Start(context.Background(), Options{
+	plat, err = platformlocal.Start(context.Background(), platformlocal.Options{
 		Seed: true, Log: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		EmulatorLog: io.Discard, // Start reports an emulator that fails
 		// Multipart paths with small files, and every task delivered twice.
@@ -94,8 +96,8 @@ func noteSecrets(body []byte) {
 // for every secret access key it used, and for the keys the platform and
 // its demo source hold.
 func secretLeaks() []string {
-	secrets.Store(DemoSecretAccessKey, struct{}{})
-	secrets.Store(SecretAccessKey, struct{}{})
+	secrets.Store(platformlocal.DemoSecretAccessKey, struct{}{})
+	secrets.Store(platformlocal.SecretAccessKey, struct{}{})
 	var leaks []string
 	all, lines := responses.String(), logs.String()
 	n := 0
@@ -209,7 +211,7 @@ func keysConn(bucket, id, secret string) map[string]any {
 // Every connections route, for the owner, an authorized user, a stranger and
 // no token at all.
 func TestConnectionRoutesByCaller(t *testing.T) {
-	body := policyConn(DemoBucket)
+	body := policyConn(platformlocal.DemoBucket)
 	body["AuthorizedUsers"] = []string{"bob"}
 	body["Version"] = "1.6"
 	id := mustCreate(t, "alice", body)
@@ -227,7 +229,7 @@ func TestConnectionRoutesByCaller(t *testing.T) {
 		{"POST", p + "/downgrade", nil, map[string]int{"bob": 403, "mallory": 404, "": 401, "alice": 200}},
 		{"DELETE", p, nil, map[string]int{"bob": 403, "mallory": 404, "": 401, "alice": 204}},
 		{"GET", p, nil, map[string]int{"alice": 404, "bob": 404}},
-		{"POST", "/connections", policyConn(DemoBucket), map[string]int{"": 401}},
+		{"POST", "/connections", policyConn(platformlocal.DemoBucket), map[string]int{"": 401}},
 		{"GET", "/connections", nil, map[string]int{"": 401}},
 	}
 	for _, tc := range testCases {
@@ -241,7 +243,7 @@ func TestConnectionRoutesByCaller(t *testing.T) {
 				if status != want {
 					t.Fatalf("status %d, want %d: %v", status, want, out)
 				}
-				if status == 404 && user == "mallory" && strings.Contains(fmt.Sprint(out), DemoBucket) {
+				if status == 404 && user == "mallory" && strings.Contains(fmt.Sprint(out), platformlocal.DemoBucket) {
 					t.Fatalf("a stranger learns about the connection: %v", out)
 				}
 			})
@@ -250,11 +252,11 @@ func TestConnectionRoutesByCaller(t *testing.T) {
 }
 
 func TestListShowsOnlyWhatTheCallerMaySee(t *testing.T) {
-	own := mustCreate(t, "lister-a", policyConn(DemoBucket))
-	shared := policyConn(DemoBucket)
+	own := mustCreate(t, "lister-a", policyConn(platformlocal.DemoBucket))
+	shared := policyConn(platformlocal.DemoBucket)
 	shared["AuthorizedUsers"] = []string{"lister-a"}
 	sharedID := mustCreate(t, "lister-b", shared)
-	other := mustCreate(t, "lister-c", policyConn(DemoBucket))
+	other := mustCreate(t, "lister-c", policyConn(platformlocal.DemoBucket))
 	status, out := call(t, "lister-a", "GET", "/connections?limit=1", nil)
 	if status != 200 || len(out["Connections"].([]any)) != 1 || out["Next"] == nil {
 		t.Fatalf("first page: %d %v", status, out)
@@ -296,7 +298,7 @@ func TestCreateRejectsEachInvalidField(t *testing.T) {
 	}
 	for _, tc := range testCases {
 		t.Run(tc.field, func(t *testing.T) {
-			body := keysConn(DemoKeysBucket, DemoAccessKeyID, DemoSecretAccessKey)
+			body := keysConn(platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
 			body[tc.field] = tc.set
 			status, out := call(t, "alice", "POST", "/connections", body)
 			if status != 400 || out["Field"] != tc.field || out["Message"] == "" {
@@ -310,7 +312,7 @@ func TestCreateRejectsEachInvalidField(t *testing.T) {
 		}
 	}
 	// A field that a PUT may not change is named too.
-	id := mustCreate(t, "alice", policyConn(DemoBucket))
+	id := mustCreate(t, "alice", policyConn(platformlocal.DemoBucket))
 	if status, out := call(t, "alice", "PUT", "/connections/"+id, map[string]any{"S3Bucket": "other"}); status != 400 || out["Field"] != "S3Bucket" {
 		t.Fatalf("PUT S3Bucket: %d %v", status, out)
 	}
@@ -325,7 +327,7 @@ func TestNameIsUniqueUnderConcurrentRequests(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			body := policyConn(DemoBucket)
+			body := policyConn(platformlocal.DemoBucket)
 			body["ConnectionName"] = name
 			if i%2 == 1 {
 				body["ConnectionName"] = strings.ToUpper(name)
@@ -346,19 +348,19 @@ func TestNameIsUniqueUnderConcurrentRequests(t *testing.T) {
 }
 
 func TestPoliciesNameTheIngestionRole(t *testing.T) {
-	id := mustCreate(t, "alice", policyConn(DemoBucket))
+	id := mustCreate(t, "alice", policyConn(platformlocal.DemoBucket))
 	status, out := call(t, "alice", "GET", "/connections/"+id+"/policies", nil)
 	if status != 200 {
 		t.Fatalf("%d %v", status, out)
 	}
 	raw, _ := json.Marshal(out)
 	role := plat.Config.IngestionRoleARNs[0]
-	for _, want := range []string{role, `"s3:ListBucket"`, `"s3:GetBucketLocation"`, `"s3:GetObject"`, "arn:aws:s3:::" + DemoBucket + "/*", `"kms:Decrypt"`} {
+	for _, want := range []string{role, `"s3:ListBucket"`, `"s3:GetBucketLocation"`, `"s3:GetObject"`, "arn:aws:s3:::" + platformlocal.DemoBucket + "/*", `"kms:Decrypt"`} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("policies lack %s: %s", want, raw)
 		}
 	}
-	keys := mustCreate(t, "alice", keysConn(DemoKeysBucket, DemoAccessKeyID, DemoSecretAccessKey))
+	keys := mustCreate(t, "alice", keysConn(platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey))
 	if status, _ := call(t, "alice", "GET", "/connections/"+keys+"/policies", nil); status != 409 {
 		t.Errorf("access-keys connection policies: %d, want 409", status)
 	}
@@ -373,16 +375,16 @@ func TestConnectionTestExplainsFailures(t *testing.T) {
 		ok   bool
 		says string
 	}{
-		{"bucket policy", policyConn(DemoBucket), true, "listed bucket"},
-		{"access keys", keysConn(DemoKeysBucket, DemoAccessKeyID, DemoSecretAccessKey), true, DemoAccessKeyID},
+		{"bucket policy", policyConn(platformlocal.DemoBucket), true, "listed bucket"},
+		{"access keys", keysConn(platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey), true, platformlocal.DemoAccessKeyID},
 		{"no such bucket", policyConn("no-such-bucket-here"), false, "no such bucket"},
-		{"unknown key id", keysConn(DemoKeysBucket, "AKIAUNKNOWNKEY000001", DemoSecretAccessKey), false, "invalid keys"},
-		{"wrong secret", keysConn(DemoKeysBucket, DemoAccessKeyID, "wrong-secret-0000000000000000000"), false, "secret access key does not match"},
-		{"policy not attached", policyConn(DemoKeysBucket), false, "access denied"},
-		{"wrong region", withRegion(policyConn(DemoEUBucket), "us-west-2"), false, "wrong region: bucket " + DemoEUBucket + " is in eu-west-1"},
-		{"region found by redirect", policyConn(DemoEUBucket), true, "eu-west-1"},
-		{"right region", withRegion(policyConn(DemoEUBucket), "eu-west-1"), true, "eu-west-1"},
-		{"opt-in region not enabled", withRegion(policyConn(DemoOptInBucket), "eu-south-1"), false, "ENABLED_OPT_IN_REGIONS"},
+		{"unknown key id", keysConn(platformlocal.DemoKeysBucket, "AKIAUNKNOWNKEY000001", platformlocal.DemoSecretAccessKey), false, "invalid keys"},
+		{"wrong secret", keysConn(platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, "wrong-secret-0000000000000000000"), false, "secret access key does not match"},
+		{"policy not attached", policyConn(platformlocal.DemoKeysBucket), false, "access denied"},
+		{"wrong region", withRegion(policyConn(platformlocal.DemoEUBucket), "us-west-2"), false, "wrong region: bucket " + platformlocal.DemoEUBucket + " is in eu-west-1"},
+		{"region found by redirect", policyConn(platformlocal.DemoEUBucket), true, "eu-west-1"},
+		{"right region", withRegion(policyConn(platformlocal.DemoEUBucket), "eu-west-1"), true, "eu-west-1"},
+		{"opt-in region not enabled", withRegion(policyConn(platformlocal.DemoOptInBucket), "eu-south-1"), false, "ENABLED_OPT_IN_REGIONS"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -396,11 +398,11 @@ func TestConnectionTestExplainsFailures(t *testing.T) {
 }
 
 func TestRotatedKeysAreUsed(t *testing.T) {
-	id := mustCreate(t, "rotator", keysConn(DemoKeysBucket, DemoAccessKeyID, "stale-secret-000000000000000000"))
+	id := mustCreate(t, "rotator", keysConn(platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, "stale-secret-000000000000000000"))
 	if _, out := call(t, "rotator", "POST", "/connections/"+id+"/test", nil); out["Ok"] != false {
 		t.Fatalf("stale secret passed: %v", out)
 	}
-	status, out := call(t, "rotator", "PUT", "/connections/"+id, map[string]any{"AccessKeyId": DemoAccessKeyID, "SecretAccessKey": DemoSecretAccessKey})
+	status, out := call(t, "rotator", "PUT", "/connections/"+id, map[string]any{"AccessKeyId": platformlocal.DemoAccessKeyID, "SecretAccessKey": platformlocal.DemoSecretAccessKey})
 	if status != 200 {
 		t.Fatalf("rotate: %d %v", status, out)
 	}
@@ -414,13 +416,13 @@ func TestRotatedKeysAreUsed(t *testing.T) {
 // responses and logs for them.
 func TestSecretsGoThroughEveryConnectionRoute(t *testing.T) {
 	const secret = "Sup3rSecretValueThatMustNeverLeak0000001"
-	id := mustCreate(t, "keeper", keysConn(DemoKeysBucket, DemoAccessKeyID, secret))
+	id := mustCreate(t, "keeper", keysConn(platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, secret))
 	call(t, "keeper", "GET", "/connections/"+id, nil)
 	call(t, "keeper", "GET", "/connections", nil)
 	call(t, "keeper", "POST", "/connections/"+id+"/test", nil)
-	call(t, "keeper", "PUT", "/connections/"+id, map[string]any{"AccessKeyId": DemoAccessKeyID, "SecretAccessKey": secret + "X"})
+	call(t, "keeper", "PUT", "/connections/"+id, map[string]any{"AccessKeyId": platformlocal.DemoAccessKeyID, "SecretAccessKey": secret + "X"})
 	call(t, "keeper", "PUT", "/connections/"+id, map[string]any{"AccessKeyId": "bad", "SecretAccessKey": secret})
-	call(t, "keeper", "POST", "/connections", keysConn("Bad_Bucket", DemoAccessKeyID, secret))
+	call(t, "keeper", "POST", "/connections", keysConn("Bad_Bucket", platformlocal.DemoAccessKeyID, secret))
 	call(t, "keeper", "DELETE", "/connections/"+id, nil)
 	if _, ok := secrets.Load(secret); !ok {
 		t.Fatal("the secret sent was not noted for the scan")

@@ -1,4 +1,4 @@
-package stack
+package e2e
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/connection"
 )
 
@@ -29,8 +30,8 @@ func TestServedPoliciesAreTheGeneratedDocuments(t *testing.T) {
 		}
 	}
 	testCases := []struct{ bucket, region string }{
-		{DemoBucket, ""},
-		{DemoEUBucket, "eu-west-1"},
+		{platformlocal.DemoBucket, ""},
+		{platformlocal.DemoEUBucket, "eu-west-1"},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.bucket, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package stack
+package e2e
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 	"github.com/google/uuid"
 )
@@ -242,7 +243,7 @@ type hostileOwned struct{ connection, dataset, schedule, run string }
 func createHostileOwned(t *testing.T, user string) hostileOwned {
 	t.Helper()
 	var o hostileOwned
-	o.connection = mustCreate(t, user, policyConn(DemoBucket))
+	o.connection = mustCreate(t, user, policyConn(platformlocal.DemoBucket))
 	o.dataset = hostileDataset(t, user, o.connection, hostileEmptyDir)
 	o.schedule = hostileSchedule(t, user, o.dataset)
 	status, out := call(t, user, "POST", "/schedules/"+o.schedule+"/run", nil)
@@ -296,7 +297,7 @@ func newHostileSetup(t *testing.T) *hostileSetup {
 		_, h.before[kind] = call(t, hostileUser, "GET", "/"+kind+"/"+id, nil)
 	}
 	h.bases = map[string][]hostileKV{
-		"POST /connections": {{"ConnectionName", jsonString(uniqueName("hostile"))}, {"S3Bucket", jsonString(DemoBucket)},
+		"POST /connections": {{"ConnectionName", jsonString(uniqueName("hostile"))}, {"S3Bucket", jsonString(platformlocal.DemoBucket)},
 			{"ConnectionAccessType", `"bucket_policy"`}},
 		"PUT /connections/{id}":          {{"Description", `"hostile"`}},
 		"POST /connections/{id}/upgrade": {{"Version", `"1.8"`}},
@@ -693,7 +694,7 @@ func (h *hostileSetup) quotaProbes() []hostileProbe {
 func (h *hostileSetup) onFreshResources(t *testing.T, deletes []hostileProbe) []hostileProbe {
 	t.Helper()
 	fresh := map[string]func() string{
-		"connections": func() string { return mustCreate(t, hostileUser, policyConn(DemoBucket)) },
+		"connections": func() string { return mustCreate(t, hostileUser, policyConn(platformlocal.DemoBucket)) },
 		"datasets":    func() string { return hostileDataset(t, hostileUser, h.mine.connection, hostileEmptyDir) },
 		"schedules":   func() string { return hostileSchedule(t, hostileUser, h.mine.dataset) },
 	}

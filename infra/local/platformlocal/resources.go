@@ -1,4 +1,4 @@
-package stack
+package platformlocal
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 	for _, b := range []string{n.LZBucket, n.DLZBucket} {
-		if err := ensureBucket(ctx, s3c, b, Region); err != nil {
+		if err := EnsureBucket(ctx, s3c, b, Region); err != nil {
 			return err
 		}
 	}
@@ -101,8 +101,9 @@ func ensureKey(ctx context.Context, c *kms.Client, alias string) (string, error)
 	return aws.ToString(k.KeyMetadata.Arn), nil
 }
 
-// ensureBucket creates bucket in region unless this account already owns it.
-func ensureBucket(ctx context.Context, c *s3.Client, bucket, region string) error {
+// EnsureBucket creates bucket in region unless this account already owns
+// it (the end-to-end tests create their source buckets with it too).
+func EnsureBucket(ctx context.Context, c *s3.Client, bucket, region string) error {
 	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
 	if region != "us-east-1" {
 		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(region)}
