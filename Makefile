@@ -54,9 +54,10 @@ FUZZ_TARGETS ?=
 fuzz: ## run every Fuzz target for FUZZTIME each (default 10s); FUZZ_TARGETS="FuzzHandle …" picks some
 	@infra/scripts/fuzz.sh -t $(FUZZ_TIMEOUT) -b $(FUZZTIME) $(FUZZ_TARGETS)
 
-vet: ## static checks: gofmt and go vet
+vet: ## static checks: gofmt, go vet, and the README's Layout against the package docs
 	@out=$$(gofmt -l functions infra shared); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	@infra/scripts/layout.sh --check
 
 build: ## compile everything
 	go build ./...

@@ -1,6 +1,6 @@
-// Package apperr gives domain errors a kind (invalid input, not found,
-// conflict) and the offending field, so that handlers map them to HTTP status
-// codes with errors.As instead of matching strings.
+// Package apperr gives domain errors a kind and the offending field: handlers
+// map the kinds (invalid input, not found, conflict) to HTTP status codes
+// with errors.As instead of matching strings.
 package apperr
 
 import (

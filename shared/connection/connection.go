@@ -1,5 +1,5 @@
 // Package connection holds the S3 Connection: its fields and rules, the
-// versions and their transitions, the generated access policies, and the use
+// version upgrades and downgrades, the generated access policies, and the use
 // cases the REST API runs on it.
 package connection
 

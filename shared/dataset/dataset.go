@@ -1,6 +1,6 @@
-// Package dataset holds the Dataset (what to ingest from a connection, and
-// where it lands), its catalog of ingested files, and the use cases the REST
-// API runs on them.
+// Package dataset holds the Dataset and its catalog of ingested files: what
+// to ingest from a connection, where it lands, and the use cases the REST API
+// runs on them.
 package dataset
 
 import (

@@ -1,6 +1,6 @@
-// Package filecheck checks a file that landed in the landing zone (LZ)
-// against its dataset's FileType before the worker moves it to the data
-// lake zone (DLZ). A file that fails stays out of the DLZ and its run
+// Package filecheck checks a landed file against its dataset's FileType:
+// the worker runs it in the landing zone (LZ), before it moves the file on
+// to the data lake zone (DLZ). A file that fails stays out of the DLZ and its run
 // records the reason, so reasons are short sentences written for the
 // dataset's users ("row 7 has 4 fields, the header has 3").
 //

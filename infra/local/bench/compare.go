@@ -1,4 +1,4 @@
-// Package bench measures the ingestion engine on the local platform, side
+// Package bench measures the ingestion engine on the local platform: side
 // by side with s5cmd and rclone on the same local S3 endpoint (`make bench`,
 // command cmd/bench), and end to end on its own (BenchmarkIngest10k).
 //

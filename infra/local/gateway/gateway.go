@@ -1,6 +1,6 @@
-// Package gateway is a local stand-in for the API Gateway HTTP API (Lambda
-// proxy integration, payload format 2.0, JWT authorizer) that fronts the
-// platform's API Lambda on AWS.
+// Package gateway is the local stand-in for the API Gateway HTTP API in
+// front of the API Lambda: Lambda proxy integration, payload format 2.0, JWT
+// authorizer.
 //
 // It exists so that the API handler runs locally behind the same contract it
 // meets on AWS: it receives the same events.APIGatewayV2HTTPRequest JSON

@@ -1,6 +1,6 @@
-// Package localauth is the local stand-in for the platform's Cognito user pool
-// and for the JWT authorizer that the API Gateway HTTP API runs in front of
-// every authorized route.
+// Package localauth is the local stand-in for the platform's Cognito user
+// pool: it issues the tokens, and verifies them as the HTTP API's JWT
+// authorizer does in front of every authorized route.
 //
 // On AWS the pool signs ID tokens with RS256 and publishes its public keys at
 // <issuer>/.well-known/jwks.json; the HTTP API checks a token's signature,

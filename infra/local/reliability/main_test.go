@@ -154,7 +154,9 @@ func s3As(t *testing.T, keyID, secret string) *s3.Client {
 }
 
 // s3c is an S3 client of the tests themselves: the injectors leave it alone.
-func s3c(t *testing.T) *s3.Client { return s3As(t, platformlocal.AccessKeyID, platformlocal.SecretAccessKey) }
+func s3c(t *testing.T) *s3.Client {
+	return s3As(t, platformlocal.AccessKeyID, platformlocal.SecretAccessKey)
+}
 
 // fixture is a source of CSV files with a dataset and an on-demand
 // schedule over it, and what the source holds now.
