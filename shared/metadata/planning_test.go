@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
@@ -57,6 +58,22 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	if got.Pages != 1 || got.Listed != 1000 || got.TasksPlanned != 900 || got.Continuation != "token-1" {
 		t.Errorf("run after the saves: pages %d listed %d planned %d next %q", got.Pages, got.Listed, got.TasksPlanned, got.Continuation)
 	}
+	// The next page, from the position the first one saved.
+	second := PlanPage{Listed: 500, Matched: 400, SkippedUnchanged: 100, Tasks: 300, Phase: "plan", Next: "", Writer: "invocation-b"}
+	if err := s.SavePlanPage(ctx, got, second); err != nil {
+		t.Fatal(err)
+	}
+	second.Writer = "invocation-d"
+	if err := s.SavePlanPage(ctx, got, second); !errors.Is(err, ErrStalePosition) {
+		t.Errorf("another writer at the second position: %v, want ErrStalePosition", err)
+	}
+	if got, err = s.GetRunRecord(ctx, r.RunId); err != nil {
+		t.Fatal(err)
+	}
+	if got.Pages != 2 || got.Listed != 1500 || got.SkippedUnchanged != 100 || got.TasksPlanned != 1200 || got.Continuation != "" {
+		t.Errorf("run after the second page: pages %d listed %d unchanged %d planned %d next %q",
+			got.Pages, got.Listed, got.SkippedUnchanged, got.TasksPlanned, got.Continuation)
+	}
 	if err := s.FinishRun(ctx, got, run.Failed, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +105,11 @@ func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
 	again, err := s.BeginPlanning(ctx, r.RunId)
 	if err != nil || again.StartedAt == nil || !again.StartedAt.Equal(*first.StartedAt) {
 		t.Fatalf("second BeginPlanning: StartedAt %v (%v), want %v kept", again.StartedAt, err, first.StartedAt)
+	}
+	// The repair sets a NULL start time only, whoever gets there first.
+	later, _ := attributevalue.Marshal(time.Now().Add(time.Hour).UTC())
+	if got, err := s.repairStartedAt(ctx, r.RunId, later); err != nil || got.StartedAt == nil || !got.StartedAt.Equal(*first.StartedAt) {
+		t.Fatalf("a late repair: StartedAt %v (%v), want %v kept", got.StartedAt, err, first.StartedAt)
 	}
 }
 
