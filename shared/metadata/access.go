@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -83,6 +84,32 @@ func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, nex
 		}
 	}
 	return ids, encodeNext(out.LastEvaluatedKey), nil
+}
+
+// queryAll reads every page of in, each item decoded into a T.
+func queryAll[T any](ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.QueryInput) ([]T, error) {
+	return queryAtLeast[T](ctx, client, in, math.MaxInt)
+}
+
+// queryAtLeast reads pages of in until it holds at least n items or has
+// read them all, each item decoded into a T. The result is nil when there
+// are none.
+func queryAtLeast[T any](ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.QueryInput, n int) ([]T, error) {
+	var all []T
+	for p := dynamodb.NewQueryPaginator(client, in); p.HasMorePages() && len(all) < n; {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		start := len(all)
+		all = append(all, make([]T, len(page.Items))...)
+		for i, item := range page.Items {
+			if err := attributevalue.UnmarshalMap(item, &all[start+i]); err != nil {
+				return nil, fmt.Errorf("decode: %w", err)
+			}
+		}
+	}
+	return all, nil
 }
 
 // batchGet reads items by key, strongly consistent, 100 a request (BatchGetItem's

@@ -159,7 +159,7 @@ func (s *Store) DeleteConnection(ctx context.Context, c connection.Connection) e
 
 // DatasetsOfConnection queries the dataset references in the connection's partition.
 func (s *Store) DatasetsOfConnection(ctx context.Context, id string) ([]connection.DatasetRef, error) {
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	refs, err := queryAll[connection.DatasetRef](ctx, s.client, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -168,17 +168,8 @@ func (s *Store) DatasetsOfConnection(ctx context.Context, id string) ([]connecti
 		},
 		ConsistentRead: aws.Bool(true),
 	})
-	var refs []connection.DatasetRef
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list datasets of connection %s: %w", id, err)
-		}
-		var page []connection.DatasetRef
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode datasets of connection %s: %w", id, err)
-		}
-		refs = append(refs, page...)
+	if err != nil {
+		return nil, fmt.Errorf("list datasets of connection %s: %w", id, err)
 	}
 	return refs, nil
 }

@@ -231,7 +231,7 @@ func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
 
 // SchedulesOfDataset queries the schedule references in the dataset's partition.
 func (s *Store) SchedulesOfDataset(ctx context.Context, id string) ([]dataset.ScheduleRef, error) {
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	refs, err := queryAll[dataset.ScheduleRef](ctx, s.client, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -240,17 +240,8 @@ func (s *Store) SchedulesOfDataset(ctx context.Context, id string) ([]dataset.Sc
 		},
 		ConsistentRead: aws.Bool(true),
 	})
-	var refs []dataset.ScheduleRef
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list schedules of dataset %s: %w", id, err)
-		}
-		var page []dataset.ScheduleRef
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode schedules of dataset %s: %w", id, err)
-		}
-		refs = append(refs, page...)
+	if err != nil {
+		return nil, fmt.Errorf("list schedules of dataset %s: %w", id, err)
 	}
 	return refs, nil
 }

@@ -280,7 +280,7 @@ func (s *Store) EndPlanning(ctx context.Context, runID string) (run.Run, error) 
 // from or to: see catalogBounds), keyed by name.
 func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error) {
 	lo, hi := catalogBounds(from, to)
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	entries, err := queryAll[dataset.File](ctx, s.client, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -289,20 +289,13 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 		ProjectionExpression:     aws.String("#n, Size, SourceETag, RunId"),
 		ExpressionAttributeNames: map[string]string{"#n": "Name"},
 	})
-	files := map[string]dataset.File{}
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read catalog of dataset %s: %w", datasetID, err)
-		}
-		var page []dataset.File
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode catalog of dataset %s: %w", datasetID, err)
-		}
-		for _, f := range page {
-			if f.Name != "" { // not a gate-only entry
-				files[f.Name] = f
-			}
+	if err != nil {
+		return nil, fmt.Errorf("read catalog of dataset %s: %w", datasetID, err)
+	}
+	files := make(map[string]dataset.File, len(entries))
+	for _, f := range entries {
+		if f.Name != "" { // not a gate-only entry
+			files[f.Name] = f
 		}
 	}
 	return files, nil
@@ -524,7 +517,7 @@ type shardTotals struct {
 }
 
 func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, error) {
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
+	shards, err := queryAll[shardTotals](ctx, s.client, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -534,10 +527,6 @@ func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, err
 	})
 	if err != nil {
 		return shardTotals{}, fmt.Errorf("read counters of run %s: %w", runID, err)
-	}
-	var shards []shardTotals
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &shards); err != nil {
-		return shardTotals{}, fmt.Errorf("decode counters of run %s: %w", runID, err)
 	}
 	var t shardTotals
 	for _, sh := range shards {

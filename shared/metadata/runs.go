@@ -254,7 +254,7 @@ func (s *Store) RunFiles(ctx context.Context, runID string, max int) (skipped, f
 }
 
 func (s *Store) outcomes(ctx context.Context, runID, prefix string, max int) ([]run.FileOutcome, bool, error) {
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	out, err := queryAtLeast[run.FileOutcome](ctx, s.client, &dynamodb.QueryInput{
 		TableName:              &s.table,
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -262,21 +262,14 @@ func (s *Store) outcomes(ctx context.Context, runID, prefix string, max int) ([]
 			":sk": &types.AttributeValueMemberS{Value: prefix},
 		},
 		Limit: aws.Int32(int32(min(max+1, 1000))),
-	})
-	out := []run.FileOutcome{}
-	for p.HasMorePages() && len(out) <= max {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, false, fmt.Errorf("list files of run %s: %w", runID, err)
-		}
-		var files []run.FileOutcome
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &files); err != nil {
-			return nil, false, fmt.Errorf("decode files of run %s: %w", runID, err)
-		}
-		out = append(out, files...)
-	}
-	if len(out) > max {
+	}, max+1)
+	switch {
+	case err != nil:
+		return nil, false, fmt.Errorf("list files of run %s: %w", runID, err)
+	case len(out) > max:
 		return out[:max], true, nil
+	case out == nil:
+		return []run.FileOutcome{}, false, nil // an empty list, not null
 	}
 	return out, false, nil
 }
