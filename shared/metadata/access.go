@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -61,19 +62,10 @@ func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, nex
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":sk": &types.AttributeValueMemberS{Value: prefix},
-		},
-		ProjectionExpression: aws.String("SK"),
-		ExclusiveStartKey:    start,
-		Limit:                aws.Int32(pageSize(limit)),
-		ConsistentRead:       aws.Bool(true),
-		ScanIndexForward:     aws.Bool(forward),
-	})
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(pk, prefix)).
+		WithProjection(expression.NamesList(expression.Name(attrSK))))
+	in.ExclusiveStartKey, in.Limit, in.ConsistentRead, in.ScanIndexForward = start, aws.Int32(pageSize(limit)), aws.Bool(true), aws.Bool(forward)
+	out, err := s.client.Query(ctx, in)
 	if err != nil {
 		return nil, "", fmt.Errorf("query %s %s: %w", pk, prefix, err)
 	}
@@ -217,8 +209,5 @@ func listVisibleItems[I, T any](ctx context.Context, s *Store, prefix, user stri
 
 // putIfRevision replaces item if its stored Revision is still rev.
 func (s *Store) putIfRevision(item map[string]types.AttributeValue, rev int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName: &s.table, Item: item, ConditionExpression: aws.String("Revision = :rev"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(rev)},
-	}}
+	return types.TransactWriteItem{Put: s.putIf(item, atRevision(rev))}
 }

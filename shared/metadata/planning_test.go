@@ -6,8 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
@@ -92,10 +91,7 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	r := startedRun(t, s, "legacy")
-	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: runKey(r.RunId), UpdateExpression: aws.String("SET StartedAt = :null"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":null": &types.AttributeValueMemberNULL{Value: true}},
-	}); err != nil {
+	if err := legacyRun(s, r.RunId, expression.Set(expression.Name("StartedAt"), expression.Value(&types.AttributeValueMemberNULL{Value: true}))); err != nil {
 		t.Fatal(err)
 	}
 	first, err := s.BeginPlanning(ctx, r.RunId)
@@ -107,9 +103,39 @@ func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
 		t.Fatalf("second BeginPlanning: StartedAt %v (%v), want %v kept", again.StartedAt, err, first.StartedAt)
 	}
 	// The repair sets a NULL start time only, whoever gets there first.
-	later, _ := attributevalue.Marshal(time.Now().Add(time.Hour).UTC())
-	if got, err := s.repairStartedAt(ctx, r.RunId, later); err != nil || got.StartedAt == nil || !got.StartedAt.Equal(*first.StartedAt) {
+	if got, err := s.repairStartedAt(ctx, r.RunId, time.Now().Add(time.Hour).UTC()); err != nil || got.StartedAt == nil || !got.StartedAt.Equal(*first.StartedAt) {
 		t.Fatalf("a late repair: StartedAt %v (%v), want %v kept", got.StartedAt, err, first.StartedAt)
+	}
+	// ... and of a run that is planning only.
+	ended := startedRun(t, s, "legacy-ended")
+	if err := s.FinishRun(ctx, ended, run.Failed, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := legacyRun(s, ended.RunId, expression.Set(expression.Name("StartedAt"), expression.Value(&types.AttributeValueMemberNULL{Value: true}))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.repairStartedAt(ctx, ended.RunId, time.Now()); err != nil || got.StartedAt != nil || got.State != run.Failed {
+		t.Fatalf("a repair of an ended run: %s, StartedAt %v (%v), want it left as it was", got.State, got.StartedAt, err)
+	}
+}
+
+// A run written before runs counted their pages has no Pages: its first
+// page saves all the same.
+func TestSavePlanPageOfALegacyRun(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	r := startedRun(t, s, "legacy-pages")
+	if err := legacyRun(s, r.RunId, expression.Remove(expression.Name("Pages"))); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.BeginPlanning(ctx, r.RunId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavePlanPage(ctx, r, PlanPage{Listed: 1, Phase: "plan", Next: "token-1", Writer: "a"}); err != nil {
+		t.Fatalf("the first page of a run with no Pages: %v", err)
+	}
+	if got, err := s.GetRunRecord(ctx, r.RunId); err != nil || got.Pages != 1 {
+		t.Errorf("pages %d (%v), want 1", got.Pages, err)
 	}
 }
 
@@ -135,4 +161,12 @@ func startedRun(t *testing.T, s *Store, name string) run.Run {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// legacyRun turns the run's item into one written by an older version.
+func legacyRun(s *Store, runID string, u expression.UpdateBuilder) error {
+	_, err := client.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Update: s.update(runKey(runID), u)}},
+	})
+	return err
 }

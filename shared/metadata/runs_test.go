@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -125,6 +126,45 @@ func TestStartRunTakesAnExpiredLeaseOver(t *testing.T) {
 	}
 }
 
+// StartRun's lease write holds only while the lease is as StartRun read it:
+// a start from a stale read loses, and looks again.
+func TestStartFromAStaleReadLooksAgain(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	now, until := time.Now(), time.Now().Add(time.Hour)
+	live, expired := newDataset(t, s, "live"), newDataset(t, s, "expired")
+	liveHolder, expiredHolder, other := newRun(t, live), newRun(t, expired), newRun(t, expired)
+	if err := s.StartRun(ctx, liveHolder, until); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.StartRun(ctx, expiredHolder, now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordRun(ctx, other); err != nil { // not ended, holding nothing
+		t.Fatal(err)
+	}
+	past := now.Add(-time.Minute).Unix()
+	for _, tc := range []struct {
+		name string
+		d    dataset.Dataset
+		read datasetState
+	}{
+		{"free, but held since", live, datasetState{}},
+		{"expired, but renewed since", live, datasetState{ActiveRunId: liveHolder.RunId, LeaseExpiresAt: past}},
+		{"expired, but taken over since", expired, datasetState{ActiveRunId: other.RunId, LeaseExpiresAt: past}},
+	} {
+		r := newRun(t, tc.d)
+		writes, err := s.runWrites(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if retry, err := s.tryStart(ctx, r, s.startWrites(r, tc.read, until, now, writes)); !retry || err != nil {
+			t.Errorf("read %s: retry %v (%v), want a retry", tc.name, retry, err)
+		}
+	}
+	wantLease(t, s, live.DatasetId, liveHolder.RunId, until)
+	wantLease(t, s, expired.DatasetId, expiredHolder.RunId, now.Add(-time.Minute))
+}
+
 // Planning begins once and ends once; a run ends once, when its last task
 // is done, with the workers' counts, and releases its lease.
 func TestARunFromQueuedToSucceeded(t *testing.T) {
@@ -139,6 +179,9 @@ func TestARunFromQueuedToSucceeded(t *testing.T) {
 	}
 	if again, err := s.BeginPlanning(ctx, r.RunId); err != nil || again.State != run.Planning || !again.StartedAt.Equal(*r.StartedAt) {
 		t.Errorf("begin planning again: %s at %v (%v), want planning since %v", again.State, again.StartedAt, err, r.StartedAt)
+	}
+	if _, done, err := s.CompleteIfPlanned(ctx, r); err != nil || done {
+		t.Errorf("complete a run still planning: %v (%v), want only a running run to end with its counts", done, err)
 	}
 	if err := s.SavePlanPage(ctx, r, PlanPage{Listed: 2, Matched: 2, Tasks: 2, Phase: "plan", Next: "more", Writer: "a"}); err != nil {
 		t.Fatal(err)
@@ -183,27 +226,31 @@ func TestRunFilesAndCounts(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	at := time.Now().UTC()
 	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString(), StartedAt: &at}
-	results := []run.FileResult{
-		copiedFile(r, "a.csv", 10),
-		{Name: "b.csv", SourceKey: "in/b.csv", Outcome: run.OutcomeSkippedStorageClass, StorageClass: "GLACIER"},
-		{Name: "c.csv", SourceKey: "in/c.csv", Outcome: run.OutcomeFailedValidation, Reason: "bad header", Bytes: 5},
-		{Name: "d.csv", SourceKey: "in/d.csv", Outcome: run.OutcomeFailed, Reason: "gave up"},
+	results := []run.FileResult{copiedFile(r, "a.csv", 10)} // counts of 1, 2, 3 and 4, so that none passes for another
+	for i := range 2 {
+		results = append(results, run.FileResult{Name: fmt.Sprintf("b%d.csv", i), Outcome: run.OutcomeSkippedStorageClass, StorageClass: "GLACIER"})
 	}
-	if n, err := s.CommitFiles(ctx, r, results); err != nil || n != 4 {
+	for i := range 3 {
+		results = append(results, run.FileResult{Name: fmt.Sprintf("c%d.csv", i), Outcome: run.OutcomeFailedValidation, Reason: "bad header", Bytes: 5})
+	}
+	for i := range 4 {
+		results = append(results, run.FileResult{Name: fmt.Sprintf("d%d.csv", i), Outcome: run.OutcomeFailed, Reason: "gave up"})
+	}
+	if n, err := s.CommitFiles(ctx, r, results); err != nil || n != len(results) {
 		t.Fatalf("committed %d (%v)", n, err)
 	}
 	tot, err := s.shardTotals(ctx, r.RunId)
-	want := shardTotals{TasksDone: 4, Counts: run.Counts{Copied: 1, SkippedStorageClass: 1, FailedValidation: 1, Failed: 1, BytesCopied: 15}}
+	want := shardTotals{TasksDone: 10, Counts: run.Counts{Copied: 1, SkippedStorageClass: 2, FailedValidation: 3, Failed: 4, BytesCopied: 25}}
 	if err != nil || tot != want {
 		t.Errorf("counts %+v (%v), want %+v", tot, err, want)
 	}
 	skipped, failed, more, err := s.RunFiles(ctx, r.RunId, 10)
-	if err != nil || more || len(skipped) != 1 || skipped[0].Name != "b.csv" || skipped[0].StorageClass != "GLACIER" ||
-		len(failed) != 2 || failed[0].Name != "c.csv" || failed[0].Outcome != run.OutcomeFailedValidation || failed[1].Reason != "gave up" {
+	if err != nil || more || len(skipped) != 2 || skipped[0].Name != "b0.csv" || skipped[0].StorageClass != "GLACIER" ||
+		len(failed) != 7 || failed[0].Name != "c0.csv" || failed[0].Outcome != run.OutcomeFailedValidation || failed[6].Reason != "gave up" {
 		t.Errorf("files: skipped %+v, failed %+v, more %v (%v)", skipped, failed, more, err)
 	}
-	if skipped, failed, more, err := s.RunFiles(ctx, r.RunId, 1); err != nil || !more || len(skipped) != 1 || len(failed) != 1 {
-		t.Errorf("one file a list: skipped %+v, failed %+v, more %v (%v)", skipped, failed, more, err)
+	if skipped, failed, more, err := s.RunFiles(ctx, r.RunId, 2); err != nil || !more || len(skipped) != 2 || len(failed) != 2 {
+		t.Errorf("two files a list: skipped %+v, failed %+v, more %v (%v)", skipped, failed, more, err)
 	}
 	if skipped, failed, more, err := s.RunFiles(ctx, uuid.NewString(), 10); err != nil || more || skipped == nil || failed == nil || len(skipped)+len(failed) != 0 {
 		t.Errorf("files of a run with none: %#v, %#v, %v (%v), want empty lists", skipped, failed, more, err)
