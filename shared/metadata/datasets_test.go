@@ -100,29 +100,27 @@ func TestUpdateDatasetGuards(t *testing.T) {
 	}
 }
 
-func TestDeleteDatasetGuards(t *testing.T) {
+func TestDeleteDatasetGuardsSchedules(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	c := conn("c", "owner")
 	if err := s.CreateConnection(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	plain, scheduled, leased, expired := datasetOn(c, "plain", true), datasetOn(c, "scheduled", false), datasetOn(c, "leased", false), datasetOn(c, "expired", false)
-	for _, d := range []dataset.Dataset{plain, scheduled, leased, expired} {
+	plain, scheduled := datasetOn(c, "plain", true), datasetOn(c, "scheduled", false)
+	for _, d := range []dataset.Dataset{plain, scheduled} {
 		if err := s.CreateDataset(ctx, d); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantUsage(t, s, c.ConnectionId, 4, 1)
-
+	wantUsage(t, s, c.ConnectionId, 2, 1)
 	// No state item at all: no schedule, no run.
 	if err := s.DeleteDataset(ctx, plain); err != nil {
 		t.Fatal(err)
 	}
-	wantUsage(t, s, c.ConnectionId, 3, 0)
+	wantUsage(t, s, c.ConnectionId, 1, 0)
 	if err := s.CreateDataset(ctx, datasetOn(c, "PLAIN", false)); err != nil {
 		t.Errorf("name claim left behind: %v", err)
 	}
-
 	sch := scheduleOf(scheduled)
 	if err := s.CreateSchedule(ctx, sch); err != nil {
 		t.Fatal(err)
@@ -141,7 +139,16 @@ func TestDeleteDatasetGuards(t *testing.T) {
 	if err := s.DeleteDataset(ctx, scheduled); err != nil {
 		t.Errorf("delete once its schedule is gone (counter at 0): %v", err)
 	}
+	refs, err := s.DatasetsOfConnection(ctx, c.ConnectionId)
+	if err != nil || len(refs) != 1 || refs[0].DatasetName != "PLAIN" {
+		t.Errorf("datasets of the connection: %+v (%v), want PLAIN alone", refs, err)
+	}
+	wantUsage(t, s, c.ConnectionId, 1, 0)
+}
 
+func TestDeleteDatasetGuardsRuns(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	leased, expired := newDataset(t, s, "leased"), newDataset(t, s, "expired")
 	r := newRun(t, leased)
 	if err := s.StartRun(ctx, r, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -161,11 +168,6 @@ func TestDeleteDatasetGuards(t *testing.T) {
 	if err := s.DeleteDataset(ctx, leased); err != nil {
 		t.Errorf("delete once the run released its lease: %v", err)
 	}
-	refs, err := s.DatasetsOfConnection(ctx, c.ConnectionId)
-	if err != nil || len(refs) != 1 || refs[0].DatasetName != "PLAIN" {
-		t.Errorf("datasets of the connection: %+v (%v), want PLAIN alone", refs, err)
-	}
-	wantUsage(t, s, c.ConnectionId, 1, 0)
 }
 
 // A schedule needs its dataset, and counts on it.

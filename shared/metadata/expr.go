@@ -36,7 +36,11 @@ func (s *Store) putNew(item map[string]types.AttributeValue) *types.Put {
 
 // putIf puts item if cond holds for the item at its key.
 func (s *Store) putIf(item map[string]types.AttributeValue, cond expression.ConditionBuilder) *types.Put {
-	e := build(expression.NewBuilder().WithCondition(cond))
+	return s.putWith(item, build(expression.NewBuilder().WithCondition(cond)))
+}
+
+// putWith puts item if e's condition holds for the item at its key.
+func (s *Store) putWith(item map[string]types.AttributeValue, e expression.Expression) *types.Put {
 	return &types.Put{
 		TableName: &s.table, Item: item, ConditionExpression: e.Condition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),

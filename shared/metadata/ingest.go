@@ -263,11 +263,10 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 func (s *Store) RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error {
 	var writes []types.WriteRequest
 	for _, f := range files {
-		item, err := attributevalue.MarshalMap(f)
+		item, err := outcomeItem(r.RunId, failedPrefix, f)
 		if err != nil {
 			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
 		}
-		item[attrPK], item[attrSK] = str(runPrefix+r.RunId), str(failedPrefix+fileNameKey(f.Name))
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
 	if err := s.batchWrite(ctx, writes); err != nil {
@@ -404,17 +403,102 @@ func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileRe
 	return 0, nil
 }
 
+// commitItems is the transaction that commits results of run r: each
+// file's catalog entry through its gate first, in results' order (so that
+// commitChunk tells from a refusal's position which file was committed
+// before), then the entries of the files skipped or failed, then one
+// counter shard's additions.
 func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.TransactWriteItem, error) {
 	gate, _, err := gateOf(r)
 	if err != nil {
 		return nil, err
 	}
-	// One condition for every gate of the transaction, built once.
-	putGate := build(expression.NewBuilder().WithCondition(gateOpen(gate)))
-	setGate := build(expression.NewBuilder().WithCondition(gateOpen(gate)).
-		WithUpdate(expression.Set(expression.Name(attrGate), expression.Value(gate))))
+	gates := s.catalogGates(r.DatasetId, gate)
+	items := make([]types.TransactWriteItem, 0, len(results)+1)
+	var listed []types.TransactWriteItem
+	for _, res := range results {
+		entry, err := gates.commit(res)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, entry)
+		if res.Outcome != "" {
+			out, err := s.listOutcome(r.RunId, res)
+			if err != nil {
+				return nil, err
+			}
+			listed = append(listed, out)
+		}
+	}
+	items = append(items, listed...)
+	return append(items, s.countOnShard(r.RunId, results)), nil
+}
+
+// catalogGates commits one transaction's files to a dataset's catalog
+// through their gates, whose condition it builds once.
+type catalogGates struct {
+	s         *Store
+	datasetID string
+	gate      types.AttributeValue
+	put, set  expression.Expression // for an entry with a new version; for the gate alone
+}
+
+func (s *Store) catalogGates(datasetID string, gate types.AttributeValue) catalogGates {
+	open := gateOpen(gate)
+	return catalogGates{
+		s: s, datasetID: datasetID, gate: gate,
+		put: build(expression.NewBuilder().WithCondition(open)),
+		set: build(expression.NewBuilder().WithCondition(open).WithUpdate(expression.Set(expression.Name(attrGate), expression.Value(gate)))),
+	}
+}
+
+// commit writes res's catalog entry if its gate is open: the new version of
+// a file that landed, or only the gate for a file skipped or failed, so
+// that the entry keeps the version it had.
+func (g catalogGates) commit(res run.FileResult) (types.TransactWriteItem, error) {
+	entry := key(filesPrefix+g.datasetID, filePrefix+fileNameKey(res.Name))
+	if res.File == nil {
+		return types.TransactWriteItem{Update: g.s.updateWith(entry, g.set)}, nil
+	}
+	f, err := attributevalue.MarshalMap(res.File)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	f[attrPK], f[attrSK], f[attrGate] = entry[attrPK], entry[attrSK], g.gate
+	return types.TransactWriteItem{Put: g.s.putWith(f, g.put)}, nil
+}
+
+// listOutcome lists a file that was not simply copied among its run's
+// skipped or failed files.
+func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWriteItem, error) {
+	list := failedPrefix
+	if res.Outcome == run.OutcomeSkippedStorageClass {
+		list = skippedPrefix
+	}
+	item, err := outcomeItem(runID, list, run.FileOutcome{
+		Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}, nil
+}
+
+// outcomeItem is f's entry in the run's list of skipped (skippedPrefix) or
+// failed (failedPrefix) files.
+func outcomeItem(runID, list string, f run.FileOutcome) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(f)
+	if err != nil {
+		return nil, err
+	}
+	item[attrPK], item[attrSK] = str(runPrefix+runID), str(list+fileNameKey(f.Name))
+	return item, nil
+}
+
+// countOnShard adds results' outcomes to one of the run's counter shards,
+// picked at random so that concurrent commits rarely touch the same item.
+func (s *Store) countOnShard(runID string, results []run.FileResult) types.TransactWriteItem {
 	var c run.Counts
-	var items, rest []types.TransactWriteItem
 	for _, res := range results {
 		switch res.Outcome {
 		case "":
@@ -427,44 +511,15 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 			c.Failed++
 		}
 		c.BytesCopied += res.Bytes
-		entry := key(filesPrefix+r.DatasetId, filePrefix+fileNameKey(res.Name))
-		if res.File != nil { // the new version, through the gate
-			f, err := attributevalue.MarshalMap(res.File)
-			if err != nil {
-				return nil, err
-			}
-			f[attrPK], f[attrSK], f[attrGate] = entry[attrPK], entry[attrSK], gate
-			items = append(items, types.TransactWriteItem{Put: &types.Put{
-				TableName: &s.table, Item: f, ConditionExpression: putGate.Condition(),
-				ExpressionAttributeNames: putGate.Names(), ExpressionAttributeValues: putGate.Values(),
-			}})
-		} else { // only the gate: the entry keeps the version it had
-			items = append(items, types.TransactWriteItem{Update: s.updateWith(entry, setGate)})
-		}
-		if res.Outcome != "" {
-			out, err := attributevalue.MarshalMap(run.FileOutcome{
-				Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
-			})
-			if err != nil {
-				return nil, err
-			}
-			prefix := failedPrefix
-			if res.Outcome == run.OutcomeSkippedStorageClass {
-				prefix = skippedPrefix
-			}
-			out[attrPK], out[attrSK] = str(runPrefix+r.RunId), str(prefix+fileNameKey(res.Name))
-			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: out}})
-		}
 	}
-	shard := key(runPrefix+r.RunId, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
-	rest = append(rest, types.TransactWriteItem{Update: s.update(shard, expression.
+	shard := key(runPrefix+runID, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
+	return types.TransactWriteItem{Update: s.update(shard, expression.
 		Add(expression.Name("TasksDone"), expression.Value(len(results))).
 		Add(expression.Name("Copied"), expression.Value(c.Copied)).
 		Add(expression.Name("SkippedStorageClass"), expression.Value(c.SkippedStorageClass)).
 		Add(expression.Name("FailedValidation"), expression.Value(c.FailedValidation)).
 		Add(expression.Name("Failed"), expression.Value(c.Failed)).
-		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)))})
-	return append(items, rest...), nil
+		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)))}
 }
 
 // shardTotals sums a run's counter items.

@@ -57,22 +57,6 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	if got.Pages != 1 || got.Listed != 1000 || got.TasksPlanned != 900 || got.Continuation != "token-1" {
 		t.Errorf("run after the saves: pages %d listed %d planned %d next %q", got.Pages, got.Listed, got.TasksPlanned, got.Continuation)
 	}
-	// The next page, from the position the first one saved.
-	second := PlanPage{Listed: 500, Matched: 400, SkippedUnchanged: 100, Tasks: 300, Phase: "plan", Next: "", Writer: "invocation-b"}
-	if err := s.SavePlanPage(ctx, got, second); err != nil {
-		t.Fatal(err)
-	}
-	second.Writer = "invocation-d"
-	if err := s.SavePlanPage(ctx, got, second); !errors.Is(err, ErrStalePosition) {
-		t.Errorf("another writer at the second position: %v, want ErrStalePosition", err)
-	}
-	if got, err = s.GetRunRecord(ctx, r.RunId); err != nil {
-		t.Fatal(err)
-	}
-	if got.Pages != 2 || got.Listed != 1500 || got.SkippedUnchanged != 100 || got.TasksPlanned != 1200 || got.Continuation != "" {
-		t.Errorf("run after the second page: pages %d listed %d unchanged %d planned %d next %q",
-			got.Pages, got.Listed, got.SkippedUnchanged, got.TasksPlanned, got.Continuation)
-	}
 	if err := s.FinishRun(ctx, got, run.Failed, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +66,35 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	}
 	if n, err := s.NotePlanningError(ctx, r.RunId); err != nil || n != 0 {
 		t.Errorf("planning errors of an ended run: %d (%v), want 0", n, err)
+	}
+}
+
+// Each page saves at the position the one before saved, adding its counts.
+func TestSavePlanPageAtTheNextPosition(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	r, err := s.BeginPlanning(ctx, startedRun(t, s, "pages").RunId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
+	second := PlanPage{Listed: 500, Matched: 400, SkippedUnchanged: 100, Tasks: 300, Phase: "plan", Next: "", Writer: "invocation-b"}
+	if err := s.SavePlanPage(ctx, r, first); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = s.GetRunRecord(ctx, r.RunId); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavePlanPage(ctx, r, second); err != nil {
+		t.Fatal(err)
+	}
+	second.Writer = "invocation-c"
+	if err := s.SavePlanPage(ctx, r, second); !errors.Is(err, ErrStalePosition) {
+		t.Errorf("another writer at the second position: %v, want ErrStalePosition", err)
+	}
+	got, err := s.GetRunRecord(ctx, r.RunId)
+	if err != nil || got.Pages != 2 || got.Listed != 1500 || got.SkippedUnchanged != 100 || got.TasksPlanned != 1200 || got.Continuation != "" {
+		t.Errorf("run after the second page: pages %d listed %d unchanged %d planned %d next %q (%v)",
+			got.Pages, got.Listed, got.SkippedUnchanged, got.TasksPlanned, got.Continuation, err)
 	}
 }
 
