@@ -64,7 +64,8 @@ func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, nex
 	}
 	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(pk, prefix)).
 		WithProjection(expression.NamesList(expression.Name(attrSK))))
-	in.ExclusiveStartKey, in.Limit, in.ConsistentRead, in.ScanIndexForward = start, aws.Int32(pageSize(limit)), aws.Bool(true), aws.Bool(forward)
+	in.ExclusiveStartKey, in.Limit = start, aws.Int32(pageSize(limit))
+	in.ConsistentRead, in.ScanIndexForward = aws.Bool(true), aws.Bool(forward)
 	out, err := s.client.Query(ctx, in)
 	if err != nil {
 		return nil, "", fmt.Errorf("query %s %s: %w", pk, prefix, err)
