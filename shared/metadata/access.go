@@ -89,6 +89,7 @@ func queryAll[T any](ctx context.Context, client dynamodb.QueryAPIClient, in *dy
 // are none.
 func queryAtLeast[T any](ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.QueryInput, n int) ([]T, error) {
 	var all []T
+	dec, m := attributevalue.NewDecoder(), &types.AttributeValueMemberM{} // UnmarshalMap's, made once
 	for p := dynamodb.NewQueryPaginator(client, in); p.HasMorePages() && len(all) < n; {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -97,7 +98,8 @@ func queryAtLeast[T any](ctx context.Context, client dynamodb.QueryAPIClient, in
 		start := len(all)
 		all = append(all, make([]T, len(page.Items))...)
 		for i, item := range page.Items {
-			if err := attributevalue.UnmarshalMap(item, &all[start+i]); err != nil {
+			m.Value = item
+			if err := dec.Decode(m, &all[start+i]); err != nil {
 				return nil, fmt.Errorf("decode: %w", err)
 			}
 		}
