@@ -3,11 +3,13 @@ package metadata
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -60,19 +62,11 @@ func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, nex
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-			":sk": &types.AttributeValueMemberS{Value: prefix},
-		},
-		ProjectionExpression: aws.String("SK"),
-		ExclusiveStartKey:    start,
-		Limit:                aws.Int32(pageSize(limit)),
-		ConsistentRead:       aws.Bool(true),
-		ScanIndexForward:     aws.Bool(forward),
-	})
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(pk, prefix)).
+		WithProjection(expression.NamesList(expression.Name(attrSK))))
+	in.ExclusiveStartKey, in.Limit = start, aws.Int32(pageSize(limit))
+	in.ConsistentRead, in.ScanIndexForward = aws.Bool(true), aws.Bool(forward)
+	out, err := s.client.Query(ctx, in)
 	if err != nil {
 		return nil, "", fmt.Errorf("query %s %s: %w", pk, prefix, err)
 	}
@@ -83,6 +77,34 @@ func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, nex
 		}
 	}
 	return ids, encodeNext(out.LastEvaluatedKey), nil
+}
+
+// queryAll reads every page of in, each item decoded into a T.
+func queryAll[T any](ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.QueryInput) ([]T, error) {
+	return queryAtLeast[T](ctx, client, in, math.MaxInt)
+}
+
+// queryAtLeast reads pages of in until it holds at least n items or has
+// read them all, each item decoded into a T. The result is nil when there
+// are none.
+func queryAtLeast[T any](ctx context.Context, client dynamodb.QueryAPIClient, in *dynamodb.QueryInput, n int) ([]T, error) {
+	var all []T
+	dec, m := attributevalue.NewDecoder(), &types.AttributeValueMemberM{} // UnmarshalMap's, made once
+	for p := dynamodb.NewQueryPaginator(client, in); p.HasMorePages() && len(all) < n; {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		start := len(all)
+		all = append(all, make([]T, len(page.Items))...)
+		for i, item := range page.Items {
+			m.Value = item
+			if err := dec.Decode(m, &all[start+i]); err != nil {
+				return nil, fmt.Errorf("decode: %w", err)
+			}
+		}
+	}
+	return all, nil
 }
 
 // batchGet reads items by key, strongly consistent, 100 a request (BatchGetItem's
@@ -190,8 +212,5 @@ func listVisibleItems[I, T any](ctx context.Context, s *Store, prefix, user stri
 
 // putIfRevision replaces item if its stored Revision is still rev.
 func (s *Store) putIfRevision(item map[string]types.AttributeValue, rev int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName: &s.table, Item: item, ConditionExpression: aws.String("Revision = :rev"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(rev)},
-	}}
+	return types.TransactWriteItem{Put: s.putIf(item, atRevision(rev))}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/connection"
@@ -52,16 +53,7 @@ func (s *Store) CreateConnection(ctx context.Context, c connection.Connection) e
 	name := nameKey(c.ConnectionName)
 	name["ConnectionId"] = &types.AttributeValueMemberS{Value: c.ConnectionId}
 	name["Kind"] = &types.AttributeValueMemberS{Value: "ConnectionName"}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName: &s.table, Item: name,
-			ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		}},
-		{Put: &types.Put{
-			TableName: &s.table, Item: item,
-			ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		}},
-	}
+	items := []types.TransactWriteItem{{Put: s.putNew(name)}, {Put: s.putNew(item)}}
 	for _, u := range c.AuthorizedUsers {
 		items = append(items, s.putAccess(connectionPrefix, u, c.ConnectionId))
 	}
@@ -101,11 +93,7 @@ func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Co
 	items := []types.TransactWriteItem{s.putIfRevision(item, old.Revision)}
 	guardSkipLZ := old.Version.AllowsSkipLZ() && !updated.Version.AllowsSkipLZ()
 	if guardSkipLZ {
-		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-			TableName: &s.table, Key: usageKey(updated.ConnectionId),
-			ConditionExpression:       aws.String("attribute_not_exists(SkipLZDatasets) OR SkipLZDatasets = :zero"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0)},
-		}})
+		items = append(items, types.TransactWriteItem{ConditionCheck: s.check(usageKey(updated.ConnectionId), noneCounted("SkipLZDatasets"))})
 	}
 	items = append(items, s.accessChanges(connectionPrefix, updated.ConnectionId, old.AuthorizedUsers, updated.AuthorizedUsers)...)
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -127,16 +115,8 @@ func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Co
 // entries, in one transaction that also checks no dataset uses it.
 func (s *Store) DeleteConnection(ctx context.Context, c connection.Connection) error {
 	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName: &s.table, Key: connectionKey(c.ConnectionId),
-			ConditionExpression:       aws.String("Revision = :rev"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(c.Revision)},
-		}},
-		{Delete: &types.Delete{ // the counters go too, if no dataset uses the connection
-			TableName: &s.table, Key: usageKey(c.ConnectionId),
-			ConditionExpression:       aws.String("attribute_not_exists(Datasets) OR Datasets = :zero"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":zero": number(0)},
-		}},
+		{Delete: s.deleteIf(connectionKey(c.ConnectionId), atRevision(c.Revision))},
+		{Delete: s.deleteIf(usageKey(c.ConnectionId), noneCounted("Datasets"))}, // the counters go too, if no dataset uses the connection
 		{Delete: &types.Delete{TableName: &s.table, Key: nameKey(c.ConnectionName)}},
 	}
 	for _, u := range c.AuthorizedUsers {
@@ -159,26 +139,11 @@ func (s *Store) DeleteConnection(ctx context.Context, c connection.Connection) e
 
 // DatasetsOfConnection queries the dataset references in the connection's partition.
 func (s *Store) DatasetsOfConnection(ctx context.Context, id string) ([]connection.DatasetRef, error) {
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: connectionPrefix + id},
-			":sk": &types.AttributeValueMemberS{Value: datasetPrefix},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	var refs []connection.DatasetRef
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list datasets of connection %s: %w", id, err)
-		}
-		var page []connection.DatasetRef
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode datasets of connection %s: %w", id, err)
-		}
-		refs = append(refs, page...)
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(connectionPrefix+id, datasetPrefix)))
+	in.ConsistentRead = aws.Bool(true)
+	refs, err := queryAll[connection.DatasetRef](ctx, s.client, in)
+	if err != nil {
+		return nil, fmt.Errorf("list datasets of connection %s: %w", id, err)
 	}
 	return refs, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/connection"
@@ -32,6 +33,10 @@ func datasetKey(id string) map[string]types.AttributeValue { return key(datasetP
 func datasetStateKey(id string) map[string]types.AttributeValue {
 	return key(datasetPrefix+id, skState)
 }
+
+// kindDatasetState is the Kind of the dataset state item, which the
+// schedule counter and the run lease both write.
+const kindDatasetState = "DatasetState"
 
 func datasetNameKey(domain, name string) map[string]types.AttributeValue {
 	return key("DATASET_NAME#"+strings.ToLower(domain)+"#"+strings.ToLower(name), "DATASET_NAME")
@@ -67,35 +72,31 @@ func (s *Store) datasetWrites(d dataset.Dataset) (item, ref map[string]types.Att
 // connectionAllows checks that the connection exists and, when skipLZ,
 // is at a version that allows SkipLZ.
 func (s *Store) connectionAllows(connID string, skipLZ bool) types.TransactWriteItem {
-	cond := "attribute_exists(PK)"
-	values := map[string]types.AttributeValue{}
+	cond := itemExists()
 	if skipLZ {
-		var names []string
-		for i, v := range rules.Versions {
-			if v.AllowsSkipLZ() {
-				n := fmt.Sprintf(":v%d", i)
-				names = append(names, n)
-				values[n] = &types.AttributeValueMemberS{Value: string(v)}
-			}
+		cond = cond.And(allowsSkipLZ())
+	}
+	return types.TransactWriteItem{ConditionCheck: s.check(connectionKey(connID), cond)}
+}
+
+// allowsSkipLZ holds for a connection at a version that allows skip-LZ
+// datasets (of rules.Versions, at least the latest does).
+func allowsSkipLZ() expression.ConditionBuilder {
+	var allowed []expression.OperandBuilder
+	for _, v := range rules.Versions {
+		if v.AllowsSkipLZ() {
+			allowed = append(allowed, expression.Value(v))
 		}
-		cond += " AND Version IN (" + strings.Join(names, ", ") + ")"
 	}
-	cc := &types.ConditionCheck{TableName: &s.table, Key: connectionKey(connID), ConditionExpression: aws.String(cond)}
-	if len(values) > 0 {
-		cc.ExpressionAttributeValues = values
-	}
-	return types.TransactWriteItem{ConditionCheck: cc}
+	return expression.Name("Version").In(allowed[0], allowed[1:]...)
 }
 
 // countOnConnection adds to the connection's dataset counters.
 func (s *Store) countOnConnection(connID string, datasets, skipLZ int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: usageKey(connID),
-		UpdateExpression: aws.String("ADD Datasets :d, SkipLZDatasets :s SET Kind = :kind"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":d": number(datasets), ":s": number(skipLZ), ":kind": &types.AttributeValueMemberS{Value: "ConnectionUsage"},
-		},
-	}}
+	return types.TransactWriteItem{Update: s.update(usageKey(connID), expression.
+		Add(expression.Name("Datasets"), expression.Value(datasets)).
+		Add(expression.Name("SkipLZDatasets"), expression.Value(skipLZ)).
+		Set(expression.Name("Kind"), expression.Value("ConnectionUsage")))}
 }
 
 func boolInt(b bool) int64 {
@@ -116,9 +117,9 @@ func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 	name["DatasetId"] = &types.AttributeValueMemberS{Value: d.DatasetId}
 	name["Kind"] = &types.AttributeValueMemberS{Value: "DatasetName"}
 	items := []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: name, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: s.putNew(name)},
 		s.connectionAllows(d.ConnectionId, d.SkipLZ),
-		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 		s.countOnConnection(d.ConnectionId, 1, boolInt(d.SkipLZ)),
 	}
@@ -188,20 +189,11 @@ func (s *Store) UpdateDataset(ctx context.Context, old, updated dataset.Dataset)
 // transaction that also requires no schedules and no live run lease. The
 // dataset's catalog and files stay, under its id.
 func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
+	state := s.deleteIf(datasetStateKey(d.DatasetId), noneCounted("Schedules").And(leaseFree(time.Now())))
+	state.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld // which guard failed
 	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName: &s.table, Key: datasetKey(d.DatasetId), ConditionExpression: aws.String("Revision = :rev"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(d.Revision)},
-		}},
-		{Delete: &types.Delete{
-			TableName: &s.table, Key: datasetStateKey(d.DatasetId),
-			ConditionExpression: aws.String("(attribute_not_exists(Schedules) OR Schedules = :zero) AND " +
-				"(attribute_not_exists(ActiveRunId) OR LeaseExpiresAt < :now)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":zero": number(0), ":now": number(time.Now().Unix()),
-			},
-			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
+		{Delete: s.deleteIf(datasetKey(d.DatasetId), atRevision(d.Revision))},
+		{Delete: state},
 		{Delete: &types.Delete{TableName: &s.table, Key: datasetNameKey(d.Domain, d.DatasetName)}},
 		{Delete: &types.Delete{TableName: &s.table, Key: key(connectionPrefix+d.ConnectionId, datasetPrefix+d.DatasetId)}},
 		s.countOnConnection(d.ConnectionId, -1, -boolInt(d.SkipLZ)),
@@ -231,26 +223,11 @@ func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
 
 // SchedulesOfDataset queries the schedule references in the dataset's partition.
 func (s *Store) SchedulesOfDataset(ctx context.Context, id string) ([]dataset.ScheduleRef, error) {
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: datasetPrefix + id},
-			":sk": &types.AttributeValueMemberS{Value: schedulePrefix},
-		},
-		ConsistentRead: aws.Bool(true),
-	})
-	var refs []dataset.ScheduleRef
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list schedules of dataset %s: %w", id, err)
-		}
-		var page []dataset.ScheduleRef
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode schedules of dataset %s: %w", id, err)
-		}
-		refs = append(refs, page...)
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(datasetPrefix+id, schedulePrefix)))
+	in.ConsistentRead = aws.Bool(true)
+	refs, err := queryAll[dataset.ScheduleRef](ctx, s.client, in)
+	if err != nil {
+		return nil, fmt.Errorf("list schedules of dataset %s: %w", id, err)
 	}
 	return refs, nil
 }
@@ -266,19 +243,12 @@ func (s *Store) ListFiles(ctx context.Context, datasetID string, limit int, next
 	}
 	want := pageSize(limit)
 	files := []dataset.File{}
+	query := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(pk, filePrefix)).
+		WithFilter(expression.AttributeExists(expression.Name("Name"))))
 	for range listFilesQueries {
-		out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-			TableName:              &s.table,
-			KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": &types.AttributeValueMemberS{Value: pk},
-				":sk": &types.AttributeValueMemberS{Value: filePrefix},
-			},
-			FilterExpression:         aws.String("attribute_exists(#n)"),
-			ExpressionAttributeNames: map[string]string{"#n": "Name"},
-			ExclusiveStartKey:        start,
-			Limit:                    aws.Int32(want - int32(len(files))),
-		})
+		in := *query
+		in.ExclusiveStartKey, in.Limit = start, aws.Int32(want-int32(len(files)))
+		out, err := s.client.Query(ctx, &in)
 		if err != nil {
 			return nil, "", fmt.Errorf("list files of dataset %s: %w", datasetID, err)
 		}

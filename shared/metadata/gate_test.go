@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -24,17 +25,7 @@ func TestCatalogGate(t *testing.T) {
 	t2 := t1.Add(time.Minute)
 	r1 := run.Run{RunId: uuid.NewString(), DatasetId: datasetID, StartedAt: &t1}
 	r2 := run.Run{RunId: uuid.NewString(), DatasetId: datasetID, StartedAt: &t2}
-	copied := func(r run.Run, name, etag string) run.FileResult {
-		return run.FileResult{Name: name, SourceKey: "in/" + name, Bytes: 10, File: &dataset.File{
-			Name: name, SourceKey: "in/" + name, Size: 10, SourceETag: etag, RunId: r.RunId, IngestedAt: *r.StartedAt, State: dataset.InDLZ,
-		}}
-	}
-	failed := func(name string) run.FileResult {
-		return run.FileResult{Name: name, SourceKey: "in/" + name, Outcome: run.OutcomeFailed, Reason: "gave up"}
-	}
-	skipped := func(name string) run.FileResult {
-		return run.FileResult{Name: name, SourceKey: "in/" + name, Outcome: run.OutcomeSkippedStorageClass, StorageClass: "GLACIER"}
-	}
+	copied, failed, skipped := gateCopied, gateFailed, gateSkipped
 	steps := []struct {
 		name      string
 		run       run.Run
@@ -67,9 +58,37 @@ func TestCatalogGate(t *testing.T) {
 			t.Errorf("run counted %d files done (%v), want %d", totals.TasksDone, err, done[r.RunId])
 		}
 	}
+	// The catalog: versions, never the gate-only entry of a file never
+	// copied (bb.csv and e.csv were only skipped).
+	wantCatalog(t, s, datasetID, map[string]string{"a.csv": "a1", "b.csv": "b2", "c.csv": "c1", "d.csv": "d2"})
+	// Which files each run has an outcome for (or a later run has).
+	wantCommitted(t, s, r1, "a.csv", "b.csv", "c.csv", "d.csv", "e.csv")
+	wantCommitted(t, s, r2, "a.csv", "b.csv", "d.csv")
+	if _, err := s.CommitFiles(ctx, run.Run{RunId: uuid.NewString(), DatasetId: datasetID}, []run.FileResult{copied(r1, "g.csv", "g1")}); err == nil {
+		t.Error("a commit of a run with no start time succeeded")
+	}
+}
 
-	// The catalog: versions, never the gate-only entry of a file never copied.
-	want := map[string]string{"a.csv": "a1", "b.csv": "b2", "c.csv": "c1", "d.csv": "d2"}
+func gateCopied(r run.Run, name, etag string) run.FileResult {
+	return run.FileResult{Name: name, SourceKey: "in/" + name, Bytes: 10, File: &dataset.File{
+		Name: name, SourceKey: "in/" + name, Size: 10, SourceETag: etag, RunId: r.RunId, IngestedAt: *r.StartedAt, State: dataset.InDLZ,
+	}}
+}
+
+func gateFailed(name string) run.FileResult {
+	return run.FileResult{Name: name, SourceKey: "in/" + name, Outcome: run.OutcomeFailed, Reason: "gave up"}
+}
+
+func gateSkipped(name string) run.FileResult {
+	return run.FileResult{Name: name, SourceKey: "in/" + name, Outcome: run.OutcomeSkippedStorageClass, StorageClass: "GLACIER"}
+}
+
+// wantCatalog checks that listing the dataset's catalog, all at once or a
+// file a page, and reading it by range, give the versions want (name to
+// ETag) and nothing else.
+func wantCatalog(t *testing.T, s *Store, datasetID string, want map[string]string) {
+	t.Helper()
+	ctx := context.Background()
 	files, _, err := s.ListFiles(ctx, datasetID, 100, "")
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +107,7 @@ func TestCatalogGate(t *testing.T) {
 		}
 	}
 	if len(listed) != len(want) || len(ranged) != len(want) {
-		t.Errorf("catalog lists %v and ranges %d entries, want %v (bb.csv and e.csv were only skipped)", listed, len(ranged), want)
+		t.Errorf("catalog lists %v and ranges %d entries, want %v", listed, len(ranged), want)
 	}
 	// One file a page: a gate-only entry never makes a page come back short
 	// (the last, which finds no more, may be empty).
@@ -105,36 +124,25 @@ func TestCatalogGate(t *testing.T) {
 			break
 		}
 	}
-	if !slices.Equal(paged, []string{"a.csv", "b.csv", "c.csv", "d.csv"}) {
-		t.Errorf("paged through %v", paged)
+	if names := slices.Sorted(maps.Keys(want)); !slices.Equal(paged, names) {
+		t.Errorf("paged through %v, want %v", paged, names)
 	}
+}
 
-	// Which files each run has an outcome for (or a later run has).
+// wantCommitted checks which of a few names (and of many more, never
+// committed: more than one BatchGetItem holds) have an outcome committed
+// by r or a later run.
+func wantCommitted(t *testing.T, s *Store, r run.Run, want ...string) {
+	t.Helper()
 	names := []string{"a.csv", "b.csv", "c.csv", "d.csv", "e.csv", "f.csv"}
-	for i := range 150 { // more than one BatchGetItem holds
+	for i := range 150 {
 		names = append(names, fmt.Sprintf("never/%03d.csv", i))
 	}
-	for _, tc := range []struct {
-		r    run.Run
-		want []string
-	}{
-		{r1, []string{"a.csv", "b.csv", "c.csv", "d.csv", "e.csv"}},
-		{r2, []string{"a.csv", "b.csv", "d.csv"}},
-	} {
-		got, err := s.CommittedTasks(ctx, tc.r, names)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var gotNames []string
-		for n := range got {
-			gotNames = append(gotNames, n)
-		}
-		slices.Sort(gotNames)
-		if !slices.Equal(gotNames, tc.want) {
-			t.Errorf("committed for the run started %v: %v, want %v", tc.r.StartedAt, gotNames, tc.want)
-		}
+	got, err := s.CommittedTasks(context.Background(), r, names)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.CommitFiles(ctx, run.Run{RunId: uuid.NewString(), DatasetId: datasetID}, []run.FileResult{copied(r1, "g.csv", "g1")}); err == nil {
-		t.Error("a commit of a run with no start time succeeded")
+	if gotNames := slices.Sorted(maps.Keys(got)); !slices.Equal(gotNames, want) {
+		t.Errorf("committed for the run started %v: %v, want %v", r.StartedAt, gotNames, want)
 	}
 }

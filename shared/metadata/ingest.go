@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
@@ -43,8 +44,10 @@ const (
 	counterShards = 16
 )
 
-// gateCondition admits a commit of a run whose gate is :gate.
-const gateCondition = "attribute_not_exists(" + attrGate + ") OR " + attrGate + " < :gate"
+// gateOpen admits a commit of a run whose gate is gate.
+func gateOpen(gate types.AttributeValue) expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name(attrGate)).Or(expression.Name(attrGate).LessThan(expression.Value(gate)))
+}
 
 // gateOf is the gate value of r's commits: its StartedAt, which grows from
 // run to run of a dataset (runs of a dataset do not overlap: the lease).
@@ -67,17 +70,10 @@ var (
 // BeginPlanning marks a queued run as planning (keeping a planning run as
 // it is) and returns it; a run that ended is returned as it is.
 func (s *Store) BeginPlanning(ctx context.Context, runID string) (run.Run, error) {
-	now, _ := attributevalue.Marshal(time.Now().UTC())
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: runKey(runID),
-		UpdateExpression:         aws.String("SET #state = :planning, StartedAt = if_not_exists(StartedAt, :now)"),
-		ConditionExpression:      aws.String("#state IN (:queued, :planning)"),
-		ExpressionAttributeNames: map[string]string{"#state": "State"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":planning": str(string(run.Planning)), ":queued": str(string(run.Queued)), ":now": now,
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	now := time.Now().UTC()
+	planning := expression.Set(expression.Name("State"), expression.Value(run.Planning)).
+		Set(expression.Name("StartedAt"), expression.IfNotExists(expression.Name("StartedAt"), expression.Value(now)))
+	out, err := s.updateItemIf(ctx, runKey(runID), planning, runIn(run.Queued, run.Planning), types.ReturnValueAllNew)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return s.GetRun(ctx, runID)
@@ -95,17 +91,9 @@ func (s *Store) BeginPlanning(ctx context.Context, runID string) (run.Run, error
 // repairStartedAt sets the StartedAt of a run written before run items left
 // NULL attributes out: if_not_exists takes a NULL for a value, so
 // BeginPlanning kept it, and the catalog's gate needs the time.
-func (s *Store) repairStartedAt(ctx context.Context, runID string, now types.AttributeValue) (run.Run, error) {
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: runKey(runID),
-		UpdateExpression:         aws.String("SET StartedAt = :now"),
-		ConditionExpression:      aws.String("attribute_type(StartedAt, :null) AND #state = :planning"),
-		ExpressionAttributeNames: map[string]string{"#state": "State"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": now, ":null": str("NULL"), ":planning": str(string(run.Planning)),
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
+func (s *Store) repairStartedAt(ctx context.Context, runID string, now time.Time) (run.Run, error) {
+	out, err := s.updateItemIf(ctx, runKey(runID), expression.Set(expression.Name("StartedAt"), expression.Value(now)),
+		expression.Name("StartedAt").AttributeType(expression.Null).And(runIn(run.Planning)), types.ReturnValueAllNew)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return s.GetRun(ctx, runID) // set meanwhile, or no longer planning
@@ -142,18 +130,17 @@ type PlanPage struct {
 // renewed apart (RenewLease): a transaction here would queue behind the
 // workers' commits.
 func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: runKey(r.RunId),
-		UpdateExpression: aws.String("ADD Listed :l, Matched :m, SkippedUnchanged :u, TasksPlanned :t " +
-			"SET Continuation = :next, Phase = :phase, Pages = :pages, PlannedBy = :writer, PlanningErrors = :zero"),
-		ConditionExpression:      aws.String(pagesCondition(r.Pages)),
-		ExpressionAttributeNames: map[string]string{"#state": "State"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":l": number(p.Listed), ":m": number(p.Matched), ":u": number(p.SkippedUnchanged), ":t": number(p.Tasks),
-			":next": str(p.Next), ":phase": str(p.Phase), ":planning": str(string(run.Planning)),
-			":pages": number(r.Pages + 1), ":cur": number(r.Pages), ":writer": str(p.Writer), ":zero": number(0),
-		},
-	})
+	page := expression.
+		Add(expression.Name("Listed"), expression.Value(p.Listed)).
+		Add(expression.Name("Matched"), expression.Value(p.Matched)).
+		Add(expression.Name("SkippedUnchanged"), expression.Value(p.SkippedUnchanged)).
+		Add(expression.Name("TasksPlanned"), expression.Value(p.Tasks)).
+		Set(expression.Name("Continuation"), expression.Value(p.Next)).
+		Set(expression.Name("Phase"), expression.Value(p.Phase)).
+		Set(expression.Name("Pages"), expression.Value(r.Pages+1)).
+		Set(expression.Name("PlannedBy"), expression.Value(p.Writer)).
+		Set(expression.Name("PlanningErrors"), expression.Value(0))
+	_, err := s.updateItemIf(ctx, runKey(r.RunId), page, planningAt(r.Pages), types.ReturnValueNone)
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) {
 		if err != nil {
@@ -163,9 +150,11 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
 	}
 	// Refused: by our own write, whose answer was lost and which the SDK
 	// retried, or by someone else's.
+	position := build(expression.NewBuilder().WithProjection(
+		expression.NamesList(expression.Name("State"), expression.Name("Pages"), expression.Name("PlannedBy"))))
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.table, Key: runKey(r.RunId), ConsistentRead: aws.Bool(true),
-		ProjectionExpression: aws.String("#state, Pages, PlannedBy"), ExpressionAttributeNames: map[string]string{"#state": "State"},
+		ProjectionExpression: position.Projection(), ExpressionAttributeNames: position.Names(),
 	})
 	if err != nil {
 		return fmt.Errorf("read planning of run %s: %w", r.RunId, err)
@@ -191,16 +180,8 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
 // and returns how many failed since the last saved page; 0 for a run that
 // is no longer planning.
 func (s *Store) NotePlanningError(ctx context.Context, runID string) (int64, error) {
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: runKey(runID),
-		UpdateExpression:         aws.String("ADD PlanningErrors :one"),
-		ConditionExpression:      aws.String("#state = :planning"),
-		ExpressionAttributeNames: map[string]string{"#state": "State"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":one": number(1), ":planning": str(string(run.Planning)),
-		},
-		ReturnValues: types.ReturnValueUpdatedNew,
-	})
+	out, err := s.updateItemIf(ctx, runKey(runID), expression.Add(expression.Name("PlanningErrors"), expression.Value(1)),
+		runIn(run.Planning), types.ReturnValueUpdatedNew)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return 0, nil
@@ -215,32 +196,20 @@ func (s *Store) NotePlanningError(ctx context.Context, runID string) (int64, err
 	return n.PlanningErrors, nil
 }
 
-// pagesCondition requires the run to be planning at the position it was read at.
-func pagesCondition(pages int64) string {
+// planningAt requires the run to be planning at the position it was read
+// at: pages saved (a run that saved none may have no Pages yet).
+func planningAt(pages int64) expression.ConditionBuilder {
+	at := expression.Name("Pages").Equal(expression.Value(pages))
 	if pages == 0 {
-		return "#state = :planning AND (attribute_not_exists(Pages) OR Pages = :cur)"
+		at = expression.AttributeNotExists(expression.Name("Pages")).Or(at)
 	}
-	return "#state = :planning AND Pages = :cur"
-}
-
-func (s *Store) renewLease(datasetID, runID string, until time.Time) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: datasetStateKey(datasetID),
-		UpdateExpression:    aws.String("SET LeaseExpiresAt = :until"),
-		ConditionExpression: aws.String("ActiveRunId = :run"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":run": str(runID), ":until": number(until.Unix()),
-		},
-	}}
+	return runIn(run.Planning).And(at)
 }
 
 // RenewLease extends runID's hold on its dataset; ErrLeaseLost if it has none.
 func (s *Store) RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error {
-	u := s.renewLease(datasetID, runID, until).Update
-	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
-		ConditionExpression: u.ConditionExpression, ExpressionAttributeValues: u.ExpressionAttributeValues,
-	})
+	_, err := s.updateItemIf(ctx, datasetStateKey(datasetID), expression.Set(expression.Name("LeaseExpiresAt"), expression.Value(until.Unix())),
+		leaseHeldBy(runID), types.ReturnValueNone)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return ErrLeaseLost
@@ -254,17 +223,10 @@ func (s *Store) RenewLease(ctx context.Context, datasetID, runID string, until t
 // EndPlanning marks the run's planning done; the run is running until its
 // last task ends. It returns the run.
 func (s *Store) EndPlanning(ctx context.Context, runID string) (run.Run, error) {
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: runKey(runID),
-		UpdateExpression:         aws.String("SET PlanningDone = :true, #state = :running, Continuation = :empty"),
-		ConditionExpression:      aws.String("#state = :planning"),
-		ExpressionAttributeNames: map[string]string{"#state": "State"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":true": &types.AttributeValueMemberBOOL{Value: true}, ":running": str(string(run.Running)),
-			":planning": str(string(run.Planning)), ":empty": str(""),
-		},
-		ReturnValues: types.ReturnValueAllNew,
-	})
+	running := expression.Set(expression.Name("PlanningDone"), expression.Value(true)).
+		Set(expression.Name("State"), expression.Value(run.Running)).
+		Set(expression.Name("Continuation"), expression.Value(""))
+	out, err := s.updateItemIf(ctx, runKey(runID), running, runIn(run.Planning), types.ReturnValueAllNew)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
 		return s.GetRun(ctx, runID)
@@ -280,29 +242,17 @@ func (s *Store) EndPlanning(ctx context.Context, runID string) (run.Run, error) 
 // from or to: see catalogBounds), keyed by name.
 func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error) {
 	lo, hi := catalogBounds(from, to)
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :from AND :to"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(filesPrefix + datasetID), ":from": str(lo), ":to": str(hi),
-		},
-		ProjectionExpression:     aws.String("#n, Size, SourceETag, RunId"),
-		ExpressionAttributeNames: map[string]string{"#n": "Name"},
-	})
-	files := map[string]dataset.File{}
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read catalog of dataset %s: %w", datasetID, err)
-		}
-		var page []dataset.File
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode catalog of dataset %s: %w", datasetID, err)
-		}
-		for _, f := range page {
-			if f.Name != "" { // not a gate-only entry
-				files[f.Name] = f
-			}
+	inRange := expression.Key(attrPK).Equal(expression.Value(filesPrefix + datasetID)).
+		And(expression.Key(attrSK).Between(expression.Value(lo), expression.Value(hi)))
+	fields := expression.NamesList(expression.Name("Name"), expression.Name("Size"), expression.Name("SourceETag"), expression.Name("RunId"))
+	entries, err := queryAll[dataset.File](ctx, s.client, s.query(expression.NewBuilder().WithKeyCondition(inRange).WithProjection(fields)))
+	if err != nil {
+		return nil, fmt.Errorf("read catalog of dataset %s: %w", datasetID, err)
+	}
+	files := make(map[string]dataset.File, len(entries))
+	for _, f := range entries {
+		if f.Name != "" { // not a gate-only entry
+			files[f.Name] = f
 		}
 	}
 	return files, nil
@@ -313,11 +263,10 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 func (s *Store) RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error {
 	var writes []types.WriteRequest
 	for _, f := range files {
-		item, err := attributevalue.MarshalMap(f)
+		item, err := outcomeItem(r.RunId, failedPrefix, f)
 		if err != nil {
 			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
 		}
-		item[attrPK], item[attrSK] = str(runPrefix+r.RunId), str(failedPrefix+fileNameKey(f.Name))
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 	}
 	if err := s.batchWrite(ctx, writes); err != nil {
@@ -454,14 +403,102 @@ func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileRe
 	return 0, nil
 }
 
+// commitItems is the transaction that commits results of run r: each
+// file's catalog entry through its gate first, in results' order (so that
+// commitChunk tells from a refusal's position which file was committed
+// before), then the entries of the files skipped or failed, then one
+// counter shard's additions.
 func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.TransactWriteItem, error) {
 	gate, _, err := gateOf(r)
 	if err != nil {
 		return nil, err
 	}
-	gateValues := map[string]types.AttributeValue{":gate": gate}
+	gates := s.catalogGates(r.DatasetId, gate)
+	items := make([]types.TransactWriteItem, 0, len(results)+1)
+	var listed []types.TransactWriteItem
+	for _, res := range results {
+		entry, err := gates.commit(res)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, entry)
+		if res.Outcome != "" {
+			out, err := s.listOutcome(r.RunId, res)
+			if err != nil {
+				return nil, err
+			}
+			listed = append(listed, out)
+		}
+	}
+	items = append(items, listed...)
+	return append(items, s.countOnShard(r.RunId, results)), nil
+}
+
+// catalogGates commits one transaction's files to a dataset's catalog
+// through their gates, whose condition it builds once.
+type catalogGates struct {
+	s         *Store
+	datasetID string
+	gate      types.AttributeValue
+	put, set  expression.Expression // for an entry with a new version; for the gate alone
+}
+
+func (s *Store) catalogGates(datasetID string, gate types.AttributeValue) catalogGates {
+	open := gateOpen(gate)
+	return catalogGates{
+		s: s, datasetID: datasetID, gate: gate,
+		put: build(expression.NewBuilder().WithCondition(open)),
+		set: build(expression.NewBuilder().WithCondition(open).WithUpdate(expression.Set(expression.Name(attrGate), expression.Value(gate)))),
+	}
+}
+
+// commit writes res's catalog entry if its gate is open: the new version of
+// a file that landed, or only the gate for a file skipped or failed, so
+// that the entry keeps the version it had.
+func (g catalogGates) commit(res run.FileResult) (types.TransactWriteItem, error) {
+	entry := key(filesPrefix+g.datasetID, filePrefix+fileNameKey(res.Name))
+	if res.File == nil {
+		return types.TransactWriteItem{Update: g.s.updateWith(entry, g.set)}, nil
+	}
+	f, err := attributevalue.MarshalMap(res.File)
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	f[attrPK], f[attrSK], f[attrGate] = entry[attrPK], entry[attrSK], g.gate
+	return types.TransactWriteItem{Put: g.s.putWith(f, g.put)}, nil
+}
+
+// listOutcome lists a file that was not simply copied among its run's
+// skipped or failed files.
+func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWriteItem, error) {
+	list := failedPrefix
+	if res.Outcome == run.OutcomeSkippedStorageClass {
+		list = skippedPrefix
+	}
+	item, err := outcomeItem(runID, list, run.FileOutcome{
+		Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
+	})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}, nil
+}
+
+// outcomeItem is f's entry in the run's list of skipped (skippedPrefix) or
+// failed (failedPrefix) files.
+func outcomeItem(runID, list string, f run.FileOutcome) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(f)
+	if err != nil {
+		return nil, err
+	}
+	item[attrPK], item[attrSK] = str(runPrefix+runID), str(list+fileNameKey(f.Name))
+	return item, nil
+}
+
+// countOnShard adds results' outcomes to one of the run's counter shards,
+// picked at random so that concurrent commits rarely touch the same item.
+func (s *Store) countOnShard(runID string, results []run.FileResult) types.TransactWriteItem {
 	var c run.Counts
-	var items, rest []types.TransactWriteItem
 	for _, res := range results {
 		switch res.Outcome {
 		case "":
@@ -474,47 +511,15 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 			c.Failed++
 		}
 		c.BytesCopied += res.Bytes
-		entry := key(filesPrefix+r.DatasetId, filePrefix+fileNameKey(res.Name))
-		if res.File != nil { // the new version, through the gate
-			f, err := attributevalue.MarshalMap(res.File)
-			if err != nil {
-				return nil, err
-			}
-			f[attrPK], f[attrSK], f[attrGate] = entry[attrPK], entry[attrSK], gate
-			items = append(items, types.TransactWriteItem{Put: &types.Put{
-				TableName: &s.table, Item: f, ConditionExpression: aws.String(gateCondition), ExpressionAttributeValues: gateValues,
-			}})
-		} else { // only the gate: the entry keeps the version it had
-			items = append(items, types.TransactWriteItem{Update: &types.Update{
-				TableName: &s.table, Key: entry, UpdateExpression: aws.String("SET " + attrGate + " = :gate"),
-				ConditionExpression: aws.String(gateCondition), ExpressionAttributeValues: gateValues,
-			}})
-		}
-		if res.Outcome != "" {
-			out, err := attributevalue.MarshalMap(run.FileOutcome{
-				Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
-			})
-			if err != nil {
-				return nil, err
-			}
-			prefix := failedPrefix
-			if res.Outcome == run.OutcomeSkippedStorageClass {
-				prefix = skippedPrefix
-			}
-			out[attrPK], out[attrSK] = str(runPrefix+r.RunId), str(prefix+fileNameKey(res.Name))
-			rest = append(rest, types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: out}})
-		}
 	}
-	shard := key(runPrefix+r.RunId, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
-	rest = append(rest, types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: shard,
-		UpdateExpression: aws.String("ADD TasksDone :n, Copied :c, SkippedStorageClass :s, FailedValidation :v, Failed :f, BytesCopied :b"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":n": number(int64(len(results))), ":c": number(c.Copied), ":s": number(c.SkippedStorageClass),
-			":v": number(c.FailedValidation), ":f": number(c.Failed), ":b": number(c.BytesCopied),
-		},
-	}})
-	return append(items, rest...), nil
+	shard := key(runPrefix+runID, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
+	return types.TransactWriteItem{Update: s.update(shard, expression.
+		Add(expression.Name("TasksDone"), expression.Value(len(results))).
+		Add(expression.Name("Copied"), expression.Value(c.Copied)).
+		Add(expression.Name("SkippedStorageClass"), expression.Value(c.SkippedStorageClass)).
+		Add(expression.Name("FailedValidation"), expression.Value(c.FailedValidation)).
+		Add(expression.Name("Failed"), expression.Value(c.Failed)).
+		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)))}
 }
 
 // shardTotals sums a run's counter items.
@@ -524,20 +529,11 @@ type shardTotals struct {
 }
 
 func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, error) {
-	out, err := s.client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": str(runPrefix + runID), ":sk": str(countPrefix),
-		},
-		ConsistentRead: aws.Bool(true),
-	})
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(runPrefix+runID, countPrefix)))
+	in.ConsistentRead = aws.Bool(true)
+	shards, err := queryAll[shardTotals](ctx, s.client, in)
 	if err != nil {
 		return shardTotals{}, fmt.Errorf("read counters of run %s: %w", runID, err)
-	}
-	var shards []shardTotals
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &shards); err != nil {
-		return shardTotals{}, fmt.Errorf("decode counters of run %s: %w", runID, err)
 	}
 	var t shardTotals
 	for _, sh := range shards {
@@ -590,11 +586,8 @@ func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 	if succeeded {
 		state = run.Succeeded
 	}
-	end, err := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone})
-	if err != nil {
-		return r, false, err
-	}
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	end := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone})
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		end, s.releaseLease(r.DatasetId, r.RunId),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 {

@@ -209,8 +209,28 @@ func TestLongFileNames(t *testing.T) {
 	if n, err := s.CommitFiles(ctx, r, results); err != nil || n != 0 {
 		t.Fatalf("second commit of the same files: %d, %v (want 0 committed)", n, err)
 	}
+	wantLongNamesRead(t, s, r, names)
+	sk, fl, more, err := s.RunFiles(ctx, r.RunId, 10)
+	if err != nil || more || len(sk) != 1 || len(fl) != 1 || sk[0].Name != skipped.Name || fl[0].Name != failed.Name {
+		t.Errorf("run files: %d skipped, %d failed, more %v, %v", len(sk), len(fl), more, err)
+	}
 
-	asked := append(slices.Clone(names), strings.Repeat("b", 1023)+"x", shared+"/three.csv", names[1]) // two never committed, one twice
+	rejected := run.Run{RunId: uuid.NewString(), DatasetId: r.DatasetId}
+	if err := s.RejectRun(ctx, rejected, []run.FileOutcome{{Name: strings.Repeat("r", 1024), Outcome: run.OutcomeSkippedStorageClass}}, "archived"); err != nil &&
+		!isMissingRun(err) {
+		t.Fatalf("reject: %v", err)
+	}
+	if _, fl, _, err := s.RunFiles(ctx, rejected.RunId, 10); err != nil || len(fl) != 1 || len(fl[0].Name) != 1024 {
+		t.Errorf("rejected run's files: %v, %v", fl, err)
+	}
+}
+
+// wantLongNamesRead checks that names, committed by r, read back in full
+// by every read of the catalog: by name, by range and page by page.
+func wantLongNamesRead(t *testing.T, s *Store, r run.Run, names []string) {
+	t.Helper()
+	ctx := context.Background()
+	asked := append(slices.Clone(names), strings.Repeat("b", 1023)+"x", strings.Repeat("s", 1000)+"/three.csv", names[1]) // two never committed, one twice
 	done, err := s.CommittedTasks(ctx, r, asked)
 	if err != nil {
 		t.Fatal(err)
@@ -256,20 +276,6 @@ func TestLongFileNames(t *testing.T) {
 	slices.Sort(listed)
 	if !slices.Equal(listed, names) {
 		t.Errorf("listed %d names, want %d, all in full", len(listed), len(names))
-	}
-
-	sk, fl, more, err := s.RunFiles(ctx, r.RunId, 10)
-	if err != nil || more || len(sk) != 1 || len(fl) != 1 || sk[0].Name != skipped.Name || fl[0].Name != failed.Name {
-		t.Errorf("run files: %d skipped, %d failed, more %v, %v", len(sk), len(fl), more, err)
-	}
-
-	rejected := run.Run{RunId: uuid.NewString(), DatasetId: r.DatasetId}
-	if err := s.RejectRun(ctx, rejected, []run.FileOutcome{{Name: strings.Repeat("r", 1024), Outcome: run.OutcomeSkippedStorageClass}}, "archived"); err != nil &&
-		!isMissingRun(err) {
-		t.Fatalf("reject: %v", err)
-	}
-	if _, fl, _, err := s.RunFiles(ctx, rejected.RunId, 10); err != nil || len(fl) != 1 || len(fl[0].Name) != 1024 {
-		t.Errorf("rejected run's files: %v, %v", fl, err)
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
@@ -69,16 +69,42 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	}
 }
 
+// Each page saves at the position the one before saved, adding its counts.
+func TestSavePlanPageAtTheNextPosition(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	r, err := s.BeginPlanning(ctx, startedRun(t, s, "pages").RunId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
+	second := PlanPage{Listed: 500, Matched: 400, SkippedUnchanged: 100, Tasks: 300, Phase: "plan", Next: "", Writer: "invocation-b"}
+	if err := s.SavePlanPage(ctx, r, first); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = s.GetRunRecord(ctx, r.RunId); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavePlanPage(ctx, r, second); err != nil {
+		t.Fatal(err)
+	}
+	second.Writer = "invocation-c"
+	if err := s.SavePlanPage(ctx, r, second); !errors.Is(err, ErrStalePosition) {
+		t.Errorf("another writer at the second position: %v, want ErrStalePosition", err)
+	}
+	got, err := s.GetRunRecord(ctx, r.RunId)
+	if err != nil || got.Pages != 2 || got.Listed != 1500 || got.SkippedUnchanged != 100 || got.TasksPlanned != 1200 || got.Continuation != "" {
+		t.Errorf("run after the second page: pages %d listed %d unchanged %d planned %d next %q (%v)",
+			got.Pages, got.Listed, got.SkippedUnchanged, got.TasksPlanned, got.Continuation, err)
+	}
+}
+
 // A run written before run items left NULL attributes out holds StartedAt
 // as NULL, which if_not_exists keeps: BeginPlanning sets it all the same,
 // once, as the catalog's gate needs it.
 func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	r := startedRun(t, s, "legacy")
-	if _, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.table, Key: runKey(r.RunId), UpdateExpression: aws.String("SET StartedAt = :null"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":null": &types.AttributeValueMemberNULL{Value: true}},
-	}); err != nil {
+	if err := legacyRun(s, r.RunId, expression.Set(expression.Name("StartedAt"), expression.Value(&types.AttributeValueMemberNULL{Value: true}))); err != nil {
 		t.Fatal(err)
 	}
 	first, err := s.BeginPlanning(ctx, r.RunId)
@@ -88,6 +114,41 @@ func TestBeginPlanningSetsALegacyRunsStartTime(t *testing.T) {
 	again, err := s.BeginPlanning(ctx, r.RunId)
 	if err != nil || again.StartedAt == nil || !again.StartedAt.Equal(*first.StartedAt) {
 		t.Fatalf("second BeginPlanning: StartedAt %v (%v), want %v kept", again.StartedAt, err, first.StartedAt)
+	}
+	// The repair sets a NULL start time only, whoever gets there first.
+	if got, err := s.repairStartedAt(ctx, r.RunId, time.Now().Add(time.Hour).UTC()); err != nil || got.StartedAt == nil || !got.StartedAt.Equal(*first.StartedAt) {
+		t.Fatalf("a late repair: StartedAt %v (%v), want %v kept", got.StartedAt, err, first.StartedAt)
+	}
+	// ... and of a run that is planning only.
+	ended := startedRun(t, s, "legacy-ended")
+	if err := s.FinishRun(ctx, ended, run.Failed, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := legacyRun(s, ended.RunId, expression.Set(expression.Name("StartedAt"), expression.Value(&types.AttributeValueMemberNULL{Value: true}))); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.repairStartedAt(ctx, ended.RunId, time.Now()); err != nil || got.StartedAt != nil || got.State != run.Failed {
+		t.Fatalf("a repair of an ended run: %s, StartedAt %v (%v), want it left as it was", got.State, got.StartedAt, err)
+	}
+}
+
+// A run written before runs counted their pages has no Pages: its first
+// page saves all the same.
+func TestSavePlanPageOfALegacyRun(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	r := startedRun(t, s, "legacy-pages")
+	if err := legacyRun(s, r.RunId, expression.Remove(expression.Name("Pages"))); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.BeginPlanning(ctx, r.RunId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SavePlanPage(ctx, r, PlanPage{Listed: 1, Phase: "plan", Next: "token-1", Writer: "a"}); err != nil {
+		t.Fatalf("the first page of a run with no Pages: %v", err)
+	}
+	if got, err := s.GetRunRecord(ctx, r.RunId); err != nil || got.Pages != 1 {
+		t.Errorf("pages %d (%v), want 1", got.Pages, err)
 	}
 }
 
@@ -113,4 +174,12 @@ func startedRun(t *testing.T, s *Store, name string) run.Run {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// legacyRun turns the run's item into one written by an older version.
+func legacyRun(s *Store, runID string, u expression.UpdateBuilder) error {
+	_, err := client.TransactWriteItems(context.Background(), &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{{Update: s.update(runKey(runID), u)}},
+	})
+	return err
 }

@@ -51,7 +51,7 @@ func (s *Store) runWrites(r run.Run) ([]types.TransactWriteItem, error) {
 	index := key(schedulePrefix+r.ScheduleId, runPrefix+r.RunId)
 	index["Kind"] = &types.AttributeValueMemberS{Value: "RunIndex"}
 	return []types.TransactWriteItem{
-		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: index}},
 	}, nil
 }
@@ -64,54 +64,20 @@ func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) e
 	if err != nil {
 		return err
 	}
-	for attempt := 0; attempt < 3; attempt++ {
+	for range startRunAttempts {
 		st, err := s.datasetState(ctx, r.DatasetId)
 		if err != nil {
 			return err
 		}
-		now := time.Now().Unix()
+		now := time.Now()
 		if st.ActiveRunId == r.RunId {
 			return nil // our own write landed, though its answer was lost
 		}
-		if st.ActiveRunId != "" && st.LeaseExpiresAt >= now {
+		if st.ActiveRunId != "" && st.LeaseExpiresAt >= now.Unix() {
 			return &run.InProgressError{RunId: st.ActiveRunId}
 		}
-		lease := types.TransactWriteItem{Update: &types.Update{
-			TableName: &s.table, Key: datasetStateKey(r.DatasetId),
-			UpdateExpression: aws.String("SET ActiveRunId = :run, LeaseExpiresAt = :until, Kind = :kind"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":run": &types.AttributeValueMemberS{Value: r.RunId}, ":until": number(leaseUntil.Unix()),
-				":kind": &types.AttributeValueMemberS{Value: "DatasetState"},
-			},
-		}}
-		items := []types.TransactWriteItem{
-			lease,
-			{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: datasetKey(r.DatasetId), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		}
-		if st.ActiveRunId == "" {
-			lease.Update.ConditionExpression = aws.String("attribute_not_exists(ActiveRunId)")
-		} else {
-			lease.Update.ConditionExpression = aws.String("ActiveRunId = :old AND LeaseExpiresAt < :now")
-			lease.Update.ExpressionAttributeValues[":old"] = &types.AttributeValueMemberS{Value: st.ActiveRunId}
-			lease.Update.ExpressionAttributeValues[":now"] = number(now)
-			end, err := s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", time.Now(), nil)
-			if err != nil {
-				return err
-			}
-			items = append(items, end)
-		}
-		items = append(items, writes...)
-		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		reasons := canceledBy(err)
-		switch {
-		case err == nil:
-			return nil
-		case len(reasons) > 1 && conditionFailed(reasons[1]):
-			return dataset.NotFound(r.DatasetId)
-		case len(reasons) > 0 && (conditionFailed(reasons[0]) || len(reasons) > 2 && conditionFailed(reasons[2])):
-			continue // the lease changed hands meanwhile: look again
-		default:
-			return fmt.Errorf("start run %s: %w", r.RunId, err)
+		if retry, err := s.tryStart(ctx, r, s.startWrites(r, st, leaseUntil, now, writes)); !retry {
+			return err
 		}
 	}
 	st, err := s.datasetState(ctx, r.DatasetId)
@@ -119,6 +85,77 @@ func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) e
 		return err
 	}
 	return &run.InProgressError{RunId: st.ActiveRunId}
+}
+
+// startRunAttempts bounds StartRun's reads of a lease that keeps changing hands.
+const startRunAttempts = 3
+
+// startWrites is StartRun's transaction, for the dataset state st read at
+// now: the lease (if it is still as st found it), a check that the dataset
+// exists, the end of the expired holder's run if there is one, then the
+// run's own writes. tryStart reads the outcome by these positions.
+func (s *Store) startWrites(r run.Run, st datasetState, leaseUntil, now time.Time, writes []types.TransactWriteItem) []types.TransactWriteItem {
+	items := []types.TransactWriteItem{
+		{Update: s.takeLease(r.DatasetId, r.RunId, st, leaseUntil, now)},
+		{ConditionCheck: s.check(datasetKey(r.DatasetId), itemExists())},
+	}
+	if st.ActiveRunId != "" {
+		items = append(items, s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", now, nil))
+	}
+	return append(items, writes...)
+}
+
+// takeLease gives runID the dataset's lease until until, if the lease is
+// still as st found it: held by no run, or by a run whose lease had
+// expired at now.
+func (s *Store) takeLease(datasetID, runID string, st datasetState, until, now time.Time) *types.Update {
+	cond := leaseUnheld()
+	if st.ActiveRunId != "" {
+		cond = leaseHeldBy(st.ActiveRunId).And(leaseExpiredAt(now))
+	}
+	return s.updateIf(datasetStateKey(datasetID), expression.
+		Set(expression.Name("ActiveRunId"), expression.Value(runID)).
+		Set(expression.Name("LeaseExpiresAt"), expression.Value(until.Unix())).
+		Set(expression.Name("Kind"), expression.Value(kindDatasetState)), cond)
+}
+
+// tryStart sends StartRun's transaction (startWrites). retry: the lease
+// changed hands since it was read, or the expired holder's run ended
+// meanwhile; look again.
+func (s *Store) tryStart(ctx context.Context, r run.Run, items []types.TransactWriteItem) (retry bool, err error) {
+	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	reasons := canceledBy(err)
+	switch {
+	case err == nil:
+		return false, nil
+	case len(reasons) > 1 && conditionFailed(reasons[1]):
+		return false, dataset.NotFound(r.DatasetId)
+	case len(reasons) > 0 && (conditionFailed(reasons[0]) || len(reasons) > 2 && conditionFailed(reasons[2])):
+		return true, nil
+	default:
+		return false, fmt.Errorf("start run %s: %w", r.RunId, err)
+	}
+}
+
+// Conditions on the dataset state item's lease: ActiveRunId holds it
+// until LeaseExpiresAt (Unix seconds).
+
+func leaseUnheld() expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name("ActiveRunId"))
+}
+
+func leaseHeldBy(runID string) expression.ConditionBuilder {
+	return expression.Name("ActiveRunId").Equal(expression.Value(runID))
+}
+
+func leaseExpiredAt(now time.Time) expression.ConditionBuilder {
+	return expression.Name("LeaseExpiresAt").LessThan(expression.Value(now.Unix()))
+}
+
+// leaseFree holds when no run holds the lease or its holder's lease had
+// expired at now.
+func leaseFree(now time.Time) expression.ConditionBuilder {
+	return leaseUnheld().Or(leaseExpiredAt(now))
 }
 
 func (s *Store) datasetState(ctx context.Context, datasetID string) (datasetState, error) {
@@ -136,11 +173,11 @@ func (s *Store) datasetState(ctx context.Context, datasetID string) (datasetStat
 // endRun sets a run's final state if it has not ended yet; with totals
 // (the workers' counters, summed), it ends a running run with its final
 // counts.
-func (s *Store) endRun(runID string, state run.State, reason string, at time.Time, totals *shardTotals) (types.TransactWriteItem, error) {
+func (s *Store) endRun(runID string, state run.State, reason string, at time.Time, totals *shardTotals) types.TransactWriteItem {
 	set := expression.Set(expression.Name("State"), expression.Value(state)).
 		Set(expression.Name("Reason"), expression.Value(reason)).
 		Set(expression.Name("FinishedAt"), expression.Value(at.UTC()))
-	cond := expression.Name("State").In(expression.Value(run.Queued), expression.Value(run.Planning), expression.Value(run.Running))
+	cond := runIn(run.Queued, run.Planning, run.Running)
 	if totals != nil {
 		set = set.Set(expression.Name("TasksDone"), expression.Value(totals.TasksDone)).
 			Set(expression.Name("Copied"), expression.Value(totals.Copied)).
@@ -148,29 +185,27 @@ func (s *Store) endRun(runID string, state run.State, reason string, at time.Tim
 			Set(expression.Name("FailedValidation"), expression.Value(totals.FailedValidation)).
 			Set(expression.Name("Failed"), expression.Value(totals.Failed)).
 			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied))
-		cond = expression.Name("State").Equal(expression.Value(run.Running))
+		cond = runIn(run.Running)
 	}
-	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
-	if err != nil {
-		return types.TransactWriteItem{}, fmt.Errorf("end run %s: %w", runID, err)
+	return types.TransactWriteItem{Update: s.updateIf(runKey(runID), set, cond)}
+}
+
+// runIn holds while the run's State is one of state and more.
+func runIn(state run.State, more ...run.State) expression.ConditionBuilder {
+	if len(more) == 0 {
+		return expression.Name("State").Equal(expression.Value(state))
 	}
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: runKey(runID),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}, nil
+	others := make([]expression.OperandBuilder, len(more))
+	for i, m := range more {
+		others[i] = expression.Value(m)
+	}
+	return expression.Name("State").In(expression.Value(state), others...)
 }
 
 // releaseLease ends runID's hold on its dataset.
 func (s *Store) releaseLease(datasetID, runID string) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: datasetStateKey(datasetID),
-		UpdateExpression:    aws.String("REMOVE ActiveRunId, LeaseExpiresAt"),
-		ConditionExpression: aws.String("ActiveRunId = :run"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":run": &types.AttributeValueMemberS{Value: runID},
-		},
-	}}
+	return types.TransactWriteItem{Update: s.updateIf(datasetStateKey(datasetID),
+		expression.Remove(expression.Name("ActiveRunId")).Remove(expression.Name("LeaseExpiresAt")), leaseHeldBy(runID))}
 }
 
 // RecordRun writes a run that holds no lease.
@@ -188,12 +223,8 @@ func (s *Store) RecordRun(ctx context.Context, r run.Run) error {
 // FinishRun ends the run and releases its lease, in one transaction; a run
 // that already ended is left as it is.
 func (s *Store) FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error {
-	end, err := s.endRun(r.RunId, state, reason, time.Now(), nil)
-	if err != nil {
-		return err
-	}
-	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		end, s.releaseLease(r.DatasetId, r.RunId),
+	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		s.endRun(r.RunId, state, reason, time.Now(), nil), s.releaseLease(r.DatasetId, r.RunId),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
 		return nil // already ended
@@ -254,29 +285,16 @@ func (s *Store) RunFiles(ctx context.Context, runID string, max int) (skipped, f
 }
 
 func (s *Store) outcomes(ctx context.Context, runID, prefix string, max int) ([]run.FileOutcome, bool, error) {
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
-		TableName:              &s.table,
-		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :sk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: runPrefix + runID},
-			":sk": &types.AttributeValueMemberS{Value: prefix},
-		},
-		Limit: aws.Int32(int32(min(max+1, 1000))),
-	})
-	out := []run.FileOutcome{}
-	for p.HasMorePages() && len(out) <= max {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, false, fmt.Errorf("list files of run %s: %w", runID, err)
-		}
-		var files []run.FileOutcome
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &files); err != nil {
-			return nil, false, fmt.Errorf("decode files of run %s: %w", runID, err)
-		}
-		out = append(out, files...)
-	}
-	if len(out) > max {
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(runPrefix+runID, prefix)))
+	in.Limit = aws.Int32(int32(min(max+1, 1000)))
+	out, err := queryAtLeast[run.FileOutcome](ctx, s.client, in, max+1)
+	switch {
+	case err != nil:
+		return nil, false, fmt.Errorf("list files of run %s: %w", runID, err)
+	case len(out) > max:
 		return out[:max], true, nil
+	case out == nil:
+		return []run.FileOutcome{}, false, nil // an empty list, not null
 	}
 	return out, false, nil
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
@@ -48,13 +48,8 @@ func (s *Store) scheduleWrites(sch schedule.Schedule) (item, ref map[string]type
 
 // countOnDataset adds to the dataset's schedule counter.
 func (s *Store) countOnDataset(datasetID string, n int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: datasetStateKey(datasetID),
-		UpdateExpression: aws.String("ADD Schedules :n SET Kind = :kind"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":n": number(n), ":kind": &types.AttributeValueMemberS{Value: "DatasetState"},
-		},
-	}}
+	return types.TransactWriteItem{Update: s.update(datasetStateKey(datasetID),
+		expression.Add(expression.Name("Schedules"), expression.Value(n)).Set(expression.Name("Kind"), expression.Value(kindDatasetState)))}
 }
 
 // CreateSchedule writes the schedule, its reference and counter on the
@@ -65,8 +60,8 @@ func (s *Store) CreateSchedule(ctx context.Context, sch schedule.Schedule) error
 		return err
 	}
 	items := []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: &s.table, Key: datasetKey(sch.DatasetId), ConditionExpression: aws.String("attribute_exists(PK)")}},
-		{Put: &types.Put{TableName: &s.table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		{ConditionCheck: s.check(datasetKey(sch.DatasetId), itemExists())},
+		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 		s.countOnDataset(sch.DatasetId, 1),
 	}
@@ -120,10 +115,7 @@ func (s *Store) UpdateSchedule(ctx context.Context, old, updated schedule.Schedu
 // entries. Its run records stay, for the history.
 func (s *Store) DeleteSchedule(ctx context.Context, sch schedule.Schedule) error {
 	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName: &s.table, Key: scheduleKey(sch.ScheduleId), ConditionExpression: aws.String("Revision = :rev"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":rev": number(sch.Revision)},
-		}},
+		{Delete: s.deleteIf(scheduleKey(sch.ScheduleId), atRevision(sch.Revision))},
 		{Delete: &types.Delete{TableName: &s.table, Key: key(datasetPrefix+sch.DatasetId, schedulePrefix+sch.ScheduleId)}},
 		s.countOnDataset(sch.DatasetId, -1),
 	}

@@ -31,6 +31,15 @@
 // A resource, its name claim, references, counters and access entries are
 // written in one transaction, so a failure leaves nothing half-written and a
 // create that loses a race for its name writes nothing at all.
+//
+// # Requests
+//
+// Every expression (condition, update, key condition, filter, projection)
+// is composed with feature/dynamodb/expression from named conditions such
+// as itemAbsent, atRevision, runIn or leaseHeldBy, and built once, never
+// edited (expr.go). A read of every page of a query goes through queryAll,
+// which decodes the items with attributevalue; paged lists (queryPage,
+// ListFiles) read one page of the API's at a time.
 package metadata
 
 import (

@@ -12,7 +12,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
@@ -249,5 +251,39 @@ func setUsage(t *testing.T, s *Store, id, attr string, n int64) {
 	item[attr] = number(n)
 	if _, err := client.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &s.table, Item: item}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// rawItem reads the item at k as stored, and decodes it into out.
+func rawItem(t *testing.T, s *Store, k map[string]types.AttributeValue, out any) map[string]types.AttributeValue {
+	t.Helper()
+	got, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &s.table, Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := attributevalue.UnmarshalMap(got.Item, out); err != nil {
+		t.Fatal(err)
+	}
+	return got.Item
+}
+
+// A connection's id is written once, and a connection that no dataset ever
+// used (it has no usage item) deletes.
+func TestConnectionIdOnceAndUnusedDelete(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	c := conn("first", "alice")
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	again := c
+	again.ConnectionName = "second"
+	if err := s.CreateConnection(ctx, again); err == nil || errors.Is(err, connection.ErrNameTaken) {
+		t.Errorf("the same id again: %v, want an error of its own", err)
+	}
+	if err := s.CreateConnection(ctx, conn("second", "bob")); err != nil {
+		t.Errorf("a name a failed create would have claimed: %v", err)
+	}
+	if err := s.DeleteConnection(ctx, c); err != nil {
+		t.Errorf("delete a connection with no usage item: %v", err)
 	}
 }
