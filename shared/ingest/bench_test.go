@@ -29,7 +29,6 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/ingest"
-	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
@@ -172,7 +171,7 @@ func (s *plannerStore) GetConnection(context.Context, string) (connection.Connec
 func (s *plannerStore) CatalogRange(_ context.Context, _, from, to string) (map[string]dataset.File, error) {
 	return s.catalog, nil
 }
-func (s *plannerStore) SavePlanPage(context.Context, run.Run, metadata.PlanPage) error {
+func (s *plannerStore) SavePlanPage(context.Context, run.Run, ingest.PlanPage) error {
 	return nil
 }
 func (s *plannerStore) RenewLease(context.Context, string, string, time.Time) error { return nil }

@@ -21,7 +21,6 @@ import (
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
-	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
@@ -30,24 +29,47 @@ import (
 	"github.com/google/uuid"
 )
 
-// PlannerStore is what the planner reads and writes in the metadata table.
+// PlannerStore is what the planner reads and writes in the metadata table,
+// by the steps that need it.
 type PlannerStore interface {
+	Definitions
+	RunLedger
+	PlanningLog
+	// CatalogRange reads the catalog's latest version of the names from
+	// from to to, for the unchanged-file rule.
+	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
+}
+
+// Definitions are what users configured: the schedule that fires, the
+// dataset a run ingests and its connection.
+type Definitions interface {
 	GetConnection(ctx context.Context, id string) (connection.Connection, error)
 	GetDataset(ctx context.Context, id string) (dataset.Dataset, error)
 	GetSchedule(ctx context.Context, id string) (schedule.Schedule, error)
+}
+
+// RunLedger starts and ends runs; a run holds its dataset's lease from
+// its start to its end.
+type RunLedger interface {
 	StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) error
 	RecordRun(ctx context.Context, r run.Run) error
 	FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error
+	RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error
+	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
+	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
+}
+
+// PlanningLog keeps a run's planning position, page by page, so that a
+// chain of invocations plans each page once.
+type PlanningLog interface {
 	BeginPlanning(ctx context.Context, runID string) (run.Run, error)
-	SavePlanPage(ctx context.Context, r run.Run, p metadata.PlanPage) error
+	// SavePlanPage records a page and the position after it; ErrLeaseLost
+	// or ErrStalePosition when another invocation or run took over.
+	SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error
 	// NotePlanningError counts a failed planner invocation and returns
 	// how many failed in a row (a saved page resets the count).
 	NotePlanningError(ctx context.Context, runID string) (int64, error)
-	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	EndPlanning(ctx context.Context, runID string) (run.Run, error)
-	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
-	RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error
-	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
 }
 
 // ConnectionTester lists a connection's bucket with its access.
@@ -262,7 +284,7 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 		return stopped, p.fail(ctx, *r, "listing", errors.New(source.Explain(err, c)))
 	}
 	pass, ended := rules.Pass(r.Phase), out.NextContinuationToken == nil
-	page := metadata.PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents)), Writer: pl.writer}
+	page := PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents)), Writer: pl.writer}
 	matched := p.match(pl, out.Contents)
 	page.Matched = int64(len(matched))
 	if pass == rules.CheckPass {
@@ -336,7 +358,7 @@ func (p *Planner) check(pl *planning, tasks []Task) {
 // savePage saves the run's position after page (and renews the run's
 // lease about once a minute); a run that another invocation or run took
 // over stops this invocation quietly.
-func (p *Planner) savePage(ctx context.Context, pl *planning, page metadata.PlanPage) (step, error) {
+func (p *Planner) savePage(ctx context.Context, pl *planning, page PlanPage) (step, error) {
 	r := pl.r
 	err := p.Store.SavePlanPage(ctx, r, page)
 	if err == nil && p.now().Sub(pl.renewed) > leaseRenewal {
@@ -344,7 +366,7 @@ func (p *Planner) savePage(ctx context.Context, pl *planning, page metadata.Plan
 			pl.renewed = p.now()
 		}
 	}
-	if errors.Is(err, metadata.ErrLeaseLost) || errors.Is(err, metadata.ErrStalePosition) {
+	if errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrStalePosition) {
 		p.Log.WarnContext(ctx, "planning stopped", "runId", r.RunId, "reason", err.Error())
 		return stopped, nil
 	} else if err != nil {

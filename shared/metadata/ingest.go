@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
@@ -58,14 +59,6 @@ func gateOf(r run.Run) (types.AttributeValue, int64, error) {
 	n := r.StartedAt.UnixNano()
 	return number(n), n, nil
 }
-
-// Errors of the ingestion store.
-var (
-	// ErrLeaseLost: another run holds the dataset now (this run's lease expired).
-	ErrLeaseLost = errors.New("run lost its lease on the dataset")
-	// ErrStalePosition: the run's planning position moved since it was read.
-	ErrStalePosition = errors.New("planning position moved")
-)
 
 // BeginPlanning marks a queued run as planning (keeping a planning run as
 // it is) and returns it; a run that ended is returned as it is.
@@ -113,23 +106,14 @@ func decodeRun(runID string, attrs map[string]types.AttributeValue) (run.Run, er
 	return it.Run, nil
 }
 
-// PlanPage is what the planner did with one page of the listing.
-type PlanPage struct {
-	Listed, Matched, SkippedUnchanged, Tasks int64
-	Phase, Next                              string // the position after this page
-	// Writer identifies the planner invocation, so that a save whose
-	// answer was lost is recognised as its own when retried.
-	Writer string
-}
-
 // SavePlanPage records one planned page with a write conditional on the
 // run still planning at the position r holds, so a page retried after a
-// crash is counted once. ErrStalePosition: another invocation moved the
-// position; ErrLeaseLost: the run is no longer planning (it ended, or
-// another run took the dataset over and failed it). The lease itself is
+// crash is counted once. ingest.ErrStalePosition: another invocation moved
+// the position; ingest.ErrLeaseLost: the run is no longer planning (it
+// ended, or another run took the dataset over and failed it). The lease itself is
 // renewed apart (RenewLease): a transaction here would queue behind the
 // workers' commits.
-func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
+func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p ingest.PlanPage) error {
 	page := expression.
 		Add(expression.Name("Listed"), expression.Value(p.Listed)).
 		Add(expression.Name("Matched"), expression.Value(p.Matched)).
@@ -171,9 +155,9 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p PlanPage) error {
 	case now.Pages == r.Pages+1 && now.PlannedBy == p.Writer && p.Writer != "":
 		return nil
 	case now.State != run.Planning:
-		return ErrLeaseLost
+		return ingest.ErrLeaseLost
 	}
-	return ErrStalePosition
+	return ingest.ErrStalePosition
 }
 
 // NotePlanningError counts a planner invocation of the run that failed,
@@ -206,13 +190,13 @@ func planningAt(pages int64) expression.ConditionBuilder {
 	return runIn(run.Planning).And(at)
 }
 
-// RenewLease extends runID's hold on its dataset; ErrLeaseLost if it has none.
+// RenewLease extends runID's hold on its dataset; ingest.ErrLeaseLost if it has none.
 func (s *Store) RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error {
 	_, err := s.updateItemIf(ctx, datasetStateKey(datasetID), expression.Set(expression.Name("LeaseExpiresAt"), expression.Value(until.Unix())),
 		leaseHeldBy(runID), types.ReturnValueNone)
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return ErrLeaseLost
+		return ingest.ErrLeaseLost
 	}
 	if err != nil {
 		return fmt.Errorf("renew lease of run %s: %w", runID, err)

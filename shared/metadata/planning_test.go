@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 	"github.com/google/uuid"
@@ -35,7 +36,7 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 			t.Fatalf("planning errors %d (%v), want %d", n, err, want)
 		}
 	}
-	page := PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
+	page := ingest.PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
 	if err := s.SavePlanPage(ctx, r, page); err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +48,8 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 	}
 	other := page
 	other.Writer = "invocation-b"
-	if err := s.SavePlanPage(ctx, r, other); !errors.Is(err, ErrStalePosition) {
-		t.Errorf("another writer at the old position: %v, want ErrStalePosition", err)
+	if err := s.SavePlanPage(ctx, r, other); !errors.Is(err, ingest.ErrStalePosition) {
+		t.Errorf("another writer at the old position: %v, want ingest.ErrStalePosition", err)
 	}
 	got, err := s.GetRunRecord(ctx, r.RunId)
 	if err != nil {
@@ -61,8 +62,8 @@ func TestSavePlanPageCountsAPageOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	page.Writer = "invocation-c"
-	if err := s.SavePlanPage(ctx, got, page); !errors.Is(err, ErrLeaseLost) {
-		t.Errorf("a run no longer planning: %v, want ErrLeaseLost", err)
+	if err := s.SavePlanPage(ctx, got, page); !errors.Is(err, ingest.ErrLeaseLost) {
+		t.Errorf("a run no longer planning: %v, want ingest.ErrLeaseLost", err)
 	}
 	if n, err := s.NotePlanningError(ctx, r.RunId); err != nil || n != 0 {
 		t.Errorf("planning errors of an ended run: %d (%v), want 0", n, err)
@@ -76,8 +77,8 @@ func TestSavePlanPageAtTheNextPosition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
-	second := PlanPage{Listed: 500, Matched: 400, SkippedUnchanged: 100, Tasks: 300, Phase: "plan", Next: "", Writer: "invocation-b"}
+	first := ingest.PlanPage{Listed: 1000, Matched: 900, Tasks: 900, Phase: "plan", Next: "token-1", Writer: "invocation-a"}
+	second := ingest.PlanPage{Listed: 500, Matched: 400, SkippedUnchanged: 100, Tasks: 300, Phase: "plan", Next: "", Writer: "invocation-b"}
 	if err := s.SavePlanPage(ctx, r, first); err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +89,8 @@ func TestSavePlanPageAtTheNextPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	second.Writer = "invocation-c"
-	if err := s.SavePlanPage(ctx, r, second); !errors.Is(err, ErrStalePosition) {
-		t.Errorf("another writer at the second position: %v, want ErrStalePosition", err)
+	if err := s.SavePlanPage(ctx, r, second); !errors.Is(err, ingest.ErrStalePosition) {
+		t.Errorf("another writer at the second position: %v, want ingest.ErrStalePosition", err)
 	}
 	got, err := s.GetRunRecord(ctx, r.RunId)
 	if err != nil || got.Pages != 2 || got.Listed != 1500 || got.SkippedUnchanged != 100 || got.TasksPlanned != 1200 || got.Continuation != "" {
@@ -144,7 +145,7 @@ func TestSavePlanPageOfALegacyRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SavePlanPage(ctx, r, PlanPage{Listed: 1, Phase: "plan", Next: "token-1", Writer: "a"}); err != nil {
+	if err := s.SavePlanPage(ctx, r, ingest.PlanPage{Listed: 1, Phase: "plan", Next: "token-1", Writer: "a"}); err != nil {
 		t.Fatalf("the first page of a run with no Pages: %v", err)
 	}
 	if got, err := s.GetRunRecord(ctx, r.RunId); err != nil || got.Pages != 1 {

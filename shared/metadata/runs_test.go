@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/google/uuid"
 )
@@ -47,8 +48,8 @@ func TestStartRunHoldsTheDatasetOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantLease(t, s, d.DatasetId, r1.RunId, later)
-	if err := s.RenewLease(ctx, d.DatasetId, r2.RunId, later.Add(time.Hour)); !errors.Is(err, ErrLeaseLost) {
-		t.Errorf("renewed by another run: %v, want ErrLeaseLost", err)
+	if err := s.RenewLease(ctx, d.DatasetId, r2.RunId, later.Add(time.Hour)); !errors.Is(err, ingest.ErrLeaseLost) {
+		t.Errorf("renewed by another run: %v, want ingest.ErrLeaseLost", err)
 	}
 	r3 := newRun(t, d)
 	if err := s.RecordRun(ctx, r3); err != nil {
@@ -69,8 +70,8 @@ func TestStartRunHoldsTheDatasetOnce(t *testing.T) {
 		t.Errorf("the finished run: %s at %v (%v), want succeeded", got.State, got.FinishedAt, err)
 	}
 	wantLease(t, s, d.DatasetId, "", time.Time{})
-	if err := s.RenewLease(ctx, d.DatasetId, r1.RunId, later); !errors.Is(err, ErrLeaseLost) {
-		t.Errorf("renewed after the end: %v, want ErrLeaseLost", err)
+	if err := s.RenewLease(ctx, d.DatasetId, r1.RunId, later); !errors.Is(err, ingest.ErrLeaseLost) {
+		t.Errorf("renewed after the end: %v, want ingest.ErrLeaseLost", err)
 	}
 }
 
@@ -183,7 +184,7 @@ func TestARunFromQueuedToSucceeded(t *testing.T) {
 	if _, done, err := s.CompleteIfPlanned(ctx, r); err != nil || done {
 		t.Errorf("complete a run still planning: %v (%v), want only a running run to end with its counts", done, err)
 	}
-	if err := s.SavePlanPage(ctx, r, PlanPage{Listed: 2, Matched: 2, Tasks: 2, Phase: "plan", Next: "more", Writer: "a"}); err != nil {
+	if err := s.SavePlanPage(ctx, r, ingest.PlanPage{Listed: 2, Matched: 2, Tasks: 2, Phase: "plan", Next: "more", Writer: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	ended, err := s.EndPlanning(ctx, r.RunId)

@@ -1,0 +1,22 @@
+package ingest
+
+import "errors"
+
+// PlanPage is what the planner did with one page of the listing: what the
+// store records, with the run's new position, in one conditional write.
+type PlanPage struct {
+	Listed, Matched, SkippedUnchanged, Tasks int64
+	Phase, Next                              string // the position after this page
+	// Writer identifies the planner invocation, so that a save whose
+	// answer was lost is recognised as its own when retried.
+	Writer string
+}
+
+// Errors of the planning store: either stops an invocation quietly, as
+// another one (or another run) has taken over.
+var (
+	// ErrLeaseLost: another run holds the dataset now (this run's lease expired).
+	ErrLeaseLost = errors.New("run lost its lease on the dataset")
+	// ErrStalePosition: the run's planning position moved since it was read.
+	ErrStalePosition = errors.New("planning position moved")
+)
