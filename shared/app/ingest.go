@@ -22,6 +22,8 @@ import (
 	"github.com/datalake-platform/s3connections/shared/taskqueue"
 )
 
+// sourceAccess is how the ingestion functions reach source buckets: with
+// the connection's access, in the regions the platform allows.
 func sourceAccess(cfg platform.Config, awsCfg aws.Config) *source.Access {
 	enabled := map[string]bool{}
 	for _, r := range cfg.EnabledOptInRegions {
