@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"golang.org/x/sync/errgroup"
 )
 
 // Sender sends messages to one queue. Safe for concurrent use.
@@ -41,24 +42,24 @@ func (s *Sender[T]) Send(ctx context.Context, items []T) error {
 	if len(items) == 0 {
 		return nil
 	}
-	sem := make(chan struct{}, max(s.Parallel, 1))
-	var wg sync.WaitGroup
+	// Every batch is tried, Parallel at a time, whatever the others do: the
+	// error names all that failed.
+	var g errgroup.Group
+	g.SetLimit(max(s.Parallel, 1))
 	var mu sync.Mutex
 	var errs []error
 	for start := 0; start < len(items); start += batchSize {
 		batch := items[start:min(start+batchSize, len(items))]
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			if err := s.sendBatch(ctx, batch); err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // the goroutines return nil: their errors are in errs
 	return errors.Join(errs...)
 }
 
