@@ -489,6 +489,7 @@ func (w *Worker) copyIn(ctx context.Context, src SourceReader, conn connection.C
 	obj := t.object()
 	serverSide := conn.ConnectionAccessType == connection.BucketPolicy
 	fresh := !serverSide || obj.Class.MayNeedRestore() || obj.ETag == ""
+	zone := w.bucket(landing(t))
 	var err error
 	for {
 		if fresh {
@@ -510,7 +511,6 @@ func (w *Worker) copyIn(ctx context.Context, src SourceReader, conn connection.C
 			res.Outcome, res.Reason = run.OutcomeFailed, fmt.Sprintf("its key in the data lake would be %d bytes long; S3 allows %d", len(t.TargetKey), MaxKeyBytes)
 			return res, obj, nil
 		}
-		zone := w.bucket(landing(t))
 		if serverSide {
 			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
 		} else {

@@ -115,60 +115,20 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 	set := &FunctionSet{Scope: c}
 	var ingestionRoles []*string
 	for _, fs := range specs {
-		policy, ok := policies[fs.Name]
-		if !ok {
-			return nil, fmt.Errorf("function %s has no policy in the stack's policies", fs.Name)
+		f, err := newRole(c, fs, r, obs)
+		if err != nil {
+			return nil, err
 		}
-		name := fs.FunctionName(r.Names)
-		logGroup := obs.LogGroup(fs.Name+"Logs", "/aws/lambda/"+name)
-		role := awsiam.NewRole(c, jsii.String(fs.Name+"Role"), &awsiam.RoleProps{
-			RoleName:    jsii.String(name),
-			Description: jsii.String("Execution role of the " + name + " function"),
-			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-			InlinePolicies: &map[string]awsiam.PolicyDocument{
-				"least-privilege": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: func() *[]awsiam.PolicyStatement {
-					st := append([]awsiam.PolicyStatement{
-						statement("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroup.LogGroupArn()),
-					}, policy(r)...)
-					return &st
-				}()}),
-			},
-		})
 		if fs.Ingestion {
-			ingestionRoles = append(ingestionRoles, role.RoleArn())
+			ingestionRoles = append(ingestionRoles, f.Role.RoleArn())
 		}
-		set.All = append(set.All, &Function{Spec: fs, Role: role, LogGroup: logGroup})
+		set.All = append(set.All, f)
 	}
-	values := map[string]*string{
-		platform.EnvTable:               r.Storage.Table.TableName(),
-		platform.EnvKMSKey:              r.Key.KeyArn(),
-		platform.EnvLZBucket:            r.Storage.LZ.BucketName(),
-		platform.EnvDLZBucket:           r.Storage.DLZ.BucketName(),
-		platform.EnvTaskQueueURL:        r.Queues.Tasks.QueueUrl(),
-		platform.EnvPlannerFunction:     jsii.String(r.Names.PlannerFunction),
-		platform.EnvPlannerFunctionARN:  functionARN(c, r.Names.PlannerFunction),
-		platform.EnvScheduleGroup:       r.Scheduling.Group.ScheduleGroupName(),
-		platform.EnvSchedulerRoleARN:    r.Scheduling.Role.RoleArn(),
-		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
-		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),
-		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),
-	}
-	if len(ingestionRoles) > 0 {
-		values[platform.EnvIngestionRoleARNs] = awscdk.Fn_Join(jsii.String(","), &ingestionRoles)
-	}
+	values := settingValues(c, r, optInRegions, ingestionRoles)
 	for _, f := range set.All {
-		env := map[string]*string{}
-		for _, k := range f.Spec.Env.Required {
-			v, ok := values[k]
-			if !ok {
-				return nil, fmt.Errorf("function %s needs %s, which the stack does not provide", f.Spec.Name, k)
-			}
-			env[k] = v
-		}
-		for _, k := range f.Spec.Env.Optional { // tuning the stack sets, and local-only switches it does not
-			if v, ok := values[k]; ok {
-				env[k] = v
-			}
+		env, err := environment(f.Spec, values)
+		if err != nil {
+			return nil, err
 		}
 		f.Fn = awslambda.NewFunction(c, jsii.String(f.Spec.Name), &awslambda.FunctionProps{
 			FunctionName:  jsii.String(f.Spec.FunctionName(r.Names)),
@@ -192,6 +152,71 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 	}
 	tag(c, "functions")
 	return set, nil
+}
+
+// newRole builds fs's log group and its least-privilege role: the Function
+// before its Lambda function.
+func newRole(c constructs.Construct, fs FunctionSpec, r Resources, obs *Observability) (*Function, error) {
+	policy, ok := policies[fs.Name]
+	if !ok {
+		return nil, fmt.Errorf("function %s has no policy in the stack's policies", fs.Name)
+	}
+	name := fs.FunctionName(r.Names)
+	logGroup := obs.LogGroup(fs.Name+"Logs", "/aws/lambda/"+name)
+	statements := append([]awsiam.PolicyStatement{
+		statement("WriteOwnLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, logGroup.LogGroupArn()),
+	}, policy(r)...)
+	role := awsiam.NewRole(c, jsii.String(fs.Name+"Role"), &awsiam.RoleProps{
+		RoleName:    jsii.String(name),
+		Description: jsii.String("Execution role of the " + name + " function"),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		InlinePolicies: &map[string]awsiam.PolicyDocument{
+			"least-privilege": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
+		},
+	})
+	return &Function{Spec: fs, Role: role, LogGroup: logGroup}, nil
+}
+
+// settingValues are the values the stack gives the functions' settings.
+func settingValues(c constructs.Construct, r Resources, optInRegions []string, ingestionRoles []*string) map[string]*string {
+	values := map[string]*string{
+		platform.EnvTable:               r.Storage.Table.TableName(),
+		platform.EnvKMSKey:              r.Key.KeyArn(),
+		platform.EnvLZBucket:            r.Storage.LZ.BucketName(),
+		platform.EnvDLZBucket:           r.Storage.DLZ.BucketName(),
+		platform.EnvTaskQueueURL:        r.Queues.Tasks.QueueUrl(),
+		platform.EnvPlannerFunction:     jsii.String(r.Names.PlannerFunction),
+		platform.EnvPlannerFunctionARN:  functionARN(c, r.Names.PlannerFunction),
+		platform.EnvScheduleGroup:       r.Scheduling.Group.ScheduleGroupName(),
+		platform.EnvSchedulerRoleARN:    r.Scheduling.Role.RoleArn(),
+		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
+		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),
+		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),
+	}
+	if len(ingestionRoles) > 0 {
+		values[platform.EnvIngestionRoleARNs] = awscdk.Fn_Join(jsii.String(","), &ingestionRoles)
+	}
+	return values
+}
+
+// environment is fs's settings with the stack's values: every required
+// one, and the optional ones the stack sets (tuning; local-only switches
+// such as S3_USE_PATH_STYLE it does not).
+func environment(fs FunctionSpec, values map[string]*string) (map[string]*string, error) {
+	env := map[string]*string{}
+	for _, k := range fs.Env.Required {
+		v, ok := values[k]
+		if !ok {
+			return nil, fmt.Errorf("function %s needs %s, which the stack does not provide", fs.Name, k)
+		}
+		env[k] = v
+	}
+	for _, k := range fs.Env.Optional {
+		if v, ok := values[k]; ok {
+			env[k] = v
+		}
+	}
+	return env, nil
 }
 
 // tableAccess is read/write on the metadata table, with the key uses

@@ -199,7 +199,22 @@ func addr(opts Options, i int) string {
 	return "127.0.0.1:0"
 }
 
+// startEmulators starts the stand-ins of the AWS services, each on its
+// port (Options.FirstPort + its index), fault injectors in front of them
+// when Options.Faults is set.
 func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
+	for _, start := range []func(context.Context, Options) error{
+		p.startDynamoDB, p.startKMS, p.startS3, p.startSQS, p.startLambda, p.startScheduler,
+	} {
+		if err := start(ctx, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startDynamoDB starts DynamoDB Local (behind a fault proxy when asked).
+func (p *Platform) startDynamoDB(ctx context.Context, opts Options) error {
 	ddbPort, err := port(opts, 1)
 	if err != nil {
 		return err
@@ -220,7 +235,11 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 			return err
 		}
 	}
+	return nil
+}
 
+// startKMS starts local-kms.
+func (p *Platform) startKMS(ctx context.Context, opts Options) error {
 	kmsPort, err := port(opts, 2)
 	if err != nil {
 		return err
@@ -231,7 +250,11 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 	}
 	p.procs = append(p.procs, kms)
 	p.Endpoints["KMS"] = kms.Endpoint
+	return nil
+}
 
+// startS3 serves the local S3, on disk under the data folder if there is one.
+func (p *Platform) startS3(_ context.Context, opts Options) error {
 	s3dir := dataPath(opts, "s3")
 	if s3dir != "" {
 		if err := os.MkdirAll(s3dir, 0o755); err != nil {
@@ -252,10 +275,12 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 		p.Faults.S3 = faults.New(faults.S3, s3srv, fromFunctions)
 		s3h = p.Faults.S3
 	}
-	if p.Endpoints["S3"], err = p.serve(addr(opts, 0), s3h); err != nil {
-		return err
-	}
+	p.Endpoints["S3"], err = p.serve(addr(opts, 0), s3h)
+	return err
+}
 
+// startSQS serves the local SQS.
+func (p *Platform) startSQS(_ context.Context, opts Options) error {
 	sqs := sqslocal.New(sqslocal.Options{AccountID: Account, Region: Region})
 	p.SQS = sqs
 	p.closers = append(p.closers, sqs.Close)
@@ -264,18 +289,27 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 		p.Faults.SQS = faults.New(faults.SQS, sqs, fromFunctions)
 		sqsh = p.Faults.SQS
 	}
+	var err error
 	if p.Endpoints["SQS"], err = p.serve(addr(opts, 3), sqsh); err != nil {
 		return err
 	}
 	sqs.SetBaseURL(p.Endpoints["SQS"])
 	p.servers[len(p.servers)-1].RegisterOnShutdown(sqs.Close) // ends long polls at once
+	return nil
+}
 
+// startLambda serves the local Lambda runtime.
+func (p *Platform) startLambda(_ context.Context, opts Options) error {
 	p.Runtime = lambdalocal.New(lambdalocal.Options{Region: Region, AccountID: Account, Logger: opts.Log, AsyncRetryDelay: time.Second})
 	p.closers = append(p.closers, func() { _ = p.Runtime.Close() })
-	if p.Endpoints["LAMBDA"], err = p.serve(addr(opts, 4), p.Runtime); err != nil {
-		return err
-	}
+	var err error
+	p.Endpoints["LAMBDA"], err = p.serve(addr(opts, 4), p.Runtime)
+	return err
+}
 
+// startScheduler serves the local EventBridge Scheduler, its schedules
+// journaled under the data folder if there is one.
+func (p *Platform) startScheduler(_ context.Context, opts Options) error {
 	// EventBridge Scheduler invokes its targets asynchronously, as here.
 	p.Scheduler = schedulerlocal.New(schedulerlocal.Options{
 		AccountID: Account, Region: Region, Logger: opts.Log,
@@ -294,6 +328,7 @@ func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 		p.closers = append(p.closers, j.Close)
 		scheduler = j
 	}
+	var err error
 	p.Endpoints["SCHEDULER"], err = p.serve(addr(opts, 5), scheduler)
 	return err
 }

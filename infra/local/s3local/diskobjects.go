@@ -112,33 +112,41 @@ func (d *diskBackend) PutObject(bucket, key string, meta map[string]string, inpu
 		return res, fmt.Errorf("s3local: put %s/%s: %w", bucket, key, err)
 	}
 
-	d.mu.Lock()
-	if d.buckets[bucket] != b {
-		d.mu.Unlock()
-		return res, gofakes3.BucketNotFound(bucket)
+	old, err := d.commit(b, bucket, o, filepath.Join(dir, o.stem+recordExt), tmpRecord, cond)
+	if err != nil {
+		return res, err
 	}
-	old := b.object(key)
+	committed = true
+	if old != nil {
+		_ = os.Remove(filepath.Join(dir, old.body)) // an orphan is removed at the next start
+	}
+	return res, nil
+}
+
+// commit makes o the object of its key, under the lock, by renaming its
+// written record (tmpRecord) to record, if the bucket still exists and the
+// put's conditions hold; it returns the object o replaced, if any.
+func (d *diskBackend) commit(b *diskBucket, bucket string, o *diskObject, record, tmpRecord string, cond *gofakes3.PutConditions) (*diskObject, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.buckets[bucket] != b {
+		return nil, gofakes3.BucketNotFound(bucket)
+	}
+	old := b.object(o.key)
 	if cond != nil {
 		info := &gofakes3.ConditionalObjectInfo{}
 		if old != nil {
 			info.Exists, info.Hash = true, old.md5
 		}
 		if err := gofakes3.CheckPutConditions(cond, info); err != nil {
-			d.mu.Unlock()
-			return res, err
+			return nil, err
 		}
 	}
-	if err := os.Rename(tmpRecord, filepath.Join(dir, o.stem+recordExt)); err != nil {
-		d.mu.Unlock()
-		return res, fmt.Errorf("s3local: put %s/%s: %w", bucket, key, err)
+	if err := os.Rename(tmpRecord, record); err != nil {
+		return nil, fmt.Errorf("s3local: put %s/%s: %w", bucket, o.key, err)
 	}
-	b.objects.Set(key, o)
-	committed = true
-	d.mu.Unlock()
-	if old != nil {
-		_ = os.Remove(filepath.Join(dir, old.body)) // an orphan is removed at the next start
-	}
-	return res, nil
+	b.objects.Set(o.key, o)
+	return old, nil
 }
 
 // writeBody copies input (size bytes) to a new body file of stem in dir and
