@@ -1,0 +1,12 @@
+// Package iamlocal is the local platform's stand-in for IAM: the accounts'
+// principals and their keys, roles and the sessions STS issues for them,
+// and the evaluation of identity and resource policies the local S3 and
+// STS ask before they act, as AWS evaluates them (an explicit deny wins;
+// within one account an allow in either policy suffices, across accounts
+// both must allow).
+//
+// Conditions are evaluated for the operators the platform's policies use
+// (String*, Arn*, Bool, Null, and their IfExists forms); Check refuses a
+// policy with any other, rather than evaluating it wrongly. Policy
+// variables, NotAction, NotResource and NotPrincipal are not supported.
+package iamlocal
