@@ -33,10 +33,11 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 	}
 	return httpapi.New(httpapi.UseCases{
 		Connections: &connection.Service{
-			Store:             store,
-			Sealer:            kmssecret.New(kms.NewFromConfig(awsCfg), cfg.KMSKeyID),
-			Tester:            planner,
-			IngestionRoleARNs: cfg.IngestionRoleARNs,
+			Store:               store,
+			Sealer:              kmssecret.New(kms.NewFromConfig(awsCfg), cfg.KMSKeyID),
+			Tester:              planner,
+			SourceReaderRoleARN: cfg.SourceReaderRoleARN,
+			PlatformBuckets:     cfg.PlatformBuckets,
 		},
 		Datasets:  datasets,
 		Schedules: schedules,

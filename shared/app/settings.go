@@ -9,14 +9,16 @@ import "github.com/datalake-platform/s3connections/shared/platform"
 var (
 	APISettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
-			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvIngestionRoleARNs},
+			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets},
 	}
 	PlannerSettings = platform.Settings{
-		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction},
+		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
+			platform.EnvSourceReaderRoleARN},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle},
 	}
 	WorkerSettings = platform.Settings{
-		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL},
+		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,
+			platform.EnvSourceReaderRoleARN},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvPartSize, platform.EnvCopyThreshold,
 			platform.EnvS3PathStyle},
 	}

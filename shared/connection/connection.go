@@ -16,7 +16,8 @@ type AccessType string
 const (
 	// AccessKeys: the platform uses an IAM user's keys that the connection stores encrypted.
 	AccessKeys AccessType = "access_keys"
-	// BucketPolicy: the bucket owner grants the platform's ingestion role in a bucket policy.
+	// BucketPolicy: the bucket owner's policy admits the platform's source
+	// reader sessions made for this connection only.
 	BucketPolicy AccessType = "bucket_policy"
 )
 
@@ -25,14 +26,17 @@ const TypeS3 = "s3"
 
 // Connection is a user's access to one source bucket.
 type Connection struct {
-	ConnectionId         string
-	ConnectionName       string
-	ConnectionType       string
-	Description          string
-	CreatedBy            string   // the owner: the only one who may change or delete it
-	AuthorizedUsers      []string // who may see and use it; always holds CreatedBy
-	S3Bucket             string
-	S3BucketRegion       string
+	ConnectionId    string
+	ConnectionName  string
+	ConnectionType  string
+	Description     string
+	CreatedBy       string   // the owner: the only one who may change or delete it
+	AuthorizedUsers []string // who may see and use it; always holds CreatedBy
+	S3Bucket        string
+	S3BucketRegion  string
+	// S3BucketOwner is the account that must own S3Bucket ("" for any):
+	// every source request carries it as the expected bucket owner.
+	S3BucketOwner        string
 	ConnectionAccessType AccessType
 	AccessKeyId          string
 	// SecretCiphertext is the KMS ciphertext of the secret access key, bound to
@@ -77,6 +81,7 @@ type View struct {
 	AuthorizedUsers      []string
 	S3Bucket             string
 	S3BucketRegion       string `json:",omitempty"`
+	S3BucketOwner        string `json:",omitempty"`
 	ConnectionAccessType AccessType
 	AccessKeyId          string `json:",omitempty"`
 	Version              rules.Version
@@ -99,6 +104,7 @@ func (c Connection) View() View {
 		AuthorizedUsers:      c.AuthorizedUsers,
 		S3Bucket:             c.S3Bucket,
 		S3BucketRegion:       c.S3BucketRegion,
+		S3BucketOwner:        c.S3BucketOwner,
 		ConnectionAccessType: c.ConnectionAccessType,
 		AccessKeyId:          c.AccessKeyId,
 		Version:              c.Version,

@@ -1,32 +1,25 @@
 package connection
 
+import (
+	"strings"
+
+	"github.com/datalake-platform/s3connections/shared/policy"
+)
+
 // Policies are the documents the owner of a source bucket attaches so that
-// the platform's ingestion role can read it.
+// the platform can read it for this connection, and for no other.
 type Policies struct {
-	BucketPolicy PolicyDocument
-	KmsKeyPolicy PolicyDocument
+	BucketPolicy policy.Document
+	KmsKeyPolicy policy.Document
 }
 
-// PolicyDocument is an IAM policy document.
-type PolicyDocument struct {
-	Version   string
-	Statement []Statement
-}
-
-// Statement is one IAM policy statement.
-type Statement struct {
-	Sid       string
-	Effect    string
-	Principal map[string][]string
-	Action    []string
-	Resource  []string
-	Condition map[string]map[string][]string `json:",omitempty"`
-}
-
-// PoliciesFor builds least-privilege policies that let roleARNs list the
-// bucket, find its region and read its objects (nothing else), and decrypt
-// with the bucket owner's key only when S3 asks on that bucket's behalf.
-func PoliciesFor(c Connection, roleARNs []string) Policies {
+// PoliciesFor builds least-privilege policies that let the source reader
+// role's sessions made for c (tagged with c's ConnectionId) list the
+// bucket, find its region and read its objects (nothing else), and
+// decrypt with the bucket owner's key only when S3 asks on that bucket's
+// behalf. Another connection to the same bucket is refused by the bucket
+// itself: its sessions carry another tag.
+func PoliciesFor(c Connection, readerRoleARN string) Policies {
 	partition := Partition(c.S3BucketRegion)
 	arn := "arn:" + partition + ":s3:::" + c.S3Bucket
 	// kms:ViaService names the service by its endpoint host, whose domain
@@ -35,36 +28,41 @@ func PoliciesFor(c Connection, roleARNs []string) Policies {
 	if partition == "aws-cn" {
 		s3Hosts += ".cn"
 	}
-	principal := map[string][]string{"AWS": roleARNs}
+	principal := policy.Principal{"AWS": {readerRoleARN}}
+	thisConnection := map[string]policy.Strings{"aws:PrincipalTag/" + policy.ConnectionTag: {c.ConnectionId}}
+	sid := strings.ReplaceAll(c.ConnectionId, "-", "")
 	return Policies{
-		BucketPolicy: PolicyDocument{
-			Version: "2012-10-17",
-			Statement: []Statement{
+		BucketPolicy: policy.Document{
+			Version: policy.Version,
+			Statement: policy.Statements{
 				{
-					Sid:       "S3ConnectionsListBucket",
-					Effect:    "Allow",
+					Sid:       "S3ConnectionsList" + sid,
+					Effect:    policy.Allow,
 					Principal: principal,
-					Action:    []string{"s3:ListBucket", "s3:GetBucketLocation"},
-					Resource:  []string{arn},
+					Action:    policy.Strings{"s3:ListBucket", "s3:GetBucketLocation"},
+					Resource:  policy.Strings{arn},
+					Condition: policy.Conditions{"StringEquals": thisConnection},
 				},
 				{
-					Sid:       "S3ConnectionsReadObjects",
-					Effect:    "Allow",
+					Sid:       "S3ConnectionsRead" + sid,
+					Effect:    policy.Allow,
 					Principal: principal,
-					Action:    []string{"s3:GetObject"},
-					Resource:  []string{arn + "/*"},
+					Action:    policy.Strings{"s3:GetObject"},
+					Resource:  policy.Strings{arn + "/*"},
+					Condition: policy.Conditions{"StringEquals": thisConnection},
 				},
 			},
 		},
-		KmsKeyPolicy: PolicyDocument{
-			Version: "2012-10-17",
-			Statement: []Statement{{
-				Sid:       "S3ConnectionsDecryptBucketObjects",
-				Effect:    "Allow",
+		KmsKeyPolicy: policy.Document{
+			Version: policy.Version,
+			Statement: policy.Statements{{
+				Sid:       "S3ConnectionsDecrypt" + sid,
+				Effect:    policy.Allow,
 				Principal: principal,
-				Action:    []string{"kms:Decrypt"},
-				Resource:  []string{"*"}, // in a key policy, "*" is the key itself
-				Condition: map[string]map[string][]string{
+				Action:    policy.Strings{"kms:Decrypt"},
+				Resource:  policy.Strings{"*"}, // in a key policy, "*" is the key itself
+				Condition: policy.Conditions{
+					"StringEquals": thisConnection,
 					"StringLike": {
 						"kms:ViaService": {s3Hosts},
 						// S3 passes the object ARN, or the bucket ARN with bucket keys.

@@ -64,9 +64,22 @@ type Service struct {
 	Store  Store
 	Sealer Sealer
 	Tester Tester
-	// IngestionRoleARNs are the principals generated bucket policies grant.
-	IngestionRoleARNs []string
-	Now               func() time.Time
+	// SourceReaderRoleARN is the role whose per-connection sessions read
+	// bucket-policy sources: the principal generated policies admit.
+	SourceReaderRoleARN string
+	// PlatformBuckets are the platform's own buckets, which no connection
+	// may name.
+	PlatformBuckets []string
+	Now             func() time.Time
+}
+
+// refusePlatformBucket stops a connection from naming one of the
+// platform's own buckets: their contents belong to every user's datasets.
+func (s *Service) refusePlatformBucket(bucket string) error {
+	if slices.Contains(s.PlatformBuckets, bucket) {
+		return apperr.Invalid("S3Bucket", "%s is one of the platform's own buckets: it cannot be a source", bucket)
+	}
+	return nil
 }
 
 func (s *Service) now() time.Time {
@@ -79,6 +92,9 @@ func (s *Service) now() time.Time {
 // Create validates in, seals its secret and stores a new connection owned by caller.
 func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (View, error) {
 	if err := in.normalize(); err != nil {
+		return View{}, err
+	}
+	if err := s.refusePlatformBucket(in.S3Bucket); err != nil {
 		return View{}, err
 	}
 	id, err := uuid.NewV7()
@@ -95,6 +111,7 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		AuthorizedUsers:      access.WithOwner(caller, in.AuthorizedUsers),
 		S3Bucket:             in.S3Bucket,
 		S3BucketRegion:       in.S3BucketRegion,
+		S3BucketOwner:        in.S3BucketOwner,
 		ConnectionAccessType: in.ConnectionAccessType,
 		Version:              in.Version,
 		CreatedAt:            now,
@@ -144,7 +161,13 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	if err := in.validate(old.ConnectionAccessType); err != nil {
 		return View{}, err
 	}
+	if err := s.refusePlatformBucket(old.S3Bucket); err != nil { // made before the rule
+		return View{}, err
+	}
 	c := old
+	if in.S3BucketOwner != nil {
+		c.S3BucketOwner = *in.S3BucketOwner
+	}
 	if in.Description != nil {
 		c.Description = *in.Description
 	}
@@ -189,7 +212,7 @@ func (s *Service) Policies(ctx context.Context, caller, id string) (Policies, er
 	if c.ConnectionAccessType != BucketPolicy {
 		return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no bucket policy", c.ConnectionName)
 	}
-	return PoliciesFor(c, s.IngestionRoleARNs), nil
+	return PoliciesFor(c, s.SourceReaderRoleARN), nil
 }
 
 // Test checks that the ingestion side can list the connection's bucket.

@@ -18,6 +18,7 @@ var (
 	namePattern   = regexp.MustCompile(`^[A-Za-z0-9_-]{3,64}$`)
 	keyIDPattern  = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 	bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	accountID     = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
 // CreateInput is the body of POST /connections.
@@ -28,6 +29,7 @@ type CreateInput struct {
 	AuthorizedUsers      []string
 	S3Bucket             string
 	S3BucketRegion       string
+	S3BucketOwner        string
 	ConnectionAccessType AccessType
 	AccessKeyId          string
 	SecretAccessKey      Secret
@@ -38,6 +40,7 @@ type CreateInput struct {
 type UpdateInput struct {
 	Description     *string
 	AuthorizedUsers *[]string
+	S3BucketOwner   *string // "" stops checking the owner
 	AccessKeyId     *string
 	SecretAccessKey *Secret
 }
@@ -65,6 +68,9 @@ func (in *CreateInput) normalize() error {
 	}
 	if in.S3BucketRegion != "" && !ValidRegion(in.S3BucketRegion) {
 		return apperr.Invalid("S3BucketRegion", "%q is not an AWS region code such as eu-west-1", in.S3BucketRegion)
+	}
+	if err := validateOwner(in.S3BucketOwner); err != nil {
+		return err
 	}
 	switch in.ConnectionAccessType {
 	case AccessKeys:
@@ -98,8 +104,13 @@ func (in *CreateInput) normalize() error {
 }
 
 func (in *UpdateInput) validate(accessType AccessType) error {
-	if in.Description == nil && in.AuthorizedUsers == nil && in.AccessKeyId == nil && in.SecretAccessKey == nil {
-		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, or AccessKeyId with SecretAccessKey")
+	if in.Description == nil && in.AuthorizedUsers == nil && in.S3BucketOwner == nil && in.AccessKeyId == nil && in.SecretAccessKey == nil {
+		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, S3BucketOwner, or AccessKeyId with SecretAccessKey")
+	}
+	if in.S3BucketOwner != nil {
+		if err := validateOwner(*in.S3BucketOwner); err != nil {
+			return err
+		}
 	}
 	if in.Description != nil {
 		if err := validateDescription(*in.Description); err != nil {
@@ -157,6 +168,14 @@ func validateBucket(b string) error {
 	case strings.HasSuffix(b, "-s3alias"), strings.HasSuffix(b, "--ol-s3"), strings.HasSuffix(b, ".mrap"),
 		strings.HasSuffix(b, "--x-s3"), strings.HasSuffix(b, "--table-s3"):
 		return apperr.Invalid("S3Bucket", "uses a suffix that S3 reserves")
+	}
+	return nil
+}
+
+// validateOwner accepts an AWS account id, or "" for no check.
+func validateOwner(owner string) error {
+	if owner != "" && !accountID.MatchString(owner) {
+		return apperr.Invalid("S3BucketOwner", "must be the 12-digit AWS account id of the bucket's owner")
 	}
 	return nil
 }

@@ -18,7 +18,8 @@ const (
 	EnvDLZBucket           = "DLZ_BUCKET"
 	EnvTaskQueueURL        = "TASK_QUEUE_URL"
 	EnvPlannerFunction     = "PLANNER_FUNCTION_NAME"
-	EnvIngestionRoleARNs   = "INGESTION_ROLE_ARNS"
+	EnvSourceReaderRoleARN = "SOURCE_READER_ROLE_ARN" // the role whose tagged sessions read bucket-policy sources
+	EnvPlatformBuckets     = "PLATFORM_BUCKETS"       // the platform's own buckets, never a source
 	EnvEnabledOptInRegions = "ENABLED_OPT_IN_REGIONS"
 	EnvPlannerFunctionARN  = "PLANNER_FUNCTION_ARN"
 	EnvScheduleGroup       = "SCHEDULE_GROUP"
@@ -43,8 +44,9 @@ type Config struct {
 	PlannerFunction     string
 	PlannerFunctionARN  string // target of EventBridge Scheduler schedules
 	ScheduleGroup       string
-	SchedulerRoleARN    string // the role EventBridge Scheduler assumes to invoke the planner
-	IngestionRoleARNs   []string
+	SchedulerRoleARN    string   // the role EventBridge Scheduler assumes to invoke the planner
+	SourceReaderRoleARN string   // bucket-policy sources are read by its per-connection sessions
+	PlatformBuckets     []string // the platform's own bucket names: refused as sources
 	EnabledOptInRegions []string
 	S3PathStyle         bool
 	PlannerBudget       time.Duration
@@ -95,7 +97,8 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		PlannerFunctionARN:  get(EnvPlannerFunctionARN),
 		ScheduleGroup:       get(EnvScheduleGroup),
 		SchedulerRoleARN:    get(EnvSchedulerRoleARN),
-		IngestionRoleARNs:   list(get(EnvIngestionRoleARNs)),
+		SourceReaderRoleARN: get(EnvSourceReaderRoleARN),
+		PlatformBuckets:     list(get(EnvPlatformBuckets)),
 		EnabledOptInRegions: list(get(EnvEnabledOptInRegions)),
 		S3PathStyle:         get(EnvS3PathStyle) == "true",
 		PlannerBudget:       duration(get(EnvPlannerBudget)),
@@ -138,7 +141,8 @@ func (c Config) Env() map[string]string {
 		EnvPlannerFunctionARN:  c.PlannerFunctionARN,
 		EnvScheduleGroup:       c.ScheduleGroup,
 		EnvSchedulerRoleARN:    c.SchedulerRoleARN,
-		EnvIngestionRoleARNs:   strings.Join(c.IngestionRoleARNs, ","),
+		EnvSourceReaderRoleARN: c.SourceReaderRoleARN,
+		EnvPlatformBuckets:     strings.Join(c.PlatformBuckets, ","),
 		EnvEnabledOptInRegions: strings.Join(c.EnabledOptInRegions, ","),
 		EnvS3PathStyle:         fmt.Sprint(c.S3PathStyle),
 		EnvPlannerBudget:       c.PlannerBudget.String(),

@@ -10,29 +10,41 @@ const Prefix = "s3connections"
 // and region.
 type Names struct {
 	Table, KeyAlias, LZBucket, DLZBucket, TaskQueue, TaskDLQ string
-	APIFunction, PlannerFunction, WorkerFunction             string
-	IngestionRole, SchedulerRole, ScheduleGroup              string
-	UserPool, APIName, Dashboard                             string
+	// AssetsBucket is the CDK bootstrap bucket the stack's code is
+	// deployed from (the default qualifier's): a platform bucket too.
+	AssetsBucket                                 string
+	APIFunction, PlannerFunction, WorkerFunction string
+	SourceReaderRole, SchedulerRole              string
+	ScheduleGroup, UserPool, APIName, Dashboard  string
 }
 
 // NamesFor returns the resource names in account and region. Bucket names
 // carry both, as S3 bucket names are global.
 func NamesFor(account, region string) Names {
 	return Names{
-		Table:           Prefix + "-metadata",
-		KeyAlias:        "alias/" + Prefix,
-		LZBucket:        fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
-		DLZBucket:       fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
-		TaskQueue:       Prefix + "-tasks",
-		TaskDLQ:         Prefix + "-tasks-dlq",
-		APIFunction:     Prefix + "-api",
-		PlannerFunction: Prefix + "-planner",
-		WorkerFunction:  Prefix + "-worker",
-		IngestionRole:   Prefix + "-ingestion",
-		SchedulerRole:   Prefix + "-scheduler",
-		ScheduleGroup:   Prefix,
-		UserPool:        Prefix + "-users",
-		APIName:         Prefix + "-api",
-		Dashboard:       Prefix,
+		Table:            Prefix + "-metadata",
+		KeyAlias:         "alias/" + Prefix,
+		LZBucket:         fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
+		DLZBucket:        fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
+		AssetsBucket:     fmt.Sprintf("cdk-hnb659fds-assets-%s-%s", account, region),
+		TaskQueue:        Prefix + "-tasks",
+		TaskDLQ:          Prefix + "-tasks-dlq",
+		APIFunction:      Prefix + "-api",
+		PlannerFunction:  Prefix + "-planner",
+		WorkerFunction:   Prefix + "-worker",
+		SourceReaderRole: Prefix + "-source-reader",
+		SchedulerRole:    Prefix + "-scheduler",
+		ScheduleGroup:    Prefix,
+		UserPool:         Prefix + "-users",
+		APIName:          Prefix + "-api",
+		Dashboard:        Prefix,
 	}
+}
+
+// Buckets are the platform's own buckets: none of them may be a source.
+func (n Names) Buckets() []string { return []string{n.LZBucket, n.DLZBucket, n.AssetsBucket} }
+
+// RoleARN is the ARN of the platform's role name in account.
+func RoleARN(partition, account, name string) string {
+	return "arn:" + partition + ":iam::" + account + ":role/" + name
 }
