@@ -14,7 +14,8 @@ func full() platform.Config {
 	return platform.Config{
 		Region: "eu-west-1", Table: "t", KMSKeyID: "arn:aws:kms:eu-west-1:123456789012:key/k", LZBucket: "lz", DLZBucket: "dlz",
 		TaskQueueURL: "https://sqs/q", PlannerFunction: "planner", PlannerFunctionARN: "arn:aws:lambda:eu-west-1:123456789012:function:planner",
-		ScheduleGroup: "g", SchedulerRoleARN: "arn:aws:iam::123456789012:role/s", IngestionRoleARNs: []string{"arn:aws:iam::123456789012:role/i"},
+		ScheduleGroup: "g", SchedulerRoleARN: "arn:aws:iam::123456789012:role/s", SourceReaderRoleARN: "arn:aws:iam::123456789012:role/r",
+		PlatformBuckets:     []string{"lz", "dlz"},
 		EnabledOptInRegions: []string{"eu-south-1"}, S3PathStyle: true, PlannerBudget: 3 * time.Minute, MaxReceiveCount: 7,
 		PartSize: 8 << 20, CopyThreshold: 16 << 20,
 	}

@@ -30,10 +30,13 @@ func sourceAccess(cfg platform.Config, awsCfg aws.Config) *source.Access {
 		enabled[r] = true
 	}
 	return &source.Access{
-		Base:      awsCfg,
-		Secrets:   kmssecret.New(kms.NewFromConfig(awsCfg), cfg.KMSKeyID),
-		Regions:   connection.Regions{Home: awsCfg.Region, EnabledOptIns: enabled, EnableVariable: platform.EnvEnabledOptInRegions},
-		S3Options: []func(*s3.Options){cfg.S3Options},
+		Base:          awsCfg,
+		Secrets:       kmssecret.New(kms.NewFromConfig(awsCfg), cfg.KMSKeyID),
+		Regions:       connection.Regions{Home: awsCfg.Region, EnabledOptIns: enabled, EnableVariable: platform.EnvEnabledOptInRegions},
+		S3Options:     []func(*s3.Options){cfg.S3Options},
+		ReaderRoleARN: cfg.SourceReaderRoleARN,
+		STS:           source.NewSTS(awsCfg),
+		Own:           s3.NewFromConfig(awsCfg, cfg.S3Options),
 	}
 }
 
@@ -89,13 +92,17 @@ func NewWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *ingest
 // clients of source.Clients.
 type sourceClients struct{ *source.Clients }
 
-// Open returns the client that reads c's bucket.
-func (s sourceClients) Open(ctx context.Context, c connection.Connection) (ingest.SourceReader, error) {
-	client, _, err := s.For(ctx, c)
+// Open returns the clients that read c's bucket and copy from it.
+func (s sourceClients) Open(ctx context.Context, c connection.Connection) (ingest.Source, error) {
+	src, err := s.For(ctx, c)
 	if err != nil {
-		return nil, err
+		return ingest.Source{}, err
 	}
-	return client, nil
+	out := ingest.Source{Reader: src.Client, Owner: c.S3BucketOwner}
+	if src.Copier != nil { // a nil *s3.Client must not become a non-nil interface
+		out.Copier = src.Copier
+	}
+	return out, nil
 }
 
 func orDefault(v, d int64) int64 {

@@ -4,15 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/datalake-platform/s3connections/shared/policy"
 )
 
 // The generated policies are what a bucket owner pastes into S3 and KMS:
 // they must be IAM documents those services accept, and grant the
-// platform's ingestion roles reading of that one bucket and nothing else.
+// platform's source reader sessions made for that connection reading of
+// that one bucket and nothing else.
 
 var (
 	// sidPattern: IAM accepts only letters and digits in a Sid.
@@ -150,25 +154,22 @@ func TestPoliciesAreValidLeastPrivilegeIAMDocuments(t *testing.T) {
 	for _, bucket := range buckets {
 		for _, region := range regions {
 			partition := Partition(region)
-			roles := []string{
-				"arn:" + partition + ":iam::123456789012:role/s3connections-planner",
-				"arn:" + partition + ":iam::123456789012:role/s3connections-worker",
-			}
-			if bucket == "abc" {
-				roles = roles[:1] // one ingestion role works as well as two
-			}
+			reader := "arn:" + partition + ":iam::123456789012:role/s3connections-source-reader"
+			roles := []string{reader}
+			const id = "0191f0a4-7a0e-7c2e-9d3b-3f1d2a6b9c01"
+			thisConnection := map[string]any{"aws:PrincipalTag/ConnectionId": []any{id}}
 			t.Run(bucket+"@"+region, func(t *testing.T) {
-				p := PoliciesFor(Connection{S3Bucket: bucket, S3BucketRegion: region, ConnectionAccessType: BucketPolicy}, roles)
+				p := PoliciesFor(Connection{ConnectionId: id, S3Bucket: bucket, S3BucketRegion: region, ConnectionAccessType: BucketPolicy}, reader)
 				arn := "arn:" + partition + ":s3:::" + bucket
 
 				// Both documents round-trip: what the API encodes decodes to the
 				// same document, strictly, and encodes to the same bytes.
-				for name, doc := range map[string]PolicyDocument{"bucket policy": p.BucketPolicy, "key policy": p.KmsKeyPolicy} {
+				for name, doc := range map[string]policy.Document{"bucket policy": p.BucketPolicy, "key policy": p.KmsKeyPolicy} {
 					raw, err := json.Marshal(doc)
 					if err != nil {
 						t.Fatal(err)
 					}
-					var back PolicyDocument
+					var back policy.Document
 					dec := json.NewDecoder(bytes.NewReader(raw))
 					dec.DisallowUnknownFields()
 					if err := dec.Decode(&back); err != nil {
@@ -185,10 +186,11 @@ func TestPoliciesAreValidLeastPrivilegeIAMDocuments(t *testing.T) {
 				var grants []string
 				for _, st := range iamDocument(t, "bucket policy", raw) {
 					if got := strs(st["Principal"].(map[string]any)["AWS"]); !slices.Equal(got, roles) {
-						t.Errorf("bucket policy grants %v, want exactly the ingestion roles %v", got, roles)
+						t.Errorf("bucket policy grants %v, want exactly the source reader role %v", got, roles)
 					}
-					if st["Condition"] != nil {
-						t.Errorf("bucket policy statement %v has a condition", st["Sid"])
+					// Only the reader's sessions made for this connection.
+					if c, _ := st["Condition"].(map[string]any); len(c) != 1 || !reflect.DeepEqual(c["StringEquals"], thisConnection) {
+						t.Errorf("bucket policy statement %v has condition %v, want only StringEquals %v", st["Sid"], st["Condition"], thisConnection)
 					}
 					for _, a := range strs(st["Action"]) {
 						for _, r := range strs(st["Resource"]) {
@@ -211,7 +213,7 @@ func TestPoliciesAreValidLeastPrivilegeIAMDocuments(t *testing.T) {
 				}
 				st := sts[0]
 				if got := strs(st["Principal"].(map[string]any)["AWS"]); !slices.Equal(got, roles) {
-					t.Errorf("key policy grants %v, want exactly the ingestion roles %v", got, roles)
+					t.Errorf("key policy grants %v, want exactly the source reader role %v", got, roles)
 				}
 				if a := strs(st["Action"]); !slices.Equal(a, []string{"kms:Decrypt"}) {
 					t.Errorf("key policy allows %v, want only kms:Decrypt", a)
@@ -220,8 +222,11 @@ func TestPoliciesAreValidLeastPrivilegeIAMDocuments(t *testing.T) {
 					t.Errorf("key policy resource %v, want *", r)
 				}
 				like, _ := st["Condition"].(map[string]any)["StringLike"].(map[string]any)
-				if len(st["Condition"].(map[string]any)) != 1 || len(like) != 2 {
-					t.Fatalf("key policy condition %v, want StringLike on kms:ViaService and the S3 encryption context", st["Condition"])
+				if len(st["Condition"].(map[string]any)) != 2 || len(like) != 2 {
+					t.Fatalf("key policy condition %v, want StringLike on kms:ViaService and the S3 encryption context, and the connection's tag", st["Condition"])
+				}
+				if eq := st["Condition"].(map[string]any)["StringEquals"]; !reflect.DeepEqual(eq, thisConnection) {
+					t.Errorf("key policy admits %v, want only %v", eq, thisConnection)
 				}
 				home := region
 				if home == "" {

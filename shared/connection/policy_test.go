@@ -5,10 +5,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/datalake-platform/s3connections/shared/policy"
 )
 
-func TestPoliciesForGrantOnlyListLocationGetToTheRole(t *testing.T) {
-	role := "arn:aws:iam::123456789012:role/s3connections-ingestion"
+func TestPoliciesForGrantOnlyListLocationGetToTheConnectionsSessions(t *testing.T) {
+	role := "arn:aws:iam::123456789012:role/s3connections-source-reader"
 	testCases := []struct {
 		region, arn string
 	}{
@@ -18,11 +20,14 @@ func TestPoliciesForGrantOnlyListLocationGetToTheRole(t *testing.T) {
 	}
 	for _, tc := range testCases {
 		t.Run(tc.region, func(t *testing.T) {
-			p := PoliciesFor(Connection{S3Bucket: "acme-sales", S3BucketRegion: tc.region}, []string{role})
+			p := PoliciesFor(Connection{ConnectionId: "c1", S3Bucket: "acme-sales", S3BucketRegion: tc.region}, role)
 			var actions []string
 			for _, st := range p.BucketPolicy.Statement {
-				if st.Effect != "Allow" || !slices.Equal(st.Principal["AWS"], []string{role}) {
+				if st.Effect != "Allow" || !slices.Equal(st.Principal["AWS"], policy.Strings{role}) {
 					t.Errorf("statement %s: effect %s principal %v", st.Sid, st.Effect, st.Principal)
+				}
+				if got := st.Condition["StringEquals"]["aws:PrincipalTag/ConnectionId"]; !slices.Equal(got, policy.Strings{"c1"}) {
+					t.Errorf("statement %s admits connections %v, want only c1", st.Sid, got)
 				}
 				for _, a := range st.Action {
 					actions = append(actions, a+" on "+strings.Join(st.Resource, ","))
@@ -35,10 +40,11 @@ func TestPoliciesForGrantOnlyListLocationGetToTheRole(t *testing.T) {
 				t.Errorf("bucket policy grants %v, want %v", actions, want)
 			}
 			k := p.KmsKeyPolicy.Statement
-			if len(k) != 1 || !slices.Equal(k[0].Action, []string{"kms:Decrypt"}) || !slices.Equal(k[0].Principal["AWS"], []string{role}) {
+			if len(k) != 1 || !slices.Equal(k[0].Action, policy.Strings{"kms:Decrypt"}) || !slices.Equal(k[0].Principal["AWS"], policy.Strings{role}) ||
+				!slices.Equal(k[0].Condition["StringEquals"]["aws:PrincipalTag/ConnectionId"], policy.Strings{"c1"}) {
 				t.Fatalf("key policy: %+v", k)
 			}
-			if got := k[0].Condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"]; !slices.Equal(got, []string{tc.arn, tc.arn + "/*"}) {
+			if got := k[0].Condition["StringLike"]["kms:EncryptionContext:aws:s3:arn"]; !slices.Equal(got, policy.Strings{tc.arn, tc.arn + "/*"}) {
 				t.Errorf("key policy not bound to the bucket: %v", got)
 			}
 			b, _ := json.Marshal(p)

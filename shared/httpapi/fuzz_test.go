@@ -173,7 +173,7 @@ func newWorldAPI() (*API, *bytes.Buffer) {
 	datasets := &dataset.Service{Store: w, Connections: w, Now: now}
 	schedules := &schedule.Service{Store: w, Scheduler: w, Datasets: datasets, Log: log, Now: now}
 	return New(UseCases{
-		Connections: &connection.Service{Store: w, Sealer: w, Tester: w, IngestionRoleARNs: []string{"arn:aws:iam::123456789012:role/ingest"}, Now: now},
+		Connections: &connection.Service{Store: w, Sealer: w, Tester: w, SourceReaderRoleARN: "arn:aws:iam::123456789012:role/reader", Now: now},
 		Datasets:    datasets,
 		Schedules:   schedules,
 		Runs:        &run.Service{Store: w, Schedules: schedules, Planner: plannerStarter{}, Log: log, Now: now},

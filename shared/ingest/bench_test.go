@@ -109,6 +109,12 @@ func (f *fakeS3) Do(r *http.Request) (*http.Response, error) {
 	}
 	etag := `"` + benchETag(0) + `"`
 	switch {
+	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"): // STS AssumeRole
+		h.Set("Content-Type", "text/xml")
+		return resp(200, []byte(benchSession))
+	case r.Method == http.MethodGet && r.URL.Path == "/": // ListBuckets: the platform owns no source
+		h.Set("Content-Type", "application/xml")
+		return resp(200, []byte(`<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>`))
 	case r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2":
 		h.Set("Content-Type", "application/xml")
 		return resp(200, f.list)
@@ -133,6 +139,13 @@ func (f *fakeS3) Do(r *http.Request) (*http.Response, error) {
 	return resp(400, []byte(`<Error><Code>NotImplemented</Code></Error>`))
 }
 
+// benchSession is STS's answer to the reader role's AssumeRole.
+const benchSession = `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+<AssumedRoleUser><Arn>arn:aws:sts::000000000000:assumed-role/reader/bench</Arn><AssumedRoleId>AROABENCH:bench</AssumedRoleId></AssumedRoleUser>
+<Credentials><AccessKeyId>ASIABENCH0000000000</AccessKeyId><SecretAccessKey>bench-session-secret</SecretAccessKey>
+<SessionToken>bench-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+</AssumeRoleResult><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata></AssumeRoleResponse>`
+
 // benchAWS is an SDK configuration whose every call goes to f.
 func benchAWS(f *fakeS3) aws.Config {
 	return aws.Config{
@@ -146,7 +159,8 @@ func benchAWS(f *fakeS3) aws.Config {
 
 func benchConfig() platform.Config {
 	return platform.Config{Region: "us-east-1", Table: "bench", KMSKeyID: "arn:aws:kms:us-east-1:000000000000:key/bench",
-		LZBucket: "lz", DLZBucket: "dlz", TaskQueueURL: "http://sqs.bench.invalid/000000000000/tasks", S3PathStyle: true}
+		LZBucket: "lz", DLZBucket: "dlz", TaskQueueURL: "http://sqs.bench.invalid/000000000000/tasks", S3PathStyle: true,
+		SourceReaderRoleARN: "arn:aws:iam::000000000000:role/s3connections-source-reader"}
 }
 
 var discard = slog.New(slog.DiscardHandler)

@@ -15,7 +15,8 @@ import (
 )
 
 // TargetBuckets is what the Copier and the worker do in the platform's own
-// buckets (the LZ and the DLZ), with the platform's credentials.
+// buckets (the LZ and the DLZ): with the worker's own role, or, for copies
+// from a bucket-policy source, with the connection's reader session.
 type TargetBuckets interface {
 	CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
@@ -36,12 +37,15 @@ type SourceReader interface {
 }
 
 // Copier writes objects into the platform's buckets with SSE-KMS, either
-// server-side (when the platform's role can read the source) or by
-// streaming (when the source needs other credentials). Memory stays within
-// PartSize times Parallel whatever the object's size.
+// server-side (when its Target can read the source) or by streaming (when
+// the source needs other credentials). Memory stays within PartSize times
+// Parallel whatever the object's size.
 type Copier struct {
 	Target   TargetBuckets
 	KMSKeyID string
+	// SourceOwner, when set, is the account that must own the source
+	// bucket of server-side copies (x-amz-source-expected-bucket-owner).
+	SourceOwner string
 	// CopyThreshold is the size above which server-side copies go by
 	// UploadPartCopy (CopyObject's limit is 5 GiB).
 	CopyThreshold int64
@@ -70,8 +74,16 @@ func copySource(bucket, key string) string {
 	return bucket + "/" + strings.Join(segments, "/")
 }
 
+// From returns a copier like c whose server-side copies are made by
+// target, from a source bucket that owner must own ("" for any).
+func (c *Copier) From(target TargetBuckets, owner string) *Copier {
+	from := *c
+	from.Target, from.SourceOwner = target, owner
+	return &from
+}
+
 // ServerSide copies srcBucket/srcKey (of size bytes and ETag etag) to
-// dstBucket/dstKey with the platform's credentials.
+// dstBucket/dstKey with c.Target's credentials.
 func (c *Copier) ServerSide(ctx context.Context, srcBucket, srcKey string, size int64, etag, dstBucket, dstKey string) error {
 	sse, key, bucketKey := c.sse()
 	if size <= c.CopyThreshold {
@@ -79,6 +91,7 @@ func (c *Copier) ServerSide(ctx context.Context, srcBucket, srcKey string, size 
 			Bucket: aws.String(dstBucket), Key: aws.String(dstKey), CopySource: aws.String(copySource(srcBucket, srcKey)),
 			CopySourceIfMatch: ifMatch(etag), MetadataDirective: types.MetadataDirectiveCopy,
 			ServerSideEncryption: sse, SSEKMSKeyId: key, BucketKeyEnabled: bucketKey,
+			ExpectedSourceBucketOwner: nonEmptyString(c.SourceOwner),
 		})
 		return err
 	}
@@ -86,7 +99,8 @@ func (c *Copier) ServerSide(ctx context.Context, srcBucket, srcKey string, size 
 		out, err := c.Target.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
 			Bucket: aws.String(dstBucket), Key: aws.String(dstKey), UploadId: upload, PartNumber: aws.Int32(part),
 			CopySource: aws.String(copySource(srcBucket, srcKey)), CopySourceIfMatch: ifMatch(etag),
-			CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", from, to-1)),
+			CopySourceRange:           aws.String(fmt.Sprintf("bytes=%d-%d", from, to-1)),
+			ExpectedSourceBucketOwner: nonEmptyString(c.SourceOwner),
 		})
 		if err != nil {
 			return nil, err
@@ -198,4 +212,11 @@ func ifMatch(etag string) *string {
 		return nil
 	}
 	return aws.String(`"` + etag + `"`)
+}
+
+func nonEmptyString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
 }

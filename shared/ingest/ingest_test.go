@@ -177,8 +177,11 @@ func (m *memS3) AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadIn
 // memSources opens every connection's bucket on the same memS3.
 type memSources struct{ s3 *memS3 }
 
-func (s memSources) Open(context.Context, connection.Connection) (SourceReader, error) {
-	return s.s3, nil
+func (s memSources) Open(_ context.Context, c connection.Connection) (Source, error) {
+	if c.ConnectionAccessType == connection.BucketPolicy {
+		return Source{Reader: s.s3, Copier: s.s3}, nil
+	}
+	return Source{Reader: s.s3}, nil
 }
 
 // connStore is a WorkerStore that knows one connection.

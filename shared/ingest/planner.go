@@ -248,7 +248,14 @@ func (p *Planner) load(ctx context.Context, r run.Run, started time.Time) (*plan
 	} else if err != nil {
 		return nil, p.retryLater(ctx, r, "connection", err)
 	}
-	client, _, err := p.Sources.For(ctx, c)
+	if r.Pages == 0 && r.Phase == "" { // each run starts by refusing the platform's own buckets
+		if err := p.Sources.CheckNotPlatform(ctx, c); err != nil && transient(ctx, err) {
+			return nil, p.retryLater(ctx, r, "source", err)
+		} else if err != nil {
+			return nil, p.fail(ctx, r, "source", err)
+		}
+	}
+	src, err := p.Sources.For(ctx, c)
 	if err != nil && transient(ctx, err) {
 		return nil, p.retryLater(ctx, r, "source", err)
 	} else if err != nil {
@@ -267,7 +274,7 @@ func (p *Planner) load(ctx context.Context, r run.Run, started time.Time) (*plan
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-p.Margin).Before(deadline) {
 		deadline = dl.Add(-p.Margin)
 	}
-	return &planning{r: r, d: d, c: c, client: client, deadline: deadline, writer: uuid.NewString()}, nil
+	return &planning{r: r, d: d, c: c, client: src.Client, deadline: deadline, writer: uuid.NewString()}, nil
 }
 
 // planPage lists one page of the source and acts on it in the run's pass,
@@ -443,9 +450,12 @@ func (p *Planner) retryLater(ctx context.Context, r run.Run, what string, cause 
 // fail ends the run with a reason that names what went wrong.
 func (p *Planner) fail(ctx context.Context, r run.Run, what string, cause error) error {
 	var re *source.RegionError
+	var refused *source.RefusedError
 	reason := fmt.Sprintf("%s: %v", what, cause)
 	if errors.As(cause, &re) {
 		reason = re.Reason
+	} else if errors.As(cause, &refused) {
+		reason = refused.Reason
 	}
 	p.Log.WarnContext(ctx, "run failed in planning", "runId", r.RunId, "reason", reason)
 	emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))

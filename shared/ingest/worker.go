@@ -40,7 +40,19 @@ type WorkerStore interface {
 // Sources opens a connection's bucket for reading, with its access; a
 // *source.RegionError says that no retry can reach it.
 type Sources interface {
-	Open(ctx context.Context, c connection.Connection) (SourceReader, error)
+	Open(ctx context.Context, c connection.Connection) (Source, error)
+}
+
+// Source is a connection's bucket as the worker reaches it.
+type Source struct {
+	Reader SourceReader
+	// Copier makes server-side copies from the bucket into the zone
+	// buckets with the connection's access (a session that may read the
+	// source and write the zones, and read nothing of the platform); nil
+	// when the object must be streamed instead.
+	Copier TargetBuckets
+	// Owner is the account that must own the bucket, "" for any.
+	Owner string
 }
 
 // Queue makes received tasks visible again at once.
@@ -484,16 +496,16 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 // role reads the source); archived classes and streamed copies read the
 // object's current state first, and so does a copy whose ETag no longer
 // matches (the object changed after the listing).
-func (w *Worker) copyIn(ctx context.Context, src SourceReader, conn connection.Connection, t Task) (run.FileResult, rules.Object, error) {
+func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connection, t Task) (run.FileResult, rules.Object, error) {
 	res := run.FileResult{Name: t.Name, SourceKey: t.Key}
 	obj := t.object()
-	serverSide := conn.ConnectionAccessType == connection.BucketPolicy
+	serverSide := src.Copier != nil
 	fresh := !serverSide || obj.Class.MayNeedRestore() || obj.ETag == ""
 	zone := w.bucket(landing(t))
 	var err error
 	for {
 		if fresh {
-			if obj, err = w.head(ctx, src, t); err != nil {
+			if obj, err = w.head(ctx, src.Reader, t); err != nil {
 				res, err := headFailed(t, conn, err)
 				return res, obj, err
 			}
@@ -512,9 +524,9 @@ func (w *Worker) copyIn(ctx context.Context, src SourceReader, conn connection.C
 			return res, obj, nil
 		}
 		if serverSide {
-			err = w.Copier.ServerSide(ctx, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
+			err = w.Copier.From(src.Copier, src.Owner).ServerSide(ctx, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
 		} else {
-			err = w.stream(ctx, src, t, obj, zone)
+			err = w.stream(ctx, src.Reader, t, obj, zone)
 		}
 		// Changed since the listing (another ETag), or archived since:
 		// read its current state and apply the rules again.

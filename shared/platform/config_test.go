@@ -34,13 +34,13 @@ func TestSettingsRead(t *testing.T) {
 // read back, whatever else the platform's configuration holds.
 func TestConfigOnly(t *testing.T) {
 	full := Config{Region: "eu-west-1", Table: "t", KMSKeyID: "k", LZBucket: "lz", DLZBucket: "dlz", TaskQueueURL: "q",
-		IngestionRoleARNs: []string{"a", "b"}, S3PathStyle: true, PlannerBudget: time.Minute, MaxReceiveCount: 5, PartSize: 1 << 20}
-	got, err := full.Only(Settings{Required: []string{EnvTable, EnvIngestionRoleARNs}, Optional: []string{EnvS3PathStyle, EnvPartSize}})
+		PlatformBuckets: []string{"a", "b"}, S3PathStyle: true, PlannerBudget: time.Minute, MaxReceiveCount: 5, PartSize: 1 << 20}
+	got, err := full.Only(Settings{Required: []string{EnvTable, EnvPlatformBuckets}, Optional: []string{EnvS3PathStyle, EnvPartSize}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Region: "eu-west-1", Table: "t", IngestionRoleARNs: []string{"a", "b"}, S3PathStyle: true, PartSize: 1 << 20}
-	if got.Table != want.Table || strings.Join(got.IngestionRoleARNs, ",") != "a,b" || !got.S3PathStyle || got.PartSize != want.PartSize ||
+	want := Config{Region: "eu-west-1", Table: "t", PlatformBuckets: []string{"a", "b"}, S3PathStyle: true, PartSize: 1 << 20}
+	if got.Table != want.Table || strings.Join(got.PlatformBuckets, ",") != "a,b" || !got.S3PathStyle || got.PartSize != want.PartSize ||
 		got.Region != want.Region || got.KMSKeyID != "" || got.LZBucket != "" || got.PlannerBudget != 0 || got.MaxReceiveCount != 0 {
 		t.Errorf("Only = %+v, want %+v", got, want)
 	}

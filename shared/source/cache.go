@@ -12,36 +12,65 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 )
 
-// Clients builds each connection's source client once per connection
-// revision and caches it, with the bucket's region: a worker copies many
-// files of one connection, and must not call KMS or HeadBucket per file.
+// Source is a connection's bucket as the ingestion functions reach it.
+type Source struct {
+	// Client reads the bucket, in its region.
+	Client *s3.Client
+	Region string
+	// Copier copies the bucket's objects server-side into the zone
+	// buckets with the same session as Client; nil when they must be
+	// streamed (access keys).
+	Copier *s3.Client
+}
+
+// Clients builds each connection's source clients once per connection
+// revision and caches them, with the bucket's region: a worker copies many
+// files of one connection, and must not call KMS, STS or HeadBucket per file.
 type Clients struct {
 	Access *Access
 	cache  sync.Map // connectionId/revision -> *cached
 }
 
 type cached struct {
-	once   sync.Once
-	client *s3.Client
-	region string
-	err    error
+	once sync.Once
+	src  Source
+	err  error
 }
 
-// For returns the S3 client of c's bucket and the bucket's region.
-func (cs *Clients) For(ctx context.Context, c connection.Connection) (*s3.Client, string, error) {
+// For returns the clients of c's bucket and the bucket's region.
+func (cs *Clients) For(ctx context.Context, c connection.Connection) (Source, error) {
 	key := c.ConnectionId + "/" + strconv.FormatInt(c.Revision, 10)
 	v, _ := cs.cache.LoadOrStore(key, &cached{})
 	e := v.(*cached)
 	e.once.Do(func() {
-		e.region, e.err = cs.Access.Region(ctx, c)
-		if e.err == nil {
-			e.client, e.err = cs.Access.Client(ctx, c, e.region)
-		}
+		e.src, e.err = cs.open(ctx, c)
 	})
 	if e.err != nil {
 		cs.cache.Delete(key) // do not cache failures: the next task tries again
 	}
-	return e.client, e.region, e.err
+	return e.src, e.err
+}
+
+func (cs *Clients) open(ctx context.Context, c connection.Connection) (Source, error) {
+	region, err := cs.Access.Region(ctx, c)
+	if err != nil {
+		return Source{}, err
+	}
+	client, err := cs.Access.Client(ctx, c, region)
+	if err != nil {
+		return Source{}, err
+	}
+	copier, err := cs.Access.CopyClient(ctx, c)
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Client: client, Region: region, Copier: copier}, nil
+}
+
+// CheckNotPlatform refuses a bucket of the platform's own account (see
+// Access.CheckNotPlatform).
+func (cs *Clients) CheckNotPlatform(ctx context.Context, c connection.Connection) error {
+	return cs.Access.CheckNotPlatform(ctx, c)
 }
 
 // Region returns the bucket's region: the connection's S3BucketRegion, or

@@ -1,7 +1,8 @@
 // Package source reaches a connection's source bucket as the ingestion
-// functions do: in the bucket's region, with the connection's access (the
-// function's own role for bucket policies, the decrypted keys for access
-// keys), and explains failures in words a user can act on.
+// functions do: in the bucket's region, with the connection's access (a
+// session of the source reader role tagged with the connection for bucket
+// policies, the decrypted keys for access keys), never in the platform's
+// own account, and explains failures in words a user can act on.
 package source
 
 import (
@@ -12,14 +13,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/policy"
 )
 
 // SecretOpener decrypts a connection's secret access key.
 type SecretOpener interface {
 	Open(ctx context.Context, connectionID string, ciphertext []byte) (string, error)
+}
+
+// BucketLister lists the buckets of the platform's own account.
+type BucketLister interface {
+	ListBuckets(ctx context.Context, in *s3.ListBucketsInput, opts ...func(*s3.Options)) (*s3.ListBucketsOutput, error)
 }
 
 // Access builds S3 clients for source buckets. Safe for concurrent use.
@@ -28,6 +38,13 @@ type Access struct {
 	Secrets   SecretOpener
 	Regions   connection.Regions
 	S3Options []func(*s3.Options)
+	// ReaderRoleARN is the source reader role: bucket-policy sources are
+	// read only by its sessions, one per connection, tagged with it.
+	ReaderRoleARN string
+	// STS starts the reader sessions.
+	STS stscreds.AssumeRoleAPIClient
+	// Own lists the platform account's buckets, with the function's role.
+	Own BucketLister
 }
 
 // RegionError says why the platform may not reach a region.
@@ -35,8 +52,14 @@ type RegionError struct{ Reason string }
 
 func (e *RegionError) Error() string { return e.Reason }
 
+// RefusedError says why a bucket can never be a source: retrying is useless.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return e.Reason }
+
 // Client returns an S3 client for c's bucket in region (c.S3BucketRegion,
-// or the platform's region when the connection names none).
+// or the platform's region when the connection names none). Every request
+// it sends names c.S3BucketOwner, when set, as the expected bucket owner.
 func (a *Access) Client(ctx context.Context, c connection.Connection, region string) (*s3.Client, error) {
 	if region == "" {
 		region = a.Base.Region
@@ -44,22 +67,102 @@ func (a *Access) Client(ctx context.Context, c connection.Connection, region str
 	if reason := a.Regions.Check(region); reason != "" {
 		return nil, &RegionError{Reason: reason}
 	}
-	opts := append([]func(*s3.Options){func(o *s3.Options) { o.Region = region }}, a.S3Options...)
+	creds, err := a.credentials(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	opts := append([]func(*s3.Options){func(o *s3.Options) { o.Region = region; o.Credentials = creds }}, a.S3Options...)
+	if c.S3BucketOwner != "" {
+		opts = append(opts, func(o *s3.Options) {
+			o.APIOptions = append(o.APIOptions, smithyhttp.SetHeaderValue("X-Amz-Expected-Bucket-Owner", c.S3BucketOwner))
+		})
+	}
+	return s3.NewFromConfig(a.Base, opts...), nil
+}
+
+// CopyClient returns the client that copies c's objects server-side into
+// the platform's zone buckets (in the platform's region), with the same
+// session that reads them; nil for access-key connections, whose objects
+// are streamed by the function's own role.
+func (a *Access) CopyClient(ctx context.Context, c connection.Connection) (*s3.Client, error) {
+	if c.ConnectionAccessType != connection.BucketPolicy {
+		return nil, nil
+	}
+	creds, err := a.credentials(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	opts := append([]func(*s3.Options){func(o *s3.Options) { o.Credentials = creds }}, a.S3Options...)
+	return s3.NewFromConfig(a.Base, opts...), nil
+}
+
+// credentials are c's access: the decrypted keys, or a cached session of
+// the reader role tagged with c's id, which only c's bucket policy admits.
+func (a *Access) credentials(ctx context.Context, c connection.Connection) (aws.CredentialsProvider, error) {
 	if c.ConnectionAccessType == connection.AccessKeys {
 		secret, err := a.Secrets.Open(ctx, c.ConnectionId, c.SecretCiphertext)
 		if err != nil {
 			return nil, err
 		}
-		creds := credentials.NewStaticCredentialsProvider(c.AccessKeyId, secret, "")
-		opts = append(opts, func(o *s3.Options) { o.Credentials = creds })
+		return credentials.NewStaticCredentialsProvider(c.AccessKeyId, secret, ""), nil
 	}
-	return s3.NewFromConfig(a.Base, opts...), nil
+	if a.ReaderRoleARN == "" || a.STS == nil {
+		return nil, errors.New("source: no source reader role configured")
+	}
+	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(a.STS, a.ReaderRoleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = SessionName(c.ConnectionId)
+		o.Tags = []ststypes.Tag{{Key: aws.String(policy.ConnectionTag), Value: aws.String(c.ConnectionId)}}
+		// The default 15 minutes outlasts any invocation; the cache renews it.
+	})), nil
 }
 
-// Test lists one key of c's bucket and reports what stands in the way.
-// When the connection names no region, it follows S3's redirect to the
-// bucket's region, as runs do.
+// SessionName names a reader session after its connection, so CloudTrail
+// and the bucket owner's access logs say which connection read what.
+func SessionName(connectionID string) string {
+	name := "s3connections-" + connectionID
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return name
+}
+
+// NewSTS is the STS client reader sessions are started with.
+func NewSTS(cfg aws.Config) *sts.Client { return sts.NewFromConfig(cfg) }
+
+// CheckNotPlatform refuses a bucket the platform's own account owns: its
+// zone buckets, its deployment assets, any bucket re-created under a
+// source's name. It asks ListBuckets, which names the account's buckets
+// without reading any.
+func (a *Access) CheckNotPlatform(ctx context.Context, c connection.Connection) error {
+	if a.Own == nil {
+		return errors.New("source: no lister of the platform's buckets configured")
+	}
+	p := s3.NewListBucketsPaginator(a.Own, &s3.ListBucketsInput{Prefix: aws.String(c.S3Bucket), MaxBuckets: aws.Int32(1000)})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list the platform's buckets: %w", err)
+		}
+		for _, b := range out.Buckets {
+			if aws.ToString(b.Name) == c.S3Bucket {
+				return &RefusedError{Reason: fmt.Sprintf("refused: bucket %s belongs to the platform's own account, which is never a source", c.S3Bucket)}
+			}
+		}
+	}
+	return nil
+}
+
+// Test checks that c's bucket is not the platform's, lists one key of it
+// and reports what stands in the way. When the connection names no
+// region, it follows S3's redirect to the bucket's region, as runs do.
 func (a *Access) Test(ctx context.Context, c connection.Connection) (connection.TestResult, error) {
+	if err := a.CheckNotPlatform(ctx, c); err != nil {
+		var refused *RefusedError
+		if errors.As(err, &refused) {
+			return connection.TestResult{Ok: false, Detail: refused.Reason}, nil
+		}
+		return connection.TestResult{}, err
+	}
 	region := c.S3BucketRegion
 	for attempt := 0; attempt < 2; attempt++ {
 		client, err := a.Client(ctx, c, region)
@@ -98,50 +201,9 @@ func BucketRegion(err error) string {
 	return ""
 }
 
-// Explain turns an S3 error into a sentence that says what is wrong and what
-// to do about it. It never includes the secret.
-func Explain(err error, c connection.Connection) string {
-	code := ""
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		code = ae.ErrorCode()
-	}
-	b := c.S3Bucket
-	switch code {
-	case "NoSuchBucket", "NotFound":
-		return fmt.Sprintf("no such bucket: %s does not exist (check the name)", b)
-	case "InvalidAccessKeyId":
-		return fmt.Sprintf("invalid keys: access key %s does not exist in AWS (deleted, deactivated or mistyped): rotate the connection's keys", c.AccessKeyId)
-	case "SignatureDoesNotMatch":
-		return fmt.Sprintf("invalid keys: the secret access key does not match access key %s: rotate the connection's keys", c.AccessKeyId)
-	case "PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "MovedPermanently":
-		actual := BucketRegion(err)
-		given := c.S3BucketRegion
-		if given == "" {
-			given = "unset"
-		}
-		if actual != "" {
-			return fmt.Sprintf("wrong region: bucket %s is in %s, the connection says %s: set S3BucketRegion to %s", b, actual, given, actual)
-		}
-		return fmt.Sprintf("wrong region: bucket %s is not in %s: set S3BucketRegion to the bucket's region", b, given)
-	case "AccessDenied", "Forbidden", "AllAccessDisabled":
-		if c.ConnectionAccessType == connection.BucketPolicy {
-			return fmt.Sprintf("access denied: bucket %s does not grant the platform's ingestion role: attach the bucket policy from GET /connections/%s/policies to it", b, c.ConnectionId)
-		}
-		return fmt.Sprintf("access denied: the IAM user of access key %s may not list bucket %s: grant it s3:ListBucket and s3:GetObject", c.AccessKeyId, b)
-	case "ExpiredToken", "InvalidToken":
-		return "invalid keys: the credentials have expired: use a long-term access key"
-	}
-	var oe *smithy.OperationError
-	if code == "" && errors.As(err, &oe) {
-		return fmt.Sprintf("could not reach S3 for bucket %s: %v", b, oe.Unwrap())
-	}
-	return fmt.Sprintf("S3 refused to list bucket %s (%s)", b, code)
-}
-
 func describeAccess(c connection.Connection) string {
 	if c.ConnectionAccessType == connection.AccessKeys {
 		return "access key " + c.AccessKeyId
 	}
-	return "the platform's ingestion role (bucket policy)"
+	return "the platform's source reader session for this connection (bucket policy)"
 }

@@ -67,7 +67,7 @@ func BenchmarkIngest10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s3c := S3{C: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })}
+	s3c := NewS3(cfg)
 	bucket := "bench-10k"
 	if _, err := s3c.Seed(ctx, bucket, Layout{Objects: n, MinKiB: 1, MaxKiB: 8}); err != nil {
 		b.Fatal(err)

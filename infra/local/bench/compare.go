@@ -184,7 +184,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 	e := &comparison{
 		cfg: cfg, plat: plat, res: res,
 		api: &API{Plat: plat, User: "bench", Records: metadata.New(dynamodb.NewFromConfig(awsCfg), plat.Config.Table)},
-		s3:  S3{C: s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })},
+		s3:  NewS3(awsCfg),
 		s5:  S5cmd{Tool: Tool{Path: cfg.S5cmdPath, Env: awsEnv, Dir: scratch}, Endpoint: endpoint, Workers: cfg.S5cmdWorkers},
 		rc: Rclone{Tool: Tool{Path: cfg.RclonePath, Env: RcloneEnv(endpoint, platformlocal.Region, platformlocal.AccessKeyID, platformlocal.SecretAccessKey), Dir: scratch},
 			Transfers: cfg.RcloneTransfers, Checkers: cfg.RcloneCheckers},

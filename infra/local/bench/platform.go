@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
+	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -59,7 +60,8 @@ func (a *API) Call(ctx context.Context, method, path string, body any) (map[stri
 	return out, nil
 }
 
-// Connect creates a bucket-policy connection to bucket and returns its id.
+// Connect creates a bucket-policy connection to bucket, has the source
+// owner attach its policy, and returns its id.
 func (a *API) Connect(ctx context.Context, name, bucket string) (string, error) {
 	out, err := a.Call(ctx, "POST", "/connections", map[string]any{
 		"ConnectionName": name, "S3Bucket": bucket, "ConnectionAccessType": "bucket_policy",
@@ -67,7 +69,13 @@ func (a *API) Connect(ctx context.Context, name, bucket string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return out["ConnectionId"].(string), nil
+	id := out["ConnectionId"].(string)
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		return "", err
+	}
+	_, err = platformlocal.AttachConnectionPolicy(ctx, a.Plat.APIURL, a.token, id, platformlocal.SourceOwnerS3(cfg))
+	return id, err
 }
 
 // Dataset creates a dataset of every file under Prefix on connection, and

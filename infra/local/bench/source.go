@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
+	"github.com/datalake-platform/s3connections/shared/policy"
 )
 
 // Layout is the source bucket a benchmark copies: Objects small objects of
@@ -34,12 +36,30 @@ type Totals struct {
 }
 
 // S3 wraps the platform's S3 client with the helpers a benchmark needs.
-type S3 struct{ C *s3.Client }
+type S3 struct {
+	C *s3.Client
+	// Owner is the source account's client: sources are its buckets.
+	Owner *s3.Client
+}
 
-// Seed creates bucket and fills it per l with parallel PutObjects.
+// NewS3 is the platform's and the source owner's clients on cfg.
+func NewS3(cfg aws.Config) S3 {
+	return S3{C: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }), Owner: platformlocal.SourceOwnerS3(cfg)}
+}
+
+// Seed creates bucket in the source account and fills it per l with
+// parallel PutObjects. Its policy lets the platform account's keys (which
+// s5cmd and rclone use, as a user's tools would) list and read it.
 func (c S3) Seed(ctx context.Context, bucket string, l Layout) (Totals, error) {
-	if _, err := c.C.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+	if _, err := c.Owner.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		return Totals{}, fmt.Errorf("create bucket %s: %w", bucket, err)
+	}
+	tools := policy.Principal{"AWS": {platformlocal.FunctionsARN()}}
+	if err := platformlocal.MergeBucketPolicy(ctx, c.Owner, bucket, policy.Document{Version: policy.Version, Statement: policy.Statements{
+		{Sid: "ToolsList", Effect: policy.Allow, Principal: tools, Action: policy.Strings{"s3:ListBucket"}, Resource: policy.Strings{"arn:aws:s3:::" + bucket}},
+		{Sid: "ToolsRead", Effect: policy.Allow, Principal: tools, Action: policy.Strings{"s3:GetObject"}, Resource: policy.Strings{"arn:aws:s3:::" + bucket + "/*"}},
+	}}); err != nil {
+		return Totals{}, err
 	}
 	type object struct {
 		key  string
@@ -67,7 +87,7 @@ func (c S3) Seed(ctx context.Context, bucket string, l Layout) (Totals, error) {
 				var seed [32]byte
 				binary.LittleEndian.PutUint64(seed[:], o.seed)
 				_, _ = rand.NewChaCha8(seed).Read(body)
-				if _, err := c.C.PutObject(ctx, &s3.PutObjectInput{
+				if _, err := c.Owner.PutObject(ctx, &s3.PutObjectInput{
 					Bucket: aws.String(bucket), Key: aws.String(o.key), Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(o.size)),
 				}); err != nil {
 					select {

@@ -347,15 +347,15 @@ func TestNameIsUniqueUnderConcurrentRequests(t *testing.T) {
 	}
 }
 
-func TestPoliciesNameTheIngestionRole(t *testing.T) {
+func TestPoliciesNameTheSourceReaderAndTheConnection(t *testing.T) {
 	id := mustCreate(t, "alice", policyConn(platformlocal.DemoBucket))
 	status, out := call(t, "alice", "GET", "/connections/"+id+"/policies", nil)
 	if status != 200 {
 		t.Fatalf("%d %v", status, out)
 	}
 	raw, _ := json.Marshal(out)
-	role := plat.Config.IngestionRoleARNs[0]
-	for _, want := range []string{role, `"s3:ListBucket"`, `"s3:GetBucketLocation"`, `"s3:GetObject"`, "arn:aws:s3:::" + platformlocal.DemoBucket + "/*", `"kms:Decrypt"`} {
+	role := plat.ReaderRoleARN()
+	for _, want := range []string{role, `"aws:PrincipalTag/ConnectionId":["` + id + `"]`, `"s3:ListBucket"`, `"s3:GetBucketLocation"`, `"s3:GetObject"`, "arn:aws:s3:::" + platformlocal.DemoBucket + "/*", `"kms:Decrypt"`} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("policies lack %s: %s", want, raw)
 		}
@@ -376,6 +376,7 @@ func TestConnectionTestExplainsFailures(t *testing.T) {
 		says string
 	}{
 		{"bucket policy", policyConn(platformlocal.DemoBucket), true, "listed bucket"},
+		{"policy of another connection", policyConn(platformlocal.DemoBucket), false, "does not admit this connection"},
 		{"access keys", keysConn(platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey), true, platformlocal.DemoAccessKeyID},
 		{"no such bucket", policyConn("no-such-bucket-here"), false, "no such bucket"},
 		{"unknown key id", keysConn(platformlocal.DemoKeysBucket, "AKIAUNKNOWNKEY000001", platformlocal.DemoSecretAccessKey), false, "invalid keys"},
@@ -389,6 +390,9 @@ func TestConnectionTestExplainsFailures(t *testing.T) {
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
 			id := mustCreate(t, "tester", tc.body)
+			if tc.ok && tc.body["ConnectionAccessType"] == "bucket_policy" {
+				attach(t, "tester", id)
+			}
 			status, out := call(t, "tester", "POST", "/connections/"+id+"/test", nil)
 			if status != 200 || out["Ok"] != tc.ok || !strings.Contains(fmt.Sprint(out["Detail"]), tc.says) {
 				t.Fatalf("%d %v, want Ok=%v saying %q", status, out, tc.ok, tc.says)

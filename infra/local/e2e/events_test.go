@@ -124,7 +124,7 @@ func TestAPIEventFixtures(t *testing.T) {
 
 // The planner's sample events: a connection test, and a scheduled firing.
 func TestPlannerEventFixtures(t *testing.T) {
-	id := mustCreate(t, "alice", policyConn(platformlocal.DemoBucket))
+	id := connect(t, "alice", policyConn(platformlocal.DemoBucket))
 	out, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction,
 		loadFixture(t, "planner", "test-connection", map[string]string{fixtureConnection: id}))
 	if err != nil {

@@ -243,7 +243,7 @@ type hostileOwned struct{ connection, dataset, schedule, run string }
 func createHostileOwned(t *testing.T, user string) hostileOwned {
 	t.Helper()
 	var o hostileOwned
-	o.connection = mustCreate(t, user, policyConn(platformlocal.DemoBucket))
+	o.connection = connect(t, user, policyConn(platformlocal.DemoBucket))
 	o.dataset = hostileDataset(t, user, o.connection, hostileEmptyDir)
 	o.schedule = hostileSchedule(t, user, o.dataset)
 	status, out := call(t, user, "POST", "/schedules/"+o.schedule+"/run", nil)

@@ -20,6 +20,7 @@ import (
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/policy"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -39,9 +40,42 @@ func s3client(t *testing.T) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
 }
 
+// sourceS3 is the source owner's S3 client: test sources are buckets of
+// the source account, as users' sources are buckets of other accounts.
+func sourceS3(t *testing.T) *s3.Client {
+	t.Helper()
+	cfg, err := platform.LoadAWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return platformlocal.SourceOwnerS3(cfg)
+}
+
+// attach attaches connection id's bucket policy to its bucket, as the
+// bucket's owner does once user sends it.
+func attach(t *testing.T, user, id string) {
+	t.Helper()
+	token, err := plat.Token(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := platformlocal.AttachConnectionPolicy(context.Background(), plat.APIURL, token, id, sourceS3(t)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// connect creates a bucket-policy connection whose policy its bucket's
+// owner has attached.
+func connect(t *testing.T, user string, body map[string]any) string {
+	t.Helper()
+	id := mustCreate(t, user, body)
+	attach(t, user, id)
+	return id
+}
+
 func putFiles(t *testing.T, bucket string, files []srcFile) {
 	t.Helper()
-	c, ctx := s3client(t), context.Background()
+	c, ctx := sourceS3(t), context.Background()
 	if err := platformlocal.EnsureBucket(ctx, c, bucket, platformlocal.Region); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +163,9 @@ func setup(t *testing.T, user, bucket, version, fileType, dir string, skipLZ boo
 	conn := policyConn(bucket)
 	conn["Version"] = version
 	cid := mustCreate(t, user, conn)
+	if bucket != "no-such-source-bucket" {
+		attach(t, user, cid)
+	}
 	status, ds := call(t, user, "POST", "/datasets", map[string]any{
 		"DatasetName": uniqueName("ds"), "Domain": "tests", "ConnectionId": cid, "FileType": fileType,
 		"DirectoryPath": dir, "SkipLZ": skipLZ,
@@ -308,7 +345,7 @@ func TestConcurrentRunRequestsStartOneRun(t *testing.T) {
 // A schedule fires by itself at the time its expression says.
 func TestScheduleFiresByItself(t *testing.T) {
 	putFiles(t, "fires-by-itself", []srcFile{{"in/1.json", []byte(`{"a":1}`), ""}})
-	conn := mustCreate(t, "timer", policyConn("fires-by-itself"))
+	conn := connect(t, "timer", policyConn("fires-by-itself"))
 	_, ds := call(t, "timer", "POST", "/datasets", map[string]any{
 		"DatasetName": uniqueName("timed"), "Domain": "tests", "ConnectionId": conn, "FileType": "json", "DirectoryPath": "in/",
 	})
@@ -442,11 +479,19 @@ func TestAccessKeysConnectionStreams(t *testing.T) {
 		o.UsePathStyle = true
 		o.Credentials = credentials.NewStaticCredentialsProvider(platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey, "")
 	})
+	// The source account's owner creates the bucket and lets the demo
+	// IAM user of that account read and write it: no one else may.
 	const bucket = "keys-only-source"
-	if err := platformlocal.EnsureBucket(ctx, owner, bucket, platformlocal.Region); err != nil {
+	if err := platformlocal.EnsureBucket(ctx, sourceS3(t), bucket, platformlocal.Region); err != nil {
 		t.Fatal(err)
 	}
-	plat.S3.RestrictBucket(bucket, platformlocal.DemoAccessKeyID)
+	user := "arn:aws:iam::" + platformlocal.SourceAccount + ":user/demo-reader"
+	if err := platformlocal.MergeBucketPolicy(ctx, sourceS3(t), bucket, policy.Document{Version: policy.Version, Statement: policy.Statements{
+		{Sid: "DemoUserLists", Effect: policy.Allow, Principal: policy.Principal{"AWS": {user}}, Action: policy.Strings{"s3:ListBucket"}, Resource: policy.Strings{"arn:aws:s3:::" + bucket}},
+		{Sid: "DemoUserReadsAndWrites", Effect: policy.Allow, Principal: policy.Principal{"AWS": {user}}, Action: policy.Strings{"s3:GetObject", "s3:PutObject"}, Resource: policy.Strings{"arn:aws:s3:::" + bucket + "/*"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	big := bigCSV()
 	for key, body := range map[string][]byte{"in/small.csv": []byte("a,b\n1,2\n"), "in/big.csv": big} {
 		if _, err := owner.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {

@@ -16,19 +16,15 @@ import (
 
 // The policies GET /connections/{id}/policies serves for real connections
 // are the documents connection.PoliciesFor generates (whose IAM validity
-// shared/connection's tests check) for that bucket, its partition and the
-// platform's own ingestion roles, byte for byte once decoded.
+// shared/connection's tests check) for that connection, its bucket, its
+// partition and the platform's source reader role, byte for byte once
+// decoded.
 func TestServedPoliciesAreTheGeneratedDocuments(t *testing.T) {
-	roles := plat.Config.IngestionRoleARNs
-	if len(roles) == 0 {
-		t.Fatal("the platform has no ingestion role")
+	reader := plat.Config.SourceReaderRoleARN
+	if !strings.HasSuffix(reader, ":role/"+plat.Names.SourceReaderRole) {
+		t.Fatalf("source reader role %q is not the platform's %s", reader, plat.Names.SourceReaderRole)
 	}
-	for _, r := range roles {
-		// Locally the planner and the worker both run as the ingestion role.
-		if !strings.HasSuffix(r, ":role/"+plat.Names.IngestionRole) {
-			t.Errorf("ingestion role %s is not the platform's %s", r, plat.Names.IngestionRole)
-		}
-	}
+	roles := []string{reader}
 	testCases := []struct{ bucket, region string }{
 		{platformlocal.DemoBucket, ""},
 		{platformlocal.DemoEUBucket, "eu-west-1"},
@@ -49,7 +45,7 @@ func TestServedPoliciesAreTheGeneratedDocuments(t *testing.T) {
 			if err := dec.Decode(&served); err != nil {
 				t.Fatalf("served policies do not decode strictly: %v: %s", err, raw)
 			}
-			want := connection.PoliciesFor(connection.Connection{S3Bucket: tc.bucket, S3BucketRegion: tc.region}, roles)
+			want := connection.PoliciesFor(connection.Connection{ConnectionId: id, S3Bucket: tc.bucket, S3BucketRegion: tc.region}, reader)
 			if !reflect.DeepEqual(served, want) {
 				t.Errorf("served policies differ from the generated ones:\n got %s\nwant %s", raw, policyJSON(t, want))
 			}
@@ -74,7 +70,7 @@ func TestServedPoliciesAreTheGeneratedDocuments(t *testing.T) {
 			for name, d := range docs {
 				for _, st := range d.Statement {
 					if st.Effect != "Allow" || !slices.Equal(st.Principal["AWS"], roles) || len(st.Principal) != 1 {
-						t.Errorf("%s: %s to %v, want Allow to the ingestion roles %v", name, st.Effect, st.Principal, roles)
+						t.Errorf("%s: %s to %v, want Allow to the source reader role %v", name, st.Effect, st.Principal, roles)
 					}
 					actions = append(actions, st.Action...)
 					for _, r := range st.Resource {

@@ -3,7 +3,9 @@ package platformlocal
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +18,9 @@ import (
 // The demo source buckets: each shows one thing a user meets in practice.
 const (
 	// DemoBucket stands for a bucket whose owner attached the generated
-	// bucket policy: the platform's own credentials read it.
+	// bucket policy of DemoUser's connection DemoConnection (at start):
+	// that connection reads it, another one must have its own policy
+	// attached too.
 	DemoBucket = "s3connections-demo-source"
 	// DemoKeysBucket only the demo access key may read: use it with an
 	// access_keys connection (a bucket_policy connection gets access denied).
@@ -28,8 +32,12 @@ const (
 	// platform does not enable.
 	DemoOptInBucket = "s3connections-demo-milan"
 
-	// DemoAccessKeyID and DemoSecretAccessKey are the keys of the IAM user
-	// that owns DemoKeysBucket.
+	// DemoUser owns DemoConnection, made at start.
+	DemoUser       = "alice"
+	DemoConnection = "demo-source"
+
+	// DemoAccessKeyID and DemoSecretAccessKey are the keys of an IAM user
+	// of the source account that may read and write DemoKeysBucket only.
 	DemoAccessKeyID     = "AKIADEMOSOURCE000001"
 	DemoSecretAccessKey = "demo-source-secret-key-0000000000000000"
 )
@@ -66,29 +74,43 @@ var DemoFiles = []demoFile{
 	{"reports/readme.txt", "", "Demo source bucket of the S3 Connections local platform.\n"},
 }
 
-// seedDemo creates the demo buckets and files once; later starts keep them.
+// seedDemo creates the demo buckets and files once, as the source account's
+// owner (later starts keep them), and DemoUser's connection to DemoBucket
+// with its policy attached.
 func (p *Platform) seedDemo(ctx context.Context) error {
 	cfg, err := platform.LoadAWS(ctx)
 	if err != nil {
 		return err
 	}
-	own := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	if err := seedBuckets(ctx, cfg); err != nil {
+		return err
+	}
+	return p.seedDemoConnection(ctx, SourceOwnerS3(cfg))
+}
+
+func seedBuckets(ctx context.Context, cfg aws.Config) error {
+	own := SourceOwnerS3(cfg)
 	demo := s3.NewFromConfig(cfg, func(o *s3.Options) {
 		o.UsePathStyle = true
 		o.Credentials = credentials.NewStaticCredentialsProvider(DemoAccessKeyID, DemoSecretAccessKey, "")
 	})
-	p.S3.RestrictBucket(DemoKeysBucket, DemoAccessKeyID)
 	buckets := []struct {
 		name, region string
 		client       *s3.Client
 		files        []demoFile
 	}{
 		{DemoBucket, Region, own, DemoFiles},
-		{DemoKeysBucket, Region, demo, DemoFiles[:4]},
+		{DemoKeysBucket, Region, own, DemoFiles[:4]},
 		{DemoEUBucket, "eu-west-1", own, DemoFiles[:3]},
 		{DemoOptInBucket, "eu-south-1", own, DemoFiles[:3]},
 	}
 	for _, b := range buckets {
+		if b.name == DemoKeysBucket {
+			if err := EnsureBucket(ctx, own, b.name, b.region); err != nil {
+				return err
+			}
+			b.client = demo // the demo user's keys fill it: they can
+		}
 		if err := EnsureBucket(ctx, b.client, b.name, b.region); err != nil {
 			return err
 		}
@@ -111,4 +133,52 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// seedDemoConnection makes DemoUser's bucket-policy connection to DemoBucket
+// (once) and attaches its policy to the bucket, as its owner would.
+func (p *Platform) seedDemoConnection(ctx context.Context, owner *s3.Client) error {
+	token, err := p.Token(DemoUser)
+	if err != nil {
+		return err
+	}
+	var page struct{ Connections []struct{ ConnectionId, ConnectionName string } }
+	if err := getJSON(ctx, p.APIURL+"/connections?limit=100", token, &page); err != nil {
+		return err
+	}
+	id := ""
+	for _, c := range page.Connections {
+		if c.ConnectionName == DemoConnection {
+			id = c.ConnectionId
+		}
+	}
+	if id == "" {
+		if id, err = p.createDemoConnection(ctx, token); err != nil {
+			return err
+		}
+	}
+	_, err = AttachConnectionPolicy(ctx, p.APIURL, token, id, owner)
+	return err
+}
+
+func (p *Platform) createDemoConnection(ctx context.Context, token string) (string, error) {
+	body, _ := json.Marshal(map[string]any{
+		"ConnectionName": DemoConnection, "S3Bucket": DemoBucket, "ConnectionAccessType": "bucket_policy",
+		"S3BucketOwner": SourceAccount, "Description": "the demo bucket, made at start",
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.APIURL+"/connections", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct{ ConnectionId, Message string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("create the demo connection: %d %s %v", resp.StatusCode, out.Message, err)
+	}
+	return out.ConnectionId, nil
 }

@@ -25,18 +25,21 @@ import (
 	"github.com/datalake-platform/s3connections/infra/local/eventsource"
 	"github.com/datalake-platform/s3connections/infra/local/faults"
 	"github.com/datalake-platform/s3connections/infra/local/gateway"
+	"github.com/datalake-platform/s3connections/infra/local/iamlocal"
 	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
 	"github.com/datalake-platform/s3connections/infra/local/s3local"
 	"github.com/datalake-platform/s3connections/infra/local/schedulerlocal"
 	"github.com/datalake-platform/s3connections/infra/local/sqslocal"
+	"github.com/datalake-platform/s3connections/infra/local/stslocal"
 	"github.com/datalake-platform/s3connections/shared/app"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
-// Local account, region and credentials. The credentials stand for the
-// platform's own role; the local S3 verifies signatures against them.
+// The platform's local account, region and credentials. The credentials
+// stand for the functions' own roles (FunctionsARN); the local S3 and STS
+// verify signatures against them.
 const (
 	Region          = "us-east-1"
 	Account         = "000000000000"
@@ -55,7 +58,7 @@ type Options struct {
 	// APIAddr is the gateway's address; "127.0.0.1:0" picks a free port.
 	APIAddr string
 	// FirstPort, when set, puts the emulators on fixed ports from it on
-	// (S3, DynamoDB, KMS, SQS, Lambda), so endpoints.env stays valid across
+	// (S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS), so endpoints.env stays valid across
 	// restarts; 0 picks free ports.
 	FirstPort int
 	// Seed creates the demo source buckets and files.
@@ -110,6 +113,9 @@ type Platform struct {
 	Names     platform.Names
 	Issuer    *localauth.Issuer
 	S3        *s3local.Server
+	// IAM holds the local accounts' keys, the source reader role and its
+	// sessions; the local S3 and STS ask it.
+	IAM       *iamlocal.Registry
 	SQS       *sqslocal.Server
 	Runtime   *lambdalocal.Runtime
 	Scheduler *schedulerlocal.Server
@@ -137,7 +143,8 @@ func Start(ctx context.Context, opts Options) (*Platform, error) {
 	if opts.APIAddr == "" {
 		opts.APIAddr = "127.0.0.1:0"
 	}
-	p := &Platform{Endpoints: map[string]string{}, Names: platform.NamesFor(Account, Region)}
+	p := &Platform{Endpoints: map[string]string{}, Names: platform.NamesFor(Account, Region), IAM: iamlocal.New()}
+	p.registerIdentities()
 	if err := p.start(ctx, opts); err != nil {
 		p.Close()
 		return nil, err
@@ -204,7 +211,7 @@ func addr(opts Options, i int) string {
 // when Options.Faults is set.
 func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 	for _, start := range []func(context.Context, Options) error{
-		p.startDynamoDB, p.startKMS, p.startS3, p.startSQS, p.startLambda, p.startScheduler,
+		p.startDynamoDB, p.startKMS, p.startS3, p.startSQS, p.startLambda, p.startScheduler, p.startSTS,
 	} {
 		if err := start(ctx, opts); err != nil {
 			return err
@@ -261,10 +268,7 @@ func (p *Platform) startS3(_ context.Context, opts Options) error {
 			return err
 		}
 	}
-	s3srv, err := s3local.New(s3local.Options{
-		DataPath: s3dir, DefaultRegion: Region,
-		Credentials: map[string]string{AccessKeyID: SecretAccessKey, DemoAccessKeyID: DemoSecretAccessKey},
-	})
+	s3srv, err := s3local.New(s3local.Options{DataPath: s3dir, DefaultRegion: Region, IAM: p.IAM, DefaultOwner: Account})
 	if err != nil {
 		return fmt.Errorf("local S3: %w", err)
 	}
@@ -276,6 +280,13 @@ func (p *Platform) startS3(_ context.Context, opts Options) error {
 		s3h = p.Faults.S3
 	}
 	p.Endpoints["S3"], err = p.serve(addr(opts, 0), s3h)
+	return err
+}
+
+// startSTS serves the local STS, which issues the source reader's sessions.
+func (p *Platform) startSTS(_ context.Context, opts Options) error {
+	var err error
+	p.Endpoints["STS"], err = p.serve(addr(opts, 6), stslocal.New(p.IAM))
 	return err
 }
 
@@ -483,9 +494,12 @@ func (p *Platform) SetDuplicateDeliveries(on bool) { p.duplicate.Store(on) }
 func (p *Platform) Token(user string) (string, error) { return p.Issuer.Token(user, TokenTTL) }
 
 // EndpointsEnv is the content of endpoints.env: what any S3 or AWS tool
-// needs to reach the local emulators.
+// needs to reach the local emulators, as the source owner (AWS_ACCOUNT_ID
+// names its account, for S3BucketOwner): buckets it creates are valid
+// sources, and it attaches the generated policies to them.
 func (p *Platform) EndpointsEnv() string {
 	env := p.sdkEnv()
+	env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_ACCOUNT_ID"] = SourceAccessKeyID, SourceSecretAccessKey, SourceAccount
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)

@@ -58,13 +58,15 @@ func (p *Platform) createResources(ctx context.Context) error {
 		DLZBucket:          n.DLZBucket,
 		TaskQueueURL:       queueURL,
 		PlannerFunction:    n.PlannerFunction,
-		IngestionRoleARNs:  []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.IngestionRole)},
-		S3PathStyle:        true,
+		SourceReaderRoleARN: p.ReaderRoleARN(),
+		PlatformBuckets:     n.Buckets(),
+		S3PathStyle:         true,
 		PlannerFunctionARN: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, n.PlannerFunction),
 		ScheduleGroup:      n.ScheduleGroup,
 		SchedulerRoleARN:   fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.SchedulerRole),
 		MaxReceiveCount:    maxReceiveCount,
 	}
+	p.registerReader()
 	return nil
 }
 

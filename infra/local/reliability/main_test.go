@@ -209,7 +209,9 @@ func newFixture(t *testing.T, small, big int, skipLZ, keys bool) *fixture {
 		f.source = s3As(t, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
 		conn["ConnectionAccessType"], conn["AccessKeyId"], conn["SecretAccessKey"] = "access_keys", platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey
 	} else {
-		f.bucket, f.source = fmt.Sprintf("reliability-source-%d", n), s3c(t)
+		// A bucket of the source account, whose owner attaches the
+		// connection's policy once it exists.
+		f.bucket, f.source = fmt.Sprintf("reliability-source-%d", n), s3As(t, platformlocal.SourceAccessKeyID, platformlocal.SourceSecretAccessKey)
 		if _, err := f.source.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(f.bucket)}); err != nil {
 			t.Fatal(err)
 		}
@@ -227,6 +229,15 @@ func newFixture(t *testing.T, small, big int, skipLZ, keys bool) *fixture {
 	status, c := api(t, f.user, "POST", "/connections", conn)
 	if status != http.StatusCreated {
 		t.Fatalf("connection: %d %v", status, c)
+	}
+	if !keys {
+		token, err := plat.Token(f.user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := platformlocal.AttachConnectionPolicy(ctx, plat.APIURL, token, c["ConnectionId"].(string), f.source); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f.datasetName = fmt.Sprintf("reliability%d", n)
 	status, ds := api(t, f.user, "POST", "/datasets", map[string]any{

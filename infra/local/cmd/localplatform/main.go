@@ -1,5 +1,7 @@
 // Command localplatform runs the S3 Connections platform on this machine
-// (`make run`) and prints tokens its API accepts (`make token`).
+// (`make run`), prints tokens its API accepts (`make token`), and attaches
+// a connection's bucket policy as the source bucket's owner would
+// (`make attach-policy`).
 package main
 
 import (
@@ -10,17 +12,23 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
 
 const usage = `usage:
   localplatform run   [-data .local] [-addr 127.0.0.1:8080] [-emulator-ports 4566] [-worker-concurrency 90] run the platform until Ctrl-C
-  localplatform token [-data .local] -user NAME               print a JWT for NAME`
+  localplatform token [-data .local] -user NAME               print a JWT for NAME
+  localplatform attach-policy [-data .local] -user NAME -connection ID
+                                                              attach connection ID's bucket policy to its bucket, as the bucket's owner`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -33,6 +41,8 @@ func main() {
 		err = run(os.Args[2:])
 	case "token":
 		err = token(os.Args[2:])
+	case "attach-policy":
+		err = attachPolicy(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -48,7 +58,7 @@ func run(args []string) error {
 	data := fs.String("data", ".local", "data folder (make clean wipes it)")
 	addr := fs.String("addr", "127.0.0.1:8080", "API address")
 	workers := fs.Int("worker-concurrency", 90, "maximum concurrent worker invocations (the data-load throttling setting)")
-	firstPort := fs.Int("emulator-ports", 4566, "first of six fixed ports for S3, DynamoDB, KMS, SQS, Lambda and Scheduler (0: any free ports)")
+	firstPort := fs.Int("emulator-ports", 4566, "first of seven fixed ports for S3, DynamoDB, KMS, SQS, Lambda, Scheduler and STS (0: any free ports)")
 	_ = fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,14 +98,18 @@ func printSummary(p *platformlocal.Platform, data string, took time.Duration) {
 	fmt.Fprintf(w, "  SQS (local)\t%s\n", p.Endpoints["SQS"])
 	fmt.Fprintf(w, "  Lambda (local runtime)\t%s  functions: %v\n", p.Endpoints["LAMBDA"], p.Runtime.Functions())
 	fmt.Fprintf(w, "  EventBridge Scheduler (local)\t%s  group %s\n", p.Endpoints["SCHEDULER"], p.Config.ScheduleGroup)
+	fmt.Fprintf(w, "  STS (local)\t%s\n", p.Endpoints["STS"])
 	fmt.Fprintf(w, "  task queue → worker\tmaximum concurrency %d (SQS event source)\n", p.WorkerConcurrency)
 	fmt.Fprintf(w, "\n  metadata table\t%s\n", p.Config.Table)
 	fmt.Fprintf(w, "  KMS key\t%s (%s)\n", p.Names.KeyAlias, p.Config.KMSKeyID)
 	fmt.Fprintf(w, "  LZ / DLZ buckets\t%s / %s\n", p.Config.LZBucket, p.Config.DLZBucket)
 	fmt.Fprintf(w, "  task queue\t%s\n", p.Config.TaskQueueURL)
-	fmt.Fprintf(w, "  ingestion role\t%s\n", p.Config.IngestionRoleARNs[0])
-	fmt.Fprintf(w, "\n  demo buckets\t%s (bucket policy), %s (access keys %s / %s),\n", platformlocal.DemoBucket, platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
+	fmt.Fprintf(w, "  source reader role\t%s (one session per connection)\n", p.Config.SourceReaderRoleARN)
+	fmt.Fprintf(w, "  accounts\tplatform %s, source owner %s (endpoints.env)\n", platformlocal.Account, platformlocal.SourceAccount)
+	fmt.Fprintf(w, "\n  demo buckets\t%s (bucket policy of %s's connection %s), %s (access keys %s / %s),\n",
+		platformlocal.DemoBucket, platformlocal.DemoUser, platformlocal.DemoConnection, platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
 	fmt.Fprintf(w, "\t%s (eu-west-1), %s (eu-south-1, opt-in, not enabled)\n", platformlocal.DemoEUBucket, platformlocal.DemoOptInBucket)
+	fmt.Fprintf(w, "  attach a connection's policy\tmake attach-policy USER=alice CONNECTION=<id>\n")
 	fmt.Fprintf(w, "\n  a token\tmake token USER=alice\n")
 	fmt.Fprintf(w, "  endpoints for AWS tools\t%s\n", filepath.Join(data, "endpoints.env"))
 	fmt.Fprintf(w, "  emulator output\t%s\n\n", filepath.Join(data, "emulators.log"))
@@ -110,14 +124,66 @@ func token(args []string) error {
 	if *user == "" {
 		return fmt.Errorf("-user is required: make token USER=alice")
 	}
-	key, err := localauth.LoadOrCreateKey(filepath.Join(*data, "jwt-key.pem"))
-	if err != nil {
-		return err
-	}
-	t, err := (&localauth.Issuer{Key: key, Issuer: localauth.DefaultIssuer, Audience: localauth.DefaultAudience}).Token(*user, platformlocal.TokenTTL)
+	t, err := tokenFor(*data, *user)
 	if err != nil {
 		return err
 	}
 	fmt.Println(t)
 	return nil
+}
+
+func tokenFor(data, user string) (string, error) {
+	key, err := localauth.LoadOrCreateKey(filepath.Join(data, "jwt-key.pem"))
+	if err != nil {
+		return "", err
+	}
+	return (&localauth.Issuer{Key: key, Issuer: localauth.DefaultIssuer, Audience: localauth.DefaultAudience}).Token(user, platformlocal.TokenTTL)
+}
+
+// attachPolicy plays the source bucket's owner: with endpoints.env's
+// credentials (the source account's), it merges the connection's bucket
+// policy, read from the API as user, into the bucket's policy.
+func attachPolicy(args []string) error {
+	fs := flag.NewFlagSet("attach-policy", flag.ExitOnError)
+	data := fs.String("data", ".local", "data folder of the running platform")
+	user := fs.String("user", "", "a user who may see the connection")
+	id := fs.String("connection", "", "the connection's id")
+	_ = fs.Parse(args)
+	if *user == "" || *id == "" {
+		return fmt.Errorf("-user and -connection are required: make attach-policy USER=alice CONNECTION=<id>")
+	}
+	env, err := readEnvFile(filepath.Join(*data, "endpoints.env"))
+	if err != nil {
+		return fmt.Errorf("%w (is the platform running? make run)", err)
+	}
+	t, err := tokenFor(*data, *user)
+	if err != nil {
+		return err
+	}
+	cfg := aws.Config{Region: env["AWS_REGION"], BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL_S3"])}
+	owner := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = true
+		o.Credentials = credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")
+	})
+	bucket, err := platformlocal.AttachConnectionPolicy(context.Background(), env["S3CONNECTIONS_API_URL"], t, *id, owner)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("attached connection %s's policy to bucket %s, as account %s\n", *id, bucket, env["AWS_ACCOUNT_ID"])
+	return nil
+}
+
+// readEnvFile reads the KEY=value lines of an env file.
+func readEnvFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
+			env[k] = v
+		}
+	}
+	return env, nil
 }
