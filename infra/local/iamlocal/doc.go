@@ -3,10 +3,15 @@
 // and the evaluation of identity and resource policies the local S3 and
 // STS ask before they act, as AWS evaluates them (an explicit deny wins;
 // within one account an allow in either policy suffices, across accounts
-// both must allow).
+// both must allow; a resource policy naming only an account delegates to
+// that account's identity policies; a role's trust policy must always
+// allow).
 //
 // Conditions are evaluated for the operators the platform's policies use
 // (String*, Arn*, Bool, Null, and their IfExists forms); Check refuses a
 // policy with any other, rather than evaluating it wrongly. Policy
-// variables, NotAction, NotResource and NotPrincipal are not supported.
+// variables, multi-valued keys (aws:TagKeys, ForAnyValue/ForAllValues),
+// session policies, NotAction, NotResource and NotPrincipal are not
+// supported (policy.Document cannot even hold the Not* elements, so Check
+// cannot see them).
 package iamlocal

@@ -23,47 +23,60 @@ type Request struct {
 // Allowed decides req as AWS does, with resource the resource's policy
 // (nil when it has none): an explicit deny in either policy refuses; in
 // the principal's own account an allow in either suffices; across
-// accounts both the identity and the resource policy must allow.
+// accounts both the identity and the resource policy must allow. A
+// resource policy that names only the principal's account (its id or root
+// ARN) delegates to the account: it adds nothing to the identity policy.
 func Allowed(req Request, resource *policy.Document) bool {
-	idAllow, idDeny := false, false
-	for _, d := range req.Principal.Policies {
-		a, dn := evaluate(d, req, false)
-		idAllow, idDeny = idAllow || a, idDeny || dn
-	}
-	resAllow, resDeny := false, false
-	if resource != nil {
-		resAllow, resDeny = evaluate(*resource, req, true)
-	}
-	if idDeny || resDeny {
+	v := decide(req, resource)
+	if v.deny {
 		return false
 	}
-	if req.Principal.Account == req.ResourceAccount {
-		return idAllow || resAllow
+	if req.Principal.Account != "" && req.Principal.Account == req.ResourceAccount {
+		return v.idAllow || v.resNamed
 	}
-	return idAllow && resAllow
+	return v.idAllow && (v.resNamed || v.resAccount)
 }
 
-// evaluate says whether some statement of d allows req, and whether one
-// denies it. Resource policies must name the principal.
-func evaluate(d policy.Document, req Request, resourcePolicy bool) (allow, deny bool) {
-	for _, s := range d.Statement {
-		if !statementApplies(s, req, resourcePolicy) {
+// verdict is what each policy says about one request.
+type verdict struct {
+	idAllow bool
+	// resNamed: the resource policy allows the principal by name (its
+	// ARN, its role, or "*"); resAccount: only by its account.
+	resNamed, resAccount bool
+	deny                 bool // an explicit deny in either policy
+}
+
+func decide(req Request, resource *policy.Document) verdict {
+	var v verdict
+	for _, d := range req.Principal.Policies {
+		for _, s := range d.Statement {
+			if statementApplies(s, req) {
+				v.idAllow = v.idAllow || s.Effect == policy.Allow
+				v.deny = v.deny || s.Effect == policy.Deny
+			}
+		}
+	}
+	if resource == nil {
+		return v
+	}
+	for _, s := range resource.Statement {
+		by := principalMatches(s.Principal, req.Principal)
+		if by == noMatch || !statementApplies(s, req) {
 			continue
 		}
-		switch s.Effect {
-		case policy.Allow:
-			allow = true
-		case policy.Deny:
-			deny = true
+		switch {
+		case s.Effect == policy.Deny:
+			v.deny = true
+		case s.Effect == policy.Allow && by == byName:
+			v.resNamed = true
+		case s.Effect == policy.Allow:
+			v.resAccount = true
 		}
 	}
-	return allow, deny
+	return v
 }
 
-func statementApplies(s policy.Statement, req Request, resourcePolicy bool) bool {
-	if resourcePolicy && !principalMatches(s.Principal, req.Principal) {
-		return false
-	}
+func statementApplies(s policy.Statement, req Request) bool {
 	if !anyMatch(s.Action, req.Action, true) {
 		return false
 	}
@@ -73,13 +86,16 @@ func statementApplies(s policy.Statement, req Request, resourcePolicy bool) bool
 	return conditionsHold(s.Condition, req)
 }
 
-func principalMatches(p policy.Principal, who Principal) bool {
+// principalMatches says how a statement's Principal names who: the best
+// match among its AWS values.
+func principalMatches(p policy.Principal, who Principal) match {
+	best := noMatch
 	for _, v := range p["AWS"] {
-		if matchesPrincipal(v, who) {
-			return true
+		if m := matchesPrincipal(v, who); m > best {
+			best = m
 		}
 	}
-	return false
+	return best
 }
 
 func anyMatch(patterns []string, value string, foldCase bool) bool {
@@ -97,16 +113,17 @@ func glob(pattern, value string, foldCase bool) bool {
 	if foldCase {
 		pattern, value = strings.ToLower(pattern), strings.ToLower(value)
 	}
+	pat, val := []rune(pattern), []rune(value)
 	p, v := 0, 0
 	star, mark := -1, 0
-	for v < len(value) {
+	for v < len(val) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == value[v]):
-			p++
-			v++
-		case p < len(pattern) && pattern[p] == '*':
+		case p < len(pat) && pat[p] == '*':
 			star, mark = p, v
 			p++
+		case p < len(pat) && (pat[p] == '?' || pat[p] == val[v]):
+			p++
+			v++
 		case star >= 0:
 			mark++
 			p, v = star+1, mark
@@ -114,20 +131,37 @@ func glob(pattern, value string, foldCase bool) bool {
 			return false
 		}
 	}
-	for p < len(pattern) && pattern[p] == '*' {
+	for p < len(pat) && pat[p] == '*' {
 		p++
 	}
-	return p == len(pattern)
+	return p == len(pat)
 }
 
-// contextValue looks key up, case-insensitively as IAM does.
+// arnLike matches ARNs as ArnEquals and ArnLike do: each of the six
+// colon-separated parts on its own, case-sensitively, with wildcards.
+func arnLike(value, pattern string) bool {
+	vs, ps := strings.SplitN(value, ":", 6), strings.SplitN(pattern, ":", 6)
+	if len(vs) != 6 || len(ps) != 6 {
+		return false
+	}
+	for i := range ps {
+		if !glob(ps[i], vs[i], false) {
+			return false
+		}
+	}
+	return true
+}
+
+// contextValue looks key up, case-insensitively as IAM does. The
+// resource account keys default to req.ResourceAccount, so a policy
+// conditioned on them never sees them missing where AWS has them.
 func contextValue(req Request, key string) (string, bool) {
 	lk := strings.ToLower(key)
 	switch {
 	case lk == "aws:principalarn":
-		return req.Principal.PrincipalArn(), true
+		return req.Principal.PrincipalArn(), req.Principal.ARN != ""
 	case lk == "aws:principalaccount":
-		return req.Principal.Account, true
+		return req.Principal.Account, req.Principal.Account != ""
 	case strings.HasPrefix(lk, "aws:principaltag/"):
 		return req.Principal.tag(key[len("aws:principaltag/"):])
 	case lk == "aws:securetransport":
@@ -138,6 +172,10 @@ func contextValue(req Request, key string) (string, bool) {
 			return v, true
 		}
 	}
+	s3 := lk == "s3:resourceaccount" && strings.HasPrefix(strings.ToLower(req.Action), "s3:")
+	if (s3 || lk == "aws:resourceaccount") && req.ResourceAccount != "" {
+		return req.ResourceAccount, true
+	}
 	return "", false
 }
 
@@ -147,8 +185,8 @@ var operators = map[string]func(v, want string) bool{
 	"StringEquals":           func(v, w string) bool { return v == w },
 	"StringEqualsIgnoreCase": strings.EqualFold,
 	"StringLike":             func(v, w string) bool { return glob(w, v, false) },
-	"ArnEquals":              func(v, w string) bool { return v == w },
-	"ArnLike":                func(v, w string) bool { return glob(w, v, false) },
+	"ArnEquals":              arnLike,
+	"ArnLike":                arnLike,
 	"Bool":                   strings.EqualFold,
 }
 

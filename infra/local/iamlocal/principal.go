@@ -1,6 +1,7 @@
 package iamlocal
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/datalake-platform/s3connections/shared/policy"
@@ -17,6 +18,9 @@ type Principal struct {
 	RoleARN string
 	// Tags are a session's tags (aws:PrincipalTag/<key>).
 	Tags map[string]string
+	// Transitive are the keys of Tags that sessions this session starts
+	// (role chaining) inherit.
+	Transitive []string
 	// Policies are the identity policies: the user's, or the role's.
 	Policies []policy.Document
 }
@@ -27,6 +31,19 @@ func (p Principal) PrincipalArn() string {
 		return p.RoleARN
 	}
 	return p.ARN
+}
+
+// UserID is p's aws:userid, as GetCallerIdentity returns it: the
+// account for its root, <role id>:<session name> for a session, and a
+// stable AIDA... id for a user.
+func (p Principal) UserID() string {
+	switch {
+	case p.RoleARN != "":
+		return RoleID(p.RoleARN) + ":" + p.ARN[strings.LastIndex(p.ARN, "/")+1:]
+	case isRoot(p.ARN, p.Account):
+		return p.Account
+	}
+	return "AIDA" + strings.ToUpper(fmt.Sprintf("%016x", hash(p.ARN)))
 }
 
 // Admin is an identity policy that allows everything, as an account's
@@ -40,18 +57,33 @@ func Admin() policy.Document {
 // Root is the ARN of an account as a principal.
 func Root(account string) string { return "arn:aws:iam::" + account + ":root" }
 
-// matchesPrincipal says whether one Principal value of a resource policy
-// names p: "*", the account (id or root ARN), p's own ARN, or p's role.
-func matchesPrincipal(value string, p Principal) bool {
-	switch value {
-	case "*":
-		return true
-	case p.Account, Root(p.Account):
-		return true
-	case p.ARN:
-		return true
+// match is how a resource policy's Principal names a principal.
+type match int
+
+const (
+	noMatch   match = iota
+	byAccount       // its account id or root ARN: delegates to the account
+	byName          // "*", its own ARN, or (for a session) its role's ARN
+)
+
+// matchesPrincipal says whether and how one Principal value of a resource
+// policy names p.
+func matchesPrincipal(value string, p Principal) match {
+	switch {
+	case value == "*":
+		return byName
+	case p.ARN != "" && value == p.ARN, p.RoleARN != "" && value == p.RoleARN:
+		return byName
+	case p.Account != "" && (value == p.Account || isRoot(value, p.Account)):
+		return byAccount
 	}
-	return p.RoleARN != "" && value == p.RoleARN
+	return noMatch
+}
+
+// isRoot says whether arn is account's root ARN, in any partition.
+func isRoot(arn, account string) bool {
+	parts := strings.SplitN(arn, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[4] == account && parts[5] == "root"
 }
 
 // tag returns p's tag key, compared case-insensitively as IAM does.

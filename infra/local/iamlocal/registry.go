@@ -73,7 +73,9 @@ func (r *Registry) Lookup(akid string, now time.Time) (Key, bool) {
 	r.mu.RUnlock()
 	if ok && !k.Expires.IsZero() && !now.Before(k.Expires) {
 		r.mu.Lock()
-		delete(r.keys, akid)
+		if cur, still := r.keys[akid]; still && cur.Token == k.Token {
+			delete(r.keys, akid)
+		}
 		r.mu.Unlock()
 		return Key{}, false
 	}
