@@ -141,7 +141,9 @@ func conditionValues(b json.RawMessage) (Strings, error) {
 	return out, nil
 }
 
-// Parse reads a policy document as IAM does, refusing what is not one.
+// Parse reads a policy document as IAM does, refusing what is not one,
+// and the elements Document cannot hold (NotAction, NotResource,
+// NotPrincipal) rather than dropping them.
 func Parse(b []byte) (Document, error) {
 	var d Document
 	if len(b) == 0 || b[0] != '{' {
@@ -153,6 +155,9 @@ func Parse(b []byte) (Document, error) {
 	if len(d.Statement) == 0 {
 		return d, fmt.Errorf("missing required field Statement")
 	}
+	if err := refuseUnheld(b); err != nil {
+		return d, err
+	}
 	for i, s := range d.Statement {
 		if s.Effect != Allow && s.Effect != Deny {
 			return d, fmt.Errorf("statement %d: invalid effect %q", i, s.Effect)
@@ -162,4 +167,30 @@ func Parse(b []byte) (Document, error) {
 		}
 	}
 	return d, nil
+}
+
+// refuseUnheld refuses statement elements a Statement has no field for.
+func refuseUnheld(b []byte) error {
+	var raw struct{ Statement json.RawMessage }
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	var list []map[string]json.RawMessage
+	if err := json.Unmarshal(raw.Statement, &list); err != nil {
+		var one map[string]json.RawMessage
+		if err := json.Unmarshal(raw.Statement, &one); err != nil {
+			return err
+		}
+		list = append(list, one)
+	}
+	for i, st := range list {
+		for k := range st {
+			switch k {
+			case "Sid", "Effect", "Principal", "Action", "Resource", "Condition":
+			default:
+				return fmt.Errorf("statement %d: %s is not supported here", i, k)
+			}
+		}
+	}
+	return nil
 }
