@@ -26,8 +26,9 @@ type Function struct {
 	MemoryMiB    int
 	// Env is the settings the function reads (shared/app declares them).
 	Env platform.Settings
-	// Ingestion functions reach source buckets: their roles are the
-	// principals of the generated bucket policies (INGESTION_ROLE_ARNS).
+	// Ingestion functions reach source buckets, through sessions of the
+	// source reader role (SOURCE_READER_ROLE_ARN), the principal of the
+	// generated bucket policies: their roles may assume it, and only they.
 	Ingestion bool
 	// ConsumesTasks makes the function the task queue's worker.
 	ConsumesTasks bool

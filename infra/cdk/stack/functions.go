@@ -23,7 +23,9 @@ func Functions() []FunctionSpec { return functions.Deployed() }
 
 // policies are what each function's role may do, besides writing its own
 // log group (and consuming tasks, for the task queue's worker): least
-// privilege, written out.
+// privilege, written out. No role here reads a source bucket: the ingestion
+// functions read sources through source-reader sessions (reader.go), so a
+// connection can never read what the platform's own account holds.
 var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 	// The API reads and writes metadata, encrypts secrets (never decrypts
 	// them), manages schedules in the platform's group with the scheduler
@@ -40,30 +42,30 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			statement("InvokePlanner", []string{"lambda:InvokeFunction"}, planner, jsii.String(*planner+":*")),
 		)
 	},
-	// The planner lists any bucket (source buckets grant it through the
-	// generated policy), decrypts secrets, enqueues tasks, invokes itself.
+	// The planner decrypts secrets, enqueues tasks, invokes itself, and
+	// lists sources through source-reader sessions only. Its own s3 right
+	// is ListAllMyBuckets: bucket names, never contents, to tell whether
+	// the platform's account owns a source bucket.
 	"planner": func(r Resources) []awsiam.PolicyStatement {
 		self := functionARN(r.Scope, r.Names.PlannerFunction)
 		return append(tableAccess(r),
 			statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.Key.KeyArn()),
 			withConditions(statement("EncryptTasksViaSQS", []string{"kms:GenerateDataKey"}, r.Key.KeyArn()),
 				viaService(r.Scope, "sqs")),
-			statement("ListSourceBuckets", []string{"s3:ListBucket", "s3:GetBucketLocation"}, s3ARN(r.Scope, "*")),
+			goStatement(sourceReader(r).Assume(sourceReaderARN(r))),
+			statement("FindPlatformBuckets", []string{"s3:ListAllMyBuckets"}, jsii.String("*")),
 			statement("EnqueueTasks", []string{"sqs:SendMessage"}, r.Queues.Tasks.QueueArn()),
 			statement("ContinueInNewInvocation", []string{"lambda:InvokeFunction"}, self, jsii.String(*self+":*")),
 		)
 	},
-	// The worker reads sources (and their objects under the owner's KMS
-	// key, through S3 only), writes the LZ and DLZ with the platform key,
-	// decrypts secrets and updates the catalog.
+	// The worker reads sources (and copies them into the zones) through
+	// source-reader sessions only; with its own role it validates and
+	// moves zone objects (LZ to DLZ) with the platform key, decrypts
+	// secrets and updates the catalog.
 	"worker": func(r Resources) []awsiam.PolicyStatement {
 		objects := []*string{r.Storage.LZ.ArnForObjects(jsii.String("*")), r.Storage.DLZ.ArnForObjects(jsii.String("*"))}
 		return append(tableAccess(r),
-			statement("FindSourceBuckets", []string{"s3:ListBucket", "s3:GetBucketLocation"}, s3ARN(r.Scope, "*")),
-			statement("ReadSourceObjects", []string{"s3:GetObject"}, s3ARN(r.Scope, "*/*")),
-			withConditions(statement("DecryptSourceObjectsViaS3", []string{"kms:Decrypt"},
-				jsii.String("arn:"+*awscdk.Stack_Of(r.Scope).Partition()+":kms:*:*:key/*")),
-				map[string]any{"StringLike": map[string]any{"kms:ViaService": "s3.*.amazonaws.com"}}),
+			goStatement(sourceReader(r).Assume(sourceReaderARN(r))),
 			statement("WriteZones", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}, objects...),
 			statement("UsePlatformKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.Key.KeyArn()),
 		)
@@ -94,6 +96,8 @@ type Function struct {
 type FunctionSet struct {
 	Scope constructs.Construct
 	All   []*Function
+	// SourceReader is the role whose sessions read bucket-policy sources.
+	SourceReader awsiam.Role
 }
 
 // Get returns the function built from the spec named name, or nil.
@@ -113,18 +117,23 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	r.Scope = c
 	set := &FunctionSet{Scope: c}
-	var ingestionRoles []*string
+	var callers []awsiam.Role
 	for _, fs := range specs {
 		f, err := newRole(c, fs, r, obs)
 		if err != nil {
 			return nil, err
 		}
 		if fs.Ingestion {
-			ingestionRoles = append(ingestionRoles, f.Role.RoleArn())
+			callers = append(callers, f.Role)
 		}
 		set.All = append(set.All, f)
 	}
-	values := settingValues(c, r, optInRegions, ingestionRoles)
+	reader, err := newSourceReader(c, r, callers)
+	if err != nil {
+		return nil, err
+	}
+	set.SourceReader = reader
+	values := settingValues(c, r, optInRegions, reader)
 	for _, f := range set.All {
 		env, err := environment(f.Spec, values)
 		if err != nil {
@@ -178,8 +187,8 @@ func newRole(c constructs.Construct, fs FunctionSpec, r Resources, obs *Observab
 }
 
 // settingValues are the values the stack gives the functions' settings.
-func settingValues(c constructs.Construct, r Resources, optInRegions []string, ingestionRoles []*string) map[string]*string {
-	values := map[string]*string{
+func settingValues(c constructs.Construct, r Resources, optInRegions []string, reader awsiam.Role) map[string]*string {
+	return map[string]*string{
 		platform.EnvTable:               r.Storage.Table.TableName(),
 		platform.EnvKMSKey:              r.Key.KeyArn(),
 		platform.EnvLZBucket:            r.Storage.LZ.BucketName(),
@@ -192,11 +201,11 @@ func settingValues(c constructs.Construct, r Resources, optInRegions []string, i
 		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
 		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),
 		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),
+		// By reference: a function starts only once the role exists.
+		platform.EnvSourceReaderRoleARN: reader.RoleArn(),
+		// The LZ, DLZ and CDK assets buckets: never a source.
+		platform.EnvPlatformBuckets: awscdk.Fn_Join(jsii.String(","), strs(r.Names.Buckets()...)),
 	}
-	if len(ingestionRoles) > 0 {
-		values[platform.EnvIngestionRoleARNs] = awscdk.Fn_Join(jsii.String(","), &ingestionRoles)
-	}
-	return values
 }
 
 // environment is fs's settings with the stack's values: every required
@@ -256,8 +265,4 @@ func viaService(scope constructs.IConstruct, service string) map[string]any {
 	return map[string]any{"StringEquals": map[string]any{
 		"kms:ViaService": service + "." + *awscdk.Stack_Of(scope).Region() + ".amazonaws.com",
 	}}
-}
-
-func s3ARN(scope constructs.IConstruct, resource string) *string {
-	return jsii.String("arn:" + *awscdk.Stack_Of(scope).Partition() + ":s3:::" + resource)
 }

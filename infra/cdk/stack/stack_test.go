@@ -527,12 +527,15 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 			"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule",
 			"iam:PassRole", "lambda:InvokeFunction"})},
 		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, []string{"kms:Decrypt", "kms:GenerateDataKey",
-			"s3:ListBucket", "s3:GetBucketLocation", "sqs:SendMessage", "lambda:InvokeFunction"})},
+			"s3:ListAllMyBuckets", "sts:AssumeRole", "sts:TagSession", "sqs:SendMessage", "lambda:InvokeFunction"})},
 		{platformJSON, n.SchedulerRole, []string{"lambda:InvokeFunction"}},
 		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, []string{"s3:GetObject", "kms:Decrypt",
-			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket", "s3:GetBucketLocation", "kms:GenerateDataKey",
+			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "sts:AssumeRole", "sts:TagSession",
 			// the task queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
+		// Its Deny names the same reads as its Allow.
+		{platformJSON, n.SourceReaderRole, with([]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject",
+			"s3:PutObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "kms:Decrypt"})},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.role, func(t *testing.T) {
@@ -608,14 +611,19 @@ func TestAPIAndSchedulerReachOnlyWhatTheyNeed(t *testing.T) {
 	})
 }
 
-// The planner lists any bucket but reads no object, and invokes only itself.
+// The planner reads no bucket with its own role: it lists bucket names
+// (s3:ListAllMyBuckets, to tell the platform's own buckets), reads sources
+// through source-reader sessions, and invokes only itself.
 func TestPlannerListsButDoesNotRead(t *testing.T) {
 	n := platform.NamesFor("", "")
 	g := grants(roleStatements(t, platformJSON, n.PlannerFunction))
-	for _, a := range []string{"s3:ListBucket", "s3:GetBucketLocation"} {
-		if !strings.Contains(g[a], `":s3:::*"`) {
-			t.Errorf("%s on %s, want every bucket", a, g[a])
+	for _, a := range []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"} {
+		if g[a] != "" {
+			t.Errorf("the planner may %s on %s with its own role", a, g[a])
 		}
+	}
+	if g["s3:ListAllMyBuckets"] != `"*"` {
+		t.Errorf("s3:ListAllMyBuckets on %s, want \"*\" (the only resource it has)", g["s3:ListAllMyBuckets"])
 	}
 	if inv := g["lambda:InvokeFunction"]; !strings.Contains(inv, ":function:"+n.PlannerFunction+`"`) || strings.Count(inv, ":function:") != 2 {
 		t.Errorf("the planner invokes %s, want only itself", inv)
@@ -628,12 +636,6 @@ func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
 	fns := platformJSON.of("AWS::Lambda::Function")
 	if len(fns) != len(Functions()) {
 		t.Errorf("%d functions, want %d", len(fns), len(Functions()))
-	}
-	ingestionRoles := 0
-	for _, fs := range Functions() {
-		if fs.Ingestion {
-			ingestionRoles++
-		}
 	}
 	for _, fs := range Functions() {
 		fnName := fs.FunctionName(platform.NamesFor("", ""))
@@ -679,11 +681,6 @@ func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
 		}
 		if _, ok := env[platform.EnvS3PathStyle]; ok {
 			t.Errorf("%s gets the local-only %s", fnName, platform.EnvS3PathStyle)
-		}
-		if v, ok := env[platform.EnvIngestionRoleARNs]; ok {
-			if got := strings.Count(asJSON(v), "Role"); got != ingestionRoles {
-				t.Errorf("%s: %s=%s names %d roles, want the %d ingestion roles", fnName, platform.EnvIngestionRoleARNs, asJSON(v), got, ingestionRoles)
-			}
 		}
 		if v, ok := env[platform.EnvPlannerBudget]; ok && v != functions.PlannerTimeBudget.String() {
 			t.Errorf("%s: %s=%v, want %v", fnName, platform.EnvPlannerBudget, v, functions.PlannerTimeBudget)
@@ -933,7 +930,8 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::S3::Bucket":      2, "AWS::S3::BucketPolicy": 2,
 		"AWS::SQS::Queue": 2, "AWS::SQS::QueuePolicy": 2,
 		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers,
-		"AWS::IAM::Role": fns + 1, "AWS::IAM::Policy": consumers, "AWS::IAM::ManagedPolicy": 0,
+		// The functions', the scheduler's and the source reader's.
+		"AWS::IAM::Role": fns + 2, "AWS::IAM::Policy": consumers, "AWS::IAM::ManagedPolicy": 0,
 		"AWS::Logs::LogGroup":    fns + 1,
 		"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
 		"AWS::ApiGatewayV2::Integration": 1, "AWS::ApiGatewayV2::Route": len(httpapi.Routes()),
