@@ -37,7 +37,7 @@ func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 var (
 	sessionName = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalID  = regexp.MustCompile(`^[\w+=,.@:/-]{2,1224}$`)
+	externalID  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
 	roleARN     = regexp.MustCompile(`^arn:aws[\w-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 )
 
