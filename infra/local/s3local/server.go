@@ -61,8 +61,8 @@ type Server struct {
 
 	mu       sync.RWMutex
 	creds    map[string]string
-	regions  map[string]string        // existing buckets -> region
-	owners   map[string]string        // buckets -> owner account, where recorded
+	regions  map[string]string       // existing buckets -> region
+	owners   map[string]string       // buckets -> owner account, where recorded
 	policies map[string]bucketPolicy // buckets -> policy, where set
 }
 
