@@ -321,12 +321,12 @@ func writeBucket(b *strings.Builder, bk gofakes3.BucketInfo, region string) {
 // (the account's canonical id stands for it: a hash of the account id), the
 // continuation token and the prefix.
 func writeListEnd(b *strings.Builder, page listPage, next string) {
-	id := "s3local"
 	if page.ownerOnly {
 		sum := sha256.Sum256([]byte("s3local-account:" + page.owner))
-		id = hex.EncodeToString(sum[:])
+		fmt.Fprintf(b, "<Owner><ID>%s</ID></Owner>", hex.EncodeToString(sum[:]))
+	} else {
+		b.WriteString("<Owner><ID>s3local</ID><DisplayName>s3local</DisplayName></Owner>")
 	}
-	fmt.Fprintf(b, "<Owner><ID>%s</ID></Owner>", id)
 	if next != "" {
 		b.WriteString("<ContinuationToken>" + next + "</ContinuationToken>")
 	}

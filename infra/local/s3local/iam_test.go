@@ -291,12 +291,12 @@ func TestMalformedBucketPolicies(t *testing.T) {
 	_, _, c := startWorld(t, Options{})
 	valid := readerPolicy(sourceBucket, "c1")
 	for doc, msg := range map[string]string{
-		"not json": "Policies must be valid JSON and the first byte must be '{'",
-		"{}":       "Missing required field Statement",
+		"not json":       "Policies must be valid JSON and the first byte must be '{'",
+		"{}":             "Missing required field Statement",
 		`{"Statement":[`: "This policy contains invalid Json",
 		strings.ReplaceAll(valid, "arn:aws:s3:::"+sourceBucket, "arn:aws:s3:::"+zoneBucket): "Policy has invalid resource",
-		strings.Replace(valid, "StringEquals", "NumericLessThan", 1):                          "NumericLessThan",
-		strings.Replace(valid, `"Principal":{"AWS":"`+readerRoleARN+`"},`, "", 1):             "Missing required field Principal",
+		strings.Replace(valid, "StringEquals", "NumericLessThan", 1):                        "NumericLessThan",
+		strings.Replace(valid, `"Principal":{"AWS":"`+readerRoleARN+`"},`, "", 1):           "Missing required field Principal",
 	} {
 		_, err := c.source.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(sourceBucket), Policy: aws.String(doc)})
 		expectCode(t, err, "MalformedPolicy", http.StatusBadRequest)
