@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/datalake-platform/s3connections/infra/local/iamlocal"
 )
 
 const (
@@ -322,4 +324,61 @@ func hmacSHA256(key []byte, data string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(data))
 	return m.Sum(nil)
+}
+
+// authenticate checks the request's signature while signatures are checked
+// and returns what verifying chunk signatures needs and, with Options.IAM,
+// who signed it.
+func (s *Server) authenticate(r *http.Request, q url.Values, auth *authInfo) (*sigCtx, *iamlocal.Principal, *s3Error) {
+	if !s.authOn() {
+		return nil, nil, nil
+	}
+	if auth == nil {
+		return nil, nil, errAccessDenied()
+	}
+	secret, who, e := s.credential(r, q, auth.akid)
+	if e != nil {
+		return nil, nil, e
+	}
+	sc, e := verify(r, auth, secret, time.Now())
+	if e != nil {
+		return nil, nil, e
+	}
+	return sc, who, nil
+}
+
+func errInvalidAccessKeyID(akid string) *s3Error {
+	return newErr(http.StatusForbidden, "InvalidAccessKeyId",
+		"The AWS Access Key Id you provided does not exist in our records.", "AWSAccessKeyId", akid)
+}
+
+// credential resolves akid to its secret and, with Options.IAM, its
+// principal. A session's key must come with its token: without one S3
+// answers as if the key did not exist (403 InvalidAccessKeyId); a token
+// that is not the key's is 400 InvalidToken.
+func (s *Server) credential(r *http.Request, q url.Values, akid string) (string, *iamlocal.Principal, *s3Error) {
+	if s.opts.IAM == nil {
+		secret, ok := s.secret(akid)
+		if !ok {
+			return "", nil, errInvalidAccessKeyID(akid)
+		}
+		return secret, nil, nil
+	}
+	key, ok := s.opts.IAM.Lookup(akid, time.Now())
+	if !ok {
+		return "", nil, errInvalidAccessKeyID(akid)
+	}
+	token := r.Header.Get("X-Amz-Security-Token")
+	if token == "" {
+		token = q.Get("X-Amz-Security-Token")
+	}
+	if key.Token != "" && token == "" {
+		return "", nil, errInvalidAccessKeyID(akid)
+	}
+	if !hmac.Equal([]byte(token), []byte(key.Token)) {
+		return "", nil, newErr(http.StatusBadRequest, "InvalidToken",
+			"The provided token is malformed or otherwise invalid.", "Token-0", token)
+	}
+	p := key.Principal
+	return key.Secret, &p, nil
 }

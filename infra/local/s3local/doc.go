@@ -30,8 +30,39 @@
 //   - SigV4: with credentials configured, header and presigned-URL signatures
 //     are verified (InvalidAccessKeyId, SignatureDoesNotMatch with S3's
 //     debugging fields, AccessDenied for missing or expired auth), including
-//     the chunk signatures of STREAMING-AWS4-HMAC-SHA256-PAYLOAD bodies;
-//     RestrictBucket limits a bucket to some access keys.
+//     the chunk signatures of STREAMING-AWS4-HMAC-SHA256-PAYLOAD bodies.
+//   - Accounts and authorization (Options.IAM, an iamlocal registry): every
+//     request must be signed by a key the registry knows; a session key
+//     (STS) must carry its token in X-Amz-Security-Token (header, or query of
+//     a presigned URL): without it S3 answers 403 InvalidAccessKeyId, with
+//     another 400 InvalidToken. Each request is mapped to its IAM action and
+//     resource (ListObjects/HeadBucket s3:ListBucket, Get/HeadObject
+//     s3:GetObject, PutObject and every multipart step s3:PutObject, ...;
+//     DeleteObjects is s3:DeleteObject on bucket/*, not per key) and decided
+//     by iamlocal.Allowed with the caller's identity policies, the bucket's
+//     policy and the bucket's owner as resource account (also the
+//     s3:ResourceAccount and aws:ResourceAccount condition keys): within
+//     the owner's account either policy may allow, across accounts both
+//     must, an explicit deny wins. CopyObject and UploadPartCopy also need
+//     s3:GetObject on the source, under the source bucket's owner and
+//     policy. A missing key is 403 instead of 404 to callers without
+//     s3:ListBucket. Anonymous requests are refused. Without IAM nothing is
+//     authorized: Options.Credentials only authenticate.
+//   - Bucket owners: CreateBucket records the caller's account (without IAM,
+//     Options.DefaultOwner, which also owns buckets with no recorded
+//     owner). ListBuckets lists the caller's account's buckets only and
+//     takes prefix, bucket-region, max-buckets and continuation-token.
+//     x-amz-expected-bucket-owner (and x-amz-source-expected-bucket-owner
+//     for the copy source) is checked in both modes: 400
+//     InvalidBucketOwnerAWSAccountID when not an account id, 403 when
+//     another account owns the bucket.
+//   - Bucket policies: Put/Get/DeleteBucketPolicy (?policy). A policy must
+//     parse (shared/policy), name principals, name only the bucket and its
+//     objects as resources and s3 actions, and use only the condition
+//     operators iamlocal evaluates (String*, Arn*, Bool, Null and their
+//     IfExists forms; iamlocal.Check), else 400 MalformedPolicy. Only
+//     identities of the owner's account with the permission may manage it
+//     (403; 405 MethodNotAllowed for other accounts', as S3).
 //   - Payloads: aws-chunked bodies (the SDK's STREAMING-UNSIGNED-PAYLOAD-TRAILER
 //     over HTTPS, and signed streaming) are decoded before storage, which
 //     gofakes3 only half does; x-amz-content-sha256 and x-amz-checksum-*
@@ -53,7 +84,9 @@
 // (key, size, MD5, last-modified, metadata) and a body file, both named by
 // the SHA-256 of the key so that no key can name a path (diskformat.go). An
 // in-memory index of the records, read at start, serves lookups and sorted,
-// paginated listings. Bucket regions are kept in <DataPath>/s3local.json.
+// paginated listings. Bucket regions, owners and policies are kept in
+// <DataPath>/s3local.json (in memory without a DataPath), rewritten whole
+// and renamed into place on every change.
 // Storage classes, tags, checksums, restore state and multipart ETags are
 // kept in the object's own stored metadata, so they persist, and vanish,
 // with the object. Listings page with gofakes3's prefix matching in both
@@ -61,7 +94,9 @@
 // Multipart uploads in progress are held in memory (by gofakes3) until they
 // complete. The s3.db file of earlier versions is not read.
 //
-// Not provided: versioning, ACLs, policies, bucket tagging and the other
+// Not provided: versioning, ACLs, Block Public Access, Requester Pays,
+// policy variables and the condition operators iamlocal does not evaluate,
+// anonymous access through bucket policies, bucket tagging and the other
 // configuration subresources (they answer 501 NotImplemented), SigV4a, the
 // trailer signature of signed streaming uploads, RestoreStatus in listings,
 // virtual-hosted-style addressing and encoding-type=url listings. A 301

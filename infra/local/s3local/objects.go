@@ -123,13 +123,11 @@ func parseCopySource(v string) (bucket, key string, e *s3Error) {
 }
 
 // copySource resolves and checks the source of a CopyObject/UploadPartCopy.
-func (s *Server) copySource(r *http.Request, akid string) (string, string, *gofakes3.Object, *s3Error) {
+// Access to it was authorized with the request (authorizeCopySource).
+func (s *Server) copySource(r *http.Request) (string, string, *gofakes3.Object, *s3Error) {
 	srcBucket, srcKey, e := parseCopySource(r.Header.Get("X-Amz-Copy-Source"))
 	if e != nil {
 		return "", "", nil, e
-	}
-	if !s.allowed(srcBucket, akid) {
-		return "", "", nil, errAccessDenied()
 	}
 	obj, err := s.store.HeadObject(srcBucket, srcKey)
 	if err != nil {
@@ -168,34 +166,21 @@ func checkCopyConditions(h http.Header, etag, lastModified string) *s3Error {
 // copyObject is CopyObject with S3's metadata rules: COPY takes the source's
 // metadata (not its storage class, restore or multipart ETag), REPLACE takes
 // only the request's; gofakes3 merges the two.
-func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key, akid string) {
+func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	if _, ok := s.bucketRegion(bucket); !ok {
 		s.writeError(w, r, errNoSuchBucket(bucket))
 		return
 	}
-	srcBucket, srcKey, src, e := s.copySource(r, akid)
+	srcBucket, srcKey, src, e := s.copySource(r)
+	if e == nil {
+		e = checkStorageClass(r.Header)
+	}
+	var directive, tagDirective string
+	if e == nil {
+		directive, tagDirective, e = copyDirectives(r.Header)
+	}
 	if e != nil {
 		s.writeError(w, r, e)
-		return
-	}
-	if e := checkStorageClass(r.Header); e != nil {
-		s.writeError(w, r, e)
-		return
-	}
-	directive := strings.ToUpper(r.Header.Get("X-Amz-Metadata-Directive"))
-	if directive == "" {
-		directive = "COPY"
-	}
-	tagDirective := strings.ToUpper(r.Header.Get("X-Amz-Tagging-Directive"))
-	if tagDirective == "" {
-		tagDirective = "COPY"
-	}
-	if directive != "COPY" && directive != "REPLACE" {
-		s.writeError(w, r, errInvalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive))
-		return
-	}
-	if tagDirective != "COPY" && tagDirective != "REPLACE" {
-		s.writeError(w, r, errInvalidArgument("Unknown tagging directive.", "x-amz-tagging-directive", tagDirective))
 		return
 	}
 	srcClass := src.Metadata["X-Amz-Storage-Class"]
@@ -214,16 +199,55 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key,
 			return
 		}
 	}
+	meta := copyMeta(r.Header, src, directive, tagDirective)
+	now := time.Now()
+	meta["Last-Modified"] = now.UTC().Format(http.TimeFormat)
 
+	res, err := s.store.CopyObject(srcBucket, srcKey, bucket, key, meta)
+	if err != nil {
+		s.writeError(w, r, objectErr(err, bucket, key))
+		return
+	}
+	var b strings.Builder
+	b.WriteString(xml.Header)
+	b.WriteString("<CopyObjectResult><LastModified>")
+	b.WriteString(now.UTC().Truncate(time.Second).Format(isoMillis))
+	b.WriteString("</LastModified><ETag>")
+	xmlEscape(&b, res.ETag)
+	b.WriteString("</ETag></CopyObjectResult>")
+	writeXML(w, s, b.String())
+}
+
+// copyDirectives reads x-amz-metadata-directive and x-amz-tagging-directive.
+func copyDirectives(h http.Header) (directive, tagDirective string, e *s3Error) {
+	directive = strings.ToUpper(h.Get("X-Amz-Metadata-Directive"))
+	if directive == "" {
+		directive = "COPY"
+	}
+	tagDirective = strings.ToUpper(h.Get("X-Amz-Tagging-Directive"))
+	if tagDirective == "" {
+		tagDirective = "COPY"
+	}
+	if directive != "COPY" && directive != "REPLACE" {
+		return "", "", errInvalidArgument("Unknown metadata directive.", "x-amz-metadata-directive", directive)
+	}
+	if tagDirective != "COPY" && tagDirective != "REPLACE" {
+		return "", "", errInvalidArgument("Unknown tagging directive.", "x-amz-tagging-directive", tagDirective)
+	}
+	return directive, tagDirective, nil
+}
+
+// copyMeta is the copied object's metadata under the directives.
+func copyMeta(h http.Header, src *gofakes3.Object, directive, tagDirective string) map[string]string {
 	meta := map[string]string{}
 	if directive == "COPY" {
 		for k, v := range src.Metadata {
 			meta[k] = v
 		}
 	} else {
-		h := r.Header.Clone()
-		stripTransportHeaders(h)
-		for k, vs := range h {
+		rh := h.Clone()
+		stripTransportHeaders(rh)
+		for k, vs := range rh {
 			if strings.HasPrefix(k, "X-Amz-") || k == "Content-Type" || k == "Content-Disposition" || k == "Content-Encoding" {
 				meta[k] = vs[0]
 			}
@@ -243,32 +267,17 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key,
 	}
 	delete(meta, "X-Amz-Storage-Class")
 	delete(meta, "X-Amz-Tagging")
-	if newClass != "" {
-		meta["X-Amz-Storage-Class"] = newClass
+	if c := h.Get("X-Amz-Storage-Class"); c != "" {
+		meta["X-Amz-Storage-Class"] = c
 	}
 	if tagDirective == "COPY" {
 		if t := src.Metadata["X-Amz-Tagging"]; t != "" {
 			meta["X-Amz-Tagging"] = t
 		}
-	} else if t := r.Header.Get("X-Amz-Tagging"); t != "" {
+	} else if t := h.Get("X-Amz-Tagging"); t != "" {
 		meta["X-Amz-Tagging"] = t
 	}
-	now := time.Now()
-	meta["Last-Modified"] = now.UTC().Format(http.TimeFormat)
-
-	res, err := s.store.CopyObject(srcBucket, srcKey, bucket, key, meta)
-	if err != nil {
-		s.writeError(w, r, objectErr(err, bucket, key))
-		return
-	}
-	var b strings.Builder
-	b.WriteString(xml.Header)
-	b.WriteString("<CopyObjectResult><LastModified>")
-	b.WriteString(now.UTC().Truncate(time.Second).Format(isoMillis))
-	b.WriteString("</LastModified><ETag>")
-	xmlEscape(&b, res.ETag)
-	b.WriteString("</ETag></CopyObjectResult>")
-	writeXML(w, s, b.String())
+	return meta
 }
 
 var headerMetaKeys = func() map[string]bool {
@@ -281,8 +290,8 @@ var headerMetaKeys = func() map[string]bool {
 
 // uploadPartCopy serves UploadPartCopy (gofakes3 answers 411) by handing
 // gofakes3 an UploadPart with the source bytes.
-func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket, key, akid string) {
-	srcBucket, srcKey, src, e := s.copySource(r, akid)
+func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket, key string) {
+	srcBucket, srcKey, src, e := s.copySource(r)
 	if e != nil {
 		s.writeError(w, r, e)
 		return

@@ -205,7 +205,7 @@ var transportHeaders = []string{
 	"X-Amz-Date", "X-Amz-Content-Sha256", "X-Amz-Decoded-Content-Length", "X-Amz-Trailer",
 	"X-Amz-Sdk-Checksum-Algorithm", "X-Amz-Checksum-Algorithm", "X-Amz-Checksum-Type",
 	"X-Amz-Checksum-Mode", "X-Amz-Security-Token", "X-Amz-User-Agent",
-	"X-Amz-Expected-Bucket-Owner", "X-Amz-Request-Payer", "X-Amz-Acl",
+	"X-Amz-Expected-Bucket-Owner", "X-Amz-Source-Expected-Bucket-Owner", "X-Amz-Request-Payer", "X-Amz-Acl",
 	"X-Amz-Metadata-Directive", "X-Amz-Tagging-Directive", "X-Amz-Copy-Source", "X-Amz-Mfa",
 	"X-Amz-Bucket-Object-Lock-Enabled", "X-Amz-Object-Ownership", "X-Amz-Restore",
 	"X-Amz-Bucket-Region", "X-Amz-Request-Id", "X-Amz-Id-2", "X-Amz-Write-Offset-Bytes",

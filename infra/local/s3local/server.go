@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/datalake-platform/s3connections/infra/local/iamlocal"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
@@ -19,8 +20,8 @@ import (
 type Options struct {
 	// DataPath is "" to keep everything in memory; otherwise a directory
 	// holding objects/ (one record and one body file per object, see
-	// diskformat.go) and s3local.json (bucket regions). One Server at a
-	// time may use it.
+	// diskformat.go) and s3local.json (bucket regions, owners and
+	// policies). One Server at a time may use it.
 	DataPath string
 	// DefaultRegion is the region of buckets created without a
 	// LocationConstraint; "" means "us-east-1", as in S3.
@@ -28,7 +29,24 @@ type Options struct {
 	// Credentials maps access key ids to secret keys. While it is empty
 	// signatures are not checked (the credential scope is still read, for
 	// the region); once it has keys every request must be signed by one.
+	// Credentials only authenticate: nothing is authorized. Unused with IAM.
 	Credentials map[string]string
+	// IAM, when set, makes the server behave like S3 in an AWS account
+	// setting, so that confused-deputy mistakes show locally: every request
+	// must be signed by a key IAM knows (sessions with their token), and is
+	// authorized with the key's identity policies and the bucket's policy.
+	IAM Identities
+	// DefaultOwner is the account id of buckets without a recorded owner
+	// (created by an older version, or without IAM), so that policies and
+	// x-amz-expected-bucket-owner can be checked against them.
+	DefaultOwner string
+}
+
+// Identities resolves access keys to principals; *iamlocal.Registry is one.
+// It is an interface so that a server can share the platform's registry
+// without owning it.
+type Identities interface {
+	Lookup(akid string, now time.Time) (iamlocal.Key, bool)
 }
 
 // Server is the local S3 endpoint; it is an http.Handler.
@@ -41,10 +59,11 @@ type Server struct {
 	reqSeq  atomic.Uint64
 	mpuLock [64]sync.Mutex // serialises completions per key (see completeMultipart)
 
-	mu         sync.RWMutex
-	creds      map[string]string
-	restricted map[string]map[string]bool // bucket -> allowed access keys
-	regions    map[string]string          // existing buckets -> region
+	mu       sync.RWMutex
+	creds    map[string]string
+	regions  map[string]string       // existing buckets -> region
+	owners   map[string]string       // buckets -> owner account, where recorded
+	policies map[string]bucketPolicy // buckets -> policy, where set
 }
 
 // New starts a Server; call Close to release the data directory.
@@ -53,11 +72,12 @@ func New(opts Options) (*Server, error) {
 		opts.DefaultRegion = "us-east-1"
 	}
 	s := &Server{
-		opts:       opts,
-		now:        time.Now,
-		creds:      map[string]string{},
-		restricted: map[string]map[string]bool{},
-		regions:    map[string]string{},
+		opts:     opts,
+		now:      time.Now,
+		creds:    map[string]string{},
+		regions:  map[string]string{},
+		owners:   map[string]string{},
+		policies: map[string]bucketPolicy{},
 	}
 	for k, v := range opts.Credentials {
 		s.creds[k] = v
@@ -84,7 +104,7 @@ func New(opts Options) (*Server, error) {
 		gofakes3.WithoutVersioning(),
 	).Server()
 
-	if err := s.loadRegions(); err != nil {
+	if err := s.loadState(); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
@@ -106,30 +126,11 @@ func (s *Server) Close() error {
 }
 
 // AddCredentials adds (or replaces) an access key; with the first key,
-// signature checks begin.
+// signature checks begin. Keys added so are not used with Options.IAM.
 func (s *Server) AddCredentials(akid, secret string) {
 	s.mu.Lock()
 	s.creds[akid] = secret
 	s.mu.Unlock()
-}
-
-// RestrictBucket limits bucket to the given access keys: requests on it by any
-// other key get 403 AccessDenied, and it is hidden from their ListBuckets.
-// Restrictions are configuration, not persisted. With no akids the
-// restriction is lifted. While signatures are not checked, the access key is
-// taken from the request's credential unverified (anonymous = no key).
-func (s *Server) RestrictBucket(bucket string, akids ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(akids) == 0 {
-		delete(s.restricted, bucket)
-		return
-	}
-	set := map[string]bool{}
-	for _, k := range akids {
-		set[k] = true
-	}
-	s.restricted[bucket] = set
 }
 
 // MarkRestored restores an archived object for one day, as a RestoreObject
@@ -144,6 +145,9 @@ func (s *Server) requestID() string {
 }
 
 func (s *Server) authOn() bool {
+	if s.opts.IAM != nil {
+		return true
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.creds) > 0
@@ -156,16 +160,9 @@ func (s *Server) secret(akid string) (string, bool) {
 	return v, ok
 }
 
-func (s *Server) allowed(bucket, akid string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	set, ok := s.restricted[bucket]
-	return !ok || set[akid]
-}
-
 // Subresources gofakes3 does not know; it would treat them as plain bucket or
-// object requests (a GET ?policy would list the bucket). Object ?tagging is
-// served here.
+// object requests (a GET ?policy would list the bucket). Object ?tagging and
+// bucket ?policy are served here.
 var unsupportedSubresources = []string{
 	"accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
@@ -173,6 +170,18 @@ var unsupportedSubresources = []string{
 	"replication", "requestPayment", "retention", "select", "tagging", "torrent", "website",
 }
 
+func unsupported(q url.Values, key string) *s3Error {
+	for _, sub := range unsupportedSubresources {
+		if _, ok := q[sub]; ok && !(sub == "tagging" && key != "") && !(sub == "policy" && key == "") {
+			return errNotImplemented()
+		}
+	}
+	return nil
+}
+
+// ServeHTTP authenticates the request, answers S3's region redirect,
+// checks the expected bucket owner, authorizes (with Options.IAM) and
+// serves it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodOptions { // CORS preflight is never signed
 		s.fake.ServeHTTP(w, r)
@@ -180,95 +189,107 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	bucket, key := splitPath(r.URL.Path)
 	q := r.URL.Query()
-	isCreate := key == "" && r.Method == http.MethodPut && len(q) == 0
-	on := s.authOn()
-
-	auth, aerr := parseAuth(r, q)
-	if aerr != nil {
-		if on {
-			s.writeError(w, r, aerr)
-			return
-		}
-		auth = nil
+	auth, e := s.readAuth(r, q)
+	if e == nil {
+		e = s.regionRedirect(w, r, bucket, key, q, auth)
 	}
-
-	// Region: S3 redirects a request signed for another region before it
-	// looks at the signature; GetBucketLocation and CreateBucket are exempt.
-	if bucket != "" {
-		if region, ok := s.bucketRegion(bucket); ok {
-			w.Header().Set("X-Amz-Bucket-Region", region)
-			_, isLocation := q["location"]
-			if auth != nil && auth.region != "" && auth.region != region && !isLocation && !isCreate {
-				s.writeError(w, r, newErr(http.StatusMovedPermanently, "PermanentRedirect",
-					"The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
-					"Endpoint", r.Host, "Bucket", bucket))
-				return
-			}
-		}
-	}
-
 	var sc *sigCtx
-	akid := ""
-	if auth != nil {
-		akid = auth.akid
+	var who *iamlocal.Principal
+	if e == nil {
+		sc, who, e = s.authenticate(r, q, auth)
 	}
-	if on {
-		if auth == nil {
-			s.writeError(w, r, errAccessDenied())
-			return
-		}
-		secret, ok := s.secret(auth.akid)
-		if !ok {
-			s.writeError(w, r, newErr(http.StatusForbidden, "InvalidAccessKeyId",
-				"The AWS Access Key Id you provided does not exist in our records.", "AWSAccessKeyId", auth.akid))
-			return
-		}
-		var e *s3Error
-		if sc, e = verify(r, auth, secret, time.Now()); e != nil {
-			s.writeError(w, r, e)
-			return
-		}
-	}
-
-	if bucket == "" {
-		if r.Method == http.MethodGet {
-			s.listBuckets(w, r, akid, q)
-			return
-		}
-		s.writeError(w, r, newErr(http.StatusMethodNotAllowed, "MethodNotAllowed",
-			"The specified method is not allowed against this resource."))
+	if e == nil && bucket == "" {
+		s.serveRoot(w, r, q, who)
 		return
 	}
-	if !isCreate && !s.allowed(bucket, akid) { // CreateBucket answers BucketAlreadyExists
-		s.writeError(w, r, errAccessDenied())
+	if e == nil && !isCreateBucket(r, key, q) {
+		e = s.checkExpectedOwner(r.Header, "X-Amz-Expected-Bucket-Owner", bucket)
+	}
+	if e == nil {
+		e = unsupported(q, key)
+	}
+	if e == nil {
+		e = s.authorize(r, bucket, key, q, who)
+	}
+	if e != nil {
+		s.writeError(w, r, e)
 		return
 	}
-	for _, sub := range unsupportedSubresources {
-		if _, ok := q[sub]; ok && !(sub == "tagging" && key != "") {
-			s.writeError(w, r, errNotImplemented())
-			return
-		}
-	}
-
 	rw := &respWriter{ResponseWriter: w, s: s, r: r}
 	if e := s.prepareBody(r, sc, rw); e != nil {
 		s.writeError(w, r, e)
 		return
 	}
 	if key == "" {
-		s.serveBucket(rw, r, bucket, q, auth)
+		s.serveBucket(rw, r, bucket, q, auth, who)
 	} else {
-		s.serveObject(rw, r, bucket, key, q, akid)
+		s.serveObject(rw, r, bucket, key, q)
 	}
 }
 
-func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q url.Values, auth *authInfo) {
+func isCreateBucket(r *http.Request, key string, q url.Values) bool {
+	return key == "" && r.Method == http.MethodPut && len(q) == 0
+}
+
+// readAuth parses the request's SigV4 authentication; a malformed one
+// matters only while signatures are checked.
+func (s *Server) readAuth(r *http.Request, q url.Values) (*authInfo, *s3Error) {
+	auth, e := parseAuth(r, q)
+	if e != nil {
+		if s.authOn() {
+			return nil, e
+		}
+		return nil, nil
+	}
+	return auth, nil
+}
+
+// regionRedirect sets x-amz-bucket-region and refuses a request signed for
+// another region than the bucket's: S3 redirects before it looks at the
+// signature. GetBucketLocation and CreateBucket are exempt.
+func (s *Server) regionRedirect(w http.ResponseWriter, r *http.Request, bucket, key string, q url.Values, auth *authInfo) *s3Error {
+	if bucket == "" {
+		return nil
+	}
+	region, ok := s.bucketRegion(bucket)
+	if !ok {
+		return nil
+	}
+	w.Header().Set("X-Amz-Bucket-Region", region)
 	_, isLocation := q["location"]
+	if auth != nil && auth.region != "" && auth.region != region && !isLocation && !isCreateBucket(r, key, q) {
+		return newErr(http.StatusMovedPermanently, "PermanentRedirect",
+			"The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.",
+			"Endpoint", r.Host, "Bucket", bucket)
+	}
+	return nil
+}
+
+// serveRoot serves requests without a bucket: ListBuckets.
+func (s *Server) serveRoot(w http.ResponseWriter, r *http.Request, q url.Values, who *iamlocal.Principal) {
+	if r.Method != http.MethodGet {
+		s.writeError(w, r, newErr(http.StatusMethodNotAllowed, "MethodNotAllowed",
+			"The specified method is not allowed against this resource."))
+		return
+	}
+	if who != nil && !iamlocal.Allowed(iamlocal.Request{Principal: *who, Action: "s3:ListAllMyBuckets",
+		Resource: "*", ResourceAccount: who.Account}, nil) {
+		s.writeError(w, r, errAccessDenied())
+		return
+	}
+	s.listBuckets(w, r, q, who)
+}
+
+func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q url.Values, auth *authInfo, who *iamlocal.Principal) {
+	_, isLocation := q["location"]
+	_, isPolicy := q["policy"]
 	switch {
 	case r.Method == http.MethodPut && len(q) == 0:
-		s.createBucket(w, r, bucket, auth)
+		s.createBucket(w, r, bucket, auth, who)
 	case r.Method == http.MethodGet && isLocation:
 		s.getBucketLocation(w, r, bucket)
+	case isPolicy:
+		s.bucketPolicy(w, r, bucket, who)
 	case r.Method == http.MethodDelete && len(q) == 0:
 		s.passthrough(w, r)
 		if w.statusCode() == http.StatusNoContent {
@@ -279,7 +300,7 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 	}
 }
 
-func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string, q url.Values, akid string) {
+func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string, q url.Values) {
 	_, isRestore := q["restore"]
 	_, isUploads := q["uploads"]
 	uploadID := q.Get("uploadId")
@@ -291,9 +312,9 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 	case r.Method == http.MethodPost && isRestore:
 		s.restoreObject(w, r, bucket, key)
 	case r.Method == http.MethodPut && copySource != "" && uploadID != "":
-		s.uploadPartCopy(w, r, bucket, key, akid)
+		s.uploadPartCopy(w, r, bucket, key)
 	case r.Method == http.MethodPut && copySource != "":
-		s.copyObject(w, r, bucket, key, akid)
+		s.copyObject(w, r, bucket, key)
 	case r.Method == http.MethodPost && uploadID != "":
 		s.completeMultipart(w, r, bucket, key)
 	case (r.Method == http.MethodPut && uploadID == "") || (r.Method == http.MethodPost && isUploads):
