@@ -26,6 +26,7 @@ import (
 	"github.com/datalake-platform/s3connections/infra/cdk/functions"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
+	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 // The placeholder ids in events/, replaced by real ones when replayed.
@@ -72,7 +73,7 @@ func TestPackagedFunctionsRunUnderTheRuntimeInterfaceEmulator(t *testing.T) {
 	for _, name := range names {
 		fns[name] = startRIE(t, rieBin, name, bootstraps[name], functionEnv(t, plat, name))
 	}
-	r := &replay{t: t, root: root, fns: fns, ids: map[string]string{}, used: map[string]bool{}}
+	r := &replay{t: t, plat: plat, root: root, fns: fns, ids: map[string]string{}, used: map[string]bool{}}
 
 	phase("emulators listening")
 	// The API first: its create-connection gives the id the others use.
@@ -181,10 +182,29 @@ func (e *handlerError) crashed() bool { return strings.HasPrefix(e.typ, "Runtime
 // replay walks the fixtures through the functions.
 type replay struct {
 	t    *testing.T
+	plat *platformlocal.Platform
 	root string
 	fns  map[string]*function
 	ids  map[string]string // placeholder -> real id
 	used map[string]bool   // "dir/name" of replayed fixtures
+}
+
+// attachPolicy attaches connection id's bucket policy (as user sees it)
+// to its bucket, as the bucket's owner.
+func (r *replay) attachPolicy(user, id string) {
+	r.t.Helper()
+	ctx := context.Background()
+	token, err := r.plat.Token(user)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if _, err := platformlocal.AttachConnectionPolicy(ctx, r.plat.APIURL, token, id, platformlocal.SourceOwnerS3(cfg)); err != nil {
+		r.t.Fatalf("attach the policy of connection %s: %v", id, err)
+	}
 }
 
 // fixture reads events/<dir>/<name>.json with the placeholder ids
@@ -249,8 +269,10 @@ func (r *replay) api() {
 	for _, name := range []string{"health", "list-connections", "get-connection", "connection-policies"} {
 		r.call(name, http.StatusOK)
 	}
-	// The connection test goes from the api bootstrap through lambda:Invoke
-	// to the planner of the local runtime, which lists the demo bucket.
+	// The demo bucket's owner attaches the connection's policy; then the
+	// connection test goes from the api bootstrap through lambda:Invoke to
+	// the planner of the local runtime, which lists the demo bucket.
+	r.attachPolicy("alice", r.ids[fixtureConnection])
 	if res := r.call("test-connection", http.StatusOK); res["Ok"] != true {
 		r.t.Errorf("test-connection: %v, want Ok", res)
 	}

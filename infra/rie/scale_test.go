@@ -79,7 +79,7 @@ func TestScale100k(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	s3c := platformlocal.SourceOwnerS3(cfg) // a bucket of the source account
 	const bucket = "scale-source"
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatal(err)
@@ -122,6 +122,10 @@ func TestScale100k(t *testing.T) {
 		return out
 	}
 	conn := api("POST", "/connections", map[string]any{"ConnectionName": "scale", "S3Bucket": bucket, "ConnectionAccessType": "bucket_policy"})
+	tok, _ := plat.Token("scale")
+	if _, err := platformlocal.AttachConnectionPolicy(ctx, plat.APIURL, tok, conn["ConnectionId"].(string), s3c); err != nil {
+		t.Fatal(err)
+	}
 	ds := api("POST", "/datasets", map[string]any{"DatasetName": "scale", "Domain": "scale", "ConnectionId": conn["ConnectionId"],
 		"FileType": "others", "DirectoryPath": "scale/"})
 	sch := api("POST", "/schedules", map[string]any{"ScheduleName": "scale", "DatasetId": ds["DatasetId"]})

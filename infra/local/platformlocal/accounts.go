@@ -23,7 +23,9 @@ const (
 // stand for the planner's, worker's and API's roles, with the platform
 // account's full access (their own roles are not modelled here; the
 // source reader role and the accounts are).
-func FunctionsARN() string { return platform.RoleARN("aws", Account, platform.Prefix+"-local-functions") }
+func FunctionsARN() string {
+	return platform.RoleARN("aws", Account, platform.Prefix+"-local-functions")
+}
 
 // reader is the source reader role as deployed: the same Go definition the
 // CDK stack renders (shared/policy).
@@ -35,7 +37,9 @@ func (p *Platform) reader() policy.Reader {
 }
 
 // ReaderRoleARN is the source reader role's ARN.
-func (p *Platform) ReaderRoleARN() string { return platform.RoleARN("aws", Account, p.Names.SourceReaderRole) }
+func (p *Platform) ReaderRoleARN() string {
+	return platform.RoleARN("aws", Account, p.Names.SourceReaderRole)
+}
 
 // registerIdentities gives the local IAM the accounts' keys and the source
 // reader role, with the policies the stack deploys.

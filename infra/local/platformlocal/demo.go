@@ -100,18 +100,12 @@ func seedBuckets(ctx context.Context, cfg aws.Config) error {
 		files        []demoFile
 	}{
 		{DemoBucket, Region, own, DemoFiles},
-		{DemoKeysBucket, Region, own, DemoFiles[:4]},
+		{DemoKeysBucket, Region, demo, DemoFiles[:4]}, // the demo user's keys fill it: they can
 		{DemoEUBucket, "eu-west-1", own, DemoFiles[:3]},
 		{DemoOptInBucket, "eu-south-1", own, DemoFiles[:3]},
 	}
 	for _, b := range buckets {
-		if b.name == DemoKeysBucket {
-			if err := EnsureBucket(ctx, own, b.name, b.region); err != nil {
-				return err
-			}
-			b.client = demo // the demo user's keys fill it: they can
-		}
-		if err := EnsureBucket(ctx, b.client, b.name, b.region); err != nil {
+		if err := EnsureBucket(ctx, own, b.name, b.region); err != nil {
 			return err
 		}
 		inRegion := func(o *s3.Options) { o.Region = b.region }
@@ -142,7 +136,9 @@ func (p *Platform) seedDemoConnection(ctx context.Context, owner *s3.Client) err
 	if err != nil {
 		return err
 	}
-	var page struct{ Connections []struct{ ConnectionId, ConnectionName string } }
+	var page struct {
+		Connections []struct{ ConnectionId, ConnectionName string }
+	}
 	if err := getJSON(ctx, p.APIURL+"/connections?limit=100", token, &page); err != nil {
 		return err
 	}

@@ -31,8 +31,17 @@ func SourceOwnerS3(cfg aws.Config) *s3.Client {
 // who serves several connections does: a statement with the same Sid is
 // replaced, the others are kept.
 func MergeBucketPolicy(ctx context.Context, owner *s3.Client, bucket string, doc policy.Document) error {
+	loc, err := owner.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return fmt.Errorf("find the region of %s: %w", bucket, err)
+	}
+	inRegion := func(o *s3.Options) {
+		if o.Region = string(loc.LocationConstraint); o.Region == "" {
+			o.Region = "us-east-1"
+		}
+	}
 	current := policy.Document{Version: policy.Version}
-	out, err := owner.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+	out, err := owner.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)}, inRegion)
 	var ae smithy.APIError
 	switch {
 	case err == nil:
@@ -51,7 +60,7 @@ func MergeBucketPolicy(ctx context.Context, owner *s3.Client, bucket string, doc
 	if err != nil {
 		return err
 	}
-	if _, err := owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(string(b))}); err != nil {
+	if _, err := owner.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(string(b))}, inRegion); err != nil {
 		return fmt.Errorf("attach the policy to %s: %w", bucket, err)
 	}
 	return nil

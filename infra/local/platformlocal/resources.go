@@ -51,20 +51,20 @@ func (p *Platform) createResources(ctx context.Context) error {
 		return err
 	}
 	p.Config = platform.Config{
-		Region:             Region,
-		Table:              n.Table,
-		KMSKeyID:           keyARN,
-		LZBucket:           n.LZBucket,
-		DLZBucket:          n.DLZBucket,
-		TaskQueueURL:       queueURL,
-		PlannerFunction:    n.PlannerFunction,
+		Region:              Region,
+		Table:               n.Table,
+		KMSKeyID:            keyARN,
+		LZBucket:            n.LZBucket,
+		DLZBucket:           n.DLZBucket,
+		TaskQueueURL:        queueURL,
+		PlannerFunction:     n.PlannerFunction,
 		SourceReaderRoleARN: p.ReaderRoleARN(),
 		PlatformBuckets:     n.Buckets(),
 		S3PathStyle:         true,
-		PlannerFunctionARN: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, n.PlannerFunction),
-		ScheduleGroup:      n.ScheduleGroup,
-		SchedulerRoleARN:   fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.SchedulerRole),
-		MaxReceiveCount:    maxReceiveCount,
+		PlannerFunctionARN:  fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, n.PlannerFunction),
+		ScheduleGroup:       n.ScheduleGroup,
+		SchedulerRoleARN:    fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.SchedulerRole),
+		MaxReceiveCount:     maxReceiveCount,
 	}
 	p.registerReader()
 	return nil

@@ -53,7 +53,9 @@ func sum(m map[string]float64) float64 {
 // change that adds a call per object unnoticed; the DynamoDB reads vary
 // with how full the batches are (a completion check per batch, which
 // reads the run while it is planning), which depends on timing, so those
-// bounds are loose. The event source's own
+// bounds are loose. A re-check costs one listing page per 1,000 objects
+// and, once per run, the ListBuckets that refuses the platform's own
+// buckets: 0.004 per object at this test's 500 objects. The event source's own
 // ReceiveMessage/DeleteMessageBatch calls are not the functions' and are
 // not counted here.
 func TestRequestsPerObject(t *testing.T) {
@@ -71,9 +73,9 @@ func TestRequestsPerObject(t *testing.T) {
 		// per planner invocation here, as the tests force a short budget):
 		// a listing, a catalog query, reads of the run, dataset and
 		// connection, a saved position.
-		{"csv straight to the DLZ", true, bound{1.01, 0.5, 0.11}, bound{0.003, 0.05, 0}},
+		{"csv straight to the DLZ", true, bound{1.01, 0.5, 0.11}, bound{0.005, 0.05, 0}},
 		// Through the LZ: copy in, read to validate, copy to the DLZ, delete.
-		{"csv through the LZ", false, bound{4.01, 0.5, 0.11}, bound{0.003, 0.05, 0}},
+		{"csv through the LZ", false, bound{4.01, 0.5, 0.11}, bound{0.005, 0.05, 0}},
 	}
 	report := map[string]any{}
 	for _, tc := range cases {
