@@ -154,7 +154,15 @@ func TestExpectedBucketOwnerIsSentAndEnforced(t *testing.T) {
 		}
 		if !ok {
 			wantRunRefused(t, "owner-checker", id, "S3BucketOwner")
+			continue
 		}
+		// The right owner: the listing, the reads and the server-side
+		// copies (x-amz-source-expected-bucket-owner) all go through.
+		_, ds := call(t, "owner-checker", "POST", "/datasets", map[string]any{
+			"DatasetName": uniqueName("owned"), "Domain": "isolation", "ConnectionId": id, "FileType": "csv", "DirectoryPath": "in/",
+		})
+		_, sch := call(t, "owner-checker", "POST", "/schedules", map[string]any{"ScheduleName": "s", "DatasetId": ds["DatasetId"]})
+		wantCounts(t, runToEnd(t, "owner-checker", sch["ScheduleId"].(string)), map[string]int{"Matched": 1, "Copied": 1})
 	}
 	body := policyConn(bucket)
 	body["S3BucketOwner"] = "12345"
