@@ -2,24 +2,15 @@ package s3local
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/textproto"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/datalake-platform/s3connections/infra/local/iamlocal"
-)
-
-const (
-	sigV4Algorithm = "AWS4-HMAC-SHA256"
-	amzDateFormat  = "20060102T150405Z"
-	maxSkew        = 15 * time.Minute
+	"github.com/datalake-platform/s3connections/infra/local/sigv4"
 )
 
 // authInfo is what a request's SigV4 authentication claims, from the
@@ -38,7 +29,7 @@ type authInfo struct {
 }
 
 func (a *authInfo) scope() string {
-	return a.date + "/" + a.region + "/" + a.service + "/aws4_request"
+	return sigv4.Scope(a.date, a.region, a.service)
 }
 
 func errMalformedAuth(msg string) *s3Error {
@@ -65,23 +56,12 @@ func parseAuth(r *http.Request, q url.Values) (*authInfo, *s3Error) {
 		}
 		return parseQueryAuth(q)
 	}
-	alg, rest, _ := strings.Cut(h, " ")
-	if alg != sigV4Algorithm {
+	params, ok := sigv4.AuthorizationParams(h)
+	if !ok {
 		return nil, errUnsupportedAuth()
 	}
-	a := &authInfo{payloadHash: r.Header.Get("X-Amz-Content-Sha256")}
-	var cred, signed string
-	for _, part := range strings.Split(rest, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "Credential":
-			cred = v
-		case "SignedHeaders":
-			signed = v
-		case "Signature":
-			a.signature = v
-		}
-	}
+	cred, signed := params["Credential"], params["SignedHeaders"]
+	a := &authInfo{payloadHash: r.Header.Get("X-Amz-Content-Sha256"), signature: params["Signature"]}
 	if cred == "" || signed == "" || a.signature == "" {
 		return nil, errMalformedAuth("the Credential, SignedHeaders and Signature parameters are required.")
 	}
@@ -92,14 +72,14 @@ func parseAuth(r *http.Request, q url.Values) (*authInfo, *s3Error) {
 	a.amzDate = r.Header.Get("X-Amz-Date")
 	if a.amzDate == "" {
 		if t, err := http.ParseTime(r.Header.Get("Date")); err == nil {
-			a.amzDate = t.UTC().Format(amzDateFormat)
+			a.amzDate = t.UTC().Format(sigv4.DateFormat)
 		}
 	}
 	return a, nil
 }
 
 func parseQueryAuth(q url.Values) (*authInfo, *s3Error) {
-	if q.Get("X-Amz-Algorithm") != sigV4Algorithm {
+	if q.Get("X-Amz-Algorithm") != sigv4.Algorithm {
 		return nil, errMalformedQueryAuth("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
 	}
 	a := &authInfo{
@@ -133,18 +113,18 @@ func parseQueryAuth(q url.Values) (*authInfo, *s3Error) {
 }
 
 func (a *authInfo) setCredential(cred string, mk func(string) *s3Error) *s3Error {
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[4] != "aws4_request" {
+	c, ok := sigv4.ParseCredential(cred)
+	if !ok || c.AccessKeyID == "" || c.Terminator != sigv4.Terminator {
 		return mk("the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
 	}
-	a.akid, a.date, a.region, a.service = parts[0], parts[1], parts[2], parts[3]
+	a.akid, a.date, a.region, a.service = c.AccessKeyID, c.Date, c.Region, c.Service
 	return nil
 }
 
 // verify checks the request's signature against secret as S3 does and returns
 // what is needed to check chunk signatures.
 func verify(r *http.Request, a *authInfo, secret string, now time.Time) (*sigCtx, *s3Error) {
-	t, err := time.Parse(amzDateFormat, a.amzDate)
+	t, err := time.Parse(sigv4.DateFormat, a.amzDate)
 	if err != nil {
 		return nil, newErr(http.StatusForbidden, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
 	}
@@ -155,7 +135,7 @@ func verify(r *http.Request, a *authInfo, secret string, now time.Time) (*sigCtx
 		return nil, errMalformedAuth(fmt.Sprintf("incorrect service %q. This endpoint belongs to \"s3\".", a.service))
 	}
 	if a.presigned {
-		if now.Before(t.Add(-maxSkew)) {
+		if now.Before(t.Add(-sigv4.MaxSkew)) {
 			return nil, newErr(http.StatusForbidden, "AccessDenied", "Request is not valid yet")
 		}
 		if a.expires > 0 && now.After(t.Add(a.expires)) {
@@ -164,7 +144,7 @@ func verify(r *http.Request, a *authInfo, secret string, now time.Time) (*sigCtx
 				"Expires", t.Add(a.expires).UTC().Format(time.RFC3339),
 				"ServerTime", now.UTC().Format(time.RFC3339))
 		}
-	} else if d := now.Sub(t); d > maxSkew || d < -maxSkew {
+	} else if d := now.Sub(t); d > sigv4.MaxSkew || d < -sigv4.MaxSkew {
 		return nil, newErr(http.StatusForbidden, "RequestTimeTooSkewed",
 			"The difference between the request time and the current time is too large.",
 			"RequestTime", a.amzDate, "ServerTime", now.UTC().Format(time.RFC3339),
@@ -174,11 +154,11 @@ func verify(r *http.Request, a *authInfo, secret string, now time.Time) (*sigCtx
 		return nil, errInvalidRequest("Missing required header for this request: x-amz-content-sha256")
 	}
 
-	creq := canonicalRequest(r, a)
-	sum := sha256.Sum256([]byte(creq))
-	sts := sigV4Algorithm + "\n" + a.amzDate + "\n" + a.scope() + "\n" + hex.EncodeToString(sum[:])
-	key := signingKey(secret, a.date, a.region, a.service)
-	want := hex.EncodeToString(hmacSHA256(key, sts))
+	creq := sigv4.CanonicalRequest(r, canonicalURI(r), sigv4.CanonicalQuery(r.URL.RawQuery, a.presigned),
+		a.signedHeaders, a.payloadHash)
+	sts := sigv4.StringToSign(a.amzDate, a.scope(), creq)
+	key := sigv4.SigningKey(secret, a.date, a.region, a.service)
+	want := sigv4.Signature(key, sts)
 	if !hmac.Equal([]byte(want), []byte(a.signature)) {
 		return nil, newErr(http.StatusForbidden, "SignatureDoesNotMatch",
 			"The request signature we calculated does not match the signature you provided. Check your key and signing method.",
@@ -186,51 +166,6 @@ func verify(r *http.Request, a *authInfo, secret string, now time.Time) (*sigCtx
 			"CanonicalRequest", creq)
 	}
 	return &sigCtx{key: key, seed: a.signature, amzDate: a.amzDate, scope: a.scope()}, nil
-}
-
-// canonicalRequest builds the SigV4 canonical request from the request as
-// received, over the headers the client says it signed.
-func canonicalRequest(r *http.Request, a *authInfo) string {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(r))
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(r.URL.RawQuery, a.presigned))
-	b.WriteByte('\n')
-	for _, name := range a.signedHeaders {
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(headerValue(r, name))
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(a.signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(a.payloadHash)
-	return b.String()
-}
-
-func headerValue(r *http.Request, name string) string {
-	switch name {
-	case "host":
-		return r.Host
-	case "content-length":
-		if v := r.Header.Get("Content-Length"); v != "" {
-			return v
-		}
-		if r.ContentLength >= 0 {
-			return strconv.FormatInt(r.ContentLength, 10)
-		}
-	case "transfer-encoding":
-		return strings.Join(r.TransferEncoding, ",")
-	}
-	vals := r.Header.Values(textproto.CanonicalMIMEHeaderKey(name))
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = strings.Join(strings.Fields(v), " ")
-	}
-	return strings.Join(out, ",")
 }
 
 // canonicalURI is the path as sent, each segment decoded and re-encoded once
@@ -252,78 +187,9 @@ func canonicalURI(r *http.Request) string {
 		if dec, err := url.PathUnescape(seg); err == nil {
 			seg = dec
 		}
-		segs[i] = uriEncode(seg, true)
+		segs[i] = sigv4.URIEncode(seg, true)
 	}
 	return strings.Join(segs, "/")
-}
-
-func canonicalQuery(raw string, presigned bool) string {
-	type kv struct{ k, v string }
-	var params []kv
-	for _, part := range strings.Split(raw, "&") {
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
-		if dk, err := url.QueryUnescape(k); err == nil {
-			k = dk
-		}
-		if dv, err := url.QueryUnescape(v); err == nil {
-			v = dv
-		}
-		if presigned && k == "X-Amz-Signature" {
-			continue
-		}
-		params = append(params, kv{uriEncode(k, true), uriEncode(v, true)})
-	}
-	sort.Slice(params, func(i, j int) bool {
-		if params[i].k != params[j].k {
-			return params[i].k < params[j].k
-		}
-		return params[i].v < params[j].v
-	})
-	var b strings.Builder
-	for i, p := range params {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(p.k)
-		b.WriteByte('=')
-		b.WriteString(p.v)
-	}
-	return b.String()
-}
-
-// uriEncode is SigV4's UriEncode: everything but unreserved characters is
-// percent-encoded (with upper-case hex); '/' too when encodeSlash.
-func uriEncode(s string, encodeSlash bool) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '_' || c == '.' || c == '~' || (c == '/' && !encodeSlash) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
-
-func signingKey(secret, date, region, service string) []byte {
-	k := hmacSHA256([]byte("AWS4"+secret), date)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, service)
-	return hmacSHA256(k, "aws4_request")
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
 }
 
 // authenticate checks the request's signature while signatures are checked

@@ -16,6 +16,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/datalake-platform/s3connections/infra/local/sigv4"
 )
 
 // checksumAlgs maps S3's checksum header suffixes to their hash and name.
@@ -192,9 +194,8 @@ func decodeAWSChunked(body io.Reader, signed bool, sc *sigCtx, sizeHint int64) (
 }
 
 func chunkSignature(sc *sigCtx, prev string, chunk []byte) string {
-	sum := sha256.Sum256(chunk)
-	sts := "AWS4-HMAC-SHA256-PAYLOAD\n" + sc.amzDate + "\n" + sc.scope + "\n" + prev + "\n" + emptySHA256 + "\n" + hex.EncodeToString(sum[:])
-	return hex.EncodeToString(hmacSHA256(sc.key, sts))
+	sts := sigv4.Algorithm + "-PAYLOAD\n" + sc.amzDate + "\n" + sc.scope + "\n" + prev + "\n" + emptySHA256 + "\n" + sigv4.HashHex(chunk)
+	return sigv4.Signature(sc.key, sts)
 }
 
 func readLine(br *bufio.Reader) (string, error) {
