@@ -181,7 +181,8 @@ func TestScale100k(t *testing.T) {
 		catalogued += page.Count
 	}
 	var landed int
-	lp := s3.NewListObjectsV2Paginator(s3c, &s3.ListObjectsV2Input{Bucket: aws.String(plat.Config.DLZBucket), Prefix: aws.String("scale/scale/")})
+	own := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }) // the DLZ is the platform account's
+	lp := s3.NewListObjectsV2Paginator(own, &s3.ListObjectsV2Input{Bucket: aws.String(plat.Config.DLZBucket), Prefix: aws.String("scale/scale/")})
 	for lp.HasMorePages() {
 		page, err := lp.NextPage(ctx)
 		if err != nil {
