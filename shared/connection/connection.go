@@ -19,6 +19,9 @@ const (
 	// BucketPolicy: the bucket owner's policy admits the platform's source
 	// reader sessions made for this connection only.
 	BucketPolicy AccessType = "bucket_policy"
+	// AssumeRole: the platform assumes the owner's role (RoleArn) with the
+	// ExternalId it generated for this connection; no key is stored.
+	AssumeRole AccessType = "assume_role"
 )
 
 // TypeS3 is the only connection type this service knows.
@@ -39,6 +42,11 @@ type Connection struct {
 	S3BucketOwner        string
 	ConnectionAccessType AccessType
 	AccessKeyId          string
+	// RoleArn is the owner's role an assume_role connection assumes, and
+	// ExternalId the unguessable value its trust policy must require: the
+	// platform makes it, so no other connection can present it.
+	RoleArn    string
+	ExternalId string
 	// SecretCiphertext is the KMS ciphertext of the secret access key, bound to
 	// ConnectionId by the encryption context. Only ingestion functions decrypt it.
 	SecretCiphertext []byte
@@ -84,6 +92,8 @@ type View struct {
 	S3BucketOwner        string `json:",omitempty"`
 	ConnectionAccessType AccessType
 	AccessKeyId          string `json:",omitempty"`
+	RoleArn              string `json:",omitempty"`
+	ExternalId           string `json:",omitempty"`
 	Version              rules.Version
 	// DowngradeVersion is where a downgrade would go; empty when the
 	// connection was never upgraded.
@@ -107,6 +117,8 @@ func (c Connection) View() View {
 		S3BucketOwner:        c.S3BucketOwner,
 		ConnectionAccessType: c.ConnectionAccessType,
 		AccessKeyId:          c.AccessKeyId,
+		RoleArn:              c.RoleArn,
+		ExternalId:           c.ExternalId,
 		Version:              c.Version,
 		DowngradeVersion:     down,
 		CreatedAt:            c.CreatedAt,

@@ -7,10 +7,14 @@ import (
 )
 
 // Policies are the documents the owner of a source bucket attaches so that
-// the platform can read it for this connection, and for no other.
+// the platform can read it for this connection, and for no other: a bucket
+// policy and a key policy statement (bucket_policy), or a role's trust and
+// permissions policies (assume_role).
 type Policies struct {
-	BucketPolicy policy.Document
-	KmsKeyPolicy policy.Document
+	BucketPolicy      policy.Document `json:",omitzero"`
+	KmsKeyPolicy      policy.Document `json:",omitzero"`
+	TrustPolicy       policy.Document `json:",omitzero"`
+	PermissionsPolicy policy.Document `json:",omitzero"`
 }
 
 // PoliciesFor builds least-privilege policies that let the source reader
@@ -71,5 +75,35 @@ func PoliciesFor(c Connection, readerRoleARN string) Policies {
 				},
 			}},
 		},
+	}
+}
+
+// RolePoliciesFor builds the trust and permissions policies of c's role.
+// The trust admits the source reader role only with c's ExternalId, and
+// only from the session the platform made for c (its ConnectionId tag);
+// the permissions are list, locate and read of c's bucket, and decryption
+// by S3 of its objects (the same grants as PoliciesFor's, as an identity
+// policy).
+func RolePoliciesFor(c Connection, readerRoleARN string) Policies {
+	partition := Partition(c.S3BucketRegion)
+	bucket := "arn:" + partition + ":s3:::" + c.S3Bucket
+	sid := strings.ReplaceAll(c.ConnectionId, "-", "")
+	viaS3 := PoliciesFor(c, readerRoleARN).KmsKeyPolicy.Statement[0].Condition["StringLike"]
+	return Policies{
+		TrustPolicy: policy.Document{Version: policy.Version, Statement: policy.Statements{{
+			Sid: "S3ConnectionsAssume" + sid, Effect: policy.Allow,
+			Principal: policy.Principal{"AWS": {readerRoleARN}},
+			Action:    policy.Strings{"sts:AssumeRole"},
+			Condition: policy.Conditions{"StringEquals": {
+				"sts:ExternalId": {c.ExternalId},
+				"aws:PrincipalTag/" + policy.ConnectionTag: {c.ConnectionId},
+			}},
+		}}},
+		PermissionsPolicy: policy.Document{Version: policy.Version, Statement: policy.Statements{
+			{Sid: "S3ConnectionsList" + sid, Effect: policy.Allow, Action: policy.Strings{"s3:ListBucket", "s3:GetBucketLocation"}, Resource: policy.Strings{bucket}},
+			{Sid: "S3ConnectionsRead" + sid, Effect: policy.Allow, Action: policy.Strings{"s3:GetObject"}, Resource: policy.Strings{bucket + "/*"}},
+			{Sid: "S3ConnectionsDecrypt" + sid, Effect: policy.Allow, Action: policy.Strings{"kms:Decrypt"},
+				Resource: policy.Strings{"arn:" + partition + ":kms:*:*:key/*"}, Condition: policy.Conditions{"StringLike": viaS3}},
+		}},
 	}
 }

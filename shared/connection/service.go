@@ -2,6 +2,8 @@ package connection
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -97,6 +99,9 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	if err := s.refusePlatformBucket(in.S3Bucket); err != nil {
 		return View{}, err
 	}
+	if platform := RoleAccount(s.SourceReaderRoleARN); in.RoleArn != "" && RoleAccount(in.RoleArn) == platform {
+		return View{}, apperr.Invalid("RoleArn", "is a role of the platform's own account: the role must belong to the bucket's owner")
+	}
 	id, err := uuid.NewV7()
 	if err != nil {
 		return View{}, fmt.Errorf("new connection id: %w", err)
@@ -117,6 +122,12 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		CreatedAt:            now,
 		UpdatedAt:            now,
 		Revision:             1,
+	}
+	if in.ConnectionAccessType == AssumeRole {
+		c.RoleArn = in.RoleArn
+		if c.ExternalId, err = newExternalID(); err != nil {
+			return View{}, err
+		}
 	}
 	if in.ConnectionAccessType == AccessKeys {
 		c.AccessKeyId = in.AccessKeyId
@@ -203,16 +214,32 @@ func (s *Service) Delete(ctx context.Context, caller, id string) error {
 	return err
 }
 
-// Policies returns the bucket and key policies of a bucket_policy connection.
+// Policies returns what the bucket's owner attaches: the bucket and key
+// policies of a bucket_policy connection, the role's trust and permissions
+// policies of an assume_role one.
 func (s *Service) Policies(ctx context.Context, caller, id string) (Policies, error) {
 	c, err := s.visible(ctx, caller, id)
 	if err != nil {
 		return Policies{}, err
 	}
-	if c.ConnectionAccessType != BucketPolicy {
-		return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no bucket policy", c.ConnectionName)
+	switch c.ConnectionAccessType {
+	case BucketPolicy:
+		return PoliciesFor(c, s.SourceReaderRoleARN), nil
+	case AssumeRole:
+		return RolePoliciesFor(c, s.SourceReaderRoleARN), nil
 	}
-	return PoliciesFor(c, s.SourceReaderRoleARN), nil
+	return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no policy", c.ConnectionName)
+}
+
+// newExternalID is an unguessable ExternalId: 192 random bits. It is no
+// secret (the owner writes it into a trust policy) but no one else can
+// choose it, which is what stops another connection from using the role.
+func newExternalID() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("new external id: %w", err)
+	}
+	return "s3connections-" + hex.EncodeToString(b), nil
 }
 
 // Test checks that the ingestion side can list the connection's bucket.

@@ -158,3 +158,52 @@ func TestDeleteInUseNamesDatasets(t *testing.T) {
 		t.Fatalf("want 409 naming sales/orders, got %v", err)
 	}
 }
+
+// An assume_role connection gets its own unguessable ExternalId, stores no
+// key, refuses a role of the platform's account, and its policies are the
+// role's trust (the reader role, with that ExternalId and the connection's
+// tag) and permissions (reads of that bucket).
+func TestAssumeRoleConnections(t *testing.T) {
+	s, st := newService()
+	s.SourceReaderRoleARN = "arn:aws:iam::000000000000:role/s3connections-source-reader"
+	in := func(role string) CreateInput {
+		return CreateInput{ConnectionName: "role-" + role[len(role)-1:], S3Bucket: "acme-sales", ConnectionAccessType: AssumeRole, RoleArn: role}
+	}
+	ctx := context.Background()
+	a, err := s.Create(ctx, "alice", in("arn:aws:iam::111122223333:role/a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Create(ctx, "mallory", in("arn:aws:iam::111122223333:role/b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.ExternalId) < 40 || a.ExternalId == b.ExternalId || st.conns[a.ConnectionId].SecretCiphertext != nil {
+		t.Errorf("external ids %q and %q, stored secret %q", a.ExternalId, b.ExternalId, st.conns[a.ConnectionId].SecretCiphertext)
+	}
+	_, err = s.Create(ctx, "alice", in("arn:aws:iam::000000000000:role/x"))
+	if ae := (*apperr.Error)(nil); !errors.As(err, &ae) || ae.Field != "RoleArn" {
+		t.Errorf("a role of the platform's account: %v, want a 400 naming RoleArn", err)
+	}
+	p, err := s.Policies(ctx, "alice", a.ConnectionId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := p.TrustPolicy.Statement[0]
+	if !slices.Equal(trust.Principal["AWS"], []string{s.SourceReaderRoleARN}) || !slices.Equal(trust.Action, []string{"sts:AssumeRole"}) ||
+		!slices.Equal(trust.Condition["StringEquals"]["sts:ExternalId"], []string{a.ExternalId}) ||
+		!slices.Equal(trust.Condition["StringEquals"]["aws:PrincipalTag/ConnectionId"], []string{a.ConnectionId}) {
+		t.Errorf("trust %+v", trust)
+	}
+	var grants []string
+	for _, st := range p.PermissionsPolicy.Statement {
+		if st.Principal != nil {
+			t.Errorf("permissions statement %s names a principal", st.Sid)
+		}
+		grants = append(grants, strings.Join(st.Action, ",")+" on "+strings.Join(st.Resource, ","))
+	}
+	want := []string{"s3:ListBucket,s3:GetBucketLocation on arn:aws:s3:::acme-sales", "s3:GetObject on arn:aws:s3:::acme-sales/*", "kms:Decrypt on arn:aws:kms:*:*:key/*"}
+	if !slices.Equal(grants, want) || p.BucketPolicy.Statement != nil {
+		t.Errorf("permissions %v, want %v (and no bucket policy)", grants, want)
+	}
+}

@@ -20,6 +20,13 @@ func validCreate() CreateInput {
 	}
 }
 
+// assumeRole makes an input an assume_role connection to role.
+func assumeRole(role string) func(*CreateInput) {
+	return func(in *CreateInput) {
+		in.ConnectionAccessType, in.AccessKeyId, in.SecretAccessKey, in.RoleArn = AssumeRole, "", "", role
+	}
+}
+
 func TestCreateInputNormalizeNamesTheField(t *testing.T) {
 	testCases := []struct {
 		name   string
@@ -30,6 +37,26 @@ func TestCreateInputNormalizeNamesTheField(t *testing.T) {
 		{"valid bucket policy", func(in *CreateInput) {
 			in.ConnectionAccessType, in.AccessKeyId, in.SecretAccessKey = BucketPolicy, "", ""
 		}, ""},
+		{"valid assume role", assumeRole("arn:aws:iam::111122223333:role/s3c-reader"), ""},
+		{"assume role with a path", assumeRole("arn:aws:iam::111122223333:role/data/s3c-reader"), ""},
+		{"assume role in China", assumeRole("arn:aws-cn:iam::111122223333:role/r"), ""},
+		{"assume role without role", assumeRole(""), "RoleArn"},
+		{"assume role with a user", assumeRole("arn:aws:iam::111122223333:user/bob"), "RoleArn"},
+		{"assume role short account", assumeRole("arn:aws:iam::1111:role/r"), "RoleArn"},
+		{"assume role not an arn", assumeRole("s3c-reader"), "RoleArn"},
+		{"assume role with keys", func(in *CreateInput) {
+			in.ConnectionAccessType, in.RoleArn, in.SecretAccessKey = AssumeRole, "arn:aws:iam::111122223333:role/r", ""
+		}, "AccessKeyId"},
+		{"external id sent", func(in *CreateInput) {
+			assumeRole("arn:aws:iam::111122223333:role/r")(in)
+			in.ExternalId = "mine"
+		}, "ExternalId"},
+		{"role on bucket policy", func(in *CreateInput) {
+			in.ConnectionAccessType, in.AccessKeyId, in.SecretAccessKey, in.RoleArn = BucketPolicy, "", "", "arn:aws:iam::111122223333:role/r"
+		}, "RoleArn"},
+		{"role on access keys", func(in *CreateInput) { in.RoleArn = "arn:aws:iam::111122223333:role/r" }, "RoleArn"},
+		{"owner ok", func(in *CreateInput) { in.S3BucketOwner = "111122223333" }, ""},
+		{"owner short", func(in *CreateInput) { in.S3BucketOwner = "1111" }, "S3BucketOwner"},
 		{"name missing", func(in *CreateInput) { in.ConnectionName = "" }, "ConnectionName"},
 		{"name too short", func(in *CreateInput) { in.ConnectionName = "ab" }, "ConnectionName"},
 		{"name too long", func(in *CreateInput) { in.ConnectionName = strings.Repeat("a", 65) }, "ConnectionName"},

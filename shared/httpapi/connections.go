@@ -26,7 +26,7 @@ type Connections interface {
 // fixedConnectionFields may be set on create but not changed by PUT.
 var fixedConnectionFields = []string{
 	"ConnectionId", "ConnectionName", "ConnectionType", "S3Bucket", "S3BucketRegion",
-	"ConnectionAccessType", "Version", "CreatedBy", "CreatedAt", "UpdatedAt",
+	"ConnectionAccessType", "RoleArn", "ExternalId", "Version", "CreatedBy", "CreatedAt", "UpdatedAt",
 }
 
 // addConnections adds the routes of connections.

@@ -44,6 +44,14 @@ func (r Reader) Identity() Document {
 			Condition: Conditions{"StringEquals": {"s3:ResourceAccount": {r.Account}}},
 		},
 		{
+			// assume_role connections: the owner's role, in its own account
+			// (never one of the platform's), which its trust policy admits
+			// only with the connection's ExternalId and tag.
+			Sid: "AssumeOwnersRolesOutsideThePlatformAccount", Effect: Allow,
+			Action: Strings{"sts:AssumeRole"}, Resource: Strings{"arn:" + r.Partition + ":iam::*:role/*"},
+			Condition: Conditions{"StringNotEquals": {"aws:ResourceAccount": {r.Account}}},
+		},
+		{
 			Sid: "WriteZoneObjects", Effect: Allow,
 			Action: Strings{"s3:PutObject", "s3:AbortMultipartUpload"}, Resource: zones,
 		},

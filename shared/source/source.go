@@ -9,12 +9,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -96,8 +98,10 @@ func (a *Access) CopyClient(ctx context.Context, c connection.Connection) (*s3.C
 	return s3.NewFromConfig(a.Base, opts...), nil
 }
 
-// credentials are c's access: the decrypted keys, or a cached session of
-// the reader role tagged with c's id, which only c's bucket policy admits.
+// credentials are c's access: the decrypted keys; a cached session of the
+// reader role tagged with c's id, which only c's bucket policy admits; or,
+// for assume_role, a cached session of the owner's role started from that
+// reader session with c's ExternalId, which only c's trust policy admits.
 func (a *Access) credentials(ctx context.Context, c connection.Connection) (aws.CredentialsProvider, error) {
 	if c.ConnectionAccessType == connection.AccessKeys {
 		secret, err := a.Secrets.Open(ctx, c.ConnectionId, c.SecretCiphertext)
@@ -109,10 +113,18 @@ func (a *Access) credentials(ctx context.Context, c connection.Connection) (aws.
 	if a.ReaderRoleARN == "" || a.STS == nil {
 		return nil, errors.New("source: no source reader role configured")
 	}
-	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(a.STS, a.ReaderRoleARN, func(o *stscreds.AssumeRoleOptions) {
+	reader := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(a.STS, a.ReaderRoleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = SessionName(c.ConnectionId)
 		o.Tags = []ststypes.Tag{{Key: aws.String(policy.ConnectionTag), Value: aws.String(c.ConnectionId)}}
 		// The default 15 minutes outlasts any invocation; the cache renews it.
+	}))
+	if c.ConnectionAccessType != connection.AssumeRole {
+		return reader, nil
+	}
+	asReader := sts.NewFromConfig(a.Base, func(o *sts.Options) { o.Credentials = reader })
+	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(asReader, c.RoleArn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = SessionName(c.ConnectionId)
+		o.ExternalID = aws.String(c.ExternalId)
 	})), nil
 }
 
@@ -173,13 +185,9 @@ func (a *Access) Test(ctx context.Context, c connection.Connection) (connection.
 		if err != nil {
 			return connection.TestResult{}, err
 		}
-		_, err = client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(c.S3Bucket), MaxKeys: aws.Int32(1)})
+		list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(c.S3Bucket), MaxKeys: aws.Int32(1)})
 		if err == nil {
-			used := region
-			if used == "" {
-				used = a.Base.Region
-			}
-			return connection.TestResult{Ok: true, Detail: fmt.Sprintf("listed bucket %s in %s with %s", c.S3Bucket, used, describeAccess(c))}, nil
+			return a.tryRead(ctx, client, c, region, list.Contents), nil
 		}
 		actual := BucketRegion(err)
 		if c.S3BucketRegion == "" && actual != "" && actual != region && attempt == 0 {
@@ -189,6 +197,30 @@ func (a *Access) Test(ctx context.Context, c connection.Connection) (connection.
 		return connection.TestResult{Ok: false, Detail: Explain(err, c)}, nil
 	}
 	return connection.TestResult{Ok: false, Detail: "bucket " + c.S3Bucket + " keeps redirecting between regions"}, nil
+}
+
+// tryRead reads the first byte of the first object listed, so that a
+// missing s3:GetObject (or kms:Decrypt) is found at test time, not in the
+// first run. Archived objects cannot be read and prove nothing.
+func (a *Access) tryRead(ctx context.Context, client *s3.Client, c connection.Connection, region string, listed []s3types.Object) connection.TestResult {
+	if region == "" {
+		region = a.Base.Region
+	}
+	ok := connection.TestResult{Ok: true, Detail: fmt.Sprintf("listed bucket %s in %s with %s", c.S3Bucket, region, describeAccess(c))}
+	if len(listed) == 0 || strings.HasSuffix(aws.ToString(listed[0].Key), "/") {
+		return ok
+	}
+	key := aws.ToString(listed[0].Key)
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.S3Bucket), Key: aws.String(key), Range: aws.String("bytes=0-0")})
+	if err == nil {
+		out.Body.Close()
+		ok.Detail += ", and read " + key
+		return ok
+	}
+	if code := errorCode(err); code == "AccessDenied" || code == "Forbidden" || strings.HasPrefix(code, "KMS.") {
+		return connection.TestResult{Ok: false, Detail: unreadable(err, c, key)}
+	}
+	return ok // archived, deleted since the listing, empty: the listing stands
 }
 
 // BucketRegion returns the region S3 names in a failed response's
@@ -202,8 +234,11 @@ func BucketRegion(err error) string {
 }
 
 func describeAccess(c connection.Connection) string {
-	if c.ConnectionAccessType == connection.AccessKeys {
+	switch c.ConnectionAccessType {
+	case connection.AccessKeys:
 		return "access key " + c.AccessKeyId
+	case connection.AssumeRole:
+		return "role " + c.RoleArn + " (assumed with this connection's ExternalId)"
 	}
 	return "the platform's source reader session for this connection (bucket policy)"
 }

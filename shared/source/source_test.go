@@ -2,6 +2,7 @@ package source
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -25,6 +26,14 @@ func s3Error(code string, header http.Header) error {
 func TestExplain(t *testing.T) {
 	keys := connection.Connection{ConnectionId: "c1", S3Bucket: "acme", ConnectionAccessType: connection.AccessKeys, AccessKeyId: "AKIAIOSFODNN7EXAMPLE"}
 	policy := connection.Connection{ConnectionId: "c1", S3Bucket: "acme", ConnectionAccessType: connection.BucketPolicy, S3BucketRegion: "us-east-1"}
+	role := connection.Connection{ConnectionId: "c1", S3Bucket: "acme", ConnectionAccessType: connection.AssumeRole,
+		RoleArn: "arn:aws:iam::111122223333:role/reader", ExternalId: "s3connections-abc"}
+	// What the SDK returns when the credentials of an S3 call cannot be had:
+	// the S3 operation's error wraps STS's.
+	assume := func(msg string) error {
+		return &smithy.OperationError{ServiceID: "S3", OperationName: "ListObjectsV2", Err: fmt.Errorf("failed to refresh cached credentials, %w",
+			&smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole", Err: &smithy.GenericAPIError{Code: "AccessDenied", Message: msg}})}
+	}
 	region := http.Header{"X-Amz-Bucket-Region": {"eu-west-1"}}
 	testCases := []struct {
 		name string
@@ -42,6 +51,11 @@ func TestExplain(t *testing.T) {
 		{"expired", s3Error("ExpiredToken", nil), keys, []string{"expired"}},
 		{"network", &smithy.OperationError{ServiceID: "S3", Err: errors.New("dial tcp: connection refused")}, keys, []string{"could not reach S3", "connection refused"}},
 		{"other", s3Error("SlowDown", nil), keys, []string{"SlowDown"}},
+		{"role not assumed", assume("User: arn:aws:sts::000000000000:assumed-role/r/s is not authorized to perform: sts:AssumeRole on resource: " + role.RoleArn), role,
+			[]string{"could not assume role " + role.RoleArn, "does not exist", "trust policy does not admit", "sts:ExternalId is not this connection's s3connections-abc"}},
+		{"reader not assumed", assume("User: x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role/reader"), role,
+			[]string{"could not assume role " + role.RoleArn, "AccessDenied"}},
+		{"role may not list", s3Error("AccessDenied", nil), role, []string{"role " + role.RoleArn + " may not list bucket acme", "s3:ListBucket"}},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

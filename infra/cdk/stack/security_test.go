@@ -431,6 +431,8 @@ func TestOnlyTheSourceReaderReadsBeyondTheZones(t *testing.T) {
 
 // The planner and the worker start sessions of the source reader and of
 // no other role; the ARN their policies build from its name is its ARN.
+// The reader itself assumes only roles outside the platform's account
+// (the owners' roles of assume_role connections).
 func TestIngestionRolesAssumeOnlyTheSourceReader(t *testing.T) {
 	n := platform.NamesFor("", "")
 	readerARN := platform.RoleARN("${AWS::Partition}", "${AWS::AccountId}", n.SourceReaderRole)
@@ -450,8 +452,14 @@ func TestIngestionRolesAssumeOnlyTheSourceReader(t *testing.T) {
 			}
 		}
 		want := map[string][]string{}
-		if name == n.PlannerFunction || name == n.WorkerFunction {
+		switch name {
+		case n.PlannerFunction, n.WorkerFunction:
 			want = map[string][]string{"sts:AssumeRole": {readerARN}, "sts:TagSession": {readerARN}}
+		case n.SourceReaderRole:
+			want = map[string][]string{"sts:AssumeRole": {"arn:${AWS::Partition}:iam::*:role/*"}}
+			if !readerAssumesOnlyOutside(t, name) {
+				t.Errorf("%s may assume roles of the platform's own account", name)
+			}
 		}
 		if asJSON(assumes) != asJSON(want) {
 			t.Errorf("%s may %v, want %v", name, assumes, want)
@@ -487,4 +495,23 @@ func TestFunctionsGetTheSourceReaderAndThePlatformBuckets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readerAssumesOnlyOutside says whether every statement of role that
+// allows sts:AssumeRole excludes the platform's account.
+func readerAssumesOnlyOutside(t *testing.T, role string) bool {
+	t.Helper()
+	for _, s := range roleStatements(t, platformJSON, role) {
+		if s.Effect != "Allow" || !slices.Contains(s.actions(), "sts:AssumeRole") {
+			continue
+		}
+		cond := s.Condition["StringNotEquals"]["aws:ResourceAccount"]
+		if list, ok := cond.([]any); ok && len(list) == 1 {
+			cond = list[0]
+		}
+		if asJSON(cond) != asJSON(map[string]any{"Ref": "AWS::AccountId"}) {
+			return false
+		}
+	}
+	return true
 }

@@ -533,9 +533,10 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "sts:AssumeRole", "sts:TagSession",
 			// the task queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
-		// Its Deny names the same reads as its Allow.
+		// Its Deny names the same reads as its Allow; it assumes owners'
+		// roles for assume_role connections.
 		{platformJSON, n.SourceReaderRole, with([]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject",
-			"s3:PutObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "kms:Decrypt"})},
+			"s3:PutObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "kms:Decrypt", "sts:AssumeRole"})},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.role, func(t *testing.T) {
