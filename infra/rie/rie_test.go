@@ -202,7 +202,7 @@ func (r *replay) attachPolicy(user, id string) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if _, err := platformlocal.AttachConnectionPolicy(ctx, r.plat.APIURL, token, id, platformlocal.SourceOwnerS3(cfg)); err != nil {
+	if _, err := platformlocal.AttachConnectionPolicy(ctx, r.plat.APIURL, token, id, platformlocal.SourceOwner(cfg)); err != nil {
 		r.t.Fatalf("attach the policy of connection %s: %v", id, err)
 	}
 }

@@ -123,7 +123,7 @@ func TestScale100k(t *testing.T) {
 	}
 	conn := api("POST", "/connections", map[string]any{"ConnectionName": "scale", "S3Bucket": bucket, "ConnectionAccessType": "bucket_policy"})
 	tok, _ := plat.Token("scale")
-	if _, err := platformlocal.AttachConnectionPolicy(ctx, plat.APIURL, tok, conn["ConnectionId"].(string), s3c); err != nil {
+	if _, err := platformlocal.AttachConnectionPolicy(ctx, plat.APIURL, tok, conn["ConnectionId"].(string), platformlocal.Owner{S3: s3c}); err != nil {
 		t.Fatal(err)
 	}
 	ds := api("POST", "/datasets", map[string]any{"DatasetName": "scale", "Domain": "scale", "ConnectionId": conn["ConnectionId"],

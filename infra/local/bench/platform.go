@@ -74,7 +74,7 @@ func (a *API) Connect(ctx context.Context, name, bucket string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	_, err = platformlocal.AttachConnectionPolicy(ctx, a.Plat.APIURL, a.token, id, platformlocal.SourceOwnerS3(cfg))
+	_, err = platformlocal.AttachConnectionPolicy(ctx, a.Plat.APIURL, a.token, id, platformlocal.SourceOwner(cfg))
 	return id, err
 }
 

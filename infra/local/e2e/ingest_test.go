@@ -51,6 +51,16 @@ func sourceS3(t *testing.T) *s3.Client {
 	return platformlocal.SourceOwnerS3(cfg)
 }
 
+// sourceOwner is the source account's S3 and IAM clients.
+func sourceOwner(t *testing.T) platformlocal.Owner {
+	t.Helper()
+	cfg, err := platform.LoadAWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return platformlocal.SourceOwner(cfg)
+}
+
 // attach attaches connection id's bucket policy to its bucket, as the
 // bucket's owner does once user sends it.
 func attach(t *testing.T, user, id string) {
@@ -59,7 +69,7 @@ func attach(t *testing.T, user, id string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := platformlocal.AttachConnectionPolicy(context.Background(), plat.APIURL, token, id, sourceS3(t)); err != nil {
+	if _, err := platformlocal.AttachConnectionPolicy(context.Background(), plat.APIURL, token, id, sourceOwner(t)); err != nil {
 		t.Fatal(err)
 	}
 }

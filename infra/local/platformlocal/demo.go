@@ -32,9 +32,12 @@ const (
 	// platform does not enable.
 	DemoOptInBucket = "s3connections-demo-milan"
 
-	// DemoUser owns DemoConnection, made at start.
-	DemoUser       = "alice"
-	DemoConnection = "demo-source"
+	// DemoUser owns DemoConnection (bucket policy) and DemoRoleConnection
+	// (assume role, through the source owner's role DemoRole), made at start.
+	DemoUser           = "alice"
+	DemoConnection     = "demo-source"
+	DemoRoleConnection = "demo-role"
+	DemoRole           = "s3connections-demo-role"
 
 	// DemoAccessKeyID and DemoSecretAccessKey are the keys of an IAM user
 	// of the source account that may read and write DemoKeysBucket only.
@@ -75,8 +78,8 @@ var DemoFiles = []demoFile{
 }
 
 // seedDemo creates the demo buckets and files once, as the source account's
-// owner (later starts keep them), and DemoUser's connection to DemoBucket
-// with its policy attached.
+// owner (later starts keep them), and DemoUser's connections to DemoBucket
+// with their policies attached.
 func (p *Platform) seedDemo(ctx context.Context) error {
 	cfg, err := platform.LoadAWS(ctx)
 	if err != nil {
@@ -85,7 +88,7 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 	if err := seedBuckets(ctx, cfg); err != nil {
 		return err
 	}
-	return p.seedDemoConnection(ctx, SourceOwnerS3(cfg))
+	return p.seedDemoConnections(ctx, SourceOwner(cfg))
 }
 
 func seedBuckets(ctx context.Context, cfg aws.Config) error {
@@ -129,9 +132,23 @@ func seedBuckets(ctx context.Context, cfg aws.Config) error {
 	return nil
 }
 
-// seedDemoConnection makes DemoUser's bucket-policy connection to DemoBucket
-// (once) and attaches its policy to the bucket, as its owner would.
-func (p *Platform) seedDemoConnection(ctx context.Context, owner *s3.Client) error {
+// demoConnections are DemoUser's connections made at start, by name: one
+// through the bucket's policy, one through the owner's role.
+func demoConnections() map[string]map[string]any {
+	return map[string]map[string]any{
+		DemoConnection: {"S3Bucket": DemoBucket, "ConnectionAccessType": "bucket_policy", "S3BucketOwner": SourceAccount,
+			"Description": "the demo bucket through its bucket policy, made at start"},
+		DemoRoleConnection: {"S3Bucket": DemoBucket, "ConnectionAccessType": "assume_role", "RoleArn": DemoRoleARN(),
+			"Description": "the demo bucket through its owner's role, made at start"},
+	}
+}
+
+// DemoRoleARN is the source owner's role DemoRoleConnection assumes.
+func DemoRoleARN() string { return "arn:aws:iam::" + SourceAccount + ":role/" + DemoRole }
+
+// seedDemoConnections makes DemoUser's demo connections (once) and
+// attaches their policies, as the bucket's owner would.
+func (p *Platform) seedDemoConnections(ctx context.Context, owner Owner) error {
 	token, err := p.Token(DemoUser)
 	if err != nil {
 		return err
@@ -142,27 +159,28 @@ func (p *Platform) seedDemoConnection(ctx context.Context, owner *s3.Client) err
 	if err := getJSON(ctx, p.APIURL+"/connections?limit=100", token, &page); err != nil {
 		return err
 	}
-	id := ""
+	ids := map[string]string{}
 	for _, c := range page.Connections {
-		if c.ConnectionName == DemoConnection {
-			id = c.ConnectionId
+		ids[c.ConnectionName] = c.ConnectionId
+	}
+	for name, body := range demoConnections() {
+		id := ids[name]
+		if id == "" {
+			body["ConnectionName"] = name
+			if id, err = createConnection(ctx, p.APIURL, token, body); err != nil {
+				return err
+			}
+		}
+		if _, err := AttachConnectionPolicy(ctx, p.APIURL, token, id, owner); err != nil {
+			return fmt.Errorf("demo connection %s: %w", name, err)
 		}
 	}
-	if id == "" {
-		if id, err = p.createDemoConnection(ctx, token); err != nil {
-			return err
-		}
-	}
-	_, err = AttachConnectionPolicy(ctx, p.APIURL, token, id, owner)
-	return err
+	return nil
 }
 
-func (p *Platform) createDemoConnection(ctx context.Context, token string) (string, error) {
-	body, _ := json.Marshal(map[string]any{
-		"ConnectionName": DemoConnection, "S3Bucket": DemoBucket, "ConnectionAccessType": "bucket_policy",
-		"S3BucketOwner": SourceAccount, "Description": "the demo bucket, made at start",
-	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.APIURL+"/connections", bytes.NewReader(body))
+func createConnection(ctx context.Context, apiURL, token string, body map[string]any) (string, error) {
+	raw, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, apiURL+"/connections", bytes.NewReader(raw))
 	if err != nil {
 		return "", err
 	}
@@ -174,7 +192,7 @@ func (p *Platform) createDemoConnection(ctx context.Context, token string) (stri
 	defer resp.Body.Close()
 	var out struct{ ConnectionId, Message string }
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
-		return "", fmt.Errorf("create the demo connection: %d %s %v", resp.StatusCode, out.Message, err)
+		return "", fmt.Errorf("create the demo connection %s: %d %s %v", body["ConnectionName"], resp.StatusCode, out.Message, err)
 	}
 	return out.ConnectionId, nil
 }

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/datalake-platform/s3connections/shared/policy"
@@ -20,11 +23,22 @@ import (
 // SourceOwnerS3 is an S3 client of the source owner's account, on cfg's
 // endpoints: what a bucket owner uses to create buckets and attach the
 // generated policies.
-func SourceOwnerS3(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = true
-		o.Credentials = credentials.NewStaticCredentialsProvider(SourceAccessKeyID, SourceSecretAccessKey, "")
-	})
+func SourceOwnerS3(cfg aws.Config) *s3.Client { return SourceOwner(cfg).S3 }
+
+// Owner is what a source bucket's owner works with: S3, and IAM for the
+// roles of assume_role connections.
+type Owner struct {
+	S3  *s3.Client
+	IAM *iam.Client
+}
+
+// SourceOwner is the source account's clients, on cfg's endpoints.
+func SourceOwner(cfg aws.Config) Owner {
+	creds := credentials.NewStaticCredentialsProvider(SourceAccessKeyID, SourceSecretAccessKey, "")
+	return Owner{
+		S3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.Credentials = creds }),
+		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.Credentials = creds }),
+	}
 }
 
 // MergeBucketPolicy adds doc's statements to bucket's policy, as an owner
@@ -67,19 +81,81 @@ func MergeBucketPolicy(ctx context.Context, owner *s3.Client, bucket string, doc
 }
 
 // AttachConnectionPolicy does what a source bucket's owner does when a
-// user sends them a connection's policy: it reads the connection and its
-// bucket policy from the API (with the user's token) and merges the policy
-// into the bucket's, as the owner.
-func AttachConnectionPolicy(ctx context.Context, apiURL, token, connectionID string, owner *s3.Client) (bucket string, err error) {
-	var conn struct{ S3Bucket string }
+// user sends them a connection's policies: it reads the connection and its
+// policies from the API (with the user's token) and, as the owner, merges
+// the bucket policy into the bucket's (bucket_policy), or creates or
+// updates the role with the trust and permissions policies (assume_role).
+// It returns what it attached them to.
+func AttachConnectionPolicy(ctx context.Context, apiURL, token, connectionID string, owner Owner) (string, error) {
+	var conn struct{ S3Bucket, ConnectionAccessType, RoleArn string }
 	if err := getJSON(ctx, apiURL+"/connections/"+connectionID, token, &conn); err != nil {
 		return "", err
 	}
-	var policies struct{ BucketPolicy policy.Document }
-	if err := getJSON(ctx, apiURL+"/connections/"+connectionID+"/policies", token, &policies); err != nil {
+	var p struct{ BucketPolicy, TrustPolicy, PermissionsPolicy policy.Document }
+	if err := getJSON(ctx, apiURL+"/connections/"+connectionID+"/policies", token, &p); err != nil {
 		return "", err
 	}
-	return conn.S3Bucket, MergeBucketPolicy(ctx, owner, conn.S3Bucket, policies.BucketPolicy)
+	if conn.ConnectionAccessType == "assume_role" {
+		return "role " + conn.RoleArn, AttachRolePolicies(ctx, owner.IAM, conn.RoleArn, "s3connections-"+connectionID, p.TrustPolicy, p.PermissionsPolicy)
+	}
+	return "bucket " + conn.S3Bucket, MergeBucketPolicy(ctx, owner.S3, conn.S3Bucket, p.BucketPolicy)
+}
+
+// AttachRolePolicies creates roleARN with trust (or merges trust's
+// statements into its trust policy, by Sid, so the role keeps admitting
+// the other connections it serves) and puts permissions as its inline
+// policy name.
+func AttachRolePolicies(ctx context.Context, c *iam.Client, roleARN, name string, trust, permissions policy.Document) error {
+	path, role := rolePath(roleARN)
+	got, err := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+	var missing *iamtypes.NoSuchEntityException
+	switch {
+	case errors.As(err, &missing):
+		doc, _ := json.Marshal(trust)
+		if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), Path: aws.String(path), AssumeRolePolicyDocument: aws.String(string(doc))}); err != nil {
+			return fmt.Errorf("create role %s: %w", role, err)
+		}
+	case err != nil:
+		return fmt.Errorf("read role %s: %w", role, err)
+	default:
+		if err := mergeTrust(ctx, c, role, aws.ToString(got.Role.AssumeRolePolicyDocument), trust); err != nil {
+			return err
+		}
+	}
+	doc, _ := json.Marshal(permissions)
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(string(doc))}); err != nil {
+		return fmt.Errorf("put the permissions of role %s: %w", role, err)
+	}
+	return nil
+}
+
+// mergeTrust adds trust's statements to role's trust policy (IAM returns
+// it URL-encoded), replacing those with the same Sid.
+func mergeTrust(ctx context.Context, c *iam.Client, role, encoded string, trust policy.Document) error {
+	raw, err := url.QueryUnescape(encoded)
+	if err != nil {
+		return fmt.Errorf("trust policy of %s: %w", role, err)
+	}
+	current, err := policy.Parse([]byte(raw))
+	if err != nil {
+		return fmt.Errorf("trust policy of %s: %w", role, err)
+	}
+	for _, s := range trust.Statement {
+		current.Statement = slices.DeleteFunc(current.Statement, func(old policy.Statement) bool { return old.Sid == s.Sid })
+		current.Statement = append(current.Statement, s)
+	}
+	doc, _ := json.Marshal(current)
+	if _, err := c.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String(role), PolicyDocument: aws.String(string(doc))}); err != nil {
+		return fmt.Errorf("update the trust policy of %s: %w", role, err)
+	}
+	return nil
+}
+
+// rolePath splits a role ARN's resource into its path and name.
+func rolePath(arn string) (path, name string) {
+	res := arn[strings.Index(arn, ":role/")+len(":role"):]
+	i := strings.LastIndex(res, "/")
+	return res[:i+1], res[i+1:]
 }
 
 func getJSON(ctx context.Context, url, token string, into any) error {

@@ -235,7 +235,7 @@ func newFixture(t *testing.T, small, big int, skipLZ, keys bool) *fixture {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := platformlocal.AttachConnectionPolicy(ctx, plat.APIURL, token, c["ConnectionId"].(string), f.source); err != nil {
+		if _, err := platformlocal.AttachConnectionPolicy(ctx, plat.APIURL, token, c["ConnectionId"].(string), platformlocal.Owner{S3: f.source}); err != nil {
 			t.Fatal(err)
 		}
 	}

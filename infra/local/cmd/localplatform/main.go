@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
@@ -28,7 +29,7 @@ const usage = `usage:
   localplatform run   [-data .local] [-addr 127.0.0.1:8080] [-emulator-ports 4566] [-worker-concurrency 90] run the platform until Ctrl-C
   localplatform token [-data .local] -user NAME               print a JWT for NAME
   localplatform attach-policy [-data .local] -user NAME -connection ID
-                                                              attach connection ID's bucket policy to its bucket, as the bucket's owner`
+                                                              attach connection ID's policies (bucket policy, or role) as the bucket's owner`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -98,7 +99,7 @@ func printSummary(p *platformlocal.Platform, data string, took time.Duration) {
 	fmt.Fprintf(w, "  SQS (local)\t%s\n", p.Endpoints["SQS"])
 	fmt.Fprintf(w, "  Lambda (local runtime)\t%s  functions: %v\n", p.Endpoints["LAMBDA"], p.Runtime.Functions())
 	fmt.Fprintf(w, "  EventBridge Scheduler (local)\t%s  group %s\n", p.Endpoints["SCHEDULER"], p.Config.ScheduleGroup)
-	fmt.Fprintf(w, "  STS (local)\t%s\n", p.Endpoints["STS"])
+	fmt.Fprintf(w, "  STS, IAM (local)\t%s, %s\n", p.Endpoints["STS"], p.Endpoints["IAM"])
 	fmt.Fprintf(w, "  task queue → worker\tmaximum concurrency %d (SQS event source)\n", p.WorkerConcurrency)
 	fmt.Fprintf(w, "\n  metadata table\t%s\n", p.Config.Table)
 	fmt.Fprintf(w, "  KMS key\t%s (%s)\n", p.Names.KeyAlias, p.Config.KMSKeyID)
@@ -106,8 +107,9 @@ func printSummary(p *platformlocal.Platform, data string, took time.Duration) {
 	fmt.Fprintf(w, "  task queue\t%s\n", p.Config.TaskQueueURL)
 	fmt.Fprintf(w, "  source reader role\t%s (one session per connection)\n", p.Config.SourceReaderRoleARN)
 	fmt.Fprintf(w, "  accounts\tplatform %s, source owner %s (endpoints.env)\n", platformlocal.Account, platformlocal.SourceAccount)
-	fmt.Fprintf(w, "\n  demo buckets\t%s (bucket policy of %s's connection %s), %s (access keys %s / %s),\n",
-		platformlocal.DemoBucket, platformlocal.DemoUser, platformlocal.DemoConnection, platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
+	fmt.Fprintf(w, "\n  demo buckets\t%s (%s's connections %s, by bucket policy, and %s, by role %s),\n",
+		platformlocal.DemoBucket, platformlocal.DemoUser, platformlocal.DemoConnection, platformlocal.DemoRoleConnection, platformlocal.DemoRole)
+	fmt.Fprintf(w, "\t%s (access keys %s / %s),\n", platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
 	fmt.Fprintf(w, "\t%s (eu-west-1), %s (eu-south-1, opt-in, not enabled)\n", platformlocal.DemoEUBucket, platformlocal.DemoOptInBucket)
 	fmt.Fprintf(w, "  attach a connection's policy\tmake attach-policy USER=alice CONNECTION=<id>\n")
 	fmt.Fprintf(w, "\n  a token\tmake token USER=alice\n")
@@ -160,16 +162,17 @@ func attachPolicy(args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg := aws.Config{Region: env["AWS_REGION"], BaseEndpoint: aws.String(env["AWS_ENDPOINT_URL_S3"])}
-	owner := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = true
-		o.Credentials = credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")
-	})
-	bucket, err := platformlocal.AttachConnectionPolicy(context.Background(), env["S3CONNECTIONS_API_URL"], t, *id, owner)
+	creds := credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")
+	cfg := aws.Config{Region: env["AWS_REGION"], Credentials: creds}
+	owner := platformlocal.Owner{
+		S3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_S3"]) }),
+		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_IAM"]) }),
+	}
+	target, err := platformlocal.AttachConnectionPolicy(context.Background(), env["S3CONNECTIONS_API_URL"], t, *id, owner)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("attached connection %s's policy to bucket %s, as account %s\n", *id, bucket, env["AWS_ACCOUNT_ID"])
+	fmt.Printf("attached connection %s's policies to %s, as account %s\n", *id, target, env["AWS_ACCOUNT_ID"])
 	return nil
 }
 
