@@ -34,8 +34,8 @@ type Session struct {
 	AssumedRoleArn, AssumedRoleId              string
 }
 
-// Error is an STS error: its status, code and message as AWS sends them,
-// so the local STS can send them on unchanged.
+// Error is an STS or IAM error: its status, code and message as AWS sends
+// them, so the local STS and IAM endpoints can send them on unchanged.
 type Error struct {
 	Status        int
 	Code, Message string
@@ -193,7 +193,7 @@ func (r *Registry) issue(caller Principal, role Role, in AssumeRoleInput, now ti
 		return Session{}, validation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 	const upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	name := role.ARN[strings.LastIndex(role.ARN, "/")+1:]
+	name := RoleName(role.ARN)
 	account := Account(role.ARN)
 	s := Session{
 		AccessKeyId:     "ASIA" + random(16, upper),
@@ -201,9 +201,10 @@ func (r *Registry) issue(caller Principal, role Role, in AssumeRoleInput, now ti
 		SessionToken:    token(),
 		Expiration:      now.Add(d).UTC().Truncate(time.Second),
 		AssumedRoleArn:  "arn:" + partition(role.ARN) + ":sts::" + account + ":assumed-role/" + name + "/" + in.RoleSessionName,
-		AssumedRoleId:   RoleID(role.ARN) + ":" + in.RoleSessionName,
+		AssumedRoleId:   role.ID + ":" + in.RoleSessionName,
 	}
-	p := Principal{Account: account, ARN: s.AssumedRoleArn, RoleARN: role.ARN, Tags: map[string]string{}, Policies: role.Policies}
+	// Lookup gives the session its role's policies as they are when it acts.
+	p := Principal{Account: account, ARN: s.AssumedRoleArn, RoleARN: role.ARN, RoleID: role.ID, Tags: map[string]string{}}
 	for _, k := range caller.Transitive { // inherited through role chaining
 		p.Tags[k] = caller.Tags[k]
 		p.Transitive = append(p.Transitive, k)

@@ -16,6 +16,9 @@ type Principal struct {
 	ARN string
 	// RoleARN is a session's role (aws:PrincipalArn); "" otherwise.
 	RoleARN string
+	// RoleID is a session's role's unique id (Role.ID); "" reads as
+	// RoleID(RoleARN).
+	RoleID string
 	// Tags are a session's tags (aws:PrincipalTag/<key>).
 	Tags map[string]string
 	// Transitive are the keys of Tags that sessions this session starts
@@ -38,8 +41,10 @@ func (p Principal) PrincipalArn() string {
 // stable AIDA... id for a user.
 func (p Principal) UserID() string {
 	switch {
+	case p.RoleID != "":
+		return p.RoleID + ":" + RoleName(p.ARN)
 	case p.RoleARN != "":
-		return RoleID(p.RoleARN) + ":" + p.ARN[strings.LastIndex(p.ARN, "/")+1:]
+		return RoleID(p.RoleARN) + ":" + RoleName(p.ARN)
 	case isRoot(p.ARN, p.Account):
 		return p.Account
 	}

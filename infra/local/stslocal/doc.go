@@ -6,7 +6,8 @@
 // unchanged against it.
 //
 // Every request must carry a SigV4 Authorization header (service "sts",
-// any region) signed with a key the registry knows; session callers must
+// any region) signed with a key the registry knows
+// (iamlocal.Registry.Authenticate, which the local IAM shares); session callers must
 // send their X-Amz-Security-Token. Errors come in the Query XML error
 // envelope with AWS's codes and messages.
 //
