@@ -25,6 +25,7 @@ import (
 	"github.com/datalake-platform/s3connections/infra/local/eventsource"
 	"github.com/datalake-platform/s3connections/infra/local/faults"
 	"github.com/datalake-platform/s3connections/infra/local/gateway"
+	"github.com/datalake-platform/s3connections/infra/local/iamapi"
 	"github.com/datalake-platform/s3connections/infra/local/iamlocal"
 	"github.com/datalake-platform/s3connections/infra/local/lambdalocal"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
@@ -58,7 +59,7 @@ type Options struct {
 	// APIAddr is the gateway's address; "127.0.0.1:0" picks a free port.
 	APIAddr string
 	// FirstPort, when set, puts the emulators on fixed ports from it on
-	// (S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS), so endpoints.env stays valid across
+	// (S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS, IAM), so endpoints.env stays valid across
 	// restarts; 0 picks free ports.
 	FirstPort int
 	// Seed creates the demo source buckets and files.
@@ -283,10 +284,20 @@ func (p *Platform) startS3(_ context.Context, opts Options) error {
 	return err
 }
 
-// startSTS serves the local STS, which issues the source reader's sessions.
+// startSTS serves the local STS, which issues the source reader's
+// sessions and those of owners' roles, and the local IAM, where owners
+// create those roles (kept in the data folder).
 func (p *Platform) startSTS(_ context.Context, opts Options) error {
+	if path := dataPath(opts, "iam-roles.json"); path != "" {
+		if err := p.IAM.Persist(path); err != nil {
+			return err
+		}
+	}
 	var err error
-	p.Endpoints["STS"], err = p.serve(addr(opts, 6), stslocal.New(p.IAM))
+	if p.Endpoints["STS"], err = p.serve(addr(opts, 6), stslocal.New(p.IAM)); err != nil {
+		return err
+	}
+	p.Endpoints["IAM"], err = p.serve(addr(opts, 7), iamapi.New(p.IAM))
 	return err
 }
 

@@ -59,7 +59,7 @@ func run(args []string) error {
 	data := fs.String("data", ".local", "data folder (make clean wipes it)")
 	addr := fs.String("addr", "127.0.0.1:8080", "API address")
 	workers := fs.Int("worker-concurrency", 90, "maximum concurrent worker invocations (the data-load throttling setting)")
-	firstPort := fs.Int("emulator-ports", 4566, "first of seven fixed ports for S3, DynamoDB, KMS, SQS, Lambda, Scheduler and STS (0: any free ports)")
+	firstPort := fs.Int("emulator-ports", 4566, "first of eight fixed ports for S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS and IAM (0: any free ports)")
 	_ = fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
