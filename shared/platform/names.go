@@ -12,7 +12,10 @@ type Names struct {
 	Table, KeyAlias, LZBucket, DLZBucket, TaskQueue, TaskDLQ string
 	// AssetsBucket is the CDK bootstrap bucket the stack's code is
 	// deployed from (the default qualifier's): a platform bucket too.
-	AssetsBucket                                 string
+	AssetsBucket string
+	// LogsBucket holds the server access logs of the LZ and DLZ buckets.
+	LogsBucket string
+
 	APIFunction, PlannerFunction, WorkerFunction string
 	SourceReaderRole, SchedulerRole              string
 	ScheduleGroup, UserPool, APIName, Dashboard  string
@@ -26,6 +29,7 @@ func NamesFor(account, region string) Names {
 		KeyAlias:         "alias/" + Prefix,
 		LZBucket:         fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
 		DLZBucket:        fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
+		LogsBucket:       fmt.Sprintf("%s-logs-%s-%s", Prefix, account, region),
 		AssetsBucket:     fmt.Sprintf("cdk-hnb659fds-assets-%s-%s", account, region),
 		TaskQueue:        Prefix + "-tasks",
 		TaskDLQ:          Prefix + "-tasks-dlq",
@@ -42,7 +46,9 @@ func NamesFor(account, region string) Names {
 }
 
 // Buckets are the platform's own buckets: none of them may be a source.
-func (n Names) Buckets() []string { return []string{n.LZBucket, n.DLZBucket, n.AssetsBucket} }
+func (n Names) Buckets() []string {
+	return []string{n.LZBucket, n.DLZBucket, n.LogsBucket, n.AssetsBucket}
+}
 
 // RoleARN is the ARN of the platform's role name in account.
 func RoleARN(partition, account, name string) string {

@@ -45,6 +45,7 @@ func NewQueues(scope constructs.Construct, id string, names platform.Names, key 
 		EncryptionMasterKey: key,
 		EnforceSSL:          jsii.Bool(true),
 		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy:  taskQueueOnly(c, names),
 	})
 	tasks := awssqs.NewQueue(c, jsii.String("Tasks"), &awssqs.QueueProps{
 		QueueName:           jsii.String(names.TaskQueue),
@@ -57,6 +58,19 @@ func NewQueues(scope constructs.Construct, id string, names platform.Names, key 
 	})
 	tag(c, "queues")
 	return &Queues{Scope: c, Tasks: tasks, DLQ: dlq, maxConcurrency: maxConcurrency}
+}
+
+// taskQueueOnly lets only the task queue use the DLQ as its dead-letter
+// queue. It names the task queue by an ARN built from its name: a reference
+// would be a cycle, as the task queue's redrive policy references the DLQ.
+func taskQueueOnly(scope constructs.Construct, names platform.Names) *awssqs.RedriveAllowPolicy {
+	arn := awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("sqs"), Resource: jsii.String(names.TaskQueue), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME,
+	})
+	return &awssqs.RedriveAllowPolicy{
+		RedrivePermission: awssqs.RedrivePermission_BY_QUEUE,
+		SourceQueues:      &[]awssqs.IQueue{awssqs.Queue_FromQueueArn(scope, jsii.String("TaskQueueRef"), arn)},
+	}
 }
 
 // AttachWorker makes fn, whose timeout is timeout, the consumer of the task

@@ -478,11 +478,11 @@ func TestFunctionsGetTheSourceReaderAndThePlatformBuckets(t *testing.T) {
 	for _, fn := range []string{n.APIFunction, n.PlannerFunction, n.WorkerFunction} {
 		want[fn] = map[string]string{platform.EnvSourceReaderRoleARN: "${" + readerID + ".Arn}"}
 	}
-	// The LZ and DLZ as the bucket resources name them, then the assets bucket.
+	// The LZ and DLZ as the bucket resources name them, then the logs and assets buckets.
 	want[n.APIFunction][platform.EnvPlatformBuckets] = strings.Join([]string{
 		resolvedText(platformJSON.Resources[lz].Properties["BucketName"]),
 		resolvedText(platformJSON.Resources[dlz].Properties["BucketName"]),
-		symbolic.AssetsBucket,
+		symbolic.LogsBucket, symbolic.AssetsBucket,
 	}, ",")
 	for _, fn := range platformJSON.of("AWS::Lambda::Function") {
 		name := fn.Properties["FunctionName"].(string)

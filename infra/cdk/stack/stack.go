@@ -64,6 +64,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	}
 	s.Observability.Watch(fns, s.Queues)
 	s.outputs()
+	s.suppressNagFindings()
 	return s, nil
 }
 

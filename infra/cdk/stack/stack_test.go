@@ -33,6 +33,9 @@ var (
 	// cdkOut is the cloud assembly the template was synthesized into: it
 	// holds the staged assets (asset.<hash>/bootstrap).
 	cdkOut string
+	// synthContext is the app context the template was synthesized with,
+	// for tests that build their own app (nag aspects run before synthesis).
+	synthContext map[string]any
 )
 
 func TestMain(m *testing.M) {
@@ -83,6 +86,7 @@ func synthesize(m *testing.M) (code int, err error) {
 	context[CtxAssetDir] = assets
 	context[CtxWorkerMaxConcurrency] = fmt.Sprint(testMaxConcurrency) // a string, as `-c` passes it
 	context[CtxEnabledOptInRegions] = "eu-south-1,af-south-1"
+	synthContext = context
 	cdkOut = filepath.Join(dir, "cdk.out")
 	app := awscdk.NewApp(&awscdk.AppProps{
 		Outdir:      jsii.String(cdkOut),
@@ -231,7 +235,10 @@ func TestEveryStoreIsEncryptedWithThePlatformKey(t *testing.T) {
 			}
 			return sse["KMSMasterKeyId"]
 		}},
-		{"AWS::S3::Bucket", 2, func(p map[string]any) any {
+		{"AWS::S3::Bucket", 3, func(p map[string]any) any {
+			if resolvedText(p["BucketName"]) == symbolic.LogsBucket {
+				return getAtt(keyID, "Arn") // SSE-S3 by design: TestAccessLogsBucket
+			}
 			rules := p["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)
 			rule := rules[0].(map[string]any)
 			def := rule["ServerSideEncryptionByDefault"].(map[string]any)
@@ -928,7 +935,7 @@ func TestResourceCounts(t *testing.T) {
 	counts := map[string]int{
 		"AWS::KMS::Key": 1, "AWS::KMS::Alias": 1,
 		"AWS::DynamoDB::Table": 1,
-		"AWS::S3::Bucket":      2, "AWS::S3::BucketPolicy": 2,
+		"AWS::S3::Bucket":      3, "AWS::S3::BucketPolicy": 3, // LZ, DLZ, access logs
 		"AWS::SQS::Queue": 2, "AWS::SQS::QueuePolicy": 2,
 		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers,
 		// The functions', the scheduler's and the source reader's.

@@ -14,14 +14,20 @@ import (
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
+// AccessLogRetention is how long the server access logs of the LZ and DLZ
+// buckets are kept: a year of who read and wrote the zones, then expired.
+const AccessLogRetention = 365
+
 // Storage holds the platform's data: the metadata table (connections,
 // datasets, schedules, runs, the catalog) and the landing-zone (LZ) and
-// data-lake-zone (DLZ) buckets. All are encrypted with the platform key and
-// retained when the stack is deleted.
+// data-lake-zone (DLZ) buckets, encrypted with the platform key; and the
+// zones' server access logs (Logs). All are retained when the stack is
+// deleted.
 type Storage struct {
 	Scope   constructs.Construct
 	Table   awsdynamodb.Table
 	LZ, DLZ awss3.Bucket
+	Logs    awss3.Bucket
 }
 
 // NewStorage creates the table and the buckets.
@@ -32,8 +38,9 @@ func NewStorage(scope constructs.Construct, id string, names platform.Names, key
 	props.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
 	props.EncryptionKey = key
 	s.Table = awsdynamodb.NewTable(c, jsii.String("Metadata"), props)
-	s.LZ = bucket(c, "LandingZone", names.LZBucket, key)
-	s.DLZ = bucket(c, "DataLakeZone", names.DLZBucket, key)
+	s.Logs = logsBucket(c, "AccessLogs", names.LogsBucket)
+	s.LZ = bucket(c, "LandingZone", names.LZBucket, key, s.Logs, "lz/")
+	s.DLZ = bucket(c, "DataLakeZone", names.DLZBucket, key, s.Logs, "dlz/")
 	tag(c, "storage")
 	return s
 }
@@ -79,22 +86,51 @@ func tableProps(name string) *awsdynamodb.TableProps {
 	return props
 }
 
-// bucket is an SSE-KMS (bucket keys), TLS-only, private, versioned bucket.
-func bucket(scope constructs.Construct, id, name string, key awskms.IKey) awss3.Bucket {
+// bucket is an SSE-KMS (bucket keys), TLS-only, private, versioned bucket
+// whose server access logs go to logs under logPrefix. CDK lets only the
+// S3 logging service write there, for this bucket and account (the logs
+// bucket's policy: aws:SourceArn, aws:SourceAccount).
+func bucket(scope constructs.Construct, id, name string, key awskms.IKey, logs awss3.IBucket, logPrefix string) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		BucketName:             jsii.String(name),
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          key,
+		BucketKeyEnabled:       jsii.Bool(true),
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String(logPrefix),
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:              jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("tidy"),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(90)),
+		}},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
+// logsBucket receives the zones' server access logs: private, TLS-only,
+// versioned and retained like the zones, but SSE-S3: S3 cannot write its
+// logs with the AWS managed key, and a customer managed key would need a
+// key policy for the logging service (the platform key's policy does not
+// have one). Logs expire after AccessLogRetention days.
+func logsBucket(scope constructs.Construct, id, name string) awss3.Bucket {
 	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
 		BucketName:        jsii.String(name),
-		Encryption:        awss3.BucketEncryption_KMS,
-		EncryptionKey:     key,
-		BucketKeyEnabled:  jsii.Bool(true),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		MinimumTLSVersion: jsii.Number(1.2),
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		Versioned:         jsii.Bool(true),
 		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Id:                                  jsii.String("tidy"),
+			Id:                                  jsii.String("expire-logs"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(AccessLogRetention)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(7)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
-			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(90)),
 		}},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
