@@ -97,7 +97,7 @@ CDK_APPROVAL ?= broadening
 FUNCTIONS   := $(patsubst functions/%/main.go,%,$(wildcard functions/*/main.go))
 CDK_RUN     := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 CDK_DISABLE_CLI_TELEMETRY=true $(CDK)
 
-.PHONY: package synth deploy destroy
+.PHONY: package synth deploy destroy login
 
 package: ## build every function's Lambda bootstrap (linux/arm64) into bin/<function>/
 	@for f in $(FUNCTIONS); do \
@@ -115,6 +115,11 @@ deploy: package $(CDK) ## deploy to the AWS account and region of your credentia
 
 destroy: package $(CDK) ## delete the stack (asks first); the data (table, buckets, key, user pool) is kept
 	$(CDK_RUN) destroy --no-notices $(CDK_ARGS) s3connections
+
+# Prompts go to stderr, the token to stdout: TOKEN=$$(make -s login USERNAME=alice).
+# POOL_CLIENT (and AWS_REGION) default to cdk.out/outputs.json's.
+login: ## sign in to the deployed user pool (password, TOTP enrolment or code) and print an ID token: make login USERNAME=alice [POOL_CLIENT=<id>]
+	@go run ./infra/cdk/cmd/login -user "$(USERNAME)" -client "$(POOL_CLIENT)"
 
 $(CDK):
 	npm install --prefix $(TOOLS)/cdk --no-audit --no-fund --loglevel=error $(CDK_CLI_NPM)

@@ -34,38 +34,34 @@ type APIProps struct {
 	AccessLogs            awslogs.ILogGroup
 	Routes                []httpapi.Route
 	RateLimit, BurstLimit int
+	// MFA is MFARequired (or empty) or MFAOptional.
+	MFA string
 }
+
+// The throttle of each public (unauthenticated) route, requests per
+// second: anyone may call them, so they must not be a way to spend the
+// stage's whole budget or the API function's concurrency.
+const (
+	PublicRouteRateLimit  = 5
+	PublicRouteBurstLimit = 10
+)
+
+// Logical ids of the user pool. Cognito refuses to turn MFA on in an
+// existing pool (UpdateUserPool: "Cannot turn MFA functionality ON, once
+// the user pool has been created"), so the MFA mode is part of the pool's
+// identity: changing it makes CloudFormation create a new pool (the old one
+// is retained) instead of failing the update. "Users" is the id pools had
+// when MFA was optional, so trial stacks keep theirs.
+const (
+	userPoolIDRequired = "MfaUsers"
+	userPoolIDOptional = "Users"
+)
 
 // NewAPI creates the user pool and its app client, the HTTP API, its
 // routes and its default stage.
 func NewAPI(scope constructs.Construct, id string, p APIProps) *API {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	pool := awscognito.NewUserPool(c, jsii.String("Users"), &awscognito.UserPoolProps{
-		UserPoolName:      jsii.String(p.Names.UserPool),
-		SelfSignUpEnabled: jsii.Bool(false), // administrators create users
-		SignInAliases:     &awscognito.SignInAliases{Username: jsii.Bool(true), Email: jsii.Bool(true)},
-		PasswordPolicy: &awscognito.PasswordPolicy{
-			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
-			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
-			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
-		},
-		Mfa:                awscognito.Mfa_OPTIONAL,
-		MfaSecondFactor:    &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
-		AccountRecovery:    awscognito.AccountRecovery_EMAIL_ONLY,
-		DeletionProtection: jsii.Bool(true),
-		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
-	})
-	client := pool.AddClient(jsii.String("Client"), &awscognito.UserPoolClientOptions{
-		UserPoolClientName:         jsii.String(platform.Prefix + "-client"),
-		AuthFlows:                  &awscognito.AuthFlow{UserPassword: jsii.Bool(true), UserSrp: jsii.Bool(true)},
-		GenerateSecret:             jsii.Bool(false),
-		DisableOAuth:               jsii.Bool(true),
-		PreventUserExistenceErrors: jsii.Bool(true),
-		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
-		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
-		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(30)),
-		EnableTokenRevocation:      jsii.Bool(true),
-	})
+	pool, client := newUserPool(c, p)
 	authorizer := awsapigatewayv2authorizers.NewHttpUserPoolAuthorizer(jsii.String("Cognito"), pool,
 		&awsapigatewayv2authorizers.HttpUserPoolAuthorizerProps{
 			AuthorizerName:  jsii.String(platform.Prefix + "-cognito"),
@@ -87,26 +83,91 @@ func NewAPI(scope constructs.Construct, id string, p APIProps) *API {
 			format:      accessLogFormat(),
 		},
 	})
-	// One integration, one invoke permission for the whole API.
+	addRoutes(api, stage, authorizer, p)
+	tag(c, "api")
+	return &API{Scope: c, UserPool: pool, Client: client, HTTP: api, Stage: stage}
+}
+
+// newUserPool creates the pool of the API's users (administrators create
+// them; TOTP is their second factor, never SMS) and the app client the
+// JWT authorizer admits.
+func newUserPool(c constructs.Construct, p APIProps) (awscognito.UserPool, awscognito.UserPoolClient) {
+	mfa, id := awscognito.Mfa_REQUIRED, userPoolIDRequired
+	if p.MFA == MFAOptional {
+		mfa, id = awscognito.Mfa_OPTIONAL, userPoolIDOptional
+	}
+	pool := awscognito.NewUserPool(c, jsii.String(id), &awscognito.UserPoolProps{
+		UserPoolName:      jsii.String(p.Names.UserPool),
+		SelfSignUpEnabled: jsii.Bool(false), // administrators create users
+		SignInAliases:     &awscognito.SignInAliases{Username: jsii.Bool(true), Email: jsii.Bool(true)},
+		// Essentials (the plan of new pools) allows password history at no
+		// extra decision; threat protection needs Plus, priced per user:
+		// left to the operator (infra/cdk/README.md).
+		FeaturePlan: awscognito.FeaturePlan_ESSENTIALS,
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength: jsii.Number(12), RequireDigits: jsii.Bool(true), RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true), RequireSymbols: jsii.Bool(true),
+			PasswordHistorySize:  jsii.Number(5),
+			TempPasswordValidity: awscdk.Duration_Days(jsii.Number(3)),
+		},
+		Mfa:                mfa,
+		MfaSecondFactor:    &awscognito.MfaSecondFactor{Otp: jsii.Bool(true), Sms: jsii.Bool(false)},
+		AccountRecovery:    awscognito.AccountRecovery_EMAIL_ONLY,
+		DeletionProtection: jsii.Bool(true),
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+	})
+	client := pool.AddClient(jsii.String("Client"), &awscognito.UserPoolClientOptions{
+		UserPoolClientName: jsii.String(platform.Prefix + "-client"),
+		// USER_PASSWORD_AUTH is what `make login` uses (over TLS); SRP for
+		// clients that have an SRP library.
+		AuthFlows:                  &awscognito.AuthFlow{UserPassword: jsii.Bool(true), UserSrp: jsii.Bool(true)},
+		GenerateSecret:             jsii.Bool(false),
+		DisableOAuth:               jsii.Bool(true),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
+		RefreshTokenValidity:       awscdk.Duration_Days(jsii.Number(30)),
+		EnableTokenRevocation:      jsii.Bool(true),
+	})
+	return pool, client
+}
+
+// addRoutes adds one route per httpapi route to one Lambda integration
+// (one invoke permission for the whole API), the JWT authorizer on all but
+// the public ones, which get a tight throttle of their own on the stage.
+func addRoutes(api awsapigatewayv2.HttpApi, stage awsapigatewayv2.HttpStage, authorizer awsapigatewayv2.IHttpRouteAuthorizer, p APIProps) {
 	integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiFunction"), p.Function,
 		&awsapigatewayv2integrations.HttpLambdaIntegrationProps{
 			PayloadFormatVersion:   awsapigatewayv2.PayloadFormatVersion_VERSION_2_0(),
 			ScopePermissionToRoute: jsii.Bool(false),
 		})
+	cfnStage := stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	publicSettings := map[string]any{}
 	for _, r := range p.Routes {
-		var auth awsapigatewayv2.IHttpRouteAuthorizer = authorizer
+		auth := authorizer
 		if r.Public {
 			auth = awsapigatewayv2.NewHttpNoneAuthorizer()
 		}
-		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		routes := api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path:        jsii.String(r.Path),
 			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
 			Integration: integration,
 			Authorizer:  auth,
 		})
+		if r.Public {
+			// RouteSettings is untyped JSON: CloudFormation's names, as is.
+			publicSettings[r.Key()] = map[string]any{
+				"ThrottlingRateLimit": PublicRouteRateLimit, "ThrottlingBurstLimit": PublicRouteBurstLimit,
+			}
+			// A stage's RouteSettings may only name routes that exist.
+			for _, route := range *routes {
+				cfnStage.Node().AddDependency(route)
+			}
+		}
 	}
-	tag(c, "api")
-	return &API{Scope: c, UserPool: pool, Client: client, HTTP: api, Stage: stage}
+	if len(publicSettings) > 0 {
+		cfnStage.SetRouteSettings(publicSettings)
+	}
 }
 
 // accessLogSettings implements IAccessLogSettings.

@@ -28,6 +28,16 @@ const (
 	// per second, steady and burst).
 	CtxAPIRateLimit  = "apiRateLimit"
 	CtxAPIBurstLimit = "apiBurstLimit"
+	// CtxCognitoMFA is the user pool's MFA: "required" (the default: every
+	// user enrols a TOTP app at first sign-in) or "optional" (for trials,
+	// where users sign in with a password alone unless they enrol).
+	CtxCognitoMFA = "cognitoMfa"
+)
+
+// The values of CtxCognitoMFA.
+const (
+	MFARequired = "required"
+	MFAOptional = "optional"
 )
 
 // Defaults of the context values.
@@ -36,6 +46,7 @@ const (
 	DefaultAssetDir             = "bin"
 	DefaultAPIRateLimit         = 50
 	DefaultAPIBurstLimit        = 100
+	DefaultCognitoMFA           = MFARequired
 )
 
 // Props configures the stack.
@@ -50,6 +61,9 @@ type Props struct {
 	AlarmEmail string
 	// APIRateLimit and APIBurstLimit throttle the HTTP API's default stage.
 	APIRateLimit, APIBurstLimit int
+	// CognitoMFA is MFARequired or MFAOptional; empty means required, so a
+	// Props built in code is never weaker than the default.
+	CognitoMFA string
 	// Functions are the Lambda functions to deploy; nil means Functions().
 	Functions []FunctionSpec
 }
@@ -58,7 +72,7 @@ type Props struct {
 // applying the defaults, and checks them.
 func PropsFromContext(node constructs.Node) (Props, error) {
 	p := Props{AssetDir: DefaultAssetDir, WorkerMaxConcurrency: DefaultWorkerMaxConcurrency,
-		APIRateLimit: DefaultAPIRateLimit, APIBurstLimit: DefaultAPIBurstLimit}
+		APIRateLimit: DefaultAPIRateLimit, APIBurstLimit: DefaultAPIBurstLimit, CognitoMFA: DefaultCognitoMFA}
 	var err error
 	if p.WorkerMaxConcurrency, err = intContext(node, CtxWorkerMaxConcurrency, p.WorkerMaxConcurrency); err != nil {
 		return p, err
@@ -72,6 +86,9 @@ func PropsFromContext(node constructs.Node) (Props, error) {
 	if v := stringContext(node, CtxAssetDir); v != "" {
 		p.AssetDir = v
 	}
+	if v := stringContext(node, CtxCognitoMFA); v != "" {
+		p.CognitoMFA = strings.ToLower(v)
+	}
 	p.AlarmEmail = stringContext(node, CtxAlarmEmail)
 	p.EnabledOptInRegions = listContext(node, CtxEnabledOptInRegions)
 	return p, p.Validate()
@@ -84,6 +101,9 @@ func (p Props) Validate() error {
 	}
 	if p.APIRateLimit < 1 || p.APIBurstLimit < 1 {
 		return fmt.Errorf("context %s and %s must be positive", CtxAPIRateLimit, CtxAPIBurstLimit)
+	}
+	if p.CognitoMFA != "" && p.CognitoMFA != MFARequired && p.CognitoMFA != MFAOptional {
+		return fmt.Errorf("context %s = %q: %q (the default) or %q", CtxCognitoMFA, p.CognitoMFA, MFARequired, MFAOptional)
 	}
 	for _, r := range p.EnabledOptInRegions {
 		if !connection.IsOptInRegion(r) {

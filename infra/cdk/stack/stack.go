@@ -60,6 +60,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 			AccessLogs: s.Observability.LogGroup("ApiAccessLogs", "/aws/http-api/"+s.Names.APIName+"/access"),
 			Routes:     httpapi.Routes(),
 			RateLimit:  props.APIRateLimit, BurstLimit: props.APIBurstLimit,
+			MFA: props.CognitoMFA,
 		})
 	}
 	s.Observability.Watch(fns, s.Queues)
