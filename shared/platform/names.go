@@ -10,6 +10,8 @@ const Prefix = "s3connections"
 // and region.
 type Names struct {
 	Table, KeyAlias, LZBucket, DLZBucket, TaskQueue, TaskDLQ string
+	// SecretsKeyAlias names the key of connection secrets.
+	SecretsKeyAlias string
 	// AssetsBucket is the CDK bootstrap bucket the stack's code is
 	// deployed from (the default qualifier's): a platform bucket too.
 	AssetsBucket                                 string
@@ -24,6 +26,7 @@ func NamesFor(account, region string) Names {
 	return Names{
 		Table:            Prefix + "-metadata",
 		KeyAlias:         "alias/" + Prefix,
+		SecretsKeyAlias:  "alias/" + Prefix + "-secrets",
 		LZBucket:         fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
 		DLZBucket:        fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
 		AssetsBucket:     fmt.Sprintf("cdk-hnb659fds-assets-%s-%s", account, region),
