@@ -14,7 +14,7 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token attach-policy test test-slow test-scale fuzz vet build clean
+.PHONY: help tools check-java run token attach-policy migrate-secrets test test-slow test-scale fuzz vet build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ token: ## print a JWT the local API accepts: make token USER=alice
 
 attach-policy: ## attach a connection's bucket policy as the source owner: make attach-policy USER=alice CONNECTION=<id>
 	@go run ./infra/local/cmd/localplatform attach-policy -user "$(USER)" -connection "$(CONNECTION)"
+
+migrate-secrets: ## move connection secrets onto the secrets key (after deploying it): make migrate-secrets [ARGS=-dry-run]
+	go run ./infra/cmd/migrate-secrets $(ARGS)
 
 test: tools vet ## every test, starting the emulators they need, then fuzz the API and task decoding (under 10 minutes)
 	go test -count=1 -timeout 15m ./...

@@ -11,7 +11,7 @@ layout() {
 	go list -f '{{.ImportPath}}|{{.Doc}}' ./... | sed 's|^github.com/datalake-platform/s3connections/||' |
 		while IFS='|' read -r path doc; do
 			# The job, without the details after its colon: "Package x is y: …" is "y".
-			doc=$(sed -E 's/^(Package|Command) [a-z0-9_]+ (is )?//; s/: .*//; s/\.$//' <<<"$doc")
+			doc=$(sed -E 's/^(Package|Command) [a-z0-9_-]+ (is )?//; s/: .*//; s/\.$//' <<<"$doc")
 			fold -s -w 62 <<<"$doc" | sed 's/ *$//' | awk -v p="$path" 'NR == 1 { printf "%-35s %s\n", p, $0; next } { printf "%-35s %s\n", "", $0 }'
 		done
 	echo '```'

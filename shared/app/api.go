@@ -34,7 +34,7 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 	return httpapi.New(httpapi.UseCases{
 		Connections: &connection.Service{
 			Store:               store,
-			Sealer:              kmssecret.New(kms.NewFromConfig(awsCfg), cfg.KMSKeyID),
+			Sealer:              kmssecret.New(kms.NewFromConfig(awsCfg), cfg.SecretsKeyID),
 			Tester:              planner,
 			SourceReaderRoleARN: cfg.SourceReaderRoleARN,
 			PlatformBuckets:     cfg.PlatformBuckets,

@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 // full is a platform configuration with every setting set.
 func full() platform.Config {
 	return platform.Config{
-		Region: "eu-west-1", Table: "t", KMSKeyID: "arn:aws:kms:eu-west-1:123456789012:key/k", LZBucket: "lz", DLZBucket: "dlz",
+		Region: "eu-west-1", Table: "t", KMSKeyID: "arn:aws:kms:eu-west-1:123456789012:key/k",
+		SecretsKeyID: "arn:aws:kms:eu-west-1:123456789012:key/s", LZBucket: "lz", DLZBucket: "dlz",
 		TaskQueueURL: "https://sqs/q", PlannerFunction: "planner", PlannerFunctionARN: "arn:aws:lambda:eu-west-1:123456789012:function:planner",
 		ScheduleGroup: "g", SchedulerRoleARN: "arn:aws:iam::123456789012:role/s", SourceReaderRoleARN: "arn:aws:iam::123456789012:role/r",
 		PlatformBuckets:     []string{"lz", "dlz"},
@@ -51,6 +53,20 @@ func TestFunctionsStartFromTheirSettings(t *testing.T) {
 	for name, s := range map[string]platform.Settings{"api": APISettings, "planner": PlannerSettings, "worker": WorkerSettings} {
 		if _, err := (platform.Config{}).Only(s); err == nil {
 			t.Errorf("%s starts without any setting", name)
+		}
+	}
+}
+
+// The functions that seal or open connection secrets require the secrets
+// key, and only the worker (which encrypts the zones' objects) the
+// platform key.
+func TestSecretsKeyIsRequiredWhereSecretsAreUsed(t *testing.T) {
+	for name, s := range map[string]platform.Settings{"api": APISettings, "planner": PlannerSettings, "worker": WorkerSettings} {
+		if !slices.Contains(s.Required, platform.EnvSecretsKey) {
+			t.Errorf("%s does not require %s", name, platform.EnvSecretsKey)
+		}
+		if got, want := slices.Contains(s.Names(), platform.EnvKMSKey), name == "worker"; got != want {
+			t.Errorf("%s reads %s: %v, want %v", name, platform.EnvKMSKey, got, want)
 		}
 	}
 }

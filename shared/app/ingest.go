@@ -31,7 +31,7 @@ func sourceAccess(cfg platform.Config, awsCfg aws.Config) *source.Access {
 	}
 	return &source.Access{
 		Base:          awsCfg,
-		Secrets:       kmssecret.New(kms.NewFromConfig(awsCfg), cfg.KMSKeyID),
+		Secrets:       kmssecret.New(kms.NewFromConfig(awsCfg), cfg.SecretsKeyID),
 		Regions:       connection.Regions{Home: awsCfg.Region, EnabledOptIns: enabled, EnableVariable: platform.EnvEnabledOptInRegions},
 		S3Options:     []func(*s3.Options){cfg.S3Options},
 		ReaderRoleARN: cfg.SourceReaderRoleARN,

@@ -5,19 +5,22 @@ import "github.com/datalake-platform/s3connections/shared/platform"
 // The settings each function reads. The CDK stack gives every function
 // exactly its settings (infra/cdk/functions), and the local platform builds it
 // from those alone (platform.Config.Only), so a builder that reads a
-// setting not declared here sees it unset in every test.
+// setting not declared here sees it unset in every test. Connection secrets
+// are under their own key (SECRETS_KEY_ID): the API seals with it, the
+// planner opens with it; only the worker also needs the platform key
+// (KMS_KEY_ID), to encrypt what it writes to the zones.
 var (
 	APISettings = platform.Settings{
-		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
+		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
 			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets},
 	}
 	PlannerSettings = platform.Settings{
-		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
+		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
 			platform.EnvSourceReaderRoleARN},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle},
 	}
 	WorkerSettings = platform.Settings{
-		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,
+		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvSecretsKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,
 			platform.EnvSourceReaderRoleARN},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvPartSize, platform.EnvCopyThreshold,
 			platform.EnvS3PathStyle},

@@ -159,7 +159,8 @@ func benchAWS(f *fakeS3) aws.Config {
 
 func benchConfig() platform.Config {
 	return platform.Config{Region: "us-east-1", Table: "bench", KMSKeyID: "arn:aws:kms:us-east-1:000000000000:key/bench",
-		LZBucket: "lz", DLZBucket: "dlz", TaskQueueURL: "http://sqs.bench.invalid/000000000000/tasks", S3PathStyle: true,
+		SecretsKeyID: "arn:aws:kms:us-east-1:000000000000:key/bench-secrets",
+		LZBucket:     "lz", DLZBucket: "dlz", TaskQueueURL: "http://sqs.bench.invalid/000000000000/tasks", S3PathStyle: true,
 		SourceReaderRoleARN: "arn:aws:iam::000000000000:role/s3connections-source-reader"}
 }
 

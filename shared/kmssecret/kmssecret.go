@@ -1,4 +1,6 @@
-// Package kmssecret encrypts connection secrets with the platform's KMS key.
+// Package kmssecret encrypts connection secrets with their own KMS key
+// (SECRETS_KEY_ID). It is apart from the platform key that encrypts the
+// stores, so no grant or policy made for a store reaches a secret.
 // The encryption context binds each ciphertext to its connection, so a
 // ciphertext copied onto another connection does not decrypt, and CloudTrail
 // names the connection on every decryption. The API's role may only Seal;

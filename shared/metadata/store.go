@@ -4,7 +4,8 @@
 // # Key design
 //
 // One table, keys PK and SK (strings), no index: every access pattern is a
-// GetItem, a BatchGetItem or a Query on one partition, never a Scan.
+// GetItem, a BatchGetItem or a Query on one partition, never a Scan (but
+// EachConnection's, for operators' tools such as the secrets migration).
 //
 //	item                   PK                              SK                    serves
 //	connection             CONNECTION#<id>                 CONNECTION            get, update, delete by id

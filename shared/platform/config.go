@@ -14,6 +14,7 @@ import (
 const (
 	EnvTable               = "TABLE_NAME"
 	EnvKMSKey              = "KMS_KEY_ID"
+	EnvSecretsKey          = "SECRETS_KEY_ID" // the key of connection secrets alone, apart from the platform key
 	EnvLZBucket            = "LZ_BUCKET"
 	EnvDLZBucket           = "DLZ_BUCKET"
 	EnvTaskQueueURL        = "TASK_QUEUE_URL"
@@ -38,6 +39,7 @@ type Config struct {
 	Region              string
 	Table               string
 	KMSKeyID            string
+	SecretsKeyID        string // seals and opens connection secrets (shared/kmssecret)
 	LZBucket            string
 	DLZBucket           string
 	TaskQueueURL        string
@@ -90,6 +92,7 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		Region:              getenv("AWS_REGION"),
 		Table:               get(EnvTable),
 		KMSKeyID:            get(EnvKMSKey),
+		SecretsKeyID:        get(EnvSecretsKey),
 		LZBucket:            get(EnvLZBucket),
 		DLZBucket:           get(EnvDLZBucket),
 		TaskQueueURL:        get(EnvTaskQueueURL),
@@ -134,6 +137,7 @@ func (c Config) Env() map[string]string {
 	return map[string]string{
 		EnvTable:               c.Table,
 		EnvKMSKey:              c.KMSKeyID,
+		EnvSecretsKey:          c.SecretsKeyID,
 		EnvLZBucket:            c.LZBucket,
 		EnvDLZBucket:           c.DLZBucket,
 		EnvTaskQueueURL:        c.TaskQueueURL,

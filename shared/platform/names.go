@@ -10,6 +10,8 @@ const Prefix = "s3connections"
 // and region.
 type Names struct {
 	Table, KeyAlias, LZBucket, DLZBucket, TaskQueue, TaskDLQ string
+	// SecretsKeyAlias names the key of connection secrets.
+	SecretsKeyAlias string
 	// AssetsBucket is the CDK bootstrap bucket the stack's code is
 	// deployed from (the default qualifier's): a platform bucket too.
 	AssetsBucket string
@@ -27,6 +29,7 @@ func NamesFor(account, region string) Names {
 	return Names{
 		Table:            Prefix + "-metadata",
 		KeyAlias:         "alias/" + Prefix,
+		SecretsKeyAlias:  "alias/" + Prefix + "-secrets",
 		LZBucket:         fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
 		DLZBucket:        fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
 		LogsBucket:       fmt.Sprintf("%s-logs-%s-%s", Prefix, account, region),

@@ -27,13 +27,13 @@ func Functions() []FunctionSpec { return functions.Deployed() }
 // functions read sources through source-reader sessions (reader.go), so a
 // connection can never read what the platform's own account holds.
 var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
-	// The API reads and writes metadata, encrypts secrets (never decrypts
-	// them), manages schedules in the platform's group with the scheduler
+	// The API reads and writes metadata, encrypts secrets with the secrets
+	// key (never decrypts them), manages schedules in the platform's group with the scheduler
 	// role, and invokes the planner (connection tests, runs on demand).
 	"api": func(r Resources) []awsiam.PolicyStatement {
 		planner := functionARN(r.Scope, r.Names.PlannerFunction)
 		return append(tableAccess(r),
-			statement("EncryptConnectionSecrets", []string{"kms:Encrypt"}, r.Key.KeyArn()),
+			withConditions(statement("EncryptConnectionSecrets", []string{"kms:Encrypt"}, r.SecretsKey.KeyArn()), secretContextConditions()),
 			statement("ManageSchedulesInGroup",
 				[]string{"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule"},
 				r.Scheduling.scheduleARNs(r.Names)),
@@ -42,15 +42,17 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			statement("InvokePlanner", []string{"lambda:InvokeFunction"}, planner, jsii.String(*planner+":*")),
 		)
 	},
-	// The planner decrypts secrets, enqueues tasks, invokes itself, and
+	// The planner decrypts secrets with the secrets key, enqueues tasks
+	// (the platform key through SQS only), invokes itself, and
 	// lists sources through source-reader sessions only. Its own s3 right
 	// is ListAllMyBuckets: bucket names, never contents, to tell whether
 	// the platform's account owns a source bucket.
 	"planner": func(r Resources) []awsiam.PolicyStatement {
 		self := functionARN(r.Scope, r.Names.PlannerFunction)
 		return append(tableAccess(r),
-			statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.Key.KeyArn()),
-			withConditions(statement("EncryptTasksViaSQS", []string{"kms:GenerateDataKey"}, r.Key.KeyArn()),
+			withConditions(statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.SecretsKey.KeyArn()), secretContextConditions()),
+			// SQS producers need both: SQS checks the data key it reuses.
+			withConditions(statement("EncryptTasksViaSQS", []string{"kms:GenerateDataKey", "kms:Decrypt"}, r.Key.KeyArn()),
 				viaService(r.Scope, "sqs")),
 			goStatement(sourceReader(r).Assume(sourceReaderARN(r))),
 			statement("FindPlatformBuckets", []string{"s3:ListAllMyBuckets"}, jsii.String("*")),
@@ -60,14 +62,16 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 	},
 	// The worker reads sources (and copies them into the zones) through
 	// source-reader sessions only; with its own role it validates and
-	// moves zone objects (LZ to DLZ) with the platform key, decrypts
-	// secrets and updates the catalog.
+	// moves zone objects (LZ to DLZ) with the platform key through S3,
+	// decrypts secrets with the secrets key and updates the catalog.
 	"worker": func(r Resources) []awsiam.PolicyStatement {
 		objects := []*string{r.Storage.LZ.ArnForObjects(jsii.String("*")), r.Storage.DLZ.ArnForObjects(jsii.String("*"))}
 		return append(tableAccess(r),
 			goStatement(sourceReader(r).Assume(sourceReaderARN(r))),
 			statement("WriteZones", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}, objects...),
-			statement("UsePlatformKey", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.Key.KeyArn()),
+			withConditions(statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.SecretsKey.KeyArn()), secretContextConditions()),
+			withConditions(statement("ZoneKeyViaS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.Key.KeyArn()),
+				viaService(r.Scope, "s3")),
 		)
 	},
 }
@@ -77,6 +81,7 @@ type Resources struct {
 	Scope      constructs.IConstruct
 	Names      platform.Names
 	Key        keyRef
+	SecretsKey keyRef // the connection secrets' key
 	Storage    *Storage
 	Queues     *Queues
 	Scheduling *Scheduling
@@ -191,6 +196,7 @@ func settingValues(c constructs.Construct, r Resources, optInRegions []string, r
 	return map[string]*string{
 		platform.EnvTable:               r.Storage.Table.TableName(),
 		platform.EnvKMSKey:              r.Key.KeyArn(),
+		platform.EnvSecretsKey:          r.SecretsKey.KeyArn(),
 		platform.EnvLZBucket:            r.Storage.LZ.BucketName(),
 		platform.EnvDLZBucket:           r.Storage.DLZ.BucketName(),
 		platform.EnvTaskQueueURL:        r.Queues.Tasks.QueueUrl(),

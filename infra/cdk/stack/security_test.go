@@ -12,15 +12,16 @@ import (
 	"github.com/datalake-platform/s3connections/shared/policy"
 )
 
-// Connection secrets are sealed with the platform key (kms:Encrypt, with the
+// Connection secrets are sealed with the secrets key (kms:Encrypt, with the
 // ConnectionId as encryption context) by the API and opened (kms:Decrypt) by
-// the ingestion functions only; the source reader, which a connection's
-// session acts as, decrypts through S3 only. SECURITY.md relies on these
-// tests.
+// the ingestion functions only; the platform key decrypts through services
+// (DynamoDB, S3, SQS) only, but for the worker's task queue event source;
+// the source reader, which a connection's session acts as, decrypts through
+// S3 only. SECURITY.md relies on these tests.
 
-// coversPlatformKey says whether a statement's Resource includes the
-// platform key: its ARN, any key ("…:key/*") or everything ("*").
-func coversPlatformKey(resource any, keyID string) bool {
+// coversKey says whether a statement's Resource includes the key keyID:
+// its ARN, any key ("…:key/*") or everything ("*").
+func coversKey(resource any, keyID string) bool {
 	list, ok := resource.([]any)
 	if !ok {
 		list = []any{resource}
@@ -55,18 +56,18 @@ func viaServices(s statementJSON) []string {
 }
 
 // directDecrypters returns, by role name, the roles that may call
-// kms:Decrypt on the platform key themselves (not only through a service
+// kms:Decrypt on the key keyID themselves (not only through a service
 // such as DynamoDB or S3, which never decrypt a ciphertext handed to them),
 // and every service any role may decrypt through.
-func directDecrypters(t *testing.T, tpl template) (roles []string, via map[string][]string) {
+func directDecrypters(t *testing.T, tpl template, keyID string) (roles []string, via map[string][]string) {
 	t.Helper()
-	keyID, _ := tpl.one(t, "AWS::KMS::Key")
 	via = map[string][]string{}
 	for _, r := range tpl.of("AWS::IAM::Role") {
 		name := r.Properties["RoleName"].(string)
 		direct := false
 		for _, s := range roleStatements(t, tpl, name) {
-			if s.Effect != "Allow" || !slices.Contains(s.actions(), "kms:Decrypt") || !coversPlatformKey(s.Resource, keyID) {
+			if s.Effect != "Allow" || !slices.Contains(s.actions(), "kms:Decrypt") || !coversKey(s.Resource, keyID) ||
+				(keyID == secretsKeyID(t) && otherAccountsOnly(s)) {
 				continue
 			}
 			if services := viaServices(s); len(services) > 0 {
@@ -92,10 +93,20 @@ func TestOnlyIngestionRolesCanDecryptSecrets(t *testing.T) {
 		}
 	}
 	sort.Strings(want)
-	got, via := directDecrypters(t, platformJSON)
+	platformKey, secretsKey := keyIDs(t)
+	// The source reader's use of the sources' keys (through S3, for other
+	// accounts only) never reaches the secrets key: not counted there.
+	got, via := directDecrypters(t, platformJSON, secretsKey)
+	t.Logf("decrypt with the secrets key: directly %v; through a service %v", got, via)
+	if !slices.Equal(got, want) || slices.Contains(got, n.APIFunction) || len(via) > 0 {
+		t.Errorf("roles that may decrypt with the secrets key: %v (through a service %v), want exactly the ingestion roles %v", got, via, want)
+	}
+	// The platform key no longer holds secrets; only the worker's task
+	// queue event source (CDK's grant) decrypts with it outside a service.
+	got, via = directDecrypters(t, platformJSON, platformKey)
 	t.Logf("decrypt with the platform key: directly %v; through a service %v", got, via)
-	if !slices.Equal(got, want) || slices.Contains(got, n.APIFunction) {
-		t.Errorf("roles that may decrypt with the platform key directly: %v, want exactly the ingestion roles %v", got, want)
+	if !slices.Equal(got, []string{n.WorkerFunction}) {
+		t.Errorf("roles that may decrypt with the platform key directly: %v, want only the worker (its queue's event source)", got)
 	}
 	// Through a service: DynamoDB (the table), S3 (the zones, and the
 	// source objects for the source reader) and SQS (the task queue)
@@ -122,7 +133,8 @@ func TestOnlyIngestionRolesCanDecryptSecrets(t *testing.T) {
 // CloudWatch Logs decrypt this account's log groups only, and CloudWatch
 // alarms publish to the encrypted topic; no other principal is named.
 func TestKeyPolicyNamesOnlyTheAccountAndTheLogAndAlarmServices(t *testing.T) {
-	_, key := platformJSON.one(t, "AWS::KMS::Key")
+	keyID, _ := keyIDs(t)
+	key := platformJSON.Resources[keyID]
 	var d struct{ Statement []statementJSON }
 	d.Statement = policyDocs(template{Resources: map[string]resource{"key": key}})["key"]
 	var decrypters []string
@@ -275,7 +287,7 @@ func zoneBuckets(t *testing.T) (lz, dlz string) {
 func templateReader(t *testing.T) policy.Reader {
 	t.Helper()
 	lz, dlz := zoneBuckets(t)
-	keyID, _ := platformJSON.one(t, "AWS::KMS::Key")
+	keyID, _ := keyIDs(t)
 	return policy.Reader{Partition: "${AWS::Partition}", Region: "${AWS::Region}", Account: "${AWS::AccountId}",
 		Zones: []string{"${" + lz + "}", "${" + dlz + "}"}, KeyARN: "${" + keyID + ".Arn}"}
 }

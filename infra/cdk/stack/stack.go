@@ -1,5 +1,6 @@
 // Package stack is the platform's AWS infrastructure as one CDK stack built
-// from one construct per concern: keys (KMS), storage (metadata table, LZ
+// from one construct per concern: keys (KMS: the platform's, the
+// secrets'), storage (metadata table, LZ
 // and DLZ buckets), queues (tasks and dead letters, the worker's event
 // source), scheduling (EventBridge Scheduler group and role), functions
 // (built from FunctionSpecs), api (HTTP API, Cognito, JWT authorizer) and
@@ -47,7 +48,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	s.Observability = NewObservability(st, "Observability", s.Names, key, props.AlarmEmail)
 	s.Scheduling = NewScheduling(st, "Scheduling", s.Names)
 	fns, err := NewFunctions(st, "Functions", props.functions(), Resources{
-		Names: s.Names, Key: key, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
+		Names: s.Names, Key: key, SecretsKey: s.Keys.SecretsKey, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
 	}, s.Observability, props.AssetDir, props.EnabledOptInRegions)
 	if err != nil {
 		return nil, err
@@ -83,6 +84,7 @@ func (s *Stack) outputs() {
 	out("MetadataTable", "DynamoDB table of connections, datasets, schedules, runs and the catalog", s.Storage.Table.TableName())
 	out("TaskQueueUrl", "SQS queue of copy tasks", s.Queues.Tasks.QueueUrl())
 	out("KeyArn", "KMS key of every store", s.Keys.Key.KeyArn())
+	out("SecretsKeyArn", "KMS key of the connections' secrets (make migrate-secrets moves them onto it)", s.Keys.SecretsKey.KeyArn())
 	out("DashboardName", "CloudWatch dashboard", s.Observability.Dashboard.DashboardName())
 	out("AlarmTopicArn", "SNS topic the alarms notify: subscribe to it", s.Observability.Topic.TopicArn())
 }

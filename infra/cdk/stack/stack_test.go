@@ -221,7 +221,7 @@ func TestKeyRotatesAndIsRetained(t *testing.T) {
 
 // Every store is encrypted with the platform's key.
 func TestEveryStoreIsEncryptedWithThePlatformKey(t *testing.T) {
-	keyID, _ := platformJSON.one(t, "AWS::KMS::Key")
+	keyID, _ := keyIDs(t)
 	keyARN := asJSON(getAtt(keyID, "Arn"))
 	testCases := []struct {
 		typ  string
@@ -555,12 +555,13 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 	}
 }
 
-// The API encrypts secrets but cannot decrypt them: its only kms:Decrypt
-// is what DynamoDB does with the table key on its behalf, and it reads no
-// source bucket.
+// The API encrypts secrets (with the secrets key, for one connection's
+// encryption context) but cannot decrypt them: its only kms:Decrypt is what
+// DynamoDB does with the table key on its behalf, and it reads no source
+// bucket.
 func TestAPICannotDecryptSecretsOrReadSources(t *testing.T) {
 	n := platform.NamesFor("", "")
-	keyID, _ := platformJSON.one(t, "AWS::KMS::Key")
+	_, secretsKey := keyIDs(t)
 	for _, s := range roleStatements(t, platformJSON, n.APIFunction) {
 		for _, a := range s.actions() {
 			if strings.HasPrefix(a, "s3:") {
@@ -575,8 +576,9 @@ func TestAPICannotDecryptSecretsOrReadSources(t *testing.T) {
 		}
 	}
 	g := grants(roleStatements(t, platformJSON, n.APIFunction))
-	if g["kms:Encrypt"] != asJSON(getAtt(keyID, "Arn")) {
-		t.Errorf("kms:Encrypt on %s, want the platform key", g["kms:Encrypt"])
+	encrypt := "kms:Encrypt if " + asJSON(secretContextConditions())
+	if g[encrypt] != asJSON(getAtt(secretsKey, "Arn")) || g["kms:Encrypt"] != "" {
+		t.Errorf("kms:Encrypt grants %v, want %q on the secrets key only", g, encrypt)
 	}
 }
 
@@ -914,7 +916,7 @@ func TestResourcesAreNamedAndTagged(t *testing.T) {
 }
 
 func TestOutputs(t *testing.T) {
-	for _, o := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "LandingZoneBucket", "DataLakeZoneBucket", "MetadataTable", "AlarmTopicArn"} {
+	for _, o := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "LandingZoneBucket", "DataLakeZoneBucket", "MetadataTable", "AlarmTopicArn", "KeyArn", "SecretsKeyArn"} {
 		if _, ok := platformJSON.Outputs[o]; !ok {
 			t.Errorf("no output %s", o)
 		}
@@ -933,7 +935,8 @@ func TestResourceCounts(t *testing.T) {
 		}
 	}
 	counts := map[string]int{
-		"AWS::KMS::Key": 1, "AWS::KMS::Alias": 1,
+		"AWS::KMS::Key": 2, "AWS::KMS::Alias": 2, // the platform's, the secrets'
+
 		"AWS::DynamoDB::Table": 1,
 		"AWS::S3::Bucket":      3, "AWS::S3::BucketPolicy": 3, // LZ, DLZ, access logs
 		"AWS::SQS::Queue": 2, "AWS::SQS::QueuePolicy": 2,

@@ -33,7 +33,12 @@ func (p *Platform) createResources(ctx context.Context) error {
 	if err := metadata.EnsureTable(ctx, dynamodb.NewFromConfig(cfg), n.Table); err != nil {
 		return err
 	}
-	keyARN, err := ensureKey(ctx, kms.NewFromConfig(cfg), n.KeyAlias)
+	keyARN, err := ensureKey(ctx, kms.NewFromConfig(cfg), n.KeyAlias, "S3 Connections platform key")
+	if err != nil {
+		return err
+	}
+	// Connection secrets under a key of their own, as on AWS.
+	secretsKeyARN, err := ensureKey(ctx, kms.NewFromConfig(cfg), n.SecretsKeyAlias, "S3 Connections connection secrets")
 	if err != nil {
 		return err
 	}
@@ -54,6 +59,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 		Region:              Region,
 		Table:               n.Table,
 		KMSKeyID:            keyARN,
+		SecretsKeyID:        secretsKeyARN,
 		LZBucket:            n.LZBucket,
 		DLZBucket:           n.DLZBucket,
 		TaskQueueURL:        queueURL,
@@ -84,7 +90,7 @@ func ensureScheduleGroup(ctx context.Context, c *scheduler.Client, group string)
 const maxReceiveCount = 5
 
 // ensureKey returns the ARN of the key behind alias, creating both if needed.
-func ensureKey(ctx context.Context, c *kms.Client, alias string) (string, error) {
+func ensureKey(ctx context.Context, c *kms.Client, alias, description string) (string, error) {
 	d, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
 	if err == nil {
 		return aws.ToString(d.KeyMetadata.Arn), nil
@@ -93,7 +99,7 @@ func ensureKey(ctx context.Context, c *kms.Client, alias string) (string, error)
 	if !errors.As(err, &nf) {
 		return "", fmt.Errorf("describe key %s: %w", alias, err)
 	}
-	k, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("S3 Connections platform key")})
+	k, err := c.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String(description)})
 	if err != nil {
 		return "", fmt.Errorf("create key: %w", err)
 	}

@@ -103,6 +103,7 @@ func printSummary(p *platformlocal.Platform, data string, took time.Duration) {
 	fmt.Fprintf(w, "  task queue → worker\tmaximum concurrency %d (SQS event source)\n", p.WorkerConcurrency)
 	fmt.Fprintf(w, "\n  metadata table\t%s\n", p.Config.Table)
 	fmt.Fprintf(w, "  KMS key\t%s (%s)\n", p.Names.KeyAlias, p.Config.KMSKeyID)
+	fmt.Fprintf(w, "  secrets key\t%s (%s)\n", p.Names.SecretsKeyAlias, p.Config.SecretsKeyID)
 	fmt.Fprintf(w, "  LZ / DLZ buckets\t%s / %s\n", p.Config.LZBucket, p.Config.DLZBucket)
 	fmt.Fprintf(w, "  task queue\t%s\n", p.Config.TaskQueueURL)
 	fmt.Fprintf(w, "  source reader role\t%s (one session per connection)\n", p.Config.SourceReaderRoleARN)
