@@ -16,15 +16,6 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
-// pendingElsewhere are nag errors that parallel work on the stack fixes
-// (the Cognito/API part and the KMS keys part). They are listed here, not
-// suppressed in the stack, so the stack keeps reporting them until those
-// parts land; this list is deleted when they are merged.
-var pendingElsewhere = []struct{ rule, path, fixedBy string }{
-	{"AwsSolutions-COG8", "/s3connections/Api/Users/Resource", "Cognito part (api.go): user pool feature plan / advanced security"},
-	{"AwsSolutions-APIG4", "/s3connections/Api/HttpApi/GET--health/Resource", "API part (api.go): /health authorization or its reasoned exception"},
-}
-
 // nagFinding is one annotation (error or warning) of a nag pack.
 type nagFinding struct{ rule, path, text string }
 
@@ -81,30 +72,16 @@ func nagMessages(msgs *[]*cxapi.SynthesisMessage) []nagFinding {
 // finding is fixed or suppressed with a reason (nag.go), as the CDK CLI
 // would otherwise refuse the synthesis.
 func TestNagPacksFindNoUnsuppressedErrors(t *testing.T) {
-	pending := map[string]bool{}
-	for _, p := range pendingElsewhere {
-		pending[p.rule+" "+p.path] = true
-	}
 	var failed []string
-	used := map[string]bool{}
 	errs, warnings := nagFindings(t)
 	for _, f := range warnings {
 		t.Logf("cdk-nag warning (not failing): %s", f)
 	}
 	for _, f := range errs {
-		if key := f.rule + " " + f.path; pending[key] {
-			used[key] = true
-			continue
-		}
 		failed = append(failed, f.String())
 	}
 	if len(failed) > 0 {
 		t.Errorf("%d unsuppressed cdk-nag errors:\n%s", len(failed), strings.Join(failed, "\n"))
-	}
-	for _, p := range pendingElsewhere {
-		if !used[p.rule+" "+p.path] {
-			t.Errorf("pendingElsewhere %s %s (%s) is no longer reported: drop it", p.rule, p.path, p.fixedBy)
-		}
 	}
 }
 
