@@ -14,7 +14,16 @@ import (
 // DynamoDB transaction (100 items).
 const MaxAuthorizedUsers = 50
 
+// UserRule is the rule of a user id, as messages state it.
+const UserRule = "1 to 128 letters, digits or _.@+-"
+
 var userPattern = regexp.MustCompile(`^[A-Za-z0-9_.@+-]{1,128}$`)
+
+// ValidUser says whether id is a user id (UserRule). It is the one rule of
+// both the entries of AuthorizedUsers and the caller's id (the token's sub),
+// so that a caller is always someone an owner could share with, and no two
+// spellings of one id (a trailing space, a NUL) are distinct users.
+func ValidUser(id string) bool { return userPattern.MatchString(id) }
 
 // CanSee says whether user is the owner or one of users.
 func CanSee(owner string, users []string, user string) bool {
@@ -29,8 +38,8 @@ func NormalizeUsers(users []string) ([]string, error) {
 	out := make([]string, 0, len(users))
 	seen := make(map[string]bool, len(users))
 	for _, u := range users {
-		if !userPattern.MatchString(u) {
-			return nil, apperr.Invalid("AuthorizedUsers", "%q is not a user id (1 to 128 letters, digits or _.@+-)", u)
+		if !ValidUser(u) {
+			return nil, apperr.Invalid("AuthorizedUsers", "%q is not a user id ("+UserRule+")", u)
 		}
 		if !seen[u] {
 			seen[u] = true

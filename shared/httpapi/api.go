@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/google/uuid"
 )
@@ -97,12 +98,11 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	}
 	req := request{APIGatewayV2HTTPRequest: ev}
 	if !rt.Public {
-		if ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {
-			req.caller = ev.RequestContext.Authorizer.JWT.Claims["sub"]
+		caller, msg := callerOf(ev)
+		if msg != "" {
+			return respond(http.StatusUnauthorized, errorBody{Message: msg}), nil
 		}
-		if req.caller == "" { // API Gateway's authorizer rejects these first; never trust that alone
-			return respond(http.StatusUnauthorized, errorBody{Message: "a bearer token with a sub claim is required"}), nil
-		}
+		req.caller = caller
 	}
 	for _, id := range ev.PathParameters {
 		if !isID(id) { // no resource has it: not worth a lookup that DynamoDB may refuse (keys over 2 KB)
@@ -115,6 +115,25 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 		return a.fail(ctx, ev, err), nil
 	}
 	return respond(status, body), nil
+}
+
+// callerOf returns the caller's id, the token's sub claim, or the message
+// of the 401 that a request without a valid one gets. API Gateway's
+// authorizer turns away requests without a sub first (never trust that
+// alone), but it cannot know what a user id is: a sub that is not one
+// (access.ValidUser, the rule of AuthorizedUsers) is no caller either. The
+// message never echoes the sub, which may be long or hold control bytes.
+func callerOf(ev events.APIGatewayV2HTTPRequest) (caller, unauthorized string) {
+	if ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {
+		caller = ev.RequestContext.Authorizer.JWT.Claims["sub"]
+	}
+	switch {
+	case caller == "":
+		return "", "a bearer token with a sub claim is required"
+	case !access.ValidUser(caller):
+		return "", "the token's user id (its sub claim) is not a valid user id: " + access.UserRule
+	}
+	return caller, ""
 }
 
 type errorBody struct {

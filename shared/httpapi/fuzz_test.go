@@ -217,196 +217,314 @@ func documented(t testing.TB) (statuses map[string][]int, readsBody map[string]b
 // body's, and a 404 for any id that is not a UUID; a 2xx to a route that
 // reads a body only for one JSON object in UTF-8 without repeated members.
 // The body mode is 0 plain, 1 base64-encoded, 2 claimed base64 but sent
-// as is. Without -fuzz it runs the seeds below as a normal test.
+// as is. The caller is 0 the owner, 1 an authorized user, 2 a stranger,
+// 3 no token, 4 a token whose sub claim is sub, any string: a 401 exactly
+// when it is not a user id (validSub), with a message that never holds a
+// control character nor, when long, the sub. Without -fuzz it runs the
+// seeds below as a normal test.
 func FuzzHandle(f *testing.F) {
 	routes := Routes()
 	index := map[string]uint8{}
 	for i, r := range routes {
 		index[r.Key()] = uint8(i)
 	}
-	type seed struct {
-		route, body, id string
-		mode, caller    uint8
-		limit           string
-	}
-	conn := `{"ConnectionName":"acme","S3Bucket":"acme-bucket","ConnectionAccessType":"bucket_policy"}`
-	keys := `{"ConnectionName":"acme-keys","S3Bucket":"acme-bucket","ConnectionAccessType":"access_keys","AccessKeyId":"AKIAIOSFODNN7EXAMPLE","SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","Version":"1.6","AuthorizedUsers":["bob","bob"]}`
-	ds := `{"DatasetName":"orders","Domain":"sales","ConnectionId":"` + worldConn + `","FileType":"CSV","DirectoryPath":"/sales/2026","SkipLZ":true}`
-	sch := `{"ScheduleName":"nightly","DatasetId":"` + worldDataset + `","ScheduleExpression":"cron(0 2 * * ? *)","ScheduleExpressionTimezone":"Europe/Rome"}`
-	seeds := []seed{
-		{"GET /health", "", "", 0, 0, ""},
-		{"POST /connections", conn, "", 0, 0, ""},
-		{"POST /connections", conn, "", 1, 0, ""},
-		{"POST /connections", keys, "", 0, 0, ""},
-		{"POST /connections", "%%%", "", 2, 0, ""},
-		{"POST /connections", conn, "", 0, 3, ""},
-		{"POST /connections", `{"ConnectionName":"x"}`, "", 0, 0, ""},
-		{"POST /connections", `{"S3Bucket":1}`, "", 0, 0, ""},
-		{"POST /connections", `{"Bucket":"x"}`, "", 0, 0, ""},
-		{"POST /connections", `{"Quoted\"Key":1}`, "", 0, 0, ""},
-		{"POST /connections", `{"":1}`, "", 0, 0, ""},
-		{"POST /connections", `{"AuthorizedUsers":[1]}`, "", 0, 0, ""},
-		{"POST /connections", conn + "]", "", 0, 0, ""},
-		{"POST /connections", conn + "}", "", 0, 0, ""},
-		{"POST /connections", conn + conn, "", 0, 0, ""},
-		{"POST /connections", `{"ConnectionName":"acme","connectionname":"acme","S3Bucket":"acme-bucket","ConnectionAccessType":"bucket_policy"}`, "", 0, 0, ""},
-		{"POST /connections", `{"ConnectionName":"acme","Description":"caf` + "\xe9" + `","S3Bucket":"acme-bucket","ConnectionAccessType":"bucket_policy"}`, "", 1, 0, ""},
-		{"POST /connections", "null", "", 0, 0, ""},
-		{"POST /connections", "[]", "", 0, 0, ""},
-		{"POST /connections", `{"S3Bucket":`, "", 0, 0, ""},
-		{"POST /connections", strings.Repeat("[", 20000), "", 0, 0, ""},
-		{"POST /connections", "\xef\xbb\xbf" + conn, "", 0, 0, ""},
-		{"GET /connections", "", "", 0, 0, "10"},
-		{"GET /connections", "", "", 0, 0, "0"},
-		{"GET /connections", "", "", 0, 0, "1e2"},
-		{"GET /connections/{id}", "", worldConn, 0, 0, ""},
-		{"GET /connections/{id}", "", worldConn, 0, 2, ""},
-		{"GET /connections/{id}", "", strings.ToUpper(worldConn), 0, 0, ""},
-		{"GET /connections/{id}", "", strings.Repeat("a", 4096), 0, 0, ""},
-		{"GET /connections/{id}", "", "../../etc/passwd", 0, 0, ""},
-		{"PUT /connections/{id}", `{"Description":"new"}`, worldConn, 0, 0, ""},
-		{"PUT /connections/{id}", `{"Description":"new"}`, worldConn, 0, 1, ""},
-		{"PUT /connections/{id}", `{"AccessKeyId":"AKIAIOSFODNN7EXAMPLF","SecretAccessKey":"0123456789abcdef0123"}`, worldKeysConn, 0, 0, ""},
-		{"PUT /connections/{id}", `{"S3Bucket":"other"}`, worldConn, 0, 0, ""},
-		{"PUT /connections/{id}", `{}`, worldConn, 0, 0, ""},
-		{"PUT /connections/{id}", `{"Description":"a","Description":"b"}`, worldConn, 0, 0, ""},
-		{"DELETE /connections/{id}", "", worldConn, 0, 0, ""},
-		{"DELETE /connections/{id}", "", worldKeysConn, 0, 0, ""},
-		{"GET /connections/{id}/policies", "", worldConn, 0, 0, ""},
-		{"GET /connections/{id}/policies", "", worldKeysConn, 0, 0, ""},
-		{"POST /connections/{id}/test", "", worldConn, 0, 0, ""},
-		{"POST /connections/{id}/upgrade", "", worldKeysConn, 0, 0, ""},
-		{"POST /connections/{id}/upgrade", `{"Version":"1.8"}`, worldKeysConn, 0, 0, ""},
-		{"POST /connections/{id}/upgrade", `{"Version":"1.6"}`, worldKeysConn, 0, 0, ""},
-		{"POST /connections/{id}/upgrade", "null", worldKeysConn, 0, 0, ""},
-		{"POST /connections/{id}/upgrade", " ", worldConn, 0, 0, ""},
-		{"POST /connections/{id}/downgrade", "", worldKeysConn, 0, 0, ""},
-		{"POST /connections/{id}/downgrade", "", worldConn, 0, 0, ""},
-		{"POST /datasets", ds, "", 0, 0, ""},
-		{"POST /datasets", strings.Replace(ds, worldConn, strings.Repeat("c", 3000), 1), "", 0, 0, ""},
-		{"POST /datasets", strings.Replace(ds, worldConn, worldKeysConn, 1), "", 0, 0, ""},
-		{"POST /datasets", strings.Replace(ds, "/sales/2026", "a/../b", 1), "", 0, 0, ""},
-		{"GET /datasets", "", "", 0, 0, "100"},
-		{"GET /datasets/{id}", "", worldDataset, 0, 0, ""},
-		{"PUT /datasets/{id}", `{"SkipLZ":false,"AuthorizedUsers":["carol"]}`, worldDataset, 0, 0, ""},
-		{"DELETE /datasets/{id}", "", worldDataset, 0, 0, ""},
-		{"GET /datasets/{id}/files", "", worldDataset, 0, 0, "-1"},
-		{"POST /schedules", sch, "", 0, 0, ""},
-		{"POST /schedules", strings.Replace(sch, "cron(0 2 * * ? *)", "rate(0 minutes)", 1), "", 0, 0, ""},
-		{"POST /schedules", strings.Replace(sch, "Europe/Rome", "../../../etc/passwd", 1), "", 0, 0, ""},
-		{"POST /schedules", strings.Replace(sch, worldDataset, "nope", 1), "", 0, 0, ""},
-		{"GET /schedules", "", "", 0, 0, ""},
-		{"GET /schedules/{id}", "", worldSchedule, 0, 0, ""},
-		{"PUT /schedules/{id}", `{"ScheduleExpression":"","IsEnabled":false}`, worldSchedule, 0, 0, ""},
-		{"PUT /schedules/{id}", `{"ScheduleExpressionTimezone":"Asia/Kolkata"}`, worldSchedule, 0, 0, ""},
-		{"DELETE /schedules/{id}", "", worldSchedule, 0, 0, ""},
-		{"POST /schedules/{id}/run", "", worldSchedule, 0, 1, ""},
-		{"GET /schedules/{id}/runs", "", worldSchedule, 0, 0, "5"},
-		{"GET /runs/{runId}", "", worldRun, 0, 0, ""},
-		{"GET /runs/{runId}", "", worldRun, 0, 2, ""},
-		{"GET /runs/{runId}", "", "anything", 0, 0, ""},
-	}
-	for _, s := range seeds {
+	for _, s := range slices.Concat(connectionSeeds(), resourceSeeds(), callerSeeds()) {
 		i, ok := index[s.route]
 		if !ok {
 			f.Fatalf("seed for unknown route %s", s.route)
 		}
-		f.Add(i, []byte(s.body), s.id, s.mode, s.caller, s.limit)
+		f.Add(i, []byte(s.body), s.id, s.mode, s.caller, s.limit, s.sub)
 	}
 	statuses, readsBody := documented(f)
 	api, logs := newWorldAPI()
-	f.Fuzz(func(t *testing.T, routeIndex uint8, body []byte, id string, mode, caller uint8, limit string) {
-		rt := routes[int(routeIndex)%len(routes)]
-		ev := events.APIGatewayV2HTTPRequest{RouteKey: rt.Key(), RawPath: rt.Path, Body: string(body)}
-		ev.RequestContext.RequestID = "req-fuzz"
-		switch mode % 3 {
-		case 1:
-			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-		case 2:
-			ev.IsBase64Encoded = true
-		}
-		if user := []string{worldOwner, worldUser, worldStranger, ""}[caller%4]; user != "" {
-			ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": user}},
-			}
-		}
-		for _, name := range []string{"id", "runId"} {
-			if strings.Contains(rt.Path, "{"+name+"}") {
-				ev.PathParameters = map[string]string{name: id}
-				ev.RawPath = strings.Replace(rt.Path, "{"+name+"}", id, 1)
-			}
-		}
-		if limit != "" {
-			ev.QueryStringParameters = map[string]string{"limit": limit}
-		}
+	f.Fuzz(func(t *testing.T, routeIndex uint8, body []byte, id string, mode, caller uint8, limit, sub string) {
+		in := fuzzInput{rt: routes[int(routeIndex)%len(routes)], body: body, id: id, mode: mode, caller: caller, limit: limit, sub: sub}
+		ev := in.event()
 		logs.Reset()
-
 		resp, err := api.Handle(context.Background(), ev)
 		if err != nil {
 			t.Fatalf("Handle returned an error: %v", err)
 		}
-		st, out := resp.StatusCode, resp.Body
-		if st >= 500 {
-			t.Fatalf("%s: %d %s\nlog: %s", rt.Key(), st, out, logs.String())
-		}
-		if !slices.Contains(statuses[rt.Key()], st) {
-			t.Fatalf("%s: status %d is not one openapi.json documents (%v): %s", rt.Key(), st, statuses[rt.Key()], out)
-		}
-		if resp.Headers["content-type"] != "application/json" {
-			t.Fatalf("%s: content-type %q", rt.Key(), resp.Headers["content-type"])
-		}
-		if st == http.StatusNoContent {
-			if out != "" {
-				t.Fatalf("%s: 204 with a body %q", rt.Key(), out)
-			}
-			return
-		}
-		if !json.Valid([]byte(out)) || !utf8.ValidString(out) {
-			t.Fatalf("%s: %d, body not JSON: %q", rt.Key(), st, out)
-		}
-		if st >= 400 {
-			var e map[string]any
-			if err := json.Unmarshal([]byte(out), &e); err != nil {
-				t.Fatalf("%s: %d, body not a JSON object: %s", rt.Key(), st, out)
-			}
-			msg, _ := e["Message"].(string)
-			field, hasField := e["Field"].(string)
-			if msg == "" {
-				t.Fatalf("%s: %d without a message: %s", rt.Key(), st, out)
-			}
-			if _, ok := e["Field"]; ok && !hasField {
-				t.Fatalf("%s: Field is not a string: %s", rt.Key(), out)
-			}
-			switch msg {
-			case "is not a known field", "cannot be changed", "is given more than once":
-				if !hasMember(ev, field) {
-					t.Fatalf("%s: %q names %q, which the body %q does not hold", rt.Key(), msg, field, body)
-				}
-			}
-			if strings.HasPrefix(msg, "must be a JSON ") && field == "" {
-				t.Fatalf("%s: a wrongly typed member not named: %s", rt.Key(), out)
-			}
-		}
-		if st == http.StatusUnauthorized != (caller%4 == 3 && !rt.Public) {
-			t.Fatalf("%s as caller %d: %d", rt.Key(), caller%4, st)
-		}
-		if len(ev.PathParameters) > 0 && !isID(id) && caller%4 != 3 && st != http.StatusNotFound {
-			t.Fatalf("%s with id %q: %d %s, want 404", rt.Key(), id, st, out)
-		}
-		if st < 300 && readsBody[rt.Key()] && ev.Body != "" {
-			raw := body
-			if mode%3 == 2 {
-				raw, _ = base64.StdEncoding.DecodeString(string(body))
-			}
-			raw = bytes.TrimSpace(raw)
-			if !utf8.Valid(raw) || !json.Valid(raw) || len(raw) == 0 || raw[0] != '{' || !eachMemberOnce(raw) {
-				t.Fatalf("%s: %d for the body %q: want one JSON object in UTF-8, each member once", rt.Key(), st, raw)
-			}
-		}
-		if strings.Contains(logs.String(), "request failed") {
-			t.Fatalf("%s: an internal error was logged: %s", rt.Key(), logs.String())
-		}
+		key := in.rt.Key()
+		checkAnswer(t, in, ev, resp, fuzzSpec{statuses[key], readsBody[key], logs.String()})
 	})
+}
+
+// The seeds' bodies: valid ones, which seeds vary.
+const (
+	seedConn     = `{"ConnectionName":"acme","S3Bucket":"acme-bucket","ConnectionAccessType":"bucket_policy"}`
+	seedKeys     = `{"ConnectionName":"acme-keys","S3Bucket":"acme-bucket","ConnectionAccessType":"access_keys","AccessKeyId":"AKIAIOSFODNN7EXAMPLE","SecretAccessKey":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY","Version":"1.6","AuthorizedUsers":["bob","bob"]}`
+	seedDataset  = `{"DatasetName":"orders","Domain":"sales","ConnectionId":"` + worldConn + `","FileType":"CSV","DirectoryPath":"/sales/2026","SkipLZ":true}`
+	seedSchedule = `{"ScheduleName":"nightly","DatasetId":"` + worldDataset + `","ScheduleExpression":"cron(0 2 * * ? *)","ScheduleExpressionTimezone":"Europe/Rome"}`
+)
+
+// fuzzSeed is one seed of FuzzHandle: a route key and the other arguments.
+type fuzzSeed struct {
+	route, body, id string
+	mode, caller    uint8
+	limit, sub      string
+}
+
+// connectionSeeds are the seeds of the health and connection routes.
+func connectionSeeds() []fuzzSeed {
+	return []fuzzSeed{
+		{"GET /health", "", "", 0, 0, "", ""},
+		{"POST /connections", seedConn, "", 0, 0, "", ""},
+		{"POST /connections", seedConn, "", 1, 0, "", ""},
+		{"POST /connections", seedKeys, "", 0, 0, "", ""},
+		{"POST /connections", "%%%", "", 2, 0, "", ""},
+		{"POST /connections", seedConn, "", 0, 3, "", ""},
+		{"POST /connections", `{"ConnectionName":"x"}`, "", 0, 0, "", ""},
+		{"POST /connections", `{"S3Bucket":1}`, "", 0, 0, "", ""},
+		{"POST /connections", `{"Bucket":"x"}`, "", 0, 0, "", ""},
+		{"POST /connections", `{"Quoted\"Key":1}`, "", 0, 0, "", ""},
+		{"POST /connections", `{"":1}`, "", 0, 0, "", ""},
+		{"POST /connections", `{"AuthorizedUsers":[1]}`, "", 0, 0, "", ""},
+		{"POST /connections", seedConn + "]", "", 0, 0, "", ""},
+		{"POST /connections", seedConn + "}", "", 0, 0, "", ""},
+		{"POST /connections", seedConn + seedConn, "", 0, 0, "", ""},
+		{"POST /connections", `{"ConnectionName":"acme","connectionname":"acme","S3Bucket":"acme-bucket","ConnectionAccessType":"bucket_policy"}`, "", 0, 0, "", ""},
+		{"POST /connections", `{"ConnectionName":"acme","Description":"caf` + "\xe9" + `","S3Bucket":"acme-bucket","ConnectionAccessType":"bucket_policy"}`, "", 1, 0, "", ""},
+		{"POST /connections", "null", "", 0, 0, "", ""},
+		{"POST /connections", "[]", "", 0, 0, "", ""},
+		{"POST /connections", `{"S3Bucket":`, "", 0, 0, "", ""},
+		{"POST /connections", strings.Repeat("[", 20000), "", 0, 0, "", ""},
+		{"POST /connections", "\xef\xbb\xbf" + seedConn, "", 0, 0, "", ""},
+		{"GET /connections", "", "", 0, 0, "10", ""},
+		{"GET /connections", "", "", 0, 0, "0", ""},
+		{"GET /connections", "", "", 0, 0, "1e2", ""},
+		{"GET /connections/{id}", "", worldConn, 0, 0, "", ""},
+		{"GET /connections/{id}", "", worldConn, 0, 2, "", ""},
+		{"GET /connections/{id}", "", strings.ToUpper(worldConn), 0, 0, "", ""},
+		{"GET /connections/{id}", "", strings.Repeat("a", 4096), 0, 0, "", ""},
+		{"GET /connections/{id}", "", "../../etc/passwd", 0, 0, "", ""},
+		{"PUT /connections/{id}", `{"Description":"new"}`, worldConn, 0, 0, "", ""},
+		{"PUT /connections/{id}", `{"Description":"new"}`, worldConn, 0, 1, "", ""},
+		{"PUT /connections/{id}", `{"AccessKeyId":"AKIAIOSFODNN7EXAMPLF","SecretAccessKey":"0123456789abcdef0123"}`, worldKeysConn, 0, 0, "", ""},
+		{"PUT /connections/{id}", `{"S3Bucket":"other"}`, worldConn, 0, 0, "", ""},
+		{"PUT /connections/{id}", `{}`, worldConn, 0, 0, "", ""},
+		{"PUT /connections/{id}", `{"Description":"a","Description":"b"}`, worldConn, 0, 0, "", ""},
+		{"DELETE /connections/{id}", "", worldConn, 0, 0, "", ""},
+		{"DELETE /connections/{id}", "", worldKeysConn, 0, 0, "", ""},
+		{"GET /connections/{id}/policies", "", worldConn, 0, 0, "", ""},
+		{"GET /connections/{id}/policies", "", worldKeysConn, 0, 0, "", ""},
+		{"POST /connections/{id}/test", "", worldConn, 0, 0, "", ""},
+		{"POST /connections/{id}/upgrade", "", worldKeysConn, 0, 0, "", ""},
+		{"POST /connections/{id}/upgrade", `{"Version":"1.8"}`, worldKeysConn, 0, 0, "", ""},
+		{"POST /connections/{id}/upgrade", `{"Version":"1.6"}`, worldKeysConn, 0, 0, "", ""},
+		{"POST /connections/{id}/upgrade", "null", worldKeysConn, 0, 0, "", ""},
+		{"POST /connections/{id}/upgrade", " ", worldConn, 0, 0, "", ""},
+		{"POST /connections/{id}/downgrade", "", worldKeysConn, 0, 0, "", ""},
+		{"POST /connections/{id}/downgrade", "", worldConn, 0, 0, "", ""},
+	}
+}
+
+// resourceSeeds are the seeds of the dataset, schedule and run routes.
+func resourceSeeds() []fuzzSeed {
+	return []fuzzSeed{
+		{"POST /datasets", seedDataset, "", 0, 0, "", ""},
+		{"POST /datasets", strings.Replace(seedDataset, worldConn, strings.Repeat("c", 3000), 1), "", 0, 0, "", ""},
+		{"POST /datasets", strings.Replace(seedDataset, worldConn, worldKeysConn, 1), "", 0, 0, "", ""},
+		{"POST /datasets", strings.Replace(seedDataset, "/sales/2026", "a/../b", 1), "", 0, 0, "", ""},
+		{"GET /datasets", "", "", 0, 0, "100", ""},
+		{"GET /datasets/{id}", "", worldDataset, 0, 0, "", ""},
+		{"PUT /datasets/{id}", `{"SkipLZ":false,"AuthorizedUsers":["carol"]}`, worldDataset, 0, 0, "", ""},
+		{"DELETE /datasets/{id}", "", worldDataset, 0, 0, "", ""},
+		{"GET /datasets/{id}/files", "", worldDataset, 0, 0, "-1", ""},
+		{"POST /schedules", seedSchedule, "", 0, 0, "", ""},
+		{"POST /schedules", strings.Replace(seedSchedule, "cron(0 2 * * ? *)", "rate(0 minutes)", 1), "", 0, 0, "", ""},
+		{"POST /schedules", strings.Replace(seedSchedule, "Europe/Rome", "../../../etc/passwd", 1), "", 0, 0, "", ""},
+		{"POST /schedules", strings.Replace(seedSchedule, worldDataset, "nope", 1), "", 0, 0, "", ""},
+		{"GET /schedules", "", "", 0, 0, "", ""},
+		{"GET /schedules/{id}", "", worldSchedule, 0, 0, "", ""},
+		{"PUT /schedules/{id}", `{"ScheduleExpression":"","IsEnabled":false}`, worldSchedule, 0, 0, "", ""},
+		{"PUT /schedules/{id}", `{"ScheduleExpressionTimezone":"Asia/Kolkata"}`, worldSchedule, 0, 0, "", ""},
+		{"DELETE /schedules/{id}", "", worldSchedule, 0, 0, "", ""},
+		{"POST /schedules/{id}/run", "", worldSchedule, 0, 1, "", ""},
+		{"GET /schedules/{id}/runs", "", worldSchedule, 0, 0, "5", ""},
+		{"GET /runs/{runId}", "", worldRun, 0, 0, "", ""},
+		{"GET /runs/{runId}", "", worldRun, 0, 2, "", ""},
+		{"GET /runs/{runId}", "", "anything", 0, 0, "", ""},
+	}
+}
+
+// callerSeeds are the seeds of caller 4: a token with any sub claim.
+func callerSeeds() []fuzzSeed {
+	return []fuzzSeed{
+		{"POST /connections", seedConn, "", 0, 4, "", strings.Repeat("a", 3000)},
+		{"POST /connections", seedConn, "", 0, 4, "", "carol\x00"},
+		{"POST /connections", seedConn, "", 0, 4, "", "carol\n"},
+		{"POST /connections", seedConn, "", 0, 4, "", "carol "},
+		{"POST /connections", seedConn, "", 0, 4, "", "carol#1"},
+		{"POST /connections", seedConn, "", 0, 4, "", ""},
+		{"POST /connections", seedConn, "", 0, 4, "", "carol"},
+		{"POST /connections", seedConn, "", 0, 4, "", strings.Repeat("c", 128)},
+		{"GET /connections/{id}", "", worldConn, 0, 4, "", worldOwner},
+		{"GET /connections/{id}", "", "nope", 0, 4, "", "x\r\ny"},
+		{"POST /datasets", seedDataset, "", 0, 4, "", strings.Repeat("d", 129)},
+	}
+}
+
+// fuzzInput is one input of FuzzHandle, its route chosen.
+type fuzzInput struct {
+	rt           Route
+	body         []byte
+	id           string
+	mode, caller uint8
+	limit, sub   string
+}
+
+// user is the token's sub claim, "" for no token.
+func (in fuzzInput) user() string {
+	return []string{worldOwner, worldUser, worldStranger, "", in.sub}[in.caller%5]
+}
+
+// unauthorized says whether the input must get a 401.
+func (in fuzzInput) unauthorized() bool { return !in.rt.Public && !validSub(in.user()) }
+
+// event is the API Gateway event of the input.
+func (in fuzzInput) event() events.APIGatewayV2HTTPRequest {
+	rt := in.rt
+	ev := events.APIGatewayV2HTTPRequest{RouteKey: rt.Key(), RawPath: rt.Path, Body: string(in.body)}
+	ev.RequestContext.RequestID = "req-fuzz"
+	switch in.mode % 3 {
+	case 1:
+		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(in.body), true
+	case 2:
+		ev.IsBase64Encoded = true
+	}
+	if user := in.user(); user != "" {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": user}},
+		}
+	}
+	for _, name := range []string{"id", "runId"} {
+		if strings.Contains(rt.Path, "{"+name+"}") {
+			ev.PathParameters = map[string]string{name: in.id}
+			ev.RawPath = strings.Replace(rt.Path, "{"+name+"}", in.id, 1)
+		}
+	}
+	if in.limit != "" {
+		ev.QueryStringParameters = map[string]string{"limit": in.limit}
+	}
+	return ev
+}
+
+// fuzzSpec is what an answer is checked against: the statuses openapi.json
+// documents for the route, whether it reads a body, and the log of the call.
+type fuzzSpec struct {
+	statuses  []int
+	readsBody bool
+	log       string
+}
+
+// checkAnswer checks the answer to one input (see FuzzHandle).
+func checkAnswer(t *testing.T, in fuzzInput, ev events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2HTTPResponse, spec fuzzSpec) {
+	t.Helper()
+	key, st, out := in.rt.Key(), resp.StatusCode, resp.Body
+	if st >= 500 {
+		t.Fatalf("%s: %d %s\nlog: %s", key, st, out, spec.log)
+	}
+	if !slices.Contains(spec.statuses, st) {
+		t.Fatalf("%s: status %d is not one openapi.json documents (%v): %s", key, st, spec.statuses, out)
+	}
+	if resp.Headers["content-type"] != "application/json" {
+		t.Fatalf("%s: content-type %q", key, resp.Headers["content-type"])
+	}
+	if st == http.StatusNoContent {
+		if out != "" {
+			t.Fatalf("%s: 204 with a body %q", key, out)
+		}
+		return
+	}
+	if !json.Valid([]byte(out)) || !utf8.ValidString(out) {
+		t.Fatalf("%s: %d, body not JSON: %q", key, st, out)
+	}
+	if st >= 400 {
+		checkError(t, in, ev, st, out)
+	}
+	if st == http.StatusUnauthorized != in.unauthorized() {
+		t.Fatalf("%s as caller %d (sub %.40q): %d %s", key, in.caller%5, in.user(), st, out)
+	}
+	if in.unauthorized() {
+		checkUnauthorizedFuzz(t, out, in.user())
+	}
+	if len(ev.PathParameters) > 0 && !isID(in.id) && !in.unauthorized() && st != http.StatusNotFound {
+		t.Fatalf("%s with id %q: %d %s, want 404", key, in.id, st, out)
+	}
+	if st < 300 && spec.readsBody && ev.Body != "" {
+		raw := in.body
+		if in.mode%3 == 2 {
+			raw, _ = base64.StdEncoding.DecodeString(string(in.body))
+		}
+		raw = bytes.TrimSpace(raw)
+		if !utf8.Valid(raw) || !json.Valid(raw) || len(raw) == 0 || raw[0] != '{' || !eachMemberOnce(raw) {
+			t.Fatalf("%s: %d for the body %q: want one JSON object in UTF-8, each member once", key, st, raw)
+		}
+	}
+	if strings.Contains(spec.log, "request failed") {
+		t.Fatalf("%s: an internal error was logged: %s", key, spec.log)
+	}
+}
+
+// checkError checks a 4xx's body: a JSON object with a message, and a
+// Field, when there is one, that names a member of the body when the
+// message says it is at fault.
+func checkError(t *testing.T, in fuzzInput, ev events.APIGatewayV2HTTPRequest, st int, out string) {
+	t.Helper()
+	key := in.rt.Key()
+	var e map[string]any
+	if err := json.Unmarshal([]byte(out), &e); err != nil {
+		t.Fatalf("%s: %d, body not a JSON object: %s", key, st, out)
+	}
+	msg, _ := e["Message"].(string)
+	field, hasField := e["Field"].(string)
+	if msg == "" {
+		t.Fatalf("%s: %d without a message: %s", key, st, out)
+	}
+	if _, ok := e["Field"]; ok && !hasField {
+		t.Fatalf("%s: Field is not a string: %s", key, out)
+	}
+	switch msg {
+	case "is not a known field", "cannot be changed", "is given more than once":
+		if !hasMember(ev, field) {
+			t.Fatalf("%s: %q names %q, which the body %q does not hold", key, msg, field, in.body)
+		}
+	}
+	if strings.HasPrefix(msg, "must be a JSON ") && field == "" {
+		t.Fatalf("%s: a wrongly typed member not named: %s", key, out)
+	}
+}
+
+// validSub says whether sub is a user id: 1 to 128 letters, digits or
+// _.@+-, checked here byte by byte rather than with access.ValidUser's
+// pattern, so that the target checks the rule instead of repeating it.
+func validSub(sub string) bool {
+	if len(sub) == 0 || len(sub) > 128 {
+		return false
+	}
+	for i := 0; i < len(sub); i++ {
+		c := sub[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.@+-", c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// checkUnauthorizedFuzz checks a 401's message: no control character, and
+// no echo of a sub long enough that it cannot be there by chance.
+func checkUnauthorizedFuzz(t *testing.T, out, sub string) {
+	t.Helper()
+	var e errorBody
+	_ = json.Unmarshal([]byte(out), &e)
+	if strings.ContainsFunc(e.Message, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		t.Fatalf("a control character in the 401's message %q", e.Message)
+	}
+	if len(sub) >= 16 && strings.Contains(e.Message, sub) {
+		t.Fatalf("the 401's message echoes the sub: %q", e.Message)
+	}
 }
 
 // eachMemberOnce says whether no object in the valid JSON text raw names a

@@ -32,6 +32,8 @@ type Issuer struct {
 // for ttl from now. The ID token (token_use "id") is what a Cognito-backed
 // HTTP API with an audience of the app client id accepts and what carries
 // cognito:username; its sub is the user id the API treats as the caller.
+// user may be any non-empty string, as a user pool's sub could be: the
+// API, not the authorizer, refuses one that is not a user id.
 func (i *Issuer) Token(user string, ttl time.Duration) (string, error) {
 	return i.tokenAt(user, ttl, time.Now())
 }
