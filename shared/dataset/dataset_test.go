@@ -25,6 +25,9 @@ func TestNormalizeDirectoryPath(t *testing.T) {
 		{"a/./b", "", false},
 		{"a/..b/", "a/..b/", true},
 		{"bad\x00path", "", false},
+		{"bad\u202epath/", "", false},
+		{"a//b/", "", false},
+		{"exports/upload_date=1/", "exports/upload_date=1/", true},
 		{strings.Repeat("a", 1025), "", false},
 	}
 	for _, tc := range testCases {

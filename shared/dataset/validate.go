@@ -4,11 +4,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 // Limits on fields, as the API documents them.
@@ -99,8 +99,11 @@ func (in *UpdateInput) validate() error {
 }
 
 // NormalizeDirectoryPath turns a user's prefix into the form the planner
-// lists: no leading "/", a trailing "/" when not empty, no "." or ".."
-// segments (S3 keys have no parent folders to climb to).
+// lists: no leading "/", a trailing "/" when not empty, and otherwise safe
+// by the same rule as the file names that land in zone keys
+// (rules.UnsafePath: no "." or ".." or empty segments, no control or bidi
+// characters), so the two cannot drift. An upload_date= segment is allowed
+// here: the DirectoryPath never lands in a zone key.
 func NormalizeDirectoryPath(p string) (string, error) {
 	p = strings.TrimLeft(p, "/")
 	if p == "" {
@@ -109,13 +112,8 @@ func NormalizeDirectoryPath(p string) (string, error) {
 	if len(p) > MaxDirectoryPath {
 		return "", apperr.Invalid("DirectoryPath", "must be at most %d bytes", MaxDirectoryPath)
 	}
-	if !utf8.ValidString(p) || strings.IndexFunc(p, unicode.IsControl) >= 0 {
-		return "", apperr.Invalid("DirectoryPath", "must be UTF-8 without control characters")
-	}
-	for _, seg := range strings.Split(strings.TrimSuffix(p, "/"), "/") {
-		if seg == ".." || seg == "." {
-			return "", apperr.Invalid("DirectoryPath", "must not contain %q segments", seg)
-		}
+	if reason := rules.UnsafePath(strings.TrimSuffix(p, "/")); reason != "" {
+		return "", apperr.Invalid("DirectoryPath", "is unsafe in S3 keys: %s", reason)
 	}
 	if !strings.HasSuffix(p, "/") {
 		p += "/"

@@ -189,7 +189,8 @@ func (s *plannerStore) CatalogRange(_ context.Context, _, from, to string) (map[
 func (s *plannerStore) SavePlanPage(context.Context, run.Run, ingest.PlanPage) error {
 	return nil
 }
-func (s *plannerStore) RenewLease(context.Context, string, string, time.Time) error { return nil }
+func (s *plannerStore) ListSkipped(context.Context, string, []run.FileOutcome) error { return nil }
+func (s *plannerStore) RenewLease(context.Context, string, string, time.Time) error  { return nil }
 func (s *plannerStore) EndPlanning(_ context.Context, id string) (run.Run, error) {
 	return run.Run{RunId: id, State: run.Running, PlanningDone: true}, nil
 }

@@ -6,7 +6,10 @@ import "errors"
 // store records, with the run's new position, in one conditional write.
 type PlanPage struct {
 	Listed, Matched, SkippedUnchanged, Tasks int64
-	Phase, Next                              string // the position after this page
+	// SkippedUnsafeKey counts the matched files not sent as their names
+	// are unsafe in a zone key (listed apart, by PlanningLog.ListSkipped).
+	SkippedUnsafeKey int64
+	Phase, Next      string // the position after this page
 	// Writer identifies the planner invocation, so that a save whose
 	// answer was lost is recognised as its own when retried.
 	Writer string

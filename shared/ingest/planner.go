@@ -70,6 +70,9 @@ type PlanningLog interface {
 	// how many failed in a row (a saved page resets the count).
 	NotePlanningError(ctx context.Context, runID string) (int64, error)
 	EndPlanning(ctx context.Context, runID string) (run.Run, error)
+	// ListSkipped lists files among the run's skipped files, each once
+	// however often it is written (the page's save counts them).
+	ListSkipped(ctx context.Context, runID string, files []run.FileOutcome) error
 }
 
 // ConnectionTester lists a connection's bucket with its access.
@@ -307,14 +310,17 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 		if c.Version.FirstPass() == rules.CheckPass {
 			page.Listed, page.Matched = 0, 0 // the check pass counted them
 		}
-		send, unchanged, err := p.changed(ctx, pl.d.DatasetId, matched)
+		send, unchanged, unsafe, err := p.changed(ctx, pl.d.DatasetId, matched)
 		if err != nil {
 			return stopped, p.retryLater(ctx, *r, "catalog", err)
+		}
+		if err := p.Store.ListSkipped(ctx, r.RunId, unsafe); err != nil {
+			return stopped, p.retryLater(ctx, *r, "listing skipped files", err)
 		}
 		if err := p.Tasks.Send(ctx, send); err != nil {
 			return stopped, p.retryLater(ctx, *r, "sending tasks", err)
 		}
-		page.SkippedUnchanged, page.Tasks = unchanged, int64(len(send))
+		page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = unchanged, int64(len(unsafe)), int64(len(send))
 	}
 	if next, err := p.savePage(ctx, pl, page); next == stopped {
 		return stopped, err
@@ -383,6 +389,9 @@ func (p *Planner) savePage(ctx context.Context, pl *planning, page PlanPage) (st
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.ObjectsListed.Of(float64(page.Listed)),
 			metrics.FilesSkippedUnchanged.Of(float64(page.SkippedUnchanged)))
 	}
+	if page.SkippedUnsafeKey > 0 {
+		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.FilesSkippedUnsafeKey.Of(float64(page.SkippedUnsafeKey)))
+	}
 	return nextPage, nil
 }
 
@@ -395,31 +404,36 @@ func (p *Planner) completeIfDone(ctx context.Context, runID string) error {
 	return err
 }
 
-// changed keeps the tasks that the rules do not skip as unchanged, merging
-// the sorted page with the sorted catalog in one range query rather than a
-// read per file.
-func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) ([]Task, int64, error) {
+// changed keeps the tasks that the rules do not skip as unchanged or as
+// unsafe names (returned as the run's skipped files), merging the sorted
+// page with the sorted catalog in one range query rather than a read per
+// file.
+func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) ([]Task, int64, []run.FileOutcome, error) {
 	if len(tasks) == 0 {
-		return nil, 0, nil
+		return nil, 0, nil, nil
 	}
 	catalog, err := p.Store.CatalogRange(ctx, datasetID, tasks[0].Name, tasks[len(tasks)-1].Name)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	send := tasks[:0]
 	var unchanged int64
+	var unsafe []run.FileOutcome
 	for _, t := range tasks {
 		var latest *rules.Catalogued
 		if f, ok := catalog[t.Name]; ok {
 			latest = &rules.Catalogued{Size: f.Size, ETag: f.SourceETag, RunId: f.RunId}
 		}
-		if plan, _ := t.Version.Listed(rules.PlanPass, t.object(), latest, t.RunId); plan == rules.SkipUnchanged {
+		switch plan, reason := t.Version.Listed(rules.PlanPass, t.object(), latest, t.RunId); plan {
+		case rules.SkipUnchanged:
 			unchanged++
-			continue
+		case rules.SkipUnsafeKey:
+			unsafe = append(unsafe, run.FileOutcome{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeSkippedUnsafeKey, Reason: reason})
+		default:
+			send = append(send, t)
 		}
-		send = append(send, t)
 	}
-	return send, unchanged, nil
+	return send, unchanged, unsafe, nil
 }
 
 // PlanningAttempts is how many planner invocations in a row may fail with

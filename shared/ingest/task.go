@@ -44,5 +44,5 @@ func (t Task) Complete() bool {
 
 // object is what the listing said of t's source object.
 func (t Task) object() rules.Object {
-	return rules.Object{Class: rules.Class(t.StorageClass), Size: t.Size, ETag: t.ETag}
+	return rules.Object{Name: t.Name, Class: rules.Class(t.StorageClass), Size: t.Size, ETag: t.ETag}
 }

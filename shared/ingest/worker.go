@@ -473,6 +473,9 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 	if err != nil {
 		return run.FileResult{Name: t.Name, SourceKey: t.Key}, err
 	}
+	if reason := unsafeTask(t); reason != "" {
+		return failedFile(t, reason), nil // the planner sends no such task: refuse it, copying nothing
+	}
 	res, obj, err := w.copyIn(ctx, src, conn, t)
 	if err != nil || res.Outcome != "" {
 		return res, err
@@ -654,6 +657,19 @@ func headFailed(t Task, conn connection.Connection, err error) (run.FileResult, 
 }
 
 // failedFile is the outcome of a file that could not be copied.
+// unsafeTask says why t must not be copied though it decoded: a task is
+// data from the queue, so the worker checks again what the planner checked
+// (rules.UnsafeName), and that the target key is a safe path.
+func unsafeTask(t Task) string {
+	if reason := rules.UnsafeName(t.Name); reason != "" {
+		return "refused: its name is unsafe in a data lake key: " + reason
+	}
+	if reason := rules.UnsafePath(t.TargetKey); reason != "" {
+		return "refused: its target key is unsafe: " + reason
+	}
+	return ""
+}
+
 func failedFile(t Task, reason string) run.FileResult {
 	return run.FileResult{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeFailed, Reason: reason}
 }

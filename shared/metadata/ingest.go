@@ -118,6 +118,7 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p ingest.PlanPage) 
 		Add(expression.Name("Listed"), expression.Value(p.Listed)).
 		Add(expression.Name("Matched"), expression.Value(p.Matched)).
 		Add(expression.Name("SkippedUnchanged"), expression.Value(p.SkippedUnchanged)).
+		Add(expression.Name("SkippedUnsafeKey"), expression.Value(p.SkippedUnsafeKey)).
 		Add(expression.Name("TasksPlanned"), expression.Value(p.Tasks)).
 		Set(expression.Name("Continuation"), expression.Value(p.Next)).
 		Set(expression.Name("Phase"), expression.Value(p.Phase)).

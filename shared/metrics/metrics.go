@@ -43,6 +43,7 @@ var (
 	BytesCopied              = Metric{"BytesCopied", Bytes}
 	FilesSkippedUnchanged    = Metric{"FilesSkippedUnchanged", Count}
 	FilesSkippedStorageClass = Metric{"FilesSkippedStorageClass", Count}
+	FilesSkippedUnsafeKey    = Metric{"FilesSkippedUnsafeKey", Count}
 	FilesFailed              = Metric{"FilesFailed", Count}
 )
 
@@ -50,7 +51,7 @@ var (
 func All() []Metric {
 	return []Metric{
 		RunsStarted, RunsSucceeded, RunsFailed, ObjectsListed, ObjectsCopied, BytesCopied,
-		FilesSkippedUnchanged, FilesSkippedStorageClass, FilesFailed,
+		FilesSkippedUnchanged, FilesSkippedStorageClass, FilesSkippedUnsafeKey, FilesFailed,
 	}
 }
 

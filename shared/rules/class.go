@@ -31,6 +31,8 @@ func (c StorageClass) MayNeedRestore() bool {
 // Object is what is known of a source object: from its listing, or, with
 // ArchiveStatus and Restore, from HeadObject.
 type Object struct {
+	// Name is the file's name in its dataset (the planner's rules read it).
+	Name  string
 	Class StorageClass
 	Size  int64
 	ETag  string

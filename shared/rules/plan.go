@@ -32,6 +32,10 @@ const (
 	SkipUnchanged
 	// FailRun: 1.6 fails the run, before anything is copied, naming the file.
 	FailRun
+	// SkipUnsafeKey: the file's name cannot be part of a zone key (see
+	// UnsafeName); the run lists it as skipped, and it does not fail the
+	// run in any version or pass, archived or not.
+	SkipUnsafeKey
 )
 
 // Catalogued is what the catalog holds of a name's latest ingested version.
@@ -42,10 +46,15 @@ type Catalogued struct {
 }
 
 // Listed decides a listed file in pass, given the catalog's latest version
-// of its name (nil if none), and says why when the run fails. A file that
+// of its name (nil if none), and says why when the run fails or the file is
+// skipped as unsafe (checked first, so an unsafe archived file does not
+// fail a 1.6 run). A file that
 // this very run catalogued is sent again: its planner died after sending
 // part of a page, and the workers commit each file once.
 func (v Version) Listed(pass Pass, o Object, latest *Catalogued, runID string) (Plan, string) {
+	if reason := UnsafeName(o.Name); reason != "" {
+		return SkipUnsafeKey, "its name is unsafe in a data lake key: " + reason
+	}
 	if pass == CheckPass {
 		if o.Class != Standard {
 			return FailRun, "version 1.6 ingests only the S3 Standard storage class"

@@ -10,7 +10,7 @@ import (
 // a row per sentence: each row's decision is computed by the rules.
 func TestIngestionRules(t *testing.T) {
 	const run = "run-2"
-	std := Object{Class: Standard, Size: 10, ETag: "e1"}
+	std := Object{Name: "in/a.csv", Class: Standard, Size: 10, ETag: "e1"}
 	same := &Catalogued{Size: 10, ETag: "e1", RunId: "run-1"}
 	resized := &Catalogued{Size: 11, ETag: "e1", RunId: "run-1"}
 	retagged := &Catalogued{Size: 10, ETag: "e0", RunId: "run-1"}
@@ -25,6 +25,7 @@ func TestIngestionRules(t *testing.T) {
 		return a
 	}
 	in := func(c StorageClass) Object { o := std; o.Class = c; return o }
+	unsafe := func(o Object) Object { o.Name = "a/../b.csv"; return o }
 
 	testCases := []struct {
 		rule      string
@@ -64,7 +65,13 @@ func TestIngestionRules(t *testing.T) {
 		{"1.8 lands a skip-LZ dataset's file in the DLZ", V1_8.Zone(true, true), DLZ},
 		{"1.8 lands a validated file in the LZ", V1_8.Zone(false, true), LZ},
 		{"1.8 skips Deep Archive like 1.7", atCopy(V1_8, in(DeepArchive)), Skip},
-		// Every version.
+		// Every version: a name unsafe in a zone key is skipped and listed,
+		// before the class is looked at (an archived one does not fail 1.6).
+		{"1.6 check pass skips an unsafe name", plan(V1_6, CheckPass, unsafe(std), nil), SkipUnsafeKey},
+		{"1.6 check pass skips an unsafe archived name, not failing the run", plan(V1_6, CheckPass, unsafe(in(Glacier)), nil), SkipUnsafeKey},
+		{"1.6 plan pass skips an unsafe name", plan(V1_6, PlanPass, unsafe(std), nil), SkipUnsafeKey},
+		{"1.7 skips an unsafe name even if catalogued unchanged", plan(V1_7, PlanPass, unsafe(std), same), SkipUnsafeKey},
+		{"1.8 skips an unsafe name", plan(V1_8, PlanPass, unsafe(std), nil), SkipUnsafeKey},
 		{"a file with nothing to validate lands in the DLZ", V1_6.Zone(false, false), DLZ},
 		{"the latest version is 1.8", Latest, V1_8},
 		{"an unknown version is not run", Version("1.9").Known(), false},
@@ -81,8 +88,11 @@ func TestIngestionRules(t *testing.T) {
 
 // Every decision that is not a plain copy says why, naming the class.
 func TestReasons(t *testing.T) {
-	if _, why := V1_6.Listed(CheckPass, Object{Class: Glacier}, nil, "r"); why == "" {
+	if _, why := V1_6.Listed(CheckPass, Object{Name: "a.csv", Class: Glacier}, nil, "r"); why == "" {
 		t.Error("a check-pass failure has no reason")
+	}
+	if _, why := V1_7.Listed(PlanPass, Object{Name: "x//y.csv"}, nil, "r"); !strings.Contains(why, "empty path segment") {
+		t.Errorf("an unsafe name's reason: %q", why)
 	}
 	for v, class := range map[Version]StorageClass{V1_6: "STANDARD_IA", V1_7: Glacier, V1_8: DeepArchive} {
 		if a, why := v.AtCopy(Object{Class: class}); a == Copy || !strings.Contains(why, string(class)) {

@@ -43,6 +43,7 @@ type Counts struct {
 	Copied              int64
 	SkippedUnchanged    int64 // same name, size and ETag as the catalog's latest version
 	SkippedStorageClass int64 // archived (1.7+)
+	SkippedUnsafeKey    int64 // names unsafe in a zone key: not sent to the workers
 	FailedValidation    int64 // landed in LZ, kept out of DLZ
 	Failed              int64 // could not be copied
 	BytesCopied         int64
@@ -86,8 +87,11 @@ type Outcome string
 // File outcomes that a run lists.
 const (
 	OutcomeSkippedStorageClass Outcome = "skipped_storage_class"
-	OutcomeFailedValidation    Outcome = "failed_validation"
-	OutcomeFailed              Outcome = "failed"
+	// OutcomeSkippedUnsafeKey: the planner did not send the file, as its
+	// name cannot be part of a zone key (rules.UnsafeName).
+	OutcomeSkippedUnsafeKey Outcome = "skipped_unsafe_key"
+	OutcomeFailedValidation Outcome = "failed_validation"
+	OutcomeFailed           Outcome = "failed"
 	// OutcomeRejectedStorageClass: a 1.6 run that fails before copying
 	// lists the non-Standard files that made it fail.
 	OutcomeRejectedStorageClass Outcome = "rejected_storage_class"

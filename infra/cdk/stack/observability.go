@@ -117,7 +117,7 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 				graph("Bytes copied", emf(metrics.BytesCopied)),
 			},
 			{
-				graph("Files skipped and failed", emf(metrics.FilesSkippedUnchanged, metrics.FilesSkippedStorageClass, metrics.FilesFailed)),
+				graph("Files skipped and failed", emf(metrics.FilesSkippedUnchanged, metrics.FilesSkippedStorageClass, metrics.FilesSkippedUnsafeKey, metrics.FilesFailed)),
 				graph("Task queue depth", queueDepth),
 				graph("Dead-letter queue depth", []awscloudwatch.IMetric{dlqDepth}),
 			},

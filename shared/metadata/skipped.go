@@ -1,0 +1,25 @@
+package metadata
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/datalake-platform/s3connections/shared/run"
+)
+
+// ListSkipped puts files among the run's skipped files (SKIPPED#<name>),
+// which the planner skipped without sending them to the workers. A page
+// planned again writes the same items over themselves; its save
+// (SavePlanPage) counts them once.
+func (s *Store) ListSkipped(ctx context.Context, runID string, files []run.FileOutcome) error {
+	writes := make([]types.WriteRequest, 0, len(files))
+	for _, f := range files {
+		item, err := outcomeItem(runID, skippedPrefix, f)
+		if err != nil {
+			return fmt.Errorf("encode skipped file of run %s: %w", runID, err)
+		}
+		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	return s.batchWrite(ctx, writes)
+}
