@@ -16,13 +16,14 @@ import (
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/quota"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
 // NewAPI builds the API function's handler.
 func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.API {
-	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithLimits(quota.FromConfig(cfg))
 	planner := plannercall.New(lambda.NewFromConfig(awsCfg), cfg.PlannerFunction)
 	datasets := &dataset.Service{Store: store, Connections: store}
 	schedules := &schedule.Service{

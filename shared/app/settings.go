@@ -13,6 +13,7 @@ var (
 	APISettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
 			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets},
+		Optional: []string{platform.EnvMaxConnectionsPerUser, platform.EnvMaxDatasetsPerUser, platform.EnvMaxSchedulesPerUser},
 	}
 	PlannerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/quota"
 )
 
 var _ connection.Store = (*Store)(nil)
@@ -41,8 +42,9 @@ type connectionItem struct {
 	connection.Connection
 }
 
-// CreateConnection writes the connection, its name claim and an access entry
-// per authorized user in one transaction.
+// CreateConnection writes the connection, its name claim, one more on its
+// owner's counter (within the quota) and an access entry per authorized
+// user in one transaction.
 func (s *Store) CreateConnection(ctx context.Context, c connection.Connection) error {
 	item, err := attributevalue.MarshalMap(connectionItem{
 		PK: connectionPrefix + c.ConnectionId, SK: skConnection, Kind: "Connection", Connection: c,
@@ -53,13 +55,21 @@ func (s *Store) CreateConnection(ctx context.Context, c connection.Connection) e
 	name := nameKey(c.ConnectionName)
 	name["ConnectionId"] = &types.AttributeValueMemberS{Value: c.ConnectionId}
 	name["Kind"] = &types.AttributeValueMemberS{Value: "ConnectionName"}
-	items := []types.TransactWriteItem{{Put: s.putNew(name)}, {Put: s.putNew(item)}}
+	if err := s.ensureOwned(ctx, c.CreatedBy, quota.Connections); err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: s.putNew(name)}, s.claimOwned(c.CreatedBy, quota.Connections), {Put: s.putNew(item)}}
 	for _, u := range c.AuthorizedUsers {
 		items = append(items, s.putAccess(connectionPrefix, u, c.ConnectionId))
 	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
-		return connection.ErrNameTaken
+	if reasons := canceledBy(err); len(reasons) > 1 {
+		switch {
+		case conditionFailed(reasons[0]):
+			return connection.ErrNameTaken
+		case conditionFailed(reasons[1]):
+			return s.limits.Exceeded(quota.Connections)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("create connection %s: %w", c.ConnectionId, err)
@@ -112,12 +122,16 @@ func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Co
 }
 
 // DeleteConnection deletes the connection with its name claim and access
-// entries, in one transaction that also checks no dataset uses it.
+// entries, and takes it off its owner's counter, in one transaction that also checks no dataset uses it.
 func (s *Store) DeleteConnection(ctx context.Context, c connection.Connection) error {
+	if err := s.ensureOwned(ctx, c.CreatedBy, quota.Connections); err != nil {
+		return err
+	}
 	items := []types.TransactWriteItem{
 		{Delete: s.deleteIf(connectionKey(c.ConnectionId), atRevision(c.Revision))},
 		{Delete: s.deleteIf(usageKey(c.ConnectionId), noneCounted("Datasets"))}, // the counters go too, if no dataset uses the connection
 		{Delete: &types.Delete{TableName: &s.table, Key: nameKey(c.ConnectionName)}},
+		s.releaseOwned(c.CreatedBy, quota.Connections),
 	}
 	for _, u := range c.AuthorizedUsers {
 		items = append(items, s.deleteAccess(connectionPrefix, u, c.ConnectionId))

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/quota"
 	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
@@ -107,7 +108,8 @@ func boolInt(b bool) int64 {
 }
 
 // CreateDataset writes the dataset, its name claim, its reference and
-// counters on the connection, and its access entries, in one transaction.
+// counters on the connection, one more on its owner's counter (within the
+// quota), and its access entries, in one transaction.
 func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 	item, ref, err := s.datasetWrites(d)
 	if err != nil {
@@ -116,9 +118,13 @@ func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 	name := datasetNameKey(d.Domain, d.DatasetName)
 	name["DatasetId"] = &types.AttributeValueMemberS{Value: d.DatasetId}
 	name["Kind"] = &types.AttributeValueMemberS{Value: "DatasetName"}
+	if err := s.ensureOwned(ctx, d.CreatedBy, quota.Datasets); err != nil {
+		return err
+	}
 	items := []types.TransactWriteItem{
 		{Put: s.putNew(name)},
 		s.connectionAllows(d.ConnectionId, d.SkipLZ),
+		s.claimOwned(d.CreatedBy, quota.Datasets),
 		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 		s.countOnConnection(d.ConnectionId, 1, boolInt(d.SkipLZ)),
@@ -127,12 +133,14 @@ func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 		items = append(items, s.putAccess(datasetPrefix, u, d.DatasetId))
 	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := canceledBy(err); len(reasons) > 1 {
+	if reasons := canceledBy(err); len(reasons) > 2 {
 		switch {
 		case conditionFailed(reasons[0]):
 			return dataset.ErrNameTaken
 		case conditionFailed(reasons[1]):
 			return dataset.ErrConnectionChanged
+		case conditionFailed(reasons[2]):
+			return s.limits.Exceeded(quota.Datasets)
 		}
 	}
 	if err != nil {
@@ -189,6 +197,9 @@ func (s *Store) UpdateDataset(ctx context.Context, old, updated dataset.Dataset)
 // transaction that also requires no schedules and no live run lease. The
 // dataset's catalog and files stay, under its id.
 func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
+	if err := s.ensureOwned(ctx, d.CreatedBy, quota.Datasets); err != nil {
+		return err
+	}
 	state := s.deleteIf(datasetStateKey(d.DatasetId), noneCounted("Schedules").And(leaseFree(time.Now())))
 	state.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld // which guard failed
 	items := []types.TransactWriteItem{
@@ -197,6 +208,7 @@ func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
 		{Delete: &types.Delete{TableName: &s.table, Key: datasetNameKey(d.Domain, d.DatasetName)}},
 		{Delete: &types.Delete{TableName: &s.table, Key: key(connectionPrefix+d.ConnectionId, datasetPrefix+d.DatasetId)}},
 		s.countOnConnection(d.ConnectionId, -1, -boolInt(d.SkipLZ)),
+		s.releaseOwned(d.CreatedBy, quota.Datasets),
 	}
 	for _, u := range d.AuthorizedUsers {
 		items = append(items, s.deleteAccess(datasetPrefix, u, d.DatasetId))

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/quota"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
@@ -53,14 +54,19 @@ func (s *Store) countOnDataset(datasetID string, n int64) types.TransactWriteIte
 }
 
 // CreateSchedule writes the schedule, its reference and counter on the
-// dataset (which must exist) and its access entries, in one transaction.
+// dataset (which must exist), one more on its owner's counter (within the
+// quota) and its access entries, in one transaction.
 func (s *Store) CreateSchedule(ctx context.Context, sch schedule.Schedule) error {
 	item, ref, err := s.scheduleWrites(sch)
 	if err != nil {
 		return err
 	}
+	if err := s.ensureOwned(ctx, sch.CreatedBy, quota.Schedules); err != nil {
+		return err
+	}
 	items := []types.TransactWriteItem{
 		{ConditionCheck: s.check(datasetKey(sch.DatasetId), itemExists())},
+		s.claimOwned(sch.CreatedBy, quota.Schedules),
 		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 		s.countOnDataset(sch.DatasetId, 1),
@@ -69,8 +75,13 @@ func (s *Store) CreateSchedule(ctx context.Context, sch schedule.Schedule) error
 		items = append(items, s.putAccess(schedulePrefix, u, sch.ScheduleId))
 	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
-		return schedule.ErrDatasetGone
+	if reasons := canceledBy(err); len(reasons) > 1 {
+		switch {
+		case conditionFailed(reasons[0]):
+			return schedule.ErrDatasetGone
+		case conditionFailed(reasons[1]):
+			return s.limits.Exceeded(quota.Schedules)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("create schedule %s: %w", sch.ScheduleId, err)
@@ -111,13 +122,17 @@ func (s *Store) UpdateSchedule(ctx context.Context, old, updated schedule.Schedu
 	return nil
 }
 
-// DeleteSchedule deletes the schedule, its reference, counter and access
-// entries. Its run records stay, for the history.
+// DeleteSchedule deletes the schedule, its reference, counters (the
+// dataset's, its owner's) and access entries. Its run records stay, for the history.
 func (s *Store) DeleteSchedule(ctx context.Context, sch schedule.Schedule) error {
+	if err := s.ensureOwned(ctx, sch.CreatedBy, quota.Schedules); err != nil {
+		return err
+	}
 	items := []types.TransactWriteItem{
 		{Delete: s.deleteIf(scheduleKey(sch.ScheduleId), atRevision(sch.Revision))},
 		{Delete: &types.Delete{TableName: &s.table, Key: key(datasetPrefix+sch.DatasetId, schedulePrefix+sch.ScheduleId)}},
 		s.countOnDataset(sch.DatasetId, -1),
+		s.releaseOwned(sch.CreatedBy, quota.Schedules),
 	}
 	for _, u := range sch.AuthorizedUsers {
 		items = append(items, s.deleteAccess(schedulePrefix, u, sch.ScheduleId))

@@ -23,6 +23,7 @@
 //	run counters           RUN#<id>                        COUNT#<00..15>        workers' counts, sharded against hot-item conflicts
 //	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
+//	owned counters         USER#<userId>                   OWNED                 Connections, Datasets, Schedules the user created: per-user quotas (owned.go)
 //
 // <name> in a sort key is fileNameKey(name): the file's name, or, for a name
 // over 1,000 bytes (an S3 key may have 1,024), its first 950 bytes at most,
@@ -57,12 +58,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/quota"
 )
 
 // Store reads and writes the metadata table. It is safe for concurrent use.
 type Store struct {
 	client *dynamodb.Client
 	table  string
+	limits quota.Limits // per-user quotas (WithLimits)
 }
 
 // New returns a Store on table.

@@ -29,6 +29,11 @@ const (
 	EnvMaxReceiveCount     = "MAX_RECEIVE_COUNT"    // the task queue's redrive limit
 	EnvPartSize            = "PART_SIZE_BYTES"      // multipart part size
 	EnvCopyThreshold       = "COPY_THRESHOLD_BYTES" // server-side copies above it go by UploadPartCopy
+	// Quotas: how many connections, datasets and schedules one user may
+	// own (CreatedBy); unset means shared/quota's defaults.
+	EnvMaxConnectionsPerUser = "MAX_CONNECTIONS_PER_USER"
+	EnvMaxDatasetsPerUser    = "MAX_DATASETS_PER_USER"
+	EnvMaxSchedulesPerUser   = "MAX_SCHEDULES_PER_USER"
 	// EnvS3PathStyle makes S3 clients use path-style URLs, which local S3
 	// endpoints need; AWS uses virtual-hosted style.
 	EnvS3PathStyle = "S3_USE_PATH_STYLE"
@@ -55,6 +60,8 @@ type Config struct {
 	MaxReceiveCount     int
 	PartSize            int64
 	CopyThreshold       int64
+	// Per-user quotas; 0 means the default (shared/quota).
+	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
 
 // Settings are the environment variables one function reads: its main
@@ -89,25 +96,28 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		return getenv(name)
 	}
 	return Config{
-		Region:              getenv("AWS_REGION"),
-		Table:               get(EnvTable),
-		KMSKeyID:            get(EnvKMSKey),
-		SecretsKeyID:        get(EnvSecretsKey),
-		LZBucket:            get(EnvLZBucket),
-		DLZBucket:           get(EnvDLZBucket),
-		TaskQueueURL:        get(EnvTaskQueueURL),
-		PlannerFunction:     get(EnvPlannerFunction),
-		PlannerFunctionARN:  get(EnvPlannerFunctionARN),
-		ScheduleGroup:       get(EnvScheduleGroup),
-		SchedulerRoleARN:    get(EnvSchedulerRoleARN),
-		SourceReaderRoleARN: get(EnvSourceReaderRoleARN),
-		PlatformBuckets:     list(get(EnvPlatformBuckets)),
-		EnabledOptInRegions: list(get(EnvEnabledOptInRegions)),
-		S3PathStyle:         get(EnvS3PathStyle) == "true",
-		PlannerBudget:       duration(get(EnvPlannerBudget)),
-		MaxReceiveCount:     int(integer(get(EnvMaxReceiveCount))),
-		PartSize:            integer(get(EnvPartSize)),
-		CopyThreshold:       integer(get(EnvCopyThreshold)),
+		Region:                getenv("AWS_REGION"),
+		Table:                 get(EnvTable),
+		KMSKeyID:              get(EnvKMSKey),
+		SecretsKeyID:          get(EnvSecretsKey),
+		LZBucket:              get(EnvLZBucket),
+		DLZBucket:             get(EnvDLZBucket),
+		TaskQueueURL:          get(EnvTaskQueueURL),
+		PlannerFunction:       get(EnvPlannerFunction),
+		PlannerFunctionARN:    get(EnvPlannerFunctionARN),
+		ScheduleGroup:         get(EnvScheduleGroup),
+		SchedulerRoleARN:      get(EnvSchedulerRoleARN),
+		SourceReaderRoleARN:   get(EnvSourceReaderRoleARN),
+		PlatformBuckets:       list(get(EnvPlatformBuckets)),
+		EnabledOptInRegions:   list(get(EnvEnabledOptInRegions)),
+		S3PathStyle:           get(EnvS3PathStyle) == "true",
+		PlannerBudget:         duration(get(EnvPlannerBudget)),
+		MaxReceiveCount:       int(integer(get(EnvMaxReceiveCount))),
+		PartSize:              integer(get(EnvPartSize)),
+		CopyThreshold:         integer(get(EnvCopyThreshold)),
+		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
+		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
+		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
 	}, nil
 }
 
@@ -135,24 +145,27 @@ func integer(s string) int64 {
 // Env renders c as the environment variables FromEnv reads.
 func (c Config) Env() map[string]string {
 	return map[string]string{
-		EnvTable:               c.Table,
-		EnvKMSKey:              c.KMSKeyID,
-		EnvSecretsKey:          c.SecretsKeyID,
-		EnvLZBucket:            c.LZBucket,
-		EnvDLZBucket:           c.DLZBucket,
-		EnvTaskQueueURL:        c.TaskQueueURL,
-		EnvPlannerFunction:     c.PlannerFunction,
-		EnvPlannerFunctionARN:  c.PlannerFunctionARN,
-		EnvScheduleGroup:       c.ScheduleGroup,
-		EnvSchedulerRoleARN:    c.SchedulerRoleARN,
-		EnvSourceReaderRoleARN: c.SourceReaderRoleARN,
-		EnvPlatformBuckets:     strings.Join(c.PlatformBuckets, ","),
-		EnvEnabledOptInRegions: strings.Join(c.EnabledOptInRegions, ","),
-		EnvS3PathStyle:         fmt.Sprint(c.S3PathStyle),
-		EnvPlannerBudget:       c.PlannerBudget.String(),
-		EnvMaxReceiveCount:     strconv.Itoa(c.MaxReceiveCount),
-		EnvPartSize:            strconv.FormatInt(c.PartSize, 10),
-		EnvCopyThreshold:       strconv.FormatInt(c.CopyThreshold, 10),
+		EnvTable:                 c.Table,
+		EnvKMSKey:                c.KMSKeyID,
+		EnvSecretsKey:            c.SecretsKeyID,
+		EnvLZBucket:              c.LZBucket,
+		EnvDLZBucket:             c.DLZBucket,
+		EnvTaskQueueURL:          c.TaskQueueURL,
+		EnvPlannerFunction:       c.PlannerFunction,
+		EnvPlannerFunctionARN:    c.PlannerFunctionARN,
+		EnvScheduleGroup:         c.ScheduleGroup,
+		EnvSchedulerRoleARN:      c.SchedulerRoleARN,
+		EnvSourceReaderRoleARN:   c.SourceReaderRoleARN,
+		EnvPlatformBuckets:       strings.Join(c.PlatformBuckets, ","),
+		EnvEnabledOptInRegions:   strings.Join(c.EnabledOptInRegions, ","),
+		EnvS3PathStyle:           fmt.Sprint(c.S3PathStyle),
+		EnvPlannerBudget:         c.PlannerBudget.String(),
+		EnvMaxReceiveCount:       strconv.Itoa(c.MaxReceiveCount),
+		EnvPartSize:              strconv.FormatInt(c.PartSize, 10),
+		EnvCopyThreshold:         strconv.FormatInt(c.CopyThreshold, 10),
+		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
+		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
+		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/datalake-platform/s3connections/infra/cdk/functions"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/quota"
 )
 
 // FunctionSpec is one function of the platform (see infra/cdk/functions).
@@ -207,6 +208,11 @@ func settingValues(c constructs.Construct, r Resources, optInRegions []string, r
 		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
 		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),
 		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),
+		// Per-user quotas: the defaults, written out so that the function's
+		// configuration shows them (raising one is a change here).
+		platform.EnvMaxConnectionsPerUser: jsii.String(fmt.Sprint(quota.DefaultConnections)),
+		platform.EnvMaxDatasetsPerUser:    jsii.String(fmt.Sprint(quota.DefaultDatasets)),
+		platform.EnvMaxSchedulesPerUser:   jsii.String(fmt.Sprint(quota.DefaultSchedules)),
 		// By reference: a function starts only once the role exists.
 		platform.EnvSourceReaderRoleARN: reader.RoleArn(),
 		// The LZ, DLZ and CDK assets buckets: never a source.

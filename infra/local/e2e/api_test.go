@@ -136,6 +136,12 @@ func call(t *testing.T, user, method, path string, body any) (int, map[string]an
 // it carries and keeps the answer for the secret scan.
 func send(t *testing.T, authorization, method, path string, body any) (int, map[string]any, http.Header) {
 	t.Helper()
+	return sendTo(t, plat.APIURL, authorization, method, path, body)
+}
+
+// sendTo is send to the API at apiURL.
+func sendTo(t *testing.T, apiURL, authorization, method, path string, body any) (int, map[string]any, http.Header) {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -150,7 +156,7 @@ func send(t *testing.T, authorization, method, path string, body any) (int, map[
 		rd = bytes.NewReader(raw)
 		noteSecrets(raw)
 	}
-	req, err := http.NewRequest(method, plat.APIURL+path, rd)
+	req, err := http.NewRequest(method, apiURL+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}

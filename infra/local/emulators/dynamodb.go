@@ -44,7 +44,7 @@ func (o DynamoDB) Start(ctx context.Context) (*Process, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
 		args = append(args, "-sharedDb", "-dbPath", dir)

@@ -72,9 +72,23 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// ownerOnly runs cmd under umask 077, so that the files and folders the
+// emulator creates in its data folder (DynamoDB Local's database, local-kms's
+// keys) are readable by their owner only: neither has a setting for it.
+// The shell execs the emulator, which keeps its pid and its Pdeathsig.
+func ownerOnly(cmd *exec.Cmd) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		return
+	}
+	cmd.Args = append([]string{"sh", "-c", `umask 077 && exec "$0" "$@"`, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = sh
+}
+
 // start runs cmd and waits until its port accepts connections.
 func start(ctx context.Context, name string, cmd *exec.Cmd, port int, log io.Writer) (*Process, error) {
 	cmd.Stdout, cmd.Stderr = log, log
+	ownerOnly(cmd)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM} // no orphans if we die
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)

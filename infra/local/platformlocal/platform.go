@@ -36,6 +36,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/app"
 	"github.com/datalake-platform/s3connections/shared/httpapi"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/quota"
 )
 
 // The platform's local account, region and credentials. The credentials
@@ -79,6 +80,9 @@ type Options struct {
 	// DuplicateDeliveries hands every batch of tasks to two workers at
 	// once, as SQS's at-least-once delivery may: a fault for tests.
 	DuplicateDeliveries bool
+	// Limits are the API's per-user quotas (MAX_*_PER_USER); zero keeps
+	// the defaults. Tests set small ones.
+	Limits quota.Limits
 	// Faults puts a fault injector (Platform.Faults) in front of the local
 	// S3, DynamoDB and SQS; it targets only the functions' requests and
 	// injects nothing until it is configured.
@@ -154,6 +158,9 @@ func Start(ctx context.Context, opts Options) (*Platform, error) {
 }
 
 func (p *Platform) start(ctx context.Context, opts Options) error {
+	if err := privateDir(opts.DataDir); err != nil {
+		return err
+	}
 	if err := p.startEmulators(ctx, opts); err != nil {
 		return err
 	}
@@ -162,6 +169,7 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 		return err
 	}
 	p.Config.PlannerBudget, p.Config.PartSize, p.Config.CopyThreshold = opts.PlannerBudget, opts.PartSize, opts.CopyThreshold
+	p.Config.MaxConnectionsPerUser, p.Config.MaxDatasetsPerUser, p.Config.MaxSchedulesPerUser = opts.Limits.Connections, opts.Limits.Datasets, opts.Limits.Schedules
 	for k, v := range p.Config.Env() {
 		os.Setenv(k, v)
 	}
@@ -183,6 +191,21 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 		return p.writeEndpointsFile(filepath.Join(opts.DataDir, "endpoints.env"))
 	}
 	return nil
+}
+
+// privateDir makes the data folder, if any, its owner's alone (0700):
+// it holds the JWT signing key, the emulators' data (secrets' ciphertexts,
+// KMS key material, the zones' objects) and endpoints.env. Everything the
+// platform and the emulators create in it is 0600 (files) or 0700 (folders),
+// and a folder made by an older version is tightened here.
+func privateDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 func dataPath(opts Options, name string) string {
@@ -265,7 +288,7 @@ func (p *Platform) startKMS(ctx context.Context, opts Options) error {
 func (p *Platform) startS3(_ context.Context, opts Options) error {
 	s3dir := dataPath(opts, "s3")
 	if s3dir != "" {
-		if err := os.MkdirAll(s3dir, 0o755); err != nil {
+		if err := os.MkdirAll(s3dir, 0o700); err != nil {
 			return err
 		}
 	}

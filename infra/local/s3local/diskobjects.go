@@ -81,7 +81,7 @@ func (d *diskBackend) PutObject(bucket, key string, meta map[string]string, inpu
 		o.meta = map[string]string{}
 	}
 	dir := filepath.Join(b.dir, o.stem[:2])
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return res, gofakes3.BucketNotFound(bucket) // deleted meanwhile
 		}

@@ -62,7 +62,7 @@ var _ gofakes3.Backend = (*diskBackend)(nil)
 // openDisk locks dataPath and loads the objects stored under it.
 func openDisk(dataPath string) (*diskBackend, error) {
 	root := filepath.Join(dataPath, objectsDirName)
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("s3local: create %s: %w", root, err)
 	}
 	unlock, err := lockDataPath(dataPath)

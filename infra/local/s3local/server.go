@@ -87,7 +87,7 @@ func New(opts Options) (*Server, error) {
 	if opts.DataPath == "" {
 		backend = s3mem.New()
 	} else {
-		if err := os.MkdirAll(opts.DataPath, 0o755); err != nil {
+		if err := os.MkdirAll(opts.DataPath, 0o700); err != nil {
 			return nil, fmt.Errorf("s3local: create %s: %w", opts.DataPath, err)
 		}
 		disk, err := openDisk(opts.DataPath)
