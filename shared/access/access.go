@@ -58,6 +58,18 @@ func WithOwner(owner string, users []string) []string {
 	return append([]string{owner}, users...)
 }
 
+// Added returns the users of after that are not in before: the ones a
+// change of AuthorizedUsers shares with.
+func Added(before, after []string) []string {
+	var out []string
+	for _, u := range after {
+		if !slices.Contains(before, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // Resource is what the sharing rule needs of a connection, dataset or schedule.
 type Resource interface {
 	CanSee(user string) bool

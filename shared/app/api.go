@@ -30,6 +30,7 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 		Store:     store,
 		Scheduler: eventscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.ScheduleGroup, cfg.PlannerFunctionARN, cfg.SchedulerRoleARN),
 		Datasets:  datasets,
+		Upstream:  store,
 		Log:       log,
 	}
 	return httpapi.New(httpapi.UseCases{
@@ -42,6 +43,6 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 		},
 		Datasets:  datasets,
 		Schedules: schedules,
-		Runs:      &run.Service{Store: store, Schedules: schedules, Planner: planner, Log: log},
+		Runs:      &run.Service{Store: store, Schedules: schedules, Upstream: store, Planner: planner, Log: log},
 	}, log)
 }

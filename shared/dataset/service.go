@@ -30,6 +30,8 @@ type Store interface {
 	// DeleteDataset removes d: ErrHasSchedules, ErrRunInProgress or ErrConcurrentChange.
 	DeleteDataset(ctx context.Context, d Dataset) error
 	SchedulesOfDataset(ctx context.Context, id string) ([]ScheduleRef, error)
+	// DatasetsOfConnection lists the datasets built on a connection.
+	DatasetsOfConnection(ctx context.Context, id string) ([]connection.DatasetRef, error)
 	// ListFiles pages through the dataset's catalog by name.
 	ListFiles(ctx context.Context, datasetID string, limit int, next string) ([]File, string, error)
 }
@@ -82,6 +84,9 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	}
 	if in.SkipLZ && !conn.Version.AllowsSkipLZ() {
 		return View{}, skipLZNeeds(conn)
+	}
+	if err := sharable(conn, []string{caller}, in.AuthorizedUsers); err != nil {
+		return View{}, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -139,6 +144,9 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	}
 	if in.AuthorizedUsers != nil {
 		d.AuthorizedUsers = access.WithOwner(d.CreatedBy, *in.AuthorizedUsers)
+		if err := s.checkSharing(ctx, old, d.AuthorizedUsers); err != nil {
+			return View{}, err
+		}
 	}
 	if in.SkipLZ != nil && *in.SkipLZ != old.SkipLZ {
 		if *in.SkipLZ {
@@ -165,10 +173,11 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	return d.View(), nil
 }
 
-// Delete removes a dataset that has no schedules and no run in progress.
-// Its files stay in the LZ and DLZ buckets.
+// Delete removes a dataset that has no schedules and no run in progress:
+// its owner or its connection's owner may. Its files stay in the LZ and DLZ
+// buckets.
 func (s *Service) Delete(ctx context.Context, caller, id string) error {
-	d, err := s.owned(ctx, caller, id)
+	d, err := s.deletable(ctx, caller, id)
 	if err != nil {
 		return err
 	}

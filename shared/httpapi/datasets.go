@@ -15,6 +15,7 @@ type Datasets interface {
 	Update(ctx context.Context, caller, id string, in dataset.UpdateInput) (dataset.View, error)
 	Delete(ctx context.Context, caller, id string) error
 	Files(ctx context.Context, caller, id string, limit int, next string) ([]dataset.File, string, error)
+	OnConnection(ctx context.Context, caller, connectionID string) ([]dataset.Built, error)
 }
 
 var fixedDatasetFields = []string{
@@ -22,6 +23,10 @@ var fixedDatasetFields = []string{
 }
 
 func (a *API) addDatasets(s Datasets) {
+	a.add(Route{Method: "GET", Path: "/connections/{id}/datasets"}, func(ctx context.Context, r request) (int, any, error) {
+		built, err := s.OnConnection(ctx, r.caller, r.PathParameters["id"])
+		return http.StatusOK, struct{ Datasets []dataset.Built }{nonNil(built)}, err
+	})
 	a.add(Route{Method: "POST", Path: "/datasets"}, func(ctx context.Context, r request) (int, any, error) {
 		var in dataset.CreateInput
 		if err := decode(r, &in); err != nil {

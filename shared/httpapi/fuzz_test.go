@@ -171,12 +171,12 @@ func newWorldAPI() (*API, *bytes.Buffer) {
 	w := world{}
 	now := func() time.Time { return worldTime.Add(time.Hour) }
 	datasets := &dataset.Service{Store: w, Connections: w, Now: now}
-	schedules := &schedule.Service{Store: w, Scheduler: w, Datasets: datasets, Log: log, Now: now}
+	schedules := &schedule.Service{Store: w, Scheduler: w, Datasets: datasets, Upstream: w, Log: log, Now: now}
 	return New(UseCases{
 		Connections: &connection.Service{Store: w, Sealer: w, Tester: w, SourceReaderRoleARN: "arn:aws:iam::123456789012:role/reader", Now: now},
 		Datasets:    datasets,
 		Schedules:   schedules,
-		Runs:        &run.Service{Store: w, Schedules: schedules, Planner: plannerStarter{}, Log: log, Now: now},
+		Runs:        &run.Service{Store: w, Schedules: schedules, Upstream: w, Planner: plannerStarter{}, Log: log, Now: now},
 	}, log), &logs
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
+	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
 const perOp = 1000 // objects per benchmark op
@@ -176,6 +177,9 @@ type plannerStore struct {
 
 func (s *plannerStore) BeginPlanning(_ context.Context, id string) (run.Run, error) {
 	return run.Run{RunId: id, DatasetId: benchDataset.DatasetId, State: run.Planning, CreatedAt: benchRunStart, StartedAt: &benchRunStart}, nil
+}
+func (s *plannerStore) GetSchedule(_ context.Context, id string) (schedule.Schedule, error) {
+	return schedule.Schedule{ScheduleId: id, DatasetId: benchDataset.DatasetId, IsEnabled: true}, nil
 }
 func (s *plannerStore) GetDataset(context.Context, string) (dataset.Dataset, error) {
 	return benchDataset, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/chain"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/metrics"
@@ -251,11 +252,9 @@ func (p *Planner) load(ctx context.Context, r run.Run, started time.Time) (*plan
 	} else if err != nil {
 		return nil, p.retryLater(ctx, r, "connection", err)
 	}
-	if r.Pages == 0 && r.Phase == "" { // each run starts by refusing the platform's own buckets
-		if err := p.Sources.CheckNotPlatform(ctx, c); err != nil && transient(ctx, err) {
-			return nil, p.retryLater(ctx, r, "source", err)
-		} else if err != nil {
-			return nil, p.fail(ctx, r, "source", err)
+	if r.Pages == 0 && r.Phase == "" { // each run starts by checking its chain and the source
+		if stop, err := p.startChecks(ctx, r, d, c); stop {
+			return nil, err
 		}
 	}
 	src, err := p.Sources.For(ctx, c)
@@ -278,6 +277,29 @@ func (p *Planner) load(ctx context.Context, r run.Run, started time.Time) (*plan
 		deadline = dl.Add(-p.Margin)
 	}
 	return &planning{r: r, d: d, c: c, client: src.Client, deadline: deadline, writer: uuid.NewString()}, nil
+}
+
+// startChecks runs the checks of a run's start: the whole chain holds
+// (chain.Run: the dataset's owner may use the connection, the schedule's
+// owner the dataset and the connection, whoever the run acts for all three),
+// and the source is none of the platform's own buckets. It says whether
+// the run stopped, with the error to return.
+func (p *Planner) startChecks(ctx context.Context, r run.Run, d dataset.Dataset, c connection.Connection) (bool, error) {
+	sch, err := p.Store.GetSchedule(ctx, r.ScheduleId)
+	if apperr.KindOf(err) == apperr.KindNotFound {
+		return true, p.fail(ctx, r, "schedule", err)
+	} else if err != nil {
+		return true, p.retryLater(ctx, r, "schedule", err)
+	}
+	if err := chain.Run(c, d, chain.Of("schedule", sch.ScheduleId, sch.CanSee), sch.CreatedBy, r.By()); err != nil {
+		return true, p.fail(ctx, r, "access", err)
+	}
+	if err := p.Sources.CheckNotPlatform(ctx, c); err != nil && transient(ctx, err) {
+		return true, p.retryLater(ctx, r, "source", err)
+	} else if err != nil {
+		return true, p.fail(ctx, r, "source", err)
+	}
+	return false, nil
 }
 
 // planPage lists one page of the source and acts on it in the run's pass,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/chain"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 	"github.com/google/uuid"
 )
@@ -54,9 +55,11 @@ const Lease = 15 * time.Minute
 type Service struct {
 	Store     Store
 	Schedules ScheduleReader
-	Planner   PlannerStarter
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Upstream reads the schedule's dataset and connection for the chain check.
+	Upstream chain.Reader
+	Planner  PlannerStarter
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -84,6 +87,9 @@ func New(sch schedule.Schedule, trigger Trigger, by string, now time.Time) (Run,
 func (s *Service) RunNow(ctx context.Context, caller, scheduleID string) (Run, error) {
 	sch, err := s.Schedules.Visible(ctx, caller, scheduleID)
 	if err != nil {
+		return Run{}, err
+	}
+	if err := s.checkChain(ctx, caller, sch); err != nil {
 		return Run{}, err
 	}
 	now := s.now()

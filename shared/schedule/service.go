@@ -9,6 +9,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/chain"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/google/uuid"
 )
@@ -50,8 +51,11 @@ type Service struct {
 	Store     Store
 	Scheduler Scheduler
 	Datasets  DatasetReader
-	Log       *slog.Logger
-	Now       func() time.Time
+	// Upstream reads a schedule's dataset and its connection, whoever may
+	// see them, for the chain's rules.
+	Upstream chain.Reader
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -73,10 +77,13 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		// refuse (DynamoDB keys are at most 2 KB).
 		return View{}, apperr.Invalid("DatasetId", "is not a dataset id (a UUID)")
 	}
-	if _, err := s.Datasets.Visible(ctx, caller, in.DatasetId); err != nil {
-		if apperr.KindOf(err) == apperr.KindNotFound {
-			return View{}, apperr.Invalid("DatasetId", "no dataset %s that you may use", in.DatasetId)
-		}
+	d, err := s.Datasets.Visible(ctx, caller, in.DatasetId)
+	if apperr.KindOf(err) == apperr.KindNotFound {
+		return View{}, apperr.Invalid("DatasetId", "no dataset %s that you may use", in.DatasetId)
+	} else if err != nil {
+		return View{}, err
+	}
+	if err := s.checkCreate(ctx, caller, d, in.AuthorizedUsers); err != nil {
 		return View{}, err
 	}
 	id, err := uuid.NewV7()
@@ -155,6 +162,9 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	}
 	if in.AuthorizedUsers != nil {
 		sch.AuthorizedUsers = access.WithOwner(sch.CreatedBy, *in.AuthorizedUsers)
+		if err := s.checkSharing(ctx, old, sch.AuthorizedUsers); err != nil {
+			return View{}, err
+		}
 	}
 	sch.UpdatedAt = s.now()
 	sch.Revision = old.Revision + 1
@@ -176,9 +186,10 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 }
 
 // Delete removes the EventBridge schedule, then the schedule; if the latter
-// fails, the former is put back.
+// fails, the former is put back. Its owner, its dataset's owner or the
+// connection's owner may.
 func (s *Service) Delete(ctx context.Context, caller, id string) error {
-	sch, err := s.owned(ctx, caller, id)
+	sch, err := s.deletable(ctx, caller, id)
 	if err != nil {
 		return err
 	}

@@ -110,6 +110,9 @@ func authzRows() []authzRow {
 			[nCols]int{204, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET /connections/{id}/policies", func(t *testing.T, w *authzWorld) (string, any) { return "/connections/" + w.conn + "/policies", nil },
 			[nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		// Only the connection's owner lists what was built on it.
+		{"GET /connections/{id}/datasets", func(t *testing.T, w *authzWorld) (string, any) { return "/connections/" + w.conn + "/datasets", nil },
+			[nCols]int{200, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"POST /connections/{id}/test", func(t *testing.T, w *authzWorld) (string, any) { return "/connections/" + w.conn + "/test", nil },
 			[nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"POST /connections/{id}/upgrade", with(freshConn("1.6"), "/upgrade", map[string]any{"Version": "1.7"}),
@@ -289,8 +292,10 @@ func authzTokens(t *testing.T) [nCols]string {
 // authzRevoked is still on the schedule.
 func authzSetup(t *testing.T) *authzWorld {
 	t.Helper()
-	w := &authzWorld{conn: authzConn(t, "1.8")}
-	w.dataset = authzDataset(t, w.conn)
+	// The connection is revoked last: nobody can be shared a dataset or a
+	// schedule on a connection they may not use.
+	w := &authzWorld{conn: authzConnKept(t, "1.8")}
+	w.dataset = authzDatasetShared(t, w.conn, authzAccess)
 	w.schedule = authzSchedule(t, w.dataset, false)
 	status, out := call(t, authzOwner, "POST", "/schedules/"+w.schedule+"/run", nil)
 	if status != 202 {
@@ -299,6 +304,8 @@ func authzSetup(t *testing.T) *authzWorld {
 	w.run = out["RunId"].(string)
 	waitRun(t, authzOwner, w.run)
 	authzRevoke(t, "/schedules/"+w.schedule)
+	authzRevoke(t, "/datasets/"+w.dataset)
+	authzRevoke(t, "/connections/"+w.conn)
 	return w
 }
 
@@ -308,6 +315,14 @@ var authzAccess = []string{authzShared, authzRevoked}
 // 1.6, then upgraded to 1.7, so that it can be downgraded), shared with
 // authzShared and no longer with authzRevoked.
 func authzConn(t *testing.T, version string) string {
+	t.Helper()
+	id := authzConnKept(t, version)
+	authzRevoke(t, "/connections/"+id)
+	return id
+}
+
+// authzConnKept is authzConn still shared with authzRevoked.
+func authzConnKept(t *testing.T, version string) string {
 	t.Helper()
 	body := policyConn(platformlocal.DemoBucket)
 	body["AuthorizedUsers"] = authzAccess
@@ -321,34 +336,44 @@ func authzConn(t *testing.T, version string) string {
 			t.Fatalf("upgrade: %d %v", status, out)
 		}
 	}
-	authzRevoke(t, "/connections/"+id)
 	return id
 }
 
 // authzDatasetBody is a dataset on conn whose directory holds no file, so
-// that its runs end at once.
+// that its runs end at once, shared with authzShared (conn is no longer
+// shared with authzRevoked, so neither can the dataset be).
 func authzDatasetBody(conn string) map[string]any {
 	return map[string]any{
 		"DatasetName": uniqueName("authz"), "Domain": "authz", "ConnectionId": conn, "FileType": "csv",
-		"DirectoryPath": "authz-nothing-here/", "AuthorizedUsers": authzAccess,
+		"DirectoryPath": "authz-nothing-here/", "AuthorizedUsers": []string{authzShared},
 	}
 }
 
 func authzDataset(t *testing.T, conn string) string {
 	t.Helper()
-	status, out := call(t, authzOwner, "POST", "/datasets", authzDatasetBody(conn))
+	return authzDatasetShared(t, conn, []string{authzShared})
+}
+
+func authzDatasetShared(t *testing.T, conn string, users []string) string {
+	t.Helper()
+	body := authzDatasetBody(conn)
+	body["AuthorizedUsers"] = users
+	status, out := call(t, authzOwner, "POST", "/datasets", body)
 	if status != 201 {
 		t.Fatalf("dataset: %d %v", status, out)
 	}
 	id := out["DatasetId"].(string)
-	authzRevoke(t, "/datasets/"+id)
 	return id
 }
 
 func authzSchedule(t *testing.T, dataset string, revoke bool) string {
 	t.Helper()
+	users := []string{authzShared}
+	if !revoke { // the shared schedule, made while its dataset is still shared with authzRevoked
+		users = authzAccess
+	}
 	status, out := call(t, authzOwner, "POST", "/schedules", map[string]any{
-		"ScheduleName": "authz", "DatasetId": dataset, "AuthorizedUsers": authzAccess,
+		"ScheduleName": "authz", "DatasetId": dataset, "AuthorizedUsers": users,
 	})
 	if status != 201 {
 		t.Fatalf("schedule: %d %v", status, out)
