@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
+)
+
+// Alice shares a connection with bob, who builds a dataset and a schedule
+// on it and shares them with mallory; alice then removes bob. Neither bob
+// nor mallory can run the schedule, and alice lists and deletes what bob
+// built on her connection.
+func TestAccessFollowsTheWholeChain(t *testing.T) {
+	conn := policyConn(platformlocal.DemoBucket)
+	conn["AuthorizedUsers"] = []string{"chain-bob"}
+	cid := mustCreate(t, "chain-alice", conn)
+	status, ds := call(t, "chain-bob", "POST", "/datasets", map[string]any{
+		"DatasetName": uniqueName("chain"), "Domain": "chain", "ConnectionId": cid, "FileType": "csv",
+		"DirectoryPath": "chain-nothing-here/", "AuthorizedUsers": []string{"chain-mallory"},
+	})
+	if status != 400 || ds["Field"] != "AuthorizedUsers" {
+		t.Fatalf("sharing with a user who may not use the connection: %d %v", status, ds)
+	}
+	status, ds = call(t, "chain-bob", "POST", "/datasets", map[string]any{
+		"DatasetName": uniqueName("chain"), "Domain": "chain", "ConnectionId": cid, "FileType": "csv",
+		"DirectoryPath": "chain-nothing-here/",
+	})
+	if status != 201 {
+		t.Fatalf("dataset: %d %v", status, ds)
+	}
+	did := ds["DatasetId"].(string)
+	status, sch := call(t, "chain-bob", "POST", "/schedules", map[string]any{"ScheduleName": "chain", "DatasetId": did})
+	if status != 201 {
+		t.Fatalf("schedule: %d %v", status, sch)
+	}
+	sid := sch["ScheduleId"].(string)
+	if status, out := call(t, "chain-alice", "PUT", "/connections/"+cid, map[string]any{"AuthorizedUsers": []string{}}); status != 200 {
+		t.Fatalf("alice removes bob: %d %v", status, out)
+	}
+	status, out := call(t, "chain-bob", "POST", "/schedules/"+sid+"/run", nil)
+	if status != 403 || !strings.Contains(out["Message"].(string), "chain-bob may no longer use connection "+cid) {
+		t.Fatalf("bob's run after alice removed him: %d %v", status, out)
+	}
+	status, out = call(t, "chain-alice", "GET", "/connections/"+cid+"/datasets", nil)
+	list, _ := out["Datasets"].([]any)
+	if status != 200 || len(list) != 1 || list[0].(map[string]any)["CreatedBy"] != "chain-bob" {
+		t.Fatalf("alice lists her connection's datasets: %d %v", status, out)
+	}
+	if status, out := call(t, "chain-alice", "DELETE", "/schedules/"+sid, nil); status != 204 {
+		t.Fatalf("alice deletes bob's schedule: %d %v", status, out)
+	}
+	if status, out := call(t, "chain-alice", "DELETE", "/datasets/"+did, nil); status != 204 {
+		t.Fatalf("alice deletes bob's dataset: %d %v", status, out)
+	}
+}
