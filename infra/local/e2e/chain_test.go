@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 )
 
 // Alice shares a connection with bob, who builds a dataset and a schedule
@@ -41,6 +45,21 @@ func TestAccessFollowsTheWholeChain(t *testing.T) {
 	status, out := call(t, "chain-bob", "POST", "/schedules/"+sid+"/run", nil)
 	if status != 403 || !strings.Contains(out["Message"].(string), "chain-bob may no longer use connection "+cid) {
 		t.Fatalf("bob's run after alice removed him: %d %v", status, out)
+	}
+	// A scheduled firing (as EventBridge Scheduler invokes the planner)
+	// starts a run that fails at once, naming the broken link.
+	payload, _ := json.Marshal(ingest.PlannerEvent{ScheduleId: sid})
+	if _, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction, payload); err != nil {
+		t.Fatal(err)
+	}
+	_, runs := call(t, "chain-bob", "GET", "/schedules/"+sid+"/runs", nil)
+	items, _ := runs["Runs"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("runs of the schedule: %v", runs)
+	}
+	r := waitRun(t, "chain-bob", items[0].(map[string]any)["RunId"].(string))
+	if r["State"] != "failed" || !strings.Contains(fmt.Sprint(r["Reason"]), "may no longer use connection "+cid) || counts(r)["Copied"] != 0 {
+		t.Fatalf("the scheduled run: %v %v", r["State"], r["Reason"])
 	}
 	status, out = call(t, "chain-alice", "GET", "/connections/"+cid+"/datasets", nil)
 	list, _ := out["Datasets"].([]any)
