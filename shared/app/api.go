@@ -43,5 +43,6 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 		Datasets:  datasets,
 		Schedules: schedules,
 		Runs:      &run.Service{Store: store, Schedules: schedules, Planner: planner, Log: log},
+		Domains:   &dataset.Domains{Store: store},
 	}, log)
 }
