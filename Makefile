@@ -14,7 +14,7 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token attach-policy migrate-secrets test test-slow test-scale fuzz vet build clean
+.PHONY: help tools check-java run token attach-policy migrate-secrets migrate-domains test test-slow test-scale fuzz vet build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ attach-policy: ## attach a connection's bucket policy as the source owner: make 
 
 migrate-secrets: ## move connection secrets onto the secrets key (after deploying it): make migrate-secrets [ARGS=-dry-run]
 	go run ./infra/cmd/migrate-secrets $(ARGS)
+
+migrate-domains: ## give domains made before domain ownership the owner of their earliest dataset (once, after deploying it)
+	go run ./infra/cmd/migrate-domains $(ARGS)
 
 test: tools vet ## every test, starting the emulators they need, then fuzz the API and task decoding (under 10 minutes)
 	go test -count=1 -timeout 15m ./...

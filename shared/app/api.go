@@ -44,5 +44,6 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 		Datasets:  datasets,
 		Schedules: schedules,
 		Runs:      &run.Service{Store: store, Schedules: schedules, Upstream: store, Planner: planner, Log: log},
+		Domains:   &dataset.Domains{Store: store},
 	}, log)
 }

@@ -17,8 +17,11 @@ import (
 // Store keeps datasets and their catalogs. Safe for concurrent use.
 type Store interface {
 	// CreateDataset writes d, claims its name in its domain and counts it on
-	// conn, all or nothing: ErrNameTaken, or ErrConnectionChanged when conn
-	// was deleted or (for a SkipLZ dataset) left the versions that allow it.
+	// conn, all or nothing: ErrNameTaken, ErrNameRetired (the name of a
+	// deleted dataset of another owner), ErrDomainNotShared (d.CreatedBy may
+	// not create in the domain; its first create makes d.CreatedBy its
+	// owner), or ErrConnectionChanged when conn was deleted or (for a SkipLZ
+	// dataset) left the versions that allow it.
 	CreateDataset(ctx context.Context, d Dataset) error
 	// GetDataset returns a *apperr.Error of KindNotFound when absent.
 	GetDataset(ctx context.Context, id string) (Dataset, error)
@@ -27,7 +30,8 @@ type Store interface {
 	// (ErrConcurrentChange), keeping access entries and the connection's
 	// SkipLZ count in step (ErrConnectionChanged if SkipLZ is no longer allowed).
 	UpdateDataset(ctx context.Context, old, updated Dataset) error
-	// DeleteDataset removes d: ErrHasSchedules, ErrRunInProgress or ErrConcurrentChange.
+	// DeleteDataset removes d, keeping its name claimed (retired, with its
+	// former owner): ErrHasSchedules, ErrRunInProgress or ErrConcurrentChange.
 	DeleteDataset(ctx context.Context, d Dataset) error
 	SchedulesOfDataset(ctx context.Context, id string) ([]ScheduleRef, error)
 	// DatasetsOfConnection lists the datasets built on a connection.
@@ -100,8 +104,8 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		CreatedAt: now, UpdatedAt: now, Revision: 1,
 	}
 	switch err := s.Store.CreateDataset(ctx, d); {
-	case errors.Is(err, ErrNameTaken):
-		return View{}, apperr.Conflict("DatasetName", "domain %s already has a dataset named %s (names are unique in a domain, ignoring case)", d.Domain, d.DatasetName)
+	case claimError(err, d) != nil:
+		return View{}, claimError(err, d)
 	case errors.Is(err, ErrConnectionChanged):
 		return View{}, apperr.Conflict("ConnectionId", "connection %s was deleted or downgraded below %s meanwhile", conn.ConnectionName, rules.V1_8)
 	case err != nil:

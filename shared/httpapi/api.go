@@ -59,6 +59,7 @@ type UseCases struct {
 	Datasets    Datasets
 	Schedules   Schedules
 	Runs        Runs
+	Domains     Domains
 }
 
 // New returns the API over the given use cases.
@@ -68,6 +69,7 @@ func New(uc UseCases, log *slog.Logger) *API {
 	a.addConnections(uc.Connections)
 	a.addDatasets(uc.Datasets)
 	a.addSchedules(uc.Schedules, uc.Runs)
+	a.addDomains(uc.Domains)
 	return a
 }
 
@@ -104,8 +106,8 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 		}
 		req.caller = caller
 	}
-	for _, id := range ev.PathParameters {
-		if !isID(id) { // no resource has it: not worth a lookup that DynamoDB may refuse (keys over 2 KB)
+	for param, id := range ev.PathParameters {
+		if param != domainParam && !isID(id) { // no resource has it: not worth a lookup that DynamoDB may refuse (keys over 2 KB)
 			kind, _, _ := strings.Cut(strings.TrimPrefix(rt.Path, "/"), "/")
 			return respond(http.StatusNotFound, errorBody{Message: strings.TrimSuffix(kind, "s") + " not found: ids are UUIDs"}), nil
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,6 +84,26 @@ func (world) DatasetsOfConnection(context.Context, string) ([]connection.Dataset
 func (world) Seal(context.Context, string, string) ([]byte, error) { return []byte("sealed"), nil }
 func (world) TestConnection(context.Context, string) (connection.TestResult, error) {
 	return connection.TestResult{Ok: true, Detail: "listed"}, nil
+}
+
+// dataset.DomainStore
+func (world) domain() dataset.Domain {
+	return dataset.Domain{Domain: "sales", CreatedBy: worldOwner, AuthorizedUsers: []string{worldOwner, worldUser},
+		CreatedAt: worldTime, UpdatedAt: worldTime, Revision: 1}
+}
+func (w world) GetDomain(_ context.Context, name string) (dataset.Domain, error) {
+	if !strings.EqualFold(name, "sales") {
+		return dataset.Domain{}, dataset.DomainNotFound(name)
+	}
+	return w.domain(), nil
+}
+func (world) UpdateDomain(context.Context, dataset.Domain, dataset.Domain) error { return nil }
+
+// isDomainName says whether the event's path names a domain with a valid
+// name, which the domain routes look up (ids elsewhere are UUIDs).
+func isDomainName(ev events.APIGatewayV2HTTPRequest, name string) bool {
+	_, ok := ev.PathParameters["name"]
+	return ok && regexp.MustCompile(`^[A-Za-z0-9_-]{2,64}$`).MatchString(name)
 }
 
 // dataset.Store
@@ -177,6 +198,7 @@ func newWorldAPI() (*API, *bytes.Buffer) {
 		Datasets:    datasets,
 		Schedules:   schedules,
 		Runs:        &run.Service{Store: w, Schedules: schedules, Upstream: w, Planner: plannerStarter{}, Log: log, Now: now},
+		Domains:     &dataset.Domains{Store: w, Now: now},
 	}, log), &logs
 }
 
@@ -228,7 +250,7 @@ func FuzzHandle(f *testing.F) {
 	for i, r := range routes {
 		index[r.Key()] = uint8(i)
 	}
-	for _, s := range slices.Concat(connectionSeeds(), resourceSeeds(), callerSeeds()) {
+	for _, s := range slices.Concat(connectionSeeds(), resourceSeeds(), domainSeeds(), callerSeeds()) {
 		i, ok := index[s.route]
 		if !ok {
 			f.Fatalf("seed for unknown route %s", s.route)
@@ -319,6 +341,21 @@ func connectionSeeds() []fuzzSeed {
 	}
 }
 
+// domainSeeds are the seeds of the domain routes.
+func domainSeeds() []fuzzSeed {
+	return []fuzzSeed{
+		{"GET /domains/{name}", "", "sales", 0, 0, "", ""},
+		{"GET /domains/{name}", "", "SALES", 0, 1, "", ""},
+		{"GET /domains/{name}", "", "sales", 0, 2, "", ""},
+		{"GET /domains/{name}", "", "a/../b", 0, 0, "", ""},
+		{"PUT /domains/{name}", `{"AuthorizedUsers":["carol","carol"]}`, "sales", 0, 0, "", ""},
+		{"PUT /domains/{name}", `{"AuthorizedUsers":["carol"]}`, "sales", 0, 1, "", ""},
+		{"PUT /domains/{name}", `{"CreatedBy":"mallory"}`, "sales", 0, 0, "", ""},
+		{"PUT /domains/{name}", `{"AuthorizedUsers":["bad user"]}`, "sales", 0, 0, "", ""},
+		{"PUT /domains/{name}", `{}`, "nowhere", 0, 2, "", ""},
+	}
+}
+
 // resourceSeeds are the seeds of the dataset, schedule and run routes.
 func resourceSeeds() []fuzzSeed {
 	return []fuzzSeed{
@@ -398,7 +435,7 @@ func (in fuzzInput) event() events.APIGatewayV2HTTPRequest {
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": user}},
 		}
 	}
-	for _, name := range []string{"id", "runId"} {
+	for _, name := range []string{"id", "runId", "name"} {
 		if strings.Contains(rt.Path, "{"+name+"}") {
 			ev.PathParameters = map[string]string{name: in.id}
 			ev.RawPath = strings.Replace(rt.Path, "{"+name+"}", in.id, 1)
@@ -449,7 +486,7 @@ func checkAnswer(t *testing.T, in fuzzInput, ev events.APIGatewayV2HTTPRequest, 
 	if in.unauthorized() {
 		checkUnauthorizedFuzz(t, out, in.user())
 	}
-	if len(ev.PathParameters) > 0 && !isID(in.id) && !in.unauthorized() && st != http.StatusNotFound {
+	if len(ev.PathParameters) > 0 && !isID(in.id) && !isDomainName(ev, in.id) && !in.unauthorized() && st != http.StatusNotFound {
 		t.Fatalf("%s with id %q: %d %s, want 404", key, in.id, st, out)
 	}
 	if st < 300 && spec.readsBody && ev.Body != "" {

@@ -109,38 +109,39 @@ func boolInt(b bool) int64 {
 
 // CreateDataset writes the dataset, its name claim, its reference and
 // counters on the connection, one more on its owner's counter (within the
-// quota), and its access entries, in one transaction.
+// quota), its domain's claim (domains.go) and its access entries, in one
+// transaction.
 func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 	item, ref, err := s.datasetWrites(d)
 	if err != nil {
 		return err
 	}
-	name := datasetNameKey(d.Domain, d.DatasetName)
-	name["DatasetId"] = &types.AttributeValueMemberS{Value: d.DatasetId}
-	name["Kind"] = &types.AttributeValueMemberS{Value: "DatasetName"}
 	if err := s.ensureOwned(ctx, d.CreatedBy, quota.Datasets); err != nil {
 		return err
 	}
 	items := []types.TransactWriteItem{
-		{Put: s.putNew(name)},
+		s.claimName(d),
 		s.connectionAllows(d.ConnectionId, d.SkipLZ),
 		s.claimOwned(d.CreatedBy, quota.Datasets),
 		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 		s.countOnConnection(d.ConnectionId, 1, boolInt(d.SkipLZ)),
+		s.claimDomain(d),
 	}
 	for _, u := range d.AuthorizedUsers {
 		items = append(items, s.putAccess(datasetPrefix, u, d.DatasetId))
 	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := canceledBy(err); len(reasons) > 2 {
+	if reasons := canceledBy(err); len(reasons) > 6 {
 		switch {
 		case conditionFailed(reasons[0]):
-			return dataset.ErrNameTaken
+			return nameTakenBy(reasons[0].Item)
 		case conditionFailed(reasons[1]):
 			return dataset.ErrConnectionChanged
 		case conditionFailed(reasons[2]):
 			return s.limits.Exceeded(quota.Datasets)
+		case conditionFailed(reasons[6]):
+			return dataset.ErrDomainNotShared
 		}
 	}
 	if err != nil {
@@ -195,7 +196,8 @@ func (s *Store) UpdateDataset(ctx context.Context, old, updated dataset.Dataset)
 
 // DeleteDataset deletes the dataset and everything written with it, in one
 // transaction that also requires no schedules and no live run lease. The
-// dataset's catalog and files stay, under its id.
+// dataset's catalog and files stay, under its id, and its name claim stays,
+// retired (domains.go), as its files stay under its prefix in the lake.
 func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
 	if err := s.ensureOwned(ctx, d.CreatedBy, quota.Datasets); err != nil {
 		return err
@@ -205,7 +207,7 @@ func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
 	items := []types.TransactWriteItem{
 		{Delete: s.deleteIf(datasetKey(d.DatasetId), atRevision(d.Revision))},
 		{Delete: state},
-		{Delete: &types.Delete{TableName: &s.table, Key: datasetNameKey(d.Domain, d.DatasetName)}},
+		s.retireName(d),
 		{Delete: &types.Delete{TableName: &s.table, Key: key(connectionPrefix+d.ConnectionId, datasetPrefix+d.DatasetId)}},
 		s.countOnConnection(d.ConnectionId, -1, -boolInt(d.SkipLZ)),
 		s.releaseOwned(d.CreatedBy, quota.Datasets),

@@ -5,7 +5,8 @@
 //
 // One table, keys PK and SK (strings), no index: every access pattern is a
 // GetItem, a BatchGetItem or a Query on one partition, never a Scan (but
-// EachConnection's, for operators' tools such as the secrets migration).
+// EachConnection's and MigrateDomains', for operators' tools: the secrets
+// and domains migrations).
 //
 //	item                   PK                              SK                    serves
 //	connection             CONNECTION#<id>                 CONNECTION            get, update, delete by id
@@ -15,7 +16,8 @@
 //	dataset                DATASET#<id>                    DATASET               get, update, delete by id
 //	dataset state          DATASET#<id>                    STATE                 Schedules counter; ActiveRunId + LeaseExpiresAt: one run at a time
 //	schedule reference     DATASET#<id>                    SCHEDULE#<scheduleId> schedules of a dataset (409 messages)
-//	dataset name claim     DATASET_NAME#<domain>#<name>    DATASET_NAME          unique names within a domain (lower case)
+//	dataset name claim     DATASET_NAME#<domain>#<name>    DATASET_NAME          unique names within a domain (lower case); kept Retired (FormerOwner) after a delete (domains.go)
+//	domain                 DOMAIN#<lower domain>           DOMAIN                owner and AuthorizedUsers: who may create datasets in it (domains.go)
 //	catalog entry          FILES#<datasetId>               FILE#<name>           a dataset's files by name: the planner's merge, GET …/files; Gate: exactly-once commit of a file's outcome
 //	schedule               SCHEDULE#<id>                   SCHEDULE              get, update, delete by id
 //	run index              SCHEDULE#<id>                   RUN#<runId>           a schedule's runs, newest first (run ids are time-ordered)

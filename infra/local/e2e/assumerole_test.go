@@ -22,7 +22,7 @@ func roleConn(bucket, name string) map[string]any {
 func runWith(t *testing.T, user, connection, dir string, skipLZ bool) map[string]any {
 	t.Helper()
 	status, ds := call(t, user, "POST", "/datasets", map[string]any{
-		"DatasetName": uniqueName("ds"), "Domain": "tests", "ConnectionId": connection, "FileType": "csv", "DirectoryPath": dir, "SkipLZ": skipLZ,
+		"DatasetName": uniqueName("ds"), "Domain": uniqueName("tests"), "ConnectionId": connection, "FileType": "csv", "DirectoryPath": dir, "SkipLZ": skipLZ,
 	})
 	if status != http.StatusCreated {
 		t.Fatalf("dataset: %d %v", status, ds)

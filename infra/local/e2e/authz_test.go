@@ -159,9 +159,22 @@ func authzRows() []authzRow {
 	}
 }
 
+// authzDomainRows are the domain routes. A domain is owned by the creator
+// of its first dataset (authzSetup's) and shared like the other resources;
+// the owner's PUT keeps the domain as the other rows need it.
+func authzDomainRows() []authzRow {
+	return []authzRow{
+		{"GET /domains/{name}", func(*testing.T, *authzWorld) (string, any) { return "/domains/" + authzDomain, nil },
+			[nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		{"PUT /domains/{name}", func(*testing.T, *authzWorld) (string, any) {
+			return "/domains/" + authzDomain, map[string]any{"AuthorizedUsers": []string{authzShared}}
+		}, [nCols]int{200, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+	}
+}
+
 func TestAuthorizationMatrix(t *testing.T) {
 	start := time.Now()
-	rows := authzRows()
+	rows := append(authzRows(), authzDomainRows()...)
 
 	// The table covers exactly the served routes: a new route without a
 	// row, or a row for a route no longer served, fails here.
@@ -296,8 +309,15 @@ func authzSetup(t *testing.T) *authzWorld {
 	// schedule on a connection they may not use.
 	w := &authzWorld{conn: authzConnKept(t, "1.8")}
 	w.dataset = authzDatasetShared(t, w.conn, authzAccess)
+	// The first dataset made authzOwner the owner of authzDomain: share it
+	// as the other resources are, so that authzShared may create in it.
+	status, out := call(t, authzOwner, "PUT", "/domains/"+authzDomain, map[string]any{"AuthorizedUsers": authzAccess})
+	if status != 200 {
+		t.Fatalf("share the domain: %d %v", status, out)
+	}
+	authzRevoke(t, "/domains/"+authzDomain)
 	w.schedule = authzSchedule(t, w.dataset, false)
-	status, out := call(t, authzOwner, "POST", "/schedules/"+w.schedule+"/run", nil)
+	status, out = call(t, authzOwner, "POST", "/schedules/"+w.schedule+"/run", nil)
 	if status != 202 {
 		t.Fatalf("run: %d %v", status, out)
 	}
@@ -310,6 +330,9 @@ func authzSetup(t *testing.T) *authzWorld {
 }
 
 var authzAccess = []string{authzShared, authzRevoked}
+
+// authzDomain is the domain of the matrix's datasets.
+const authzDomain = "authz"
 
 // authzConn creates a bucket_policy connection at version ("upgraded": at
 // 1.6, then upgraded to 1.7, so that it can be downgraded), shared with
@@ -344,7 +367,7 @@ func authzConnKept(t *testing.T, version string) string {
 // shared with authzRevoked, so neither can the dataset be).
 func authzDatasetBody(conn string) map[string]any {
 	return map[string]any{
-		"DatasetName": uniqueName("authz"), "Domain": "authz", "ConnectionId": conn, "FileType": "csv",
+		"DatasetName": uniqueName("authz"), "Domain": authzDomain, "ConnectionId": conn, "FileType": "csv",
 		"DirectoryPath": "authz-nothing-here/", "AuthorizedUsers": []string{authzShared},
 	}
 }

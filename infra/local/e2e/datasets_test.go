@@ -17,7 +17,7 @@ func TestDatasetScheduleRunRoutesByCaller(t *testing.T) {
 	conn["AuthorizedUsers"] = []string{"bob"}
 	cid := mustCreate(t, "alice", conn)
 	status, ds := call(t, "alice", "POST", "/datasets", map[string]any{
-		"DatasetName": uniqueName("routes"), "Domain": "tests", "ConnectionId": cid, "FileType": "csv",
+		"DatasetName": uniqueName("routes"), "Domain": "routes", "ConnectionId": cid, "FileType": "csv",
 		"DirectoryPath": "sales/2026/", "AuthorizedUsers": []string{"bob"},
 	})
 	if status != 201 {
@@ -199,7 +199,7 @@ func TestDatasetRules(t *testing.T) {
 func TestScheduleRules(t *testing.T) {
 	conn := mustCreate(t, "planner-user", policyConn(platformlocal.DemoBucket))
 	_, ds := call(t, "planner-user", "POST", "/datasets", map[string]any{
-		"DatasetName": uniqueName("sched"), "Domain": "rules", "ConnectionId": conn, "FileType": "json",
+		"DatasetName": uniqueName("sched"), "Domain": "schedule-rules", "ConnectionId": conn, "FileType": "json",
 	})
 	base := func() map[string]any { return map[string]any{"ScheduleName": "s", "DatasetId": ds["DatasetId"]} }
 	with := func(k string, v any) map[string]any { m := base(); m[k] = v; return m }

@@ -89,7 +89,7 @@ func TestAPIEventFixtures(t *testing.T) {
 		invoke(name, 200)
 	}
 	ids[fixtureDataset] = invoke("create-dataset", 201)["DatasetId"].(string)
-	for _, name := range []string{"list-datasets", "get-dataset", "update-dataset", "list-dataset-files", "list-connection-datasets"} {
+	for _, name := range []string{"list-datasets", "get-dataset", "update-dataset", "list-dataset-files", "list-connection-datasets", "get-domain", "update-domain"} {
 		invoke(name, 200)
 	}
 	ids[fixtureSchedule] = invoke("create-schedule", 201)["ScheduleId"].(string)

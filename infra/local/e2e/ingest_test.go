@@ -177,7 +177,7 @@ func setup(t *testing.T, user, bucket, version, fileType, dir string, skipLZ boo
 		attach(t, user, cid)
 	}
 	status, ds := call(t, user, "POST", "/datasets", map[string]any{
-		"DatasetName": uniqueName("ds"), "Domain": "tests", "ConnectionId": cid, "FileType": fileType,
+		"DatasetName": uniqueName("ds"), "Domain": uniqueName("tests"), "ConnectionId": cid, "FileType": fileType,
 		"DirectoryPath": dir, "SkipLZ": skipLZ,
 	})
 	if status != http.StatusCreated {
@@ -268,7 +268,7 @@ func TestIngestionByVersion(t *testing.T) {
 		if got := names(r["FailedFiles"]); !slices.Equal(got, []string{"empty.csv", "ragged.csv"}) {
 			t.Errorf("failed %v", got)
 		}
-		prefix := fmt.Sprintf("tests/%s/upload_date=", datasetName(t, dataset17))
+		prefix := fmt.Sprintf("%s/upload_date=", datasetName(t, dataset17))
 		inDLZ, inLZ := stripPartition(keys(t, dlz, prefix)), stripPartition(keys(t, lz, prefix))
 		if want := []string{"a.csv", "big.csv", "restored.csv", "sub dir/ü ñ.csv", "sub/b.csv"}; !slices.Equal(inDLZ, want) {
 			t.Errorf("DLZ holds %v, want %v", inDLZ, want)
@@ -297,7 +297,7 @@ func TestIngestionByVersion(t *testing.T) {
 		dsID, sch := setup(t, "ingester", bucket, "1.8", "csv", "data/", true)
 		r := runToEnd(t, "ingester", sch)
 		wantCounts(t, r, map[string]int{"Matched": 10, "Copied": 8, "SkippedStorageClass": 2, "FailedValidation": 0})
-		prefix := fmt.Sprintf("tests/%s/", datasetName(t, dsID))
+		prefix := fmt.Sprintf("%s/", datasetName(t, dsID))
 		if got := keys(t, lz, prefix); len(got) != 0 {
 			t.Errorf("skip-LZ dataset wrote to the LZ: %v", got)
 		}
@@ -310,7 +310,7 @@ func TestIngestionByVersion(t *testing.T) {
 func datasetName(t *testing.T, id string) string {
 	t.Helper()
 	_, d := call(t, "ingester", "GET", "/datasets/"+id, nil)
-	return d["DatasetName"].(string)
+	return d["Domain"].(string) + "/" + d["DatasetName"].(string)
 }
 
 // stripPartition drops the upload_date=<n>/ part of keys and sorts them.
@@ -357,7 +357,7 @@ func TestScheduleFiresByItself(t *testing.T) {
 	putFiles(t, "fires-by-itself", []srcFile{{"in/1.json", []byte(`{"a":1}`), ""}})
 	conn := connect(t, "timer", policyConn("fires-by-itself"))
 	_, ds := call(t, "timer", "POST", "/datasets", map[string]any{
-		"DatasetName": uniqueName("timed"), "Domain": "tests", "ConnectionId": conn, "FileType": "json", "DirectoryPath": "in/",
+		"DatasetName": uniqueName("timed"), "Domain": uniqueName("tests"), "ConnectionId": conn, "FileType": "json", "DirectoryPath": "in/",
 	})
 	// An at() one to two seconds ahead. Set after its time (a slow
 	// machine), it would never fire: then set a later one.
@@ -510,7 +510,7 @@ func TestAccessKeysConnectionStreams(t *testing.T) {
 	}
 	cid := mustCreate(t, "streamer", keysConn(bucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey))
 	_, ds := call(t, "streamer", "POST", "/datasets", map[string]any{
-		"DatasetName": uniqueName("streamed"), "Domain": "tests", "ConnectionId": cid, "FileType": "csv", "DirectoryPath": "in/",
+		"DatasetName": uniqueName("streamed"), "Domain": uniqueName("tests"), "ConnectionId": cid, "FileType": "csv", "DirectoryPath": "in/",
 	})
 	_, sch := call(t, "streamer", "POST", "/schedules", map[string]any{"ScheduleName": "s", "DatasetId": ds["DatasetId"]})
 	r := runToEnd(t, "streamer", sch["ScheduleId"].(string))
@@ -518,7 +518,7 @@ func TestAccessKeysConnectionStreams(t *testing.T) {
 	if r["BytesCopied"].(float64) != float64(len(big)+8) {
 		t.Errorf("bytes copied %v, want %d", r["BytesCopied"], len(big)+8)
 	}
-	prefix := fmt.Sprintf("tests/%s/", ds["DatasetName"])
+	prefix := fmt.Sprintf("%s/%s/", ds["Domain"], ds["DatasetName"])
 	got := keys(t, plat.Config.DLZBucket, prefix)
 	if len(got) != 2 {
 		t.Fatalf("DLZ holds %v", got)

@@ -159,7 +159,7 @@ func TestExpectedBucketOwnerIsSentAndEnforced(t *testing.T) {
 		// The right owner: the listing, the reads and the server-side
 		// copies (x-amz-source-expected-bucket-owner) all go through.
 		_, ds := call(t, "owner-checker", "POST", "/datasets", map[string]any{
-			"DatasetName": uniqueName("owned"), "Domain": "isolation", "ConnectionId": id, "FileType": "csv", "DirectoryPath": "in/",
+			"DatasetName": uniqueName("owned"), "Domain": uniqueName("isolation"), "ConnectionId": id, "FileType": "csv", "DirectoryPath": "in/",
 		})
 		_, sch := call(t, "owner-checker", "POST", "/schedules", map[string]any{"ScheduleName": "s", "DatasetId": ds["DatasetId"]})
 		wantCounts(t, runToEnd(t, "owner-checker", sch["ScheduleId"].(string)), map[string]int{"Matched": 1, "Copied": 1})
@@ -225,7 +225,7 @@ func wantTestRefused(t *testing.T, user, id, says string) {
 func wantRunRefused(t *testing.T, user, id, says string) {
 	t.Helper()
 	status, ds := call(t, user, "POST", "/datasets", map[string]any{
-		"DatasetName": uniqueName("refused"), "Domain": "isolation", "ConnectionId": id, "FileType": "csv",
+		"DatasetName": uniqueName("refused"), "Domain": uniqueName("isolation"), "ConnectionId": id, "FileType": "csv",
 	})
 	if status != http.StatusCreated {
 		t.Fatalf("dataset: %d %v", status, ds)

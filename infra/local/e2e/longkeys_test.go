@@ -96,7 +96,7 @@ func TestLongKeysAreRecordedInFull(t *testing.T) {
 
 	lz, dlz := plat.Config.LZBucket, plat.Config.DLZBucket
 	_, ds := call(t, user, "GET", "/datasets/"+dsID, nil)
-	prefix := fmt.Sprintf("tests/%s/upload_date=", ds["DatasetName"])
+	prefix := fmt.Sprintf("%s/%s/upload_date=", ds["Domain"], ds["DatasetName"])
 	sameNames("DLZ", stripPartition(keys(t, dlz, prefix)), namesFor(short))
 	sameNames("LZ", stripPartition(keys(t, lz, prefix)), nil)
 

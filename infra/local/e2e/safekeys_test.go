@@ -91,7 +91,7 @@ func wantUnsafeSkipped(t *testing.T, r map[string]any) {
 func wantOnlySafeFile(t *testing.T, user, dsID string) {
 	t.Helper()
 	_, d := call(t, user, "GET", "/datasets/"+dsID, nil)
-	prefix := fmt.Sprintf("tests/%s/", d["DatasetName"])
+	prefix := fmt.Sprintf("%s/%s/", d["Domain"], d["DatasetName"])
 	for _, bucket := range []string{plat.Config.DLZBucket, plat.Config.LZBucket} {
 		got := keys(t, bucket, prefix)
 		for _, k := range got {
