@@ -241,7 +241,7 @@ func newFixture(t *testing.T, small, big int, skipLZ, keys bool) *fixture {
 	}
 	f.datasetName = fmt.Sprintf("reliability%d", n)
 	status, ds := api(t, f.user, "POST", "/datasets", map[string]any{
-		"DatasetName": f.datasetName, "Domain": "reliability", "ConnectionId": c["ConnectionId"], "FileType": "csv",
+		"DatasetName": f.datasetName, "Domain": f.domain(), "ConnectionId": c["ConnectionId"], "FileType": "csv",
 		"DirectoryPath": f.prefix, "SkipLZ": skipLZ,
 	})
 	if status != http.StatusCreated {
@@ -255,6 +255,10 @@ func newFixture(t *testing.T, small, big int, skipLZ, keys bool) *fixture {
 	f.scheduleID = sch["ScheduleId"].(string)
 	return f
 }
+
+// domain is the fixture's own domain: a domain belongs to the user who
+// made its first dataset, and each fixture has its own user.
+func (f *fixture) domain() string { return "reliability-" + f.user }
 
 // putAll writes the fixture's files, 16 at a time.
 func (f *fixture) putAll(t *testing.T) {
@@ -358,7 +362,7 @@ func (f *fixture) checkDataset(t *testing.T) {
 	ctx := context.Background()
 	catalog := f.catalog(t)
 	dlz := map[string][]string{} // name -> DLZ keys
-	prefix := "reliability/" + f.datasetName + "/"
+	prefix := f.domain() + "/" + f.datasetName + "/"
 	for _, k := range listKeys(t, plat.Config.DLZBucket, prefix) {
 		_, name, _ := strings.Cut(strings.TrimPrefix(k, prefix), "/") // upload_date=…/<name>
 		dlz[name] = append(dlz[name], k)
