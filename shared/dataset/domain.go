@@ -111,6 +111,15 @@ func (s *Domains) Get(ctx context.Context, caller, name string) (DomainView, err
 	return d.View(), err
 }
 
+// CheckDomainName answers not-found for a name no domain can have, as for
+// any path id that names nothing: before a request's body is read.
+func CheckDomainName(name string) error {
+	if !domainPattern.MatchString(name) {
+		return errNoSuchDomainName
+	}
+	return nil
+}
+
 // Update changes the domain's AuthorizedUsers; only its owner may.
 func (s *Domains) Update(ctx context.Context, caller, name string, in DomainUpdateInput) (DomainView, error) {
 	if !domainPattern.MatchString(name) {

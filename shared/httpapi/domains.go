@@ -25,6 +25,9 @@ func (a *API) addDomains(s Domains) {
 		return http.StatusOK, v, err
 	})
 	a.add(Route{Method: "PUT", Path: "/domains/{name}"}, func(ctx context.Context, r request) (int, any, error) {
+		if err := dataset.CheckDomainName(r.PathParameters[domainParam]); err != nil {
+			return 0, nil, err // a name no domain has: 404, whatever the body
+		}
 		var in dataset.DomainUpdateInput
 		if err := decode(r, &in, fixedDomainFields...); err != nil {
 			return 0, nil, err
