@@ -51,20 +51,23 @@ func (cs *Clients) For(ctx context.Context, c connection.Connection) (Source, er
 	return e.src, e.err
 }
 
+// open builds c's clients on one set of credentials: one decryption of the
+// keys, or one cached session, for the region lookup, the reads and the
+// copies alike.
 func (cs *Clients) open(ctx context.Context, c connection.Connection) (Source, error) {
-	region, err := cs.Access.Region(ctx, c)
+	creds, err := cs.Access.credentials(ctx, c)
 	if err != nil {
 		return Source{}, err
 	}
-	client, err := cs.Access.Client(ctx, c, region)
+	region, err := cs.Access.region(ctx, c, creds)
 	if err != nil {
 		return Source{}, err
 	}
-	copier, err := cs.Access.CopyClient(ctx, c)
+	client, err := cs.Access.client(c, region, creds)
 	if err != nil {
 		return Source{}, err
 	}
-	return Source{Client: client, Region: region, Copier: copier}, nil
+	return Source{Client: client, Region: region, Copier: cs.Access.copyClient(c, creds)}, nil
 }
 
 // CheckNotPlatform refuses a bucket of the platform's own account (see
@@ -73,13 +76,13 @@ func (cs *Clients) CheckNotPlatform(ctx context.Context, c connection.Connection
 	return cs.Access.CheckNotPlatform(ctx, c)
 }
 
-// Region returns the bucket's region: the connection's S3BucketRegion, or
-// the region S3 names when asked from the platform's region.
-func (a *Access) Region(ctx context.Context, c connection.Connection) (string, error) {
+// region returns the bucket's region: the connection's S3BucketRegion, or
+// the region S3 names when asked from the platform's region with creds.
+func (a *Access) region(ctx context.Context, c connection.Connection, creds aws.CredentialsProvider) (string, error) {
 	if c.S3BucketRegion != "" {
 		return c.S3BucketRegion, nil
 	}
-	client, err := a.Client(ctx, c, a.Base.Region)
+	client, err := a.client(c, a.Base.Region, creds)
 	if err != nil {
 		return "", err
 	}

@@ -59,19 +59,16 @@ type RefusedError struct{ Reason string }
 
 func (e *RefusedError) Error() string { return e.Reason }
 
-// Client returns an S3 client for c's bucket in region (c.S3BucketRegion,
-// or the platform's region when the connection names none). Every request
-// it sends names c.S3BucketOwner, when set, as the expected bucket owner.
-func (a *Access) Client(ctx context.Context, c connection.Connection, region string) (*s3.Client, error) {
+// client returns an S3 client for c's bucket in region (c.S3BucketRegion,
+// or the platform's region when the connection names none), with creds,
+// c's access. Every request it sends names c.S3BucketOwner, when set, as
+// the expected bucket owner.
+func (a *Access) client(c connection.Connection, region string, creds aws.CredentialsProvider) (*s3.Client, error) {
 	if region == "" {
 		region = a.Base.Region
 	}
 	if reason := a.Regions.Check(region); reason != "" {
 		return nil, &RegionError{Reason: reason}
-	}
-	creds, err := a.credentials(ctx, c)
-	if err != nil {
-		return nil, err
 	}
 	opts := append([]func(*s3.Options){func(o *s3.Options) { o.Region = region; o.Credentials = creds }}, a.S3Options...)
 	if c.S3BucketOwner != "" {
@@ -82,20 +79,16 @@ func (a *Access) Client(ctx context.Context, c connection.Connection, region str
 	return s3.NewFromConfig(a.Base, opts...), nil
 }
 
-// CopyClient returns the client that copies c's objects server-side into
+// copyClient returns the client that copies c's objects server-side into
 // the platform's zone buckets (in the platform's region), with the same
-// session that reads them; nil for access-key connections, whose objects
-// are streamed by the function's own role.
-func (a *Access) CopyClient(ctx context.Context, c connection.Connection) (*s3.Client, error) {
+// session (creds) that reads them; nil for the other access types, whose
+// objects are streamed by the function's own role.
+func (a *Access) copyClient(c connection.Connection, creds aws.CredentialsProvider) *s3.Client {
 	if c.ConnectionAccessType != connection.BucketPolicy {
-		return nil, nil
-	}
-	creds, err := a.credentials(ctx, c)
-	if err != nil {
-		return nil, err
+		return nil
 	}
 	opts := append([]func(*s3.Options){func(o *s3.Options) { o.Credentials = creds }}, a.S3Options...)
-	return s3.NewFromConfig(a.Base, opts...), nil
+	return s3.NewFromConfig(a.Base, opts...)
 }
 
 // credentials are c's access: the decrypted keys; a cached session of the
@@ -175,9 +168,13 @@ func (a *Access) Test(ctx context.Context, c connection.Connection) (connection.
 		}
 		return connection.TestResult{}, err
 	}
+	creds, err := a.credentials(ctx, c) // one session (one decryption) for every attempt
+	if err != nil {
+		return connection.TestResult{}, err
+	}
 	region := c.S3BucketRegion
 	for attempt := 0; attempt < 2; attempt++ {
-		client, err := a.Client(ctx, c, region)
+		client, err := a.client(c, region, creds)
 		var re *RegionError
 		if errors.As(err, &re) {
 			return connection.TestResult{Ok: false, Detail: re.Reason}, nil
