@@ -14,7 +14,7 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token attach-policy migrate-secrets migrate-domains test test-slow test-scale fuzz vet build clean
+.PHONY: help tools check-java run token attach-policy migrate-secrets migrate-domains migrate-users release-user test test-slow test-scale fuzz vet build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -23,10 +23,17 @@ run: tools ## run the whole platform locally (API on http://127.0.0.1:8080); RUN
 	go build -o bin/localplatform ./infra/local/cmd/localplatform
 	exec bin/localplatform run $(RUN_ARGS)
 
+# USER names a user of the local platform. Make would also take it from the
+# environment, where the shell's $USER is the login name: the targets that
+# act as a user take it from the command line only.
+user_from_command_line = $(if $(filter command line,$(origin USER)),,$(error $@ acts as a user of the platform: give one on the command line, e.g. make $@ USER=alice (the shell's $$USER, your login name, is not taken)))
+
 token: ## print a JWT the local API accepts: make token USER=alice
+	@$(user_from_command_line)
 	@go run ./infra/local/cmd/localplatform token -user "$(USER)"
 
 attach-policy: ## attach a connection's bucket policy as the source owner: make attach-policy USER=alice CONNECTION=<id>
+	@$(user_from_command_line)
 	@go run ./infra/local/cmd/localplatform attach-policy -user "$(USER)" -connection "$(CONNECTION)"
 
 migrate-secrets: ## move connection secrets onto the secrets key (after deploying it): make migrate-secrets [ARGS=-dry-run]
@@ -34,6 +41,12 @@ migrate-secrets: ## move connection secrets onto the secrets key (after deployin
 
 migrate-domains: ## give domains made before domain ownership the owner of their earliest dataset (once, after deploying it)
 	go run ./infra/cmd/migrate-domains $(ARGS)
+
+migrate-users: ## move records keyed by Cognito subs onto user names (once, after deploying user names): make migrate-users USERS=users.json
+	go run ./infra/cmd/migrate-users -users "$(USERS)" $(ARGS)
+
+release-user: ## let a new user of the pool take a user name bound to an earlier one: make release-user NAME=bob
+	go run ./infra/cmd/release-user -name "$(NAME)" $(ARGS)
 
 test: tools vet ## every test, starting the emulators they need, then fuzz the API and task decoding (under 10 minutes)
 	go test -count=1 -timeout 15m ./...

@@ -1,6 +1,14 @@
 // Package access holds the one sharing rule of the platform's resources
 // (connections, datasets, schedules): the creator owns a resource, its
 // AuthorizedUsers may see and use it, and nobody else learns it exists.
+//
+// A user id is the user's name in the user pool (the token's
+// cognito:username), not the token's sub, an opaque UUID nobody can look
+// up: people share with names they know. A name outlives its user (an
+// administrator may delete a user and create another of the same name), so
+// the platform binds each name to the first sub it saw with it: a later
+// user of the same name is not the one resources were shared with, and is
+// refused until an operator releases the name (`make release-user`).
 package access
 
 import (
@@ -20,7 +28,8 @@ const UserRule = "1 to 128 letters, digits or _.@+-"
 var userPattern = regexp.MustCompile(`^[A-Za-z0-9_.@+-]{1,128}$`)
 
 // ValidUser says whether id is a user id (UserRule). It is the one rule of
-// both the entries of AuthorizedUsers and the caller's id (the token's sub),
+// both the entries of AuthorizedUsers and the caller's id (the token's
+// user name),
 // so that a caller is always someone an owner could share with, and no two
 // spellings of one id (a trailing space, a NUL) are distinct users.
 func ValidUser(id string) bool { return userPattern.MatchString(id) }

@@ -41,9 +41,10 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 			SourceReaderRoleARN: cfg.SourceReaderRoleARN,
 			PlatformBuckets:     cfg.PlatformBuckets,
 		},
-		Datasets:  datasets,
-		Schedules: schedules,
-		Runs:      &run.Service{Store: store, Schedules: schedules, Upstream: store, Planner: planner, Log: log},
-		Domains:   &dataset.Domains{Store: store},
+		Datasets:   datasets,
+		Schedules:  schedules,
+		Runs:       &run.Service{Store: store, Schedules: schedules, Upstream: store, Planner: planner, Log: log},
+		Domains:    &dataset.Domains{Store: store},
+		Identities: store,
 	}, log)
 }

@@ -36,6 +36,25 @@ func (s *Service) checkSharing(ctx context.Context, d Dataset, after []string) e
 	return sharable(c, d.AuthorizedUsers, after)
 }
 
+// readable refuses (403) caller the files of d, which come from its
+// connection's source, unless both caller and d's owner may still use the
+// connection: a user the connection's owner removed, or one a dataset was
+// shared with before sharing followed the chain, lists nothing of it.
+func (s *Service) readable(ctx context.Context, caller string, d Dataset) error {
+	c, err := s.Connections.GetConnection(ctx, d.ConnectionId)
+	if apperr.KindOf(err) == apperr.KindNotFound {
+		return apperr.Forbidden("the dataset's files cannot be listed: connection %s, which it is built on, is gone", d.ConnectionId)
+	} else if err != nil {
+		return err
+	}
+	for _, u := range []string{d.CreatedBy, caller} {
+		if !c.CanSee(u) {
+			return apperr.Forbidden("the dataset's files cannot be listed: %s may no longer use connection %s, which the dataset is built on", u, c.ConnectionId)
+		}
+	}
+	return nil
+}
+
 // deletable loads a dataset that caller may delete: its owner or the owner
 // of its connection. Users who may see it otherwise get 403, others 404.
 func (s *Service) deletable(ctx context.Context, caller, id string) (Dataset, error) {

@@ -207,7 +207,11 @@ func (s *Service) Delete(ctx context.Context, caller, id string) error {
 
 // Files pages through the catalog of a dataset the caller may see.
 func (s *Service) Files(ctx context.Context, caller, id string, limit int, next string) ([]File, string, error) {
-	if _, err := s.Visible(ctx, caller, id); err != nil {
+	d, err := s.Visible(ctx, caller, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.readable(ctx, caller, d); err != nil {
 		return nil, "", err
 	}
 	return s.Store.ListFiles(ctx, id, limit, next)

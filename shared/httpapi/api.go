@@ -18,7 +18,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/google/uuid"
 )
@@ -37,7 +36,7 @@ func (r Route) Key() string { return r.Method + " " + r.Path }
 // request is what a route handler sees of an event.
 type request struct {
 	events.APIGatewayV2HTTPRequest
-	caller string // the token's sub claim
+	caller string // the token's user name (callers.of)
 }
 
 type handlerFunc func(ctx context.Context, r request) (status int, body any, err error)
@@ -49,8 +48,9 @@ type route struct {
 
 // API serves every route. Build it with New.
 type API struct {
-	routes map[string]route
-	log    *slog.Logger
+	routes  map[string]route
+	callers *callers
+	log     *slog.Logger
 }
 
 // UseCases are the use cases behind the API.
@@ -60,11 +60,12 @@ type UseCases struct {
 	Schedules   Schedules
 	Runs        Runs
 	Domains     Domains
+	Identities  Identities
 }
 
 // New returns the API over the given use cases.
 func New(uc UseCases, log *slog.Logger) *API {
-	a := &API{routes: map[string]route{}, log: log}
+	a := &API{routes: map[string]route{}, callers: newCallers(uc.Identities), log: log}
 	a.add(Route{Method: "GET", Path: "/health", Public: true}, health)
 	a.addConnections(uc.Connections)
 	a.addDatasets(uc.Datasets)
@@ -100,7 +101,10 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	}
 	req := request{APIGatewayV2HTTPRequest: ev}
 	if !rt.Public {
-		caller, msg := callerOf(ev)
+		caller, msg, err := a.callers.of(ctx, ev)
+		if err != nil {
+			return a.fail(ctx, ev, err), nil
+		}
 		if msg != "" {
 			return respond(http.StatusUnauthorized, errorBody{Message: msg}), nil
 		}
@@ -117,25 +121,6 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 		return a.fail(ctx, ev, err), nil
 	}
 	return respond(status, body), nil
-}
-
-// callerOf returns the caller's id, the token's sub claim, or the message
-// of the 401 that a request without a valid one gets. API Gateway's
-// authorizer turns away requests without a sub first (never trust that
-// alone), but it cannot know what a user id is: a sub that is not one
-// (access.ValidUser, the rule of AuthorizedUsers) is no caller either. The
-// message never echoes the sub, which may be long or hold control bytes.
-func callerOf(ev events.APIGatewayV2HTTPRequest) (caller, unauthorized string) {
-	if ev.RequestContext.Authorizer != nil && ev.RequestContext.Authorizer.JWT != nil {
-		caller = ev.RequestContext.Authorizer.JWT.Claims["sub"]
-	}
-	switch {
-	case caller == "":
-		return "", "a bearer token with a sub claim is required"
-	case !access.ValidUser(caller):
-		return "", "the token's user id (its sub claim) is not a valid user id: " + access.UserRule
-	}
-	return caller, ""
 }
 
 type errorBody struct {

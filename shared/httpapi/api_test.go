@@ -31,7 +31,7 @@ func event(routeKey, sub, body string, b64 bool) events.APIGatewayV2HTTPRequest 
 	ev.RequestContext.RequestID = "req-1"
 	if sub != "" {
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": sub}},
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"cognito:username": sub, "sub": "sub-of-" + sub}},
 		}
 	}
 	return ev

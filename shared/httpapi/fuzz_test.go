@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -179,6 +180,15 @@ func (world) RunFiles(context.Context, string, int) ([]run.FileOutcome, []run.Fi
 	return nil, nil, false, nil
 }
 
+// BindUser binds every user name to the sub the tests' tokens give it
+// ("sub-of-<name>"): any other sub is a later user of the name.
+func (world) BindUser(_ context.Context, user, sub string) (bool, error) {
+	if user == "bind-fails" {
+		return false, errors.New("dynamodb unreachable at 10.0.0.1")
+	}
+	return sub == "sub-of-"+user, nil
+}
+
 // plannerStarter is run.PlannerStarter: its method's name is taken by run.Store.
 type plannerStarter struct{}
 
@@ -199,6 +209,7 @@ func newWorldAPI() (*API, *bytes.Buffer) {
 		Schedules:   schedules,
 		Runs:        &run.Service{Store: w, Schedules: schedules, Upstream: w, Planner: plannerStarter{}, Log: log, Now: now},
 		Domains:     &dataset.Domains{Store: w, Now: now},
+		Identities:  w,
 	}, log), &logs
 }
 
@@ -240,7 +251,7 @@ func documented(t testing.TB) (statuses map[string][]int, readsBody map[string]b
 // reads a body only for one JSON object in UTF-8 without repeated members.
 // The body mode is 0 plain, 1 base64-encoded, 2 claimed base64 but sent
 // as is. The caller is 0 the owner, 1 an authorized user, 2 a stranger,
-// 3 no token, 4 a token whose sub claim is sub, any string: a 401 exactly
+// 3 no token, 4 a token whose user name (cognito:username) is sub, any string: a 401 exactly
 // when it is not a user id (validSub), with a message that never holds a
 // control character nor, when long, the sub. Without -fuzz it runs the
 // seeds below as a normal test.
@@ -385,7 +396,7 @@ func resourceSeeds() []fuzzSeed {
 	}
 }
 
-// callerSeeds are the seeds of caller 4: a token with any sub claim.
+// callerSeeds are the seeds of caller 4: a token with any user name.
 func callerSeeds() []fuzzSeed {
 	return []fuzzSeed{
 		{"POST /connections", seedConn, "", 0, 4, "", strings.Repeat("a", 3000)},
@@ -411,7 +422,7 @@ type fuzzInput struct {
 	limit, sub   string
 }
 
-// user is the token's sub claim, "" for no token.
+// user is the token's user name, "" for no token.
 func (in fuzzInput) user() string {
 	return []string{worldOwner, worldUser, worldStranger, "", in.sub}[in.caller%5]
 }
@@ -432,7 +443,7 @@ func (in fuzzInput) event() events.APIGatewayV2HTTPRequest {
 	}
 	if user := in.user(); user != "" {
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"sub": user}},
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"cognito:username": user, "sub": "sub-of-" + user}},
 		}
 	}
 	for _, name := range []string{"id", "runId", "name"} {

@@ -39,10 +39,17 @@ func TestAccessFollowsTheWholeChain(t *testing.T) {
 		t.Fatalf("schedule: %d %v", status, sch)
 	}
 	sid := sch["ScheduleId"].(string)
+	if status, out := call(t, "chain-bob", "GET", "/datasets/"+did+"/files", nil); status != 200 {
+		t.Fatalf("bob lists his dataset's files: %d %v", status, out)
+	}
 	if status, out := call(t, "chain-alice", "PUT", "/connections/"+cid, map[string]any{"AuthorizedUsers": []string{}}); status != 200 {
 		t.Fatalf("alice removes bob: %d %v", status, out)
 	}
-	status, out := call(t, "chain-bob", "POST", "/schedules/"+sid+"/run", nil)
+	status, out := call(t, "chain-bob", "GET", "/datasets/"+did+"/files", nil)
+	if status != 403 || !strings.Contains(fmt.Sprint(out["Message"]), "chain-bob may no longer use connection "+cid) {
+		t.Fatalf("bob lists the files after alice removed him: %d %v", status, out)
+	}
+	status, out = call(t, "chain-bob", "POST", "/schedules/"+sid+"/run", nil)
 	if status != 403 || !strings.Contains(out["Message"].(string), "chain-bob may no longer use connection "+cid) {
 		t.Fatalf("bob's run after alice removed him: %d %v", status, out)
 	}

@@ -1,22 +1,30 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/datalake-platform/s3connections/infra/local/localauth"
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
+	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/google/uuid"
 )
 
-// The token's sub is input too. The gateway's authorizer accepts any signed
-// token with a sub (it cannot know what a user id is), so the api function
-// turns away a sub that is not a user id by the rule of AuthorizedUsers:
+// The token's user name is input too. The gateway's authorizer accepts any
+// signed token (it cannot know what a user id is), so the api function
+// turns away a name that is not a user id by the rule of AuthorizedUsers:
 // 401 in the API's error shape, a message that says so without echoing
-// the sub, never a 500 (a 3,000-character sub was one: DynamoDB refused
+// the name, never a 500 (a 3,000-character id was one: DynamoDB refused
 // the key) nor a second user spelled like an existing one (a trailing
 // space, a NUL). The tokens are minted by the local user pool
-// (localauth), which signs any non-empty sub.
+// (localauth), which signs any non-empty name.
 func TestTokenSubMustBeAUserID(t *testing.T) {
 	const owner = "ident-owner"
 	id := mustCreate(t, owner, policyConn(platformlocal.DemoBucket))
@@ -58,5 +66,59 @@ func TestTokenSubMustBeAUserID(t *testing.T) {
 	}
 	if status, out := call(t, owner, "GET", "/connections/"+id, nil); status != http.StatusOK {
 		t.Fatalf("the owner: %d %v", status, out)
+	}
+}
+
+// Users are their names in the pool (cognito:username), not their opaque
+// subs: alice shares with "idn-bob" and bob, whose token's sub is a UUID,
+// sees it. A later user of the pool with bob's name (another sub) is
+// refused, whatever was shared with the name, until an operator releases
+// the name; then the new user has it and the old sub is refused. The local
+// pool's issuer follows the API's address (a free port here, not 8080).
+func TestUsersAreTheirNames(t *testing.T) {
+	ctx := context.Background()
+	const alice, bob = "idn-alice", "idn-bob"
+	in := policyConn(platformlocal.DemoBucket)
+	in["AuthorizedUsers"] = []string{bob}
+	id := mustCreate(t, alice, in)
+	if status, out := call(t, bob, "GET", "/connections/"+id, nil); status != http.StatusOK {
+		t.Fatalf("bob, by name: %d %v", status, out)
+	}
+	if status, _ := call(t, localauth.Sub(bob), "GET", "/connections/"+id, nil); status != http.StatusNotFound {
+		t.Fatalf("bob's sub as a name: %d, want 404 (it is no user anything was shared with)", status)
+	}
+	later := localauth.User{Name: bob, Sub: uuid.NewString()}
+	asLater := func() (int, map[string]any) {
+		tok, err := plat.Issuer.TokenFor(later, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, out, _ := send(t, "Bearer "+tok, "GET", "/connections/"+id, nil)
+		return status, out
+	}
+	if status, out := asLater(); status != http.StatusUnauthorized || !strings.Contains(fmt.Sprint(out["Message"]), "belonged to another user") {
+		t.Fatalf("a later user named bob: %d %v, want 401", status, out)
+	}
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if released, err := metadata.New(dynamodb.NewFromConfig(cfg), plat.Config.Table).ReleaseUser(ctx, bob); err != nil || !released {
+		t.Fatalf("release bob: %v %v", released, err)
+	}
+	if status, out := asLater(); status != http.StatusOK {
+		t.Fatalf("the new bob after the release: %d %v", status, out)
+	}
+	if status, _ := call(t, bob, "GET", "/connections/"+id, nil); status != http.StatusUnauthorized {
+		t.Fatalf("the first bob after the release: %d, want 401", status)
+	}
+	var doc struct{ Issuer string }
+	resp, err := http.Get(localauth.IssuerOf(plat.APIURL) + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil || doc.Issuer != plat.APIURL+"/local-user-pool" || doc.Issuer != plat.Issuer.Issuer {
+		t.Fatalf("discovery %+v %v: want the issuer under %s, the tokens'", doc, err, plat.APIURL)
 	}
 }

@@ -3,6 +3,7 @@ package localauth
 import (
 	"crypto/rsa"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -10,12 +11,17 @@ import (
 )
 
 // Defaults of the local user pool. The issuer is an URL under the local API's
-// address because a Cognito issuer is the URL under which the pool publishes
-// its JWKS, and the local gateway serves the JWKS there too.
+// address (IssuerOf) because a Cognito issuer is the URL under which the
+// pool publishes its JWKS, and the local gateway serves the JWKS there too.
+// DefaultIssuer is the issuer of the API's default address.
 const (
-	DefaultIssuer   = "http://127.0.0.1:8080/local-user-pool"
+	DefaultIssuer   = "http://127.0.0.1:8080" + issuerPath
 	DefaultAudience = "s3connections-local"
+	issuerPath      = "/local-user-pool"
 )
+
+// IssuerOf is the issuer of the local user pool of the API at apiURL.
+func IssuerOf(apiURL string) string { return strings.TrimSuffix(apiURL, "/") + issuerPath }
 
 // Issuer mints tokens the way the Cognito user pool does for a signed-in user.
 type Issuer struct {
@@ -28,28 +34,47 @@ type Issuer struct {
 	KeyID string
 }
 
-// Token returns an RS256 JWT shaped like a Cognito ID token for user, valid
-// for ttl from now. The ID token (token_use "id") is what a Cognito-backed
-// HTTP API with an audience of the app client id accepts and what carries
-// cognito:username; its sub is the user id the API treats as the caller.
-// user may be any non-empty string, as a user pool's sub could be: the
-// API, not the authorizer, refuses one that is not a user id.
+// Token returns an RS256 JWT shaped like a Cognito ID token for the user
+// named user, valid for ttl from now. The ID token (token_use "id") is
+// what a Cognito-backed HTTP API with an audience of the app client id
+// accepts and what carries cognito:username, the user id the API treats
+// as the caller. Its sub is, as in a user pool, an opaque UUID: Sub(user),
+// the same at every start of the local platform. user may be any
+// non-empty string, as a pool's user name could be: the API, not the
+// authorizer, refuses one that is not a user id.
 func (i *Issuer) Token(user string, ttl time.Duration) (string, error) {
-	return i.tokenAt(user, ttl, time.Now())
+	return i.tokenAt(User{Name: user, Sub: Sub(user)}, ttl, time.Now())
 }
 
 // TokenAt is Token as if minted at now, for tests of the time checks: a
 // now in the past gives a token that has already expired, a now in the
 // future one issued in the future (both of which the Verifier rejects).
 func (i *Issuer) TokenAt(user string, ttl time.Duration, now time.Time) (string, error) {
-	return i.tokenAt(user, ttl, now)
+	return i.tokenAt(User{Name: user, Sub: Sub(user)}, ttl, now)
 }
 
-func (i *Issuer) tokenAt(user string, ttl time.Duration, now time.Time) (string, error) {
+// User is a user of the pool: a name and the sub the pool gave it.
+type User struct{ Name, Sub string }
+
+// TokenFor is Token for a user whose sub is not Sub(name): a later user of
+// the same name, for tests of what the platform does with one.
+func (i *Issuer) TokenFor(u User, ttl time.Duration) (string, error) {
+	return i.tokenAt(u, ttl, time.Now())
+}
+
+// Sub is the sub of the local pool's user named name: a UUID (version 5)
+// of the name, so that a name keeps its sub across restarts of the local
+// platform, as a user of a pool keeps theirs.
+func Sub(name string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("s3connections-local-user-pool:"+name)).String()
+}
+
+func (i *Issuer) tokenAt(u User, ttl time.Duration, now time.Time) (string, error) {
 	if i == nil || i.Key == nil {
 		return "", errors.New("localauth: issuer has no key")
 	}
-	if user == "" {
+	user := u.Name
+	if user == "" || u.Sub == "" {
 		return "", errors.New("localauth: empty user")
 	}
 	if ttl <= 0 {
@@ -67,7 +92,7 @@ func (i *Issuer) tokenAt(user string, ttl time.Duration, now time.Time) (string,
 	}
 	iat := now.Unix()
 	claims := jwt.MapClaims{
-		"sub":              user,
+		"sub":              u.Sub,
 		"cognito:username": user,
 		"iss":              iss,
 		"aud":              aud,

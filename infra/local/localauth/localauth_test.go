@@ -132,7 +132,7 @@ func TestLoadOrCreateKeyReadsPKCS1AndRejectsGarbage(t *testing.T) {
 func TestTokenShapeAndVerify(t *testing.T) {
 	k, _ := keys(t)
 	now := time.Now()
-	tok, err := (&Issuer{Key: k}).tokenAt("alice", time.Hour, now)
+	tok, err := (&Issuer{Key: k}).TokenAt("alice", time.Hour, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestTokenShapeAndVerify(t *testing.T) {
 	}
 	iat := now.Unix()
 	want := map[string]string{
-		"sub":              "alice",
+		"sub":              Sub("alice"), // opaque, as a pool's: the user name is the user id
 		"cognito:username": "alice",
 		"iss":              DefaultIssuer,
 		"aud":              DefaultAudience,
@@ -166,8 +166,8 @@ func TestTokenShapeAndVerify(t *testing.T) {
 		"exp":              itoa(iat + 3600),
 		"jti":              claims["jti"],
 	}
-	if len(claims["jti"]) != 36 {
-		t.Fatalf("jti %q is not a UUID", claims["jti"])
+	if len(claims["jti"]) != 36 || len(claims["sub"]) != 36 || Sub("alice") != Sub("alice") || Sub("alice") == Sub("bob") {
+		t.Fatalf("jti %q or sub %q is not a UUID, or subs are not one per name", claims["jti"], claims["sub"])
 	}
 	if !reflect.DeepEqual(claims, want) {
 		t.Fatalf("claims\n got %v\nwant %v", claims, want)

@@ -488,8 +488,16 @@ func (p *Platform) startGateway(opts Options) error {
 	if err != nil {
 		return err
 	}
-	p.Issuer = &localauth.Issuer{Key: key, Issuer: localauth.DefaultIssuer, Audience: localauth.DefaultAudience}
-	verifier := localauth.NewVerifier(&key.PublicKey, localauth.DefaultIssuer, localauth.DefaultAudience)
+	// The issuer is under the API's own address, wherever -addr put it, as
+	// a pool's issuer is the URL that serves its keys: listen first.
+	l, err := net.Listen("tcp", opts.APIAddr)
+	if err != nil {
+		return fmt.Errorf("API gateway on %s: %w", opts.APIAddr, err)
+	}
+	p.APIURL = "http://" + l.Addr().String()
+	issuer := localauth.IssuerOf(p.APIURL)
+	p.Issuer = &localauth.Issuer{Key: key, Issuer: issuer, Audience: localauth.DefaultAudience}
+	verifier := localauth.NewVerifier(&key.PublicKey, issuer, localauth.DefaultAudience)
 	var routes []gateway.Route
 	for _, r := range httpapi.Routes() {
 		routes = append(routes, gateway.Route{Method: r.Method, Path: r.Path, Public: r.Public})
@@ -497,11 +505,7 @@ func (p *Platform) startGateway(opts Options) error {
 	gw := gateway.New(routes, function{p.Runtime, p.Names.APIFunction}, verifier,
 		gateway.WithLogger(opts.Log), gateway.WithAccountID(Account), gateway.WithRegion(Region),
 		gateway.WithFunctionName(p.Names.APIFunction), gateway.WithConcurrency(64))
-	url, err := p.serve(opts.APIAddr, gw)
-	if err != nil {
-		return fmt.Errorf("API gateway on %s: %w", opts.APIAddr, err)
-	}
-	p.APIURL = url
+	p.serveOn(l, gw)
 	return nil
 }
 
@@ -511,6 +515,12 @@ func (p *Platform) serve(addr string, h http.Handler) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return p.serveOn(l, h), nil
+}
+
+// serveOn serves h on l until Close, and returns l's URL.
+func (p *Platform) serveOn(l net.Listener, h http.Handler) string {
+	addr := l.Addr().String()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	p.servers = append(p.servers, srv)
 	go func() {
@@ -518,7 +528,7 @@ func (p *Platform) serve(addr string, h http.Handler) (string, error) {
 			slog.Error("local server stopped", "addr", addr, "error", err)
 		}
 	}()
-	return "http://" + l.Addr().String(), nil
+	return "http://" + addr
 }
 
 // SetDuplicateDeliveries turns Options.DuplicateDeliveries on or off.
@@ -545,6 +555,7 @@ func (p *Platform) EndpointsEnv() string {
 		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
 	}
 	fmt.Fprintf(&b, "S3CONNECTIONS_API_URL=%s\n", p.APIURL)
+	fmt.Fprintf(&b, "S3CONNECTIONS_ISSUER=%s\n", p.Issuer.Issuer)
 	return b.String()
 }
 

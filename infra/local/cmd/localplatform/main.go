@@ -140,7 +140,11 @@ func tokenFor(data, user string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return (&localauth.Issuer{Key: key, Issuer: localauth.DefaultIssuer, Audience: localauth.DefaultAudience}).Token(user, platformlocal.TokenTTL)
+	issuer := localauth.DefaultIssuer
+	if env, err := readEnvFile(filepath.Join(data, "endpoints.env")); err == nil && env["S3CONNECTIONS_ISSUER"] != "" {
+		issuer = env["S3CONNECTIONS_ISSUER"] // the running platform's, whatever its -addr
+	}
+	return (&localauth.Issuer{Key: key, Issuer: issuer, Audience: localauth.DefaultAudience}).Token(user, platformlocal.TokenTTL)
 }
 
 // attachPolicy plays the source bucket's owner: with endpoints.env's

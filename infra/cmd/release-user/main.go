@@ -1,0 +1,52 @@
+// Command release-user frees a user name from the user pool sub it was
+// first seen with (package access), so that the next user of the pool
+// with that name may use it: for an operator who gives the name to a new
+// account of the same person on purpose (`make release-user NAME=bob`).
+// The name keeps everything shared with it; give it to someone else only
+// after removing it from every resource.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/datalake-platform/s3connections/shared/access"
+	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/platform"
+)
+
+func main() {
+	table := flag.String("table", orEnv(platform.EnvTable, platform.NamesFor("", "").Table), "the metadata table")
+	name := flag.String("name", "", "the user name to release")
+	flag.Parse()
+	if !access.ValidUser(*name) {
+		fmt.Fprintf(os.Stderr, "release-user: -name must be a user id (%s)\n", access.UserRule)
+		os.Exit(2)
+	}
+	ctx := context.Background()
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "release-user:", err)
+		os.Exit(1)
+	}
+	released, err := metadata.New(dynamodb.NewFromConfig(cfg), *table).ReleaseUser(ctx, *name)
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "release-user:", err)
+		os.Exit(1)
+	case released:
+		fmt.Printf("%s released: the next user of the pool named %s is bound to it at their first request\n", *name, *name)
+	default:
+		fmt.Printf("%s was not bound to anyone\n", *name)
+	}
+}
+
+func orEnv(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
