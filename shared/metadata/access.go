@@ -173,11 +173,7 @@ func (s *Store) getItem(ctx context.Context, k map[string]types.AttributeValue, 
 // getItems reads the items of ids (keyed by keyOf) in one batch, in order,
 // leaving out the absent ones.
 func getItems[T any](ctx context.Context, s *Store, ids []string, keyOf func(string) map[string]types.AttributeValue) ([]T, error) {
-	keys := make([]map[string]types.AttributeValue, len(ids))
-	for i, id := range ids {
-		keys[i] = keyOf(id)
-	}
-	items, err := s.batchGet(ctx, keys)
+	items, err := s.batchGet(ctx, keysOf(ids, keyOf))
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,12 @@ package metadata
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 )
@@ -156,5 +158,50 @@ func TestMigrateDomains(t *testing.T) {
 	}
 	if err := s.CreateDataset(ctx, in(base, "legacy", "more", "bob")); !errors.Is(err, dataset.ErrDomainNotShared) {
 		t.Errorf("bob after the migration: %v", err)
+	}
+}
+
+// Names of datasets deleted before deletes kept names, whose files are in
+// the lake (their catalogs say where), get a retired claim for nobody; a
+// name such a dataset left that a later dataset took is reported.
+func TestRetireDeletedNames(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	c := conn("c", "alice", "bob")
+	if err := s.CreateConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	base := datasetOn(c, "x", false)
+	gone, reused, live := in(base, "old", "ledger", "alice"), in(base, "old", "taken", "alice"), in(base, "old", "live", "alice")
+	for _, d := range []dataset.Dataset{gone, reused, live} {
+		if err := s.CreateDataset(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		landed := key(filesPrefix+d.DatasetId, filePrefix+"a.csv")
+		landed["Key"] = &types.AttributeValueMemberS{Value: d.TargetKey(time.Now(), "a.csv")}
+		if _, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: landed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []dataset.Dataset{gone, reused} { // deleted as before this change: the dataset and its claim
+		for _, k := range []map[string]types.AttributeValue{datasetKey(d.DatasetId), datasetNameKey(d.Domain, d.DatasetName)} {
+			if _, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &s.table, Key: k}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.CreateDataset(ctx, in(base, "old", "taken", "alice")); err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		r, err := s.RetireDeletedNames(ctx)
+		want := NamesRetired{Retired: 1 - run, Claimed: 1 + run, Reused: []string{"old/taken"}}
+		if err != nil || !reflect.DeepEqual(r, want) {
+			t.Fatalf("run %d: %+v %v, want %+v", run, r, err, want)
+		}
+	}
+	for _, user := range []string{"alice", "bob"} {
+		if err := s.CreateDataset(ctx, in(base, "old", "ledger", user)); !errors.Is(err, dataset.ErrNameRetired) {
+			t.Errorf("%s creates the deleted dataset's name: %v, want it retired", user, err)
+		}
 	}
 }
