@@ -99,7 +99,8 @@
 // anonymous access through bucket policies, bucket tagging and the other
 // configuration subresources (they answer 501 NotImplemented), SigV4a, the
 // trailer signature of signed streaming uploads, RestoreStatus in listings,
-// virtual-hosted-style addressing and encoding-type=url listings. A 301
+// virtual-hosted-style addressing and encoding-type=url in ListObjects V1
+// (V2 has it: listencoded.go). A 301
 // PermanentRedirect names this server's own host as the Endpoint, since it
 // serves every region.
 package s3local

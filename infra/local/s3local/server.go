@@ -290,6 +290,8 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 		s.getBucketLocation(w, r, bucket)
 	case isPolicy:
 		s.bucketPolicy(w, r, bucket, who)
+	case wantsEncodedListing(r, q):
+		s.listEncoded(w, r, bucket, q)
 	case r.Method == http.MethodDelete && len(q) == 0:
 		s.passthrough(w, r)
 		if w.statusCode() == http.StatusNoContent {
