@@ -75,8 +75,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func start(t *testing.T) env {
 	t.Helper()
@@ -107,7 +111,10 @@ func (e env) client(account string) *eventbridge.Client {
 func TestS3EventsCrossAccountsThroughRules(t *testing.T) {
 	e, ctx := start(t), context.Background()
 	p, o, s := e.client(platform), e.client(owner), e.client(stranger)
-	mustDo(t, func() error { _, err := p.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("inbound")}); return err })
+	mustDo(t, func() error {
+		_, err := p.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("inbound")})
+		return err
+	})
 	mustDo(t, func() error {
 		_, err := p.PutPermission(ctx, &eventbridge.PutPermissionInput{EventBusName: aws.String("inbound"), Policy: aws.String(
 			`{"Version":"2012-10-17","Statement":[{"Sid":"s3-events","Effect":"Allow","Principal":"*","Action":"events:PutEvents",` +
@@ -215,7 +222,10 @@ func s3Created(bucket, key string) Event {
 func TestABusAdmitsOtherAccountsOnlyByItsPolicy(t *testing.T) {
 	e, ctx := start(t), context.Background()
 	p, o := e.client(platform), e.client(owner)
-	mustDo(t, func() error { _, err := p.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("inbound")}); return err })
+	mustDo(t, func() error {
+		_, err := p.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("inbound")})
+		return err
+	})
 	mustRule(t, p, "inbound", "to-tasks", `{"source":["aws.s3"]}`, types.Target{Id: aws.String("tasks"), Arn: aws.String(queueARN)})
 	mustRule(t, o, "", "forward", `{"source":["aws.s3"]}`, types.Target{Id: aws.String("platform"), Arn: aws.String(inboundBus),
 		DeadLetterConfig: &types.DeadLetterConfig{Arn: aws.String("arn:aws:sqs:us-east-1:" + owner + ":dlq")}})

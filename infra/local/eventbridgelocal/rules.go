@@ -175,7 +175,9 @@ func (s *Server) checkTarget(t *target) *apiError {
 	return nil
 }
 
-func isBus(arn string) bool { return strings.HasPrefix(arn, "arn:aws:events:") && strings.Contains(arn, ":event-bus/") }
+func isBus(arn string) bool {
+	return strings.HasPrefix(arn, "arn:aws:events:") && strings.Contains(arn, ":event-bus/")
+}
 
 func (s *Server) removeTargets(who iamlocal.Principal, body []byte) (any, *apiError) {
 	var in struct {
