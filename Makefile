@@ -36,6 +36,7 @@ migrate-domains: ## give domains made before domain ownership the owner of their
 	go run ./infra/cmd/migrate-domains $(ARGS)
 
 test: tools vet ## every test, starting the emulators they need, then fuzz the API and task decoding (under 10 minutes)
+	@command -v cfn-lint >/dev/null || echo "cfn-lint is not on PATH: the CloudFormation template will NOT be linted (TestTemplatePassesCfnLint skips)"
 	go test -count=1 -timeout 15m ./...
 	@infra/scripts/fuzz.sh -t $(FUZZ_TIMEOUT) $(FUZZ_QUICK)
 
