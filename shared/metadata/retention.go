@@ -47,13 +47,7 @@ func (s *Store) now() time.Time {
 }
 
 // expiry is the expiry of a run item written now, in Unix seconds.
-func (s *Store) expiry() int64 {
-	retention := s.retention
-	if retention <= 0 {
-		retention = DefaultRunRetentionDays * 24 * time.Hour
-	}
-	return s.now().Add(retention).Unix()
-}
+func (s *Store) expiry() int64 { return s.now().Add(s.retentionOrDefault()).Unix() }
 
 // expiresAt is expiry as an attribute value.
 func (s *Store) expiresAt() types.AttributeValue { return number(s.expiry()) }

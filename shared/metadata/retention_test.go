@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/run"
+	"github.com/google/uuid"
 )
 
 // A run's items (record, index entry, counters, skipped and failed lists)
@@ -136,4 +137,86 @@ func key2(it map[string]types.AttributeValue) [2]string {
 		return [2]string{}
 	}
 	return [2]string{pk.Value, sk.Value}
+}
+
+// v7At is a UUIDv7 run id whose time is at.
+func v7At(t *testing.T, at time.Time) string {
+	t.Helper()
+	id, err := uuid.NewV7()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := uint64(at.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (8 * (5 - i)))
+	}
+	return id.String()
+}
+
+// Runs recorded before runs expired get the expiry they would have had,
+// from their run ids' times; a run older than the retention is then left
+// out at once. Catalog entries are untouched, a dry run writes nothing, and
+// a second run finds nothing to do.
+func TestMigrateRunRetention(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t).WithRunRetention(30)
+	d := newDataset(t, s, "legacy")
+	recent, old := newRun(t, d), newRun(t, d)
+	old.RunId = v7At(t, time.Now().Add(-40*24*time.Hour))
+	for _, r := range []run.Run{recent, old} {
+		if err := s.RecordRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ListSkipped(ctx, r.RunId, []run.FileOutcome{{Name: "x.csv", Outcome: run.OutcomeSkippedUnsafeKey}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started := time.Now()
+	recent.StartedAt = &started
+	if _, err := s.CommitFiles(ctx, recent, []run.FileResult{gateCopied(recent, "a.csv", "a1")}); err != nil {
+		t.Fatal(err)
+	}
+	var items []map[string]types.AttributeValue // as written before runs expired
+	for _, pk := range []string{runPrefix + recent.RunId, runPrefix + old.RunId, schedulePrefix + recent.ScheduleId} {
+		items = append(items, partition(t, s, pk)...)
+	}
+	for _, it := range items {
+		_, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &s.table,
+			Key: map[string]types.AttributeValue{attrPK: it[attrPK], attrSK: it[attrSK]}, UpdateExpression: aws.String("REMOVE " + AttrExpiresAt)})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if n, err := s.MigrateRunRetention(ctx, true); err != nil || n != len(items) {
+		t.Fatalf("dry run: %d (%v), want %d", n, err, len(items))
+	}
+	if got := expiryOf(partition(t, s, runPrefix+old.RunId)[0]); got != 0 {
+		t.Fatalf("the dry run wrote an expiry %d", got)
+	}
+	if n, err := s.MigrateRunRetention(ctx, false); err != nil || n != len(items) {
+		t.Fatalf("migration: %d (%v), want %d", n, err, len(items))
+	}
+	for _, r := range []run.Run{recent, old} {
+		want := runStart(r.RunId, time.Time{}).Add(30 * 24 * time.Hour).Unix()
+		for _, it := range partition(t, s, runPrefix+r.RunId) {
+			if got := expiryOf(it); got != want {
+				t.Errorf("%v expires at %d, want %d", key2(it), got, want)
+			}
+		}
+	}
+	for _, it := range partition(t, s, filesPrefix+d.DatasetId) {
+		if _, ok := it[AttrExpiresAt]; ok {
+			t.Errorf("the migration gave catalog entry %v an expiry", key2(it))
+		}
+	}
+	if _, err := s.GetRun(ctx, recent.RunId); err != nil {
+		t.Errorf("a recent run after the migration: %v", err)
+	}
+	if _, err := s.GetRun(ctx, old.RunId); apperr.KindOf(err) != apperr.KindNotFound {
+		t.Errorf("a run older than the retention after the migration: %v, want not found", err)
+	}
+	if n, err := s.MigrateRunRetention(ctx, false); err != nil || n != 0 {
+		t.Errorf("a second migration: %d (%v), want nothing to do", n, err)
+	}
 }
