@@ -14,7 +14,7 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token attach-policy migrate-secrets migrate-domains migrate-users release-user test test-slow test-scale fuzz vet build clean
+.PHONY: help tools check-java run token attach-policy migrate-secrets migrate-domains migrate-users release-user migrate-run-retention test test-slow test-scale fuzz vet build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -48,7 +48,11 @@ migrate-users: ## move records keyed by Cognito subs onto user names (once, afte
 release-user: ## let a new user of the pool take a user name bound to an earlier one: make release-user NAME=bob
 	go run ./infra/cmd/release-user -name "$(NAME)" $(ARGS)
 
+migrate-run-retention: ## give run records made before run retention their expiry (once, after deploying it): make migrate-run-retention [ARGS="-days 90 -dry-run"]
+	go run ./infra/cmd/migrate-run-retention $(ARGS)
+
 test: tools vet ## every test, starting the emulators they need, then fuzz the API and task decoding (under 10 minutes)
+	@command -v cfn-lint >/dev/null || echo "cfn-lint is not on PATH: the CloudFormation template will NOT be linted (TestTemplatePassesCfnLint skips)"
 	go test -count=1 -timeout 15m ./...
 	@infra/scripts/fuzz.sh -t $(FUZZ_TIMEOUT) $(FUZZ_QUICK)
 
