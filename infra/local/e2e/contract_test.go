@@ -91,10 +91,18 @@ func TestREADMEScenarioMatchesTheContract(t *testing.T) {
 	validator := validatorCommand(t)
 	r := &recorder{t: t}
 	id := readmeConnection(r)
-	readmeConnections(r)
+	others := readmeConnections(r)
 	ds, sch := readmeIngestion(r, id)
 	otherOperations(r, id, ds, sch)
 	gatewayAnswers(r)
+	// Gone again, so that the names are free for the other tests (and the
+	// deletes answer 204).
+	waitIdle(t, "/schedules/"+sch)
+	r.want(204, "alice", "DELETE", "/schedules/"+sch, nil)
+	r.want(204, "alice", "DELETE", "/datasets/"+ds, nil)
+	for _, c := range append(others, [2]string{"alice", id}) {
+		r.want(204, c[0], "DELETE", "/connections/"+c[1], nil)
+	}
 
 	file := filepath.Join(t.TempDir(), "answers.json")
 	raw, err := json.MarshalIndent(r.answers, "", " ")
@@ -152,8 +160,9 @@ func readmeConnection(r *recorder) string {
 	return id
 }
 
-// readmeConnections is the README's other connections and its errors.
-func readmeConnections(r *recorder) {
+// readmeConnections is the README's other connections and its errors; it
+// returns the connections it made, with their owners.
+func readmeConnections(r *recorder) [][2]string {
 	m := r.want(201, "mallory", "POST", "/connections", `{"ConnectionName": "not-mine",
   "S3Bucket": "s3connections-demo-source", "ConnectionAccessType": "bucket_policy"}`)
 	r.want(200, "mallory", "POST", "/connections/"+m["ConnectionId"].(string)+"/test", nil)
@@ -187,6 +196,7 @@ func readmeConnections(r *recorder) {
 	}
 	r.want(404, "mallory", "GET", "/connections/"+keys, nil)
 	r.want(400, "alice", "POST", "/connections", `{"ConnectionName":"x"}`)
+	return [][2]string{{"mallory", m["ConnectionId"].(string)}, {"alice", role}, {"alice", keys}}
 }
 
 // readmeIngestion is the README's dataset, schedule and runs on the
@@ -197,6 +207,8 @@ func readmeIngestion(r *recorder, id string) (string, string) {
   "FileType": "csv", "DirectoryPath": "sales/"
 }`)["DatasetId"].(string)
 	sch := r.want(201, "alice", "POST", "/schedules", `{"ScheduleName": "orders", "DatasetId": "`+ds+`"}`)["ScheduleId"].(string)
+	r.want(409, "alice", "POST", "/schedules", `{"ScheduleName": "Orders", "DatasetId": "`+ds+`"}`)
+	r.want(400, "alice", "PUT", "/schedules/"+sch, `{"ScheduleExpression": "cron(0 0 31 2 ? *)"}`)
 	run := r.want(202, "alice", "POST", "/schedules/"+sch+"/run", nil)["RunId"].(string)
 	if status, out := r.do("alice", "POST", "/schedules/"+sch+"/run", nil); status != 409 && status != 202 {
 		r.t.Fatalf("a second run at once: %d %v, want 409 (or 202 if the first has ended)", status, out)
