@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
@@ -29,8 +30,30 @@ func TestScheduleNameIsUniqueOnItsDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 6
-	errs := make(chan error, n)
-	made := make(chan schedule.Schedule, n)
+	made, taken := createNamedConcurrently(t, s, d, n)
+	if taken != n-1 || len(made) != 1 {
+		t.Fatalf("%d created, %d refused as taken; want 1 and %d", len(made), taken, n-1)
+	}
+	elsewhere := scheduleOf(other)
+	elsewhere.ScheduleName = "nightly"
+	if err := s.CreateSchedule(ctx, elsewhere); err != nil {
+		t.Fatalf("the name on another dataset: %v", err)
+	}
+	if err := s.DeleteSchedule(ctx, made[0]); err != nil {
+		t.Fatal(err)
+	}
+	again := scheduleOf(d)
+	again.ScheduleName = "nightly"
+	if err := s.CreateSchedule(ctx, again); err != nil {
+		t.Fatalf("the name once free: %v", err)
+	}
+}
+
+// createNamedConcurrently creates n schedules on d at once, named Nightly
+// or NIGHTLY: it returns those created and how many were refused as taken.
+func createNamedConcurrently(t *testing.T, s *Store, d dataset.Dataset, n int) (made []schedule.Schedule, taken int) {
+	t.Helper()
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -41,41 +64,21 @@ func TestScheduleNameIsUniqueOnItsDataset(t *testing.T) {
 			if i%2 == 1 {
 				sch.ScheduleName = "NIGHTLY"
 			}
-			err := s.CreateSchedule(ctx, sch)
-			if err == nil {
-				made <- sch
+			err := s.CreateSchedule(context.Background(), sch)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				made = append(made, sch)
+			case errors.Is(err, schedule.ErrNameTaken):
+				taken++
+			default:
+				t.Error(err)
 			}
-			errs <- err
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	close(made)
-	taken := 0
-	for err := range errs {
-		if errors.Is(err, schedule.ErrNameTaken) {
-			taken++
-		} else if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if taken != n-1 || len(made) != 1 {
-		t.Fatalf("%d created, %d refused as taken; want 1 and %d", len(made), taken, n-1)
-	}
-	elsewhere := scheduleOf(other)
-	elsewhere.ScheduleName = "nightly"
-	if err := s.CreateSchedule(ctx, elsewhere); err != nil {
-		t.Fatalf("the name on another dataset: %v", err)
-	}
-	first := <-made
-	if err := s.DeleteSchedule(ctx, first); err != nil {
-		t.Fatal(err)
-	}
-	again := scheduleOf(d)
-	again.ScheduleName = "nightly"
-	if err := s.CreateSchedule(ctx, again); err != nil {
-		t.Fatalf("the name once free: %v", err)
-	}
+	return made, taken
 }
 
 // A schedule made before name claims has none: its name is still taken,
