@@ -24,6 +24,7 @@ const definition = JSON.parse(readFileSync(docPath, "utf8"));
 const answers = JSON.parse(readFileSync(answersPath, "utf8"));
 const api = new OpenAPIBackend({
   definition, strict: true, quick: false,
+  ajvOpts: { allErrors: true }, // every problem of an answer, not its first
   customizeAjv: (ajv) => { addFormats(ajv); return ajv; }, // date-time is checked, not ignored
 });
 await api.init();
