@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
 
@@ -124,17 +125,22 @@ func TestREADMEScenarioMatchesTheContract(t *testing.T) {
 // document, short of the answers file; make contract-tools installs it.
 func validatorCommand(t *testing.T) *exec.Cmd {
 	t.Helper()
-	tools := os.Getenv("S3CONNECTIONS_TOOLS")
+	tools, err := emulators.ToolsDir()
+	if err != nil {
+		t.Fatal(err)
+	}
 	node, err := exec.LookPath("node")
-	if err != nil || tools == "" {
-		t.Fatalf("node and S3CONNECTIONS_TOOLS are needed (make test provides both): %v", err)
+	if err != nil {
+		t.Fatalf("node is needed (as for make contract-tools): %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(tools, "contract", "node_modules", "openapi-backend")); err != nil {
 		t.Fatalf("the response validator is not installed: make contract-tools (%v)", err)
 	}
 	root := filepath.Join("..", "..", "..")
-	return exec.Command(node, filepath.Join(root, "infra", "contract", "validate-responses.mjs"),
+	cmd := exec.Command(node, filepath.Join(root, "infra", "contract", "validate-responses.mjs"),
 		filepath.Join(root, "shared", "httpapi", "openapi.json"))
+	cmd.Env = append(os.Environ(), "S3CONNECTIONS_TOOLS="+tools)
+	return cmd
 }
 
 // readmeConnection is the README's first connection, acme-sales, with its
