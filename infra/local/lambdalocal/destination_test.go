@@ -69,9 +69,13 @@ func TestOnFailureDestination(t *testing.T) {
 	}{
 		{"error, default retries", func(arn string) EventInvokeConfig { return EventInvokeConfig{OnFailure: arn} }, time.Second,
 			func(context.Context) error { return errors.New("boom") }, 3, "errorString", "boom"},
-		{"error, no retries", func(arn string) EventInvokeConfig { return EventInvokeConfig{OnFailure: arn, MaximumRetryAttempts: &zero} }, time.Second,
+		{"error, no retries", func(arn string) EventInvokeConfig {
+			return EventInvokeConfig{OnFailure: arn, MaximumRetryAttempts: &zero}
+		}, time.Second,
 			func(context.Context) error { return errors.New("boom") }, 1, "errorString", "boom"},
-		{"timeout", func(arn string) EventInvokeConfig { return EventInvokeConfig{OnFailure: arn, MaximumRetryAttempts: &zero} }, 50 * time.Millisecond,
+		{"timeout", func(arn string) EventInvokeConfig {
+			return EventInvokeConfig{OnFailure: arn, MaximumRetryAttempts: &zero}
+		}, 50 * time.Millisecond,
 			func(ctx context.Context) error { <-ctx.Done(); time.Sleep(20 * time.Millisecond); return nil }, 1, ErrorTypeTimeout, "Task timed out after 0.05 seconds"},
 		{"success", func(arn string) EventInvokeConfig { return EventInvokeConfig{OnFailure: arn} }, time.Second,
 			func(context.Context) error { return nil }, 0, "", ""},
