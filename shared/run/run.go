@@ -72,9 +72,13 @@ type Run struct {
 	// who may read the run, even after the schedule is gone.
 	CreatedBy       string   `json:"-"`
 	AuthorizedUsers []string `json:"-"`
-	CreatedAt       time.Time
-	StartedAt       *time.Time `json:",omitempty"`
-	FinishedAt      *time.Time `json:",omitempty"`
+	// Firing is the scheduled firing that started the run (EventBridge
+	// Scheduler's execution id), so that the firing's retries resume it
+	// and its failure ends it.
+	Firing     string `json:"-"`
+	CreatedAt  time.Time
+	StartedAt  *time.Time `json:",omitempty"`
+	FinishedAt *time.Time `json:",omitempty"`
 }
 
 // UploadDate is the run's upload_date partition in both zones: when it was
