@@ -10,6 +10,10 @@ const Prefix = "s3connections"
 // and region.
 type Names struct {
 	Table, KeyAlias, LZBucket, DLZBucket, TaskQueue, TaskDLQ string
+	// PlannerFailures is the planner's on-failure destination (with its
+	// own dead-letter queue); SchedulerDLQ holds the schedules' firings
+	// that failed every retry.
+	PlannerFailures, PlannerFailuresDLQ, SchedulerDLQ string
 	// SecretsKeyAlias names the key of connection secrets.
 	SecretsKeyAlias string
 	// AssetsBucket is the CDK bootstrap bucket the stack's code is
@@ -27,24 +31,27 @@ type Names struct {
 // carry both, as S3 bucket names are global.
 func NamesFor(account, region string) Names {
 	return Names{
-		Table:            Prefix + "-metadata",
-		KeyAlias:         "alias/" + Prefix,
-		SecretsKeyAlias:  "alias/" + Prefix + "-secrets",
-		LZBucket:         fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
-		DLZBucket:        fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
-		LogsBucket:       fmt.Sprintf("%s-logs-%s-%s", Prefix, account, region),
-		AssetsBucket:     fmt.Sprintf("cdk-hnb659fds-assets-%s-%s", account, region),
-		TaskQueue:        Prefix + "-tasks",
-		TaskDLQ:          Prefix + "-tasks-dlq",
-		APIFunction:      Prefix + "-api",
-		PlannerFunction:  Prefix + "-planner",
-		WorkerFunction:   Prefix + "-worker",
-		SourceReaderRole: Prefix + "-source-reader",
-		SchedulerRole:    Prefix + "-scheduler",
-		ScheduleGroup:    Prefix,
-		UserPool:         Prefix + "-users",
-		APIName:          Prefix + "-api",
-		Dashboard:        Prefix,
+		Table:              Prefix + "-metadata",
+		KeyAlias:           "alias/" + Prefix,
+		SecretsKeyAlias:    "alias/" + Prefix + "-secrets",
+		LZBucket:           fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
+		DLZBucket:          fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
+		LogsBucket:         fmt.Sprintf("%s-logs-%s-%s", Prefix, account, region),
+		AssetsBucket:       fmt.Sprintf("cdk-hnb659fds-assets-%s-%s", account, region),
+		TaskQueue:          Prefix + "-tasks",
+		TaskDLQ:            Prefix + "-tasks-dlq",
+		PlannerFailures:    Prefix + "-planner-failures",
+		PlannerFailuresDLQ: Prefix + "-planner-failures-dlq",
+		SchedulerDLQ:       Prefix + "-scheduler-dlq",
+		APIFunction:        Prefix + "-api",
+		PlannerFunction:    Prefix + "-planner",
+		WorkerFunction:     Prefix + "-worker",
+		SourceReaderRole:   Prefix + "-source-reader",
+		SchedulerRole:      Prefix + "-scheduler",
+		ScheduleGroup:      Prefix,
+		UserPool:           Prefix + "-users",
+		APIName:            Prefix + "-api",
+		Dashboard:          Prefix,
 	}
 }
 
