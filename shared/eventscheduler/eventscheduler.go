@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/datalake-platform/s3connections/shared/ingest"
+	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
@@ -40,7 +41,7 @@ func RetryPolicy() *types.RetryPolicy {
 // platform) in the platform's group that has the planner end the runs
 // whose lease expired (ingest.ActionSweepLeases), every SweepExpression.
 const (
-	SweepScheduleName = "lease-sweep"
+	SweepScheduleName = platform.Prefix + "-lease-sweep"
 	SweepExpression   = "rate(5 minutes)"
 )
 

@@ -59,6 +59,11 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			statement("FindPlatformBuckets", []string{"s3:ListAllMyBuckets"}, jsii.String("*")),
 			statement("EnqueueTasks", []string{"sqs:SendMessage"}, r.Queues.Tasks.QueueArn()),
 			statement("ContinueInNewInvocation", []string{"lambda:InvokeFunction"}, self, jsii.String(*self+":*")),
+			// Lambda sends the records of its failed invocations with its
+			// role (the on-failure destination), and it consumes them.
+			statement("RecordFailedInvocations", []string{"sqs:SendMessage"}, r.Queues.PlannerFailures.QueueArn()),
+			statement("ConsumeFailedInvocations", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+				"sqs:GetQueueAttributes"}, r.Queues.PlannerFailures.QueueArn()),
 		)
 	},
 	// The worker reads sources (and copies them into the zones) through
@@ -205,6 +210,7 @@ func settingValues(c constructs.Construct, r Resources, optInRegions []string, r
 		platform.EnvPlannerFunctionARN:  functionARN(c, r.Names.PlannerFunction),
 		platform.EnvScheduleGroup:       r.Scheduling.Group.ScheduleGroupName(),
 		platform.EnvSchedulerRoleARN:    r.Scheduling.Role.RoleArn(),
+		platform.EnvSchedulerDLQARN:     r.Queues.SchedulerDLQ.QueueArn(),
 		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
 		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),
 		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),

@@ -80,6 +80,7 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 	o.alarm("DLQNotEmpty", o.names.TaskDLQ+"-not-empty",
 		"Copy tasks failed "+fmt.Sprint(TaskMaxReceives)+" times and wait in "+o.names.TaskDLQ+": look at the worker's logs, then redrive them",
 		dlqDepth, 1)
+	failures := o.watchFailures(q)
 	var invocations, errors, durations []awscloudwatch.IMetric
 	for _, f := range fns.All {
 		name := f.Spec.FunctionName(o.names)
@@ -121,6 +122,7 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 				graph("Task queue depth", queueDepth),
 				graph("Dead-letter queue depth", []awscloudwatch.IMetric{dlqDepth}),
 			},
+			{failures},
 			{
 				graph("Function invocations", invocations),
 				graph("Function errors", errors),
