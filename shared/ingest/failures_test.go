@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/datalake-platform/s3connections/shared/app"
@@ -102,5 +103,32 @@ func TestFailureRecordsEndTheirRuns(t *testing.T) {
 				t.Errorf("finished %v, want %v", store.finished, tc.wantFinished)
 			}
 		})
+	}
+}
+
+// sweepStore ends the runs it is told to, or fails as a throttled table.
+type sweepStore struct {
+	plannerStore
+	at  time.Time
+	err error
+}
+
+func (s *sweepStore) ExpireLeases(_ context.Context, now time.Time) ([]string, error) {
+	s.at = now
+	return []string{"r1"}, s.err
+}
+
+// The lease sweep has the store end the runs whose lease expired at the
+// planner's now; a store error fails the invocation (Scheduler retries).
+func TestSweepLeases(t *testing.T) {
+	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	for _, storeErr := range []error{nil, errors.New("throttled")} {
+		p := app.NewPlanner(benchConfig(), benchAWS(&fakeS3{}), discard)
+		store := &sweepStore{err: storeErr}
+		p.Store, p.Metrics, p.Now = store, nil, func() time.Time { return now }
+		_, err := p.Handle(context.Background(), ingest.PlannerEvent{Action: ingest.ActionSweepLeases})
+		if !store.at.Equal(now) || (err == nil) != (storeErr == nil) {
+			t.Errorf("store error %v: swept at %v, error %v", storeErr, store.at, err)
+		}
 	}
 }
