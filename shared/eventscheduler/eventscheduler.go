@@ -49,9 +49,9 @@ const (
 func SweepInput() string { return `{"Action":"` + ingest.ActionSweepLeases + `"}` }
 
 // firingInput is what each firing of scheduleID passes to the planner:
-// the schedule, and Scheduler's execution id of the firing, the same on
-// every retry (a context attribute Scheduler substitutes; its angle
-// brackets must not be escaped).
+// the schedule, and Scheduler's execution id of the firing (a context
+// attribute Scheduler substitutes; its angle brackets must not be
+// escaped). Lambda's retries of the invocation carry the same payload.
 func firingInput(scheduleID string) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -24,9 +24,10 @@ type PlannerEvent struct {
 	ScheduleId   string `json:",omitempty"`
 	RunId        string `json:",omitempty"`
 	// Firing identifies a scheduled firing: EventBridge Scheduler's
-	// execution id, the same on every retry of the firing. The run the
-	// firing starts carries it, so a retry resumes that run and a firing
-	// that failed every try ends it.
+	// execution id, part of the invocation's payload, hence the same on
+	// Lambda's retries of it. The run the firing starts carries it, so a
+	// retry resumes that run and the record of a firing that failed every
+	// try ends it.
 	Firing string `json:",omitempty"`
 	// Records are the messages of the planner's on-failure destination
 	// queue: Lambda's records of planner invocations that failed every try.

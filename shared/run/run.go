@@ -73,8 +73,8 @@ type Run struct {
 	CreatedBy       string   `json:"-"`
 	AuthorizedUsers []string `json:"-"`
 	// Firing is the scheduled firing that started the run (EventBridge
-	// Scheduler's execution id), so that the firing's retries resume it
-	// and its failure ends it.
+	// Scheduler's execution id, in the planner's payload), so that
+	// Lambda's retries of the firing resume it and its failure ends it.
 	Firing     string `json:"-"`
 	CreatedAt  time.Time
 	StartedAt  *time.Time `json:",omitempty"`
