@@ -72,13 +72,14 @@ type Run struct {
 	// who may read the run, even after the schedule is gone.
 	CreatedBy       string   `json:"-"`
 	AuthorizedUsers []string `json:"-"`
+	CreatedAt       time.Time
+	StartedAt       *time.Time `json:",omitempty"`
+	FinishedAt      *time.Time `json:",omitempty"`
+
 	// Firing is the scheduled firing that started the run (EventBridge
 	// Scheduler's execution id, in the planner's payload), so that
 	// Lambda's retries of the firing resume it and its failure ends it.
-	Firing     string `json:"-"`
-	CreatedAt  time.Time
-	StartedAt  *time.Time `json:",omitempty"`
-	FinishedAt *time.Time `json:",omitempty"`
+	Firing string `json:"-"`
 }
 
 // UploadDate is the run's upload_date partition in both zones: when it was
