@@ -1,14 +1,20 @@
 package reliability
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/datalake-platform/s3connections/infra/local/faults"
+	"github.com/datalake-platform/s3connections/shared/eventscheduler"
 	"github.com/datalake-platform/s3connections/shared/ingest"
+	"github.com/datalake-platform/s3connections/shared/metadata"
+	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/run"
 )
 
 // A planner invocation that dies on every try (here: killed whenever it
@@ -84,5 +90,47 @@ func waitEnded(t *testing.T, f *fixture, runID string, started time.Time) map[st
 			t.Fatalf("run %q not ended a minute after it started", runID)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// A run whose planner and workers are gone holds its dataset's lease until
+// the lease expires; then nothing would end it until the dataset's next
+// run, which an on-demand dataset may never have. The lease sweep, a
+// schedule of the platform, has the planner end it: failed, with the
+// reason, and the dataset free.
+func TestLeaseSweepEndsAnAbandonedRun(t *testing.T) {
+	noFaults(t)
+	if _, ok := plat.Scheduler.NextFireTime(plat.Names.ScheduleGroup, eventscheduler.SweepScheduleName); !ok {
+		t.Fatalf("no lease sweep schedule %s in group %s", eventscheduler.SweepScheduleName, plat.Names.ScheduleGroup)
+	}
+	f := newFixture(t, 3, 0, false, false)
+	ctx := context.Background()
+	cfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := metadata.New(dynamodb.NewFromConfig(cfg), plat.Config.Table)
+	sch, err := store.GetSchedule(ctx, f.scheduleID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A run started, whose lease ran out a minute ago with no one left to renew it.
+	abandoned, err := run.New(sch, run.OnDemand, f.user, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.StartRun(ctx, abandoned, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// What the schedule sends the planner every few minutes.
+	if _, err := plat.Runtime.Invoke(ctx, plat.Names.PlannerFunction, []byte(eventscheduler.SweepInput())); err != nil {
+		t.Fatal(err)
+	}
+	_, r := api(t, f.user, "GET", "/runs/"+abandoned.RunId, nil)
+	if r["State"] != "failed" || r["Reason"] != metadata.LeaseExpiredReason {
+		t.Errorf("the abandoned run after the sweep: %v, want failed: %s", r, metadata.LeaseExpiredReason)
+	}
+	if next := f.run(t); next["State"] != "succeeded" {
+		t.Errorf("the next run: %v", next)
 	}
 }
