@@ -28,7 +28,7 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 	datasets := &dataset.Service{Store: store, Connections: store}
 	schedules := &schedule.Service{
 		Store:     store,
-		Scheduler: eventscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.ScheduleGroup, cfg.PlannerFunctionARN, cfg.SchedulerRoleARN),
+		Scheduler: eventscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.ScheduleGroup, cfg.PlannerFunctionARN, cfg.SchedulerRoleARN, cfg.SchedulerDLQARN),
 		Datasets:  datasets,
 		Upstream:  store,
 		Log:       log,

@@ -12,7 +12,8 @@ import "github.com/datalake-platform/s3connections/shared/platform"
 var (
 	APISettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
-			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets},
+			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets,
+			platform.EnvSchedulerDLQARN},
 		Optional: []string{platform.EnvMaxConnectionsPerUser, platform.EnvMaxDatasetsPerUser, platform.EnvMaxSchedulesPerUser,
 			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}

@@ -36,6 +36,7 @@ type PlannerStore interface {
 	Definitions
 	RunLedger
 	PlanningLog
+	Recovery
 	// CatalogRange reads the catalog's latest version of the names from
 	// from to to, for the unchanged-file rule.
 	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
@@ -133,19 +134,24 @@ func (p *Planner) Handle(ctx context.Context, ev PlannerEvent) (json.RawMessage,
 			return nil, err
 		}
 		return json.Marshal(res)
+	case ev.Action == ActionSweepLeases:
+		return nil, p.sweep(ctx)
 	case ev.Action != "":
 		return nil, fmt.Errorf("unknown planner action %q", ev.Action)
+	case len(ev.Records) > 0:
+		return json.Marshal(p.failures(ctx, ev.Records))
 	case ev.RunId != "":
 		return nil, p.plan(ctx, ev.RunId)
 	case ev.ScheduleId != "":
-		return nil, p.fire(ctx, ev.ScheduleId)
+		return nil, p.fire(ctx, ev.ScheduleId, ev.Firing)
 	}
 	return nil, errors.New("planner event names no action, schedule or run")
 }
 
 // fire starts a run for a scheduled trigger, or records it as skipped
-// while another run of the dataset is in progress.
-func (p *Planner) fire(ctx context.Context, scheduleID string) error {
+// while another run of the dataset is in progress; a retry of the firing
+// that started that run resumes it.
+func (p *Planner) fire(ctx context.Context, scheduleID, firing string) error {
 	sch, err := p.Store.GetSchedule(ctx, scheduleID)
 	if apperr.KindOf(err) == apperr.KindNotFound {
 		p.Log.WarnContext(ctx, "schedule fired after it was deleted", "scheduleId", scheduleID)
@@ -163,8 +169,11 @@ func (p *Planner) fire(ctx context.Context, scheduleID string) error {
 	if err != nil {
 		return err
 	}
+	r.Firing = firing
 	var busy *run.InProgressError
 	switch err := p.Store.StartRun(ctx, r, now.Add(run.Lease)); {
+	case errors.As(err, &busy) && p.startedBy(ctx, busy.RunId, firing):
+		return p.plan(ctx, busy.RunId)
 	case errors.As(err, &busy):
 		r.State, r.Reason, r.FinishedAt = run.Skipped, "run "+busy.RunId+" of this dataset was in progress", &now
 		return p.Store.RecordRun(ctx, r)

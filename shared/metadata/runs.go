@@ -110,9 +110,9 @@ func (s *Store) startWrites(r run.Run, st datasetState, holderGone bool, leaseUn
 		{ConditionCheck: s.check(datasetKey(r.DatasetId), itemExists())},
 	}
 	if st.ActiveRunId != "" && !holderGone {
-		items = append(items, s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", now, nil))
+		items = append(items, s.endRun(st.ActiveRunId, run.Failed, LeaseExpiredReason, now, nil))
 	}
-	return append(items, writes...)
+	return append(append(items, writes...), s.leaseIndexPut(r.DatasetId, r.RunId))
 }
 
 // takeLease gives runID the dataset's lease until until, if the lease is

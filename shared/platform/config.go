@@ -25,6 +25,7 @@ const (
 	EnvPlannerFunctionARN  = "PLANNER_FUNCTION_ARN"
 	EnvScheduleGroup       = "SCHEDULE_GROUP"
 	EnvSchedulerRoleARN    = "SCHEDULER_ROLE_ARN"
+	EnvSchedulerDLQARN     = "SCHEDULER_DLQ_ARN"    // where Scheduler puts firings that failed every retry
 	EnvPlannerBudget       = "PLANNER_TIME_BUDGET"  // e.g. "10m": how long one planner invocation plans
 	EnvMaxReceiveCount     = "MAX_RECEIVE_COUNT"    // the task queue's redrive limit
 	EnvPartSize            = "PART_SIZE_BYTES"      // multipart part size
@@ -59,6 +60,7 @@ type Config struct {
 	PlannerFunctionARN  string // target of EventBridge Scheduler schedules
 	ScheduleGroup       string
 	SchedulerRoleARN    string   // the role EventBridge Scheduler assumes to invoke the planner
+	SchedulerDLQARN     string   // the schedules' dead-letter queue
 	SourceReaderRoleARN string   // bucket-policy sources are read by its per-connection sessions
 	PlatformBuckets     []string // the platform's own bucket names: refused as sources
 	EnabledOptInRegions []string
@@ -116,6 +118,7 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		PlannerFunctionARN:    get(EnvPlannerFunctionARN),
 		ScheduleGroup:         get(EnvScheduleGroup),
 		SchedulerRoleARN:      get(EnvSchedulerRoleARN),
+		SchedulerDLQARN:       get(EnvSchedulerDLQARN),
 		SourceReaderRoleARN:   get(EnvSourceReaderRoleARN),
 		PlatformBuckets:       list(get(EnvPlatformBuckets)),
 		EnabledOptInRegions:   list(get(EnvEnabledOptInRegions)),
@@ -166,6 +169,7 @@ func (c Config) Env() map[string]string {
 		EnvPlannerFunctionARN:    c.PlannerFunctionARN,
 		EnvScheduleGroup:         c.ScheduleGroup,
 		EnvSchedulerRoleARN:      c.SchedulerRoleARN,
+		EnvSchedulerDLQARN:       c.SchedulerDLQARN,
 		EnvSourceReaderRoleARN:   c.SourceReaderRoleARN,
 		EnvPlatformBuckets:       strings.Join(c.PlatformBuckets, ","),
 		EnvEnabledOptInRegions:   strings.Join(c.EnabledOptInRegions, ","),

@@ -75,6 +75,11 @@ type Run struct {
 	CreatedAt       time.Time
 	StartedAt       *time.Time `json:",omitempty"`
 	FinishedAt      *time.Time `json:",omitempty"`
+
+	// Firing is the scheduled firing that started the run (EventBridge
+	// Scheduler's execution id, in the planner's payload), so that
+	// Lambda's retries of the firing resume it and its failure ends it.
+	Firing string `json:"-"`
 }
 
 // UploadDate is the run's upload_date partition in both zones: when it was

@@ -59,6 +59,11 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			statement("FindPlatformBuckets", []string{"s3:ListAllMyBuckets"}, jsii.String("*")),
 			statement("EnqueueTasks", []string{"sqs:SendMessage"}, r.Queues.Tasks.QueueArn()),
 			statement("ContinueInNewInvocation", []string{"lambda:InvokeFunction"}, self, jsii.String(*self+":*")),
+			// Lambda sends the records of its failed invocations with its
+			// role (the on-failure destination), and it consumes them.
+			statement("RecordFailedInvocations", []string{"sqs:SendMessage"}, r.Queues.PlannerFailures.QueueArn()),
+			statement("ConsumeFailedInvocations", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+				"sqs:GetQueueAttributes"}, r.Queues.PlannerFailures.QueueArn()),
 		)
 	},
 	// The worker reads sources (and copies them into the zones) through
@@ -237,6 +242,7 @@ func settingValues(c constructs.Construct, r Resources, opts FunctionOptions, re
 		platform.EnvPlannerFunctionARN:  functionARN(c, r.Names.PlannerFunction),
 		platform.EnvScheduleGroup:       r.Scheduling.Group.ScheduleGroupName(),
 		platform.EnvSchedulerRoleARN:    r.Scheduling.Role.RoleArn(),
+		platform.EnvSchedulerDLQARN:     r.Queues.SchedulerDLQ.QueueArn(),
 		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(opts.OptInRegions, ",")),
 		platform.EnvRunRetentionDays:    jsii.String(fmt.Sprint(opts.RunRetentionDays)),
 		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),

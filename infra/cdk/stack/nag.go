@@ -77,6 +77,18 @@ func (s *Stack) queueNag() []nagSuppression {
 	return []nagSuppression{{
 		path: "Queues/TaskDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
 		reason: "The DLQ ends the task queue's redrive: its tasks wait for a redrive, watched by the DLQNotEmpty alarm",
+	}, {
+		path: "Queues/PlannerFailuresDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
+		reason: "The DLQ ends the planner failure queue's redrive: its records wait for a redrive, watched by an alarm",
+	}, {
+		path: "Queues/SchedulerDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
+		reason: "EventBridge Scheduler's dead-letter queue: what it holds waits for an operator, watched by an alarm",
+	}, {
+		path: "Queues/SchedulerDLQ/Resource", rule: "AwsSolutions-SQS3",
+		reason: "It is a DLQ, of EventBridge Scheduler's schedules (their DeadLetterConfig), which cdk-nag cannot see",
+	}, {
+		path: "Queues/PlannerFailuresSource/Resource", rule: "Serverless-LambdaEventSourceMappingDestination",
+		reason: "SQS event sources take no on-failure destination: the failure queue's redrive policy moves records to its DLQ",
 	}}
 }
 
@@ -92,7 +104,8 @@ func (s *Stack) functionNag() []nagSuppression {
 	}
 	return append(out, []nagSuppression{{
 		path: "Functions/planner/Resource", rule: "Serverless-LambdaDLQ",
-		reason: nothingStallsSilently + "an on-failure destination for the planner's asynchronous invocations",
+		reason: "Its asynchronous failures go to an on-failure destination (Queues/PlannerAsync), which this rule does not see: " +
+			"Lambda's record there holds the error as well as the event, and the planner ends the run with it",
 	}, {
 		path: "Functions/api/Resource", rule: "Serverless-LambdaDLQ",
 		reason: "Invoked synchronously only, by the HTTP API: the caller gets the error, no event is left to dead-letter",

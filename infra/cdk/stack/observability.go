@@ -96,6 +96,7 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 	o.alarm("DLQNotEmpty", o.names.TaskDLQ+"-not-empty",
 		"Copy tasks failed "+fmt.Sprint(TaskMaxReceives)+" times and wait in "+o.names.TaskDLQ+": look at the worker's logs, then redrive them",
 		dlqDepth, 1)
+	failures := o.watchFailures(q)
 	oldest := q.Tasks.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five})
 	o.alarm("TaskAge", o.names.TaskQueue+"-oldest-task",
 		fmt.Sprintf("A copy task has waited over %v in %s, longer than any retry takes: are the workers throttled, failing or stopped (their event source disabled)? Tasks expire after the queue's retention", TaskAgeAlarm, o.names.TaskQueue),
@@ -149,6 +150,7 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 				graph("Task queue depth", queueDepth),
 				graph("Dead-letter queue depth", []awscloudwatch.IMetric{dlqDepth}),
 			},
+			{failures},
 			{
 				graph("Function invocations", invocations),
 				graph("Function errors", errors),

@@ -46,7 +46,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	s.Storage = NewStorage(st, "Storage", s.Names, key)
 	s.Queues = NewQueues(st, "Queues", s.Names, key, props.WorkerMaxConcurrency)
 	s.Observability = NewObservability(st, "Observability", s.Names, key, props.AlarmEmail)
-	s.Scheduling = NewScheduling(st, "Scheduling", s.Names)
+	s.Scheduling = NewScheduling(st, "Scheduling", s.Names, key, s.Queues.SchedulerDLQ)
 	fns, err := NewFunctions(st, "Functions", props.functions(), Resources{
 		Names: s.Names, Key: key, SecretsKey: s.Keys.SecretsKey, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
 	}, s.Observability, props.AssetDir, FunctionOptions{
@@ -59,6 +59,12 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 		return nil, err
 	}
 	s.Functions = fns
+	if planner := fns.Get("planner"); planner != nil {
+		if err := s.Queues.AttachPlanner(planner.Fn, planner.Spec.Timeout); err != nil {
+			return nil, err
+		}
+		s.Scheduling.AddSweep(planner.Fn, s.Queues.SchedulerDLQ)
+	}
 	if api := fns.Get("api"); api != nil {
 		s.API = NewAPI(st, "Api", APIProps{
 			Names:      s.Names,
