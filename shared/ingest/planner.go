@@ -55,7 +55,9 @@ type RunLedger interface {
 	StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) error
 	RecordRun(ctx context.Context, r run.Run) error
 	FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error
-	RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error
+	// RejectRun fails a run in its check pass, listing files; last is the
+	// page that ended the listing, whose counts it records.
+	RejectRun(ctx context.Context, r run.Run, last PlanPage, files []run.FileOutcome, reason string) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 }
@@ -323,7 +325,7 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 		p.check(pl, matched)
 		if ended && pl.rejectedTotal > 0 {
 			emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
-			return stopped, p.Store.RejectRun(ctx, *r, pl.rejected, rules.RejectedRun(pl.rejectedTotal, len(pl.rejected)))
+			return stopped, p.Store.RejectRun(ctx, *r, page, pl.rejected, rules.RejectedRun(pl.rejectedTotal, len(pl.rejected)))
 		}
 		if ended {
 			page.Phase, page.Next = string(rules.PlanPass), ""
@@ -523,8 +525,10 @@ func emit(ctx context.Context, log *slog.Logger, m *metrics.Emitter, runID strin
 	}
 }
 
-// emitEnd counts a run that just ended.
+// emitEnd logs and counts a run that just ended, with its counts.
 func emitEnd(ctx context.Context, log *slog.Logger, m *metrics.Emitter, r run.Run) {
+	log.InfoContext(ctx, "run ended", "runId", r.RunId, "state", r.State, "reason", r.Reason,
+		"counts", r.Counts, "tasksPlanned", r.TasksPlanned, "tasksDone", r.TasksDone)
 	if r.State == run.Succeeded {
 		emit(ctx, log, m, r.RunId, metrics.RunsSucceeded.Of(1))
 	} else {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/dataset"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/google/uuid"
 )
@@ -216,7 +217,7 @@ func TestLongFileNames(t *testing.T) {
 	}
 
 	rejected := run.Run{RunId: uuid.NewString(), DatasetId: r.DatasetId}
-	if err := s.RejectRun(ctx, rejected, []run.FileOutcome{{Name: strings.Repeat("r", 1024), Outcome: run.OutcomeSkippedStorageClass}}, "archived"); err != nil &&
+	if err := s.RejectRun(ctx, rejected, ingest.PlanPage{}, []run.FileOutcome{{Name: strings.Repeat("r", 1024), Outcome: run.OutcomeSkippedStorageClass}}, "archived"); err != nil &&
 		!isMissingRun(err) {
 		t.Fatalf("reject: %v", err)
 	}

@@ -36,19 +36,6 @@ const (
 	Scheduled Trigger = "schedule"
 )
 
-// Counts are a run's file counters.
-type Counts struct {
-	Listed              int64 // source objects listed under the DirectoryPath
-	Matched             int64 // of those, files of the dataset's FileType
-	Copied              int64
-	SkippedUnchanged    int64 // same name, size and ETag as the catalog's latest version
-	SkippedStorageClass int64 // archived (1.7+)
-	SkippedUnsafeKey    int64 // names unsafe in a zone key: not sent to the workers
-	FailedValidation    int64 // landed in LZ, kept out of DLZ
-	Failed              int64 // could not be copied
-	BytesCopied         int64
-}
-
 // Run is one ingestion run of a schedule's dataset.
 type Run struct {
 	RunId       string
@@ -113,7 +100,7 @@ type FileResult struct {
 	Outcome      Outcome // "" when copied
 	StorageClass string
 	Reason       string
-	Bytes        int64         // bytes copied
+	Bytes        int64         // the size copied; BytesCopied counts it only for a copied file
 	File         *dataset.File // the catalog entry to write, when the file landed
 }
 
