@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
-	"syscall"
 )
 
 // ListenError says that the platform cannot listen on an address it was
@@ -19,13 +19,15 @@ type ListenError struct {
 }
 
 func (e *ListenError) Error() string {
-	return fmt.Sprintf("%s cannot listen on %s: %v", e.Service, e.Addr, e.Err)
+	var cause error = e.Err
+	var se *os.SyscallError
+	if errors.As(e.Err, &se) { // "address already in use", without "listen tcp <addr>: bind:" again
+		cause = se.Err
+	}
+	return fmt.Sprintf("%s cannot listen on %s: %v", e.Service, e.Addr, cause)
 }
 
 func (e *ListenError) Unwrap() error { return e.Err }
-
-// InUse says whether another program holds the port.
-func (e *ListenError) InUse() bool { return errors.Is(e.Err, syscall.EADDRINUSE) }
 
 // emulatorNames are the emulators on ports FirstPort+0, +1, … (startEmulators).
 var emulatorNames = []string{"S3", "DynamoDB", "KMS", "SQS", "Lambda", "Scheduler", "STS", "IAM"}

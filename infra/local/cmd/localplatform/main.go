@@ -97,14 +97,10 @@ func explainListen(err error) error {
 	if !errors.As(err, &le) {
 		return err
 	}
-	why := ""
-	if le.InUse() {
-		why = "another program holds it; "
-	}
 	if le.Emulator {
-		return fmt.Errorf("%w: %smove the emulators with -emulator-ports (the first of eight ports; 0 picks free ones), e.g. make run RUN_ARGS=\"-emulator-ports 14566\"", err, why)
+		return fmt.Errorf("%w: move the emulators with -emulator-ports (the first of eight ports; 0 picks free ones), e.g. make run RUN_ARGS=\"-emulator-ports 14566\"", err)
 	}
-	return fmt.Errorf("%w: %smove the API with -addr, e.g. make run RUN_ARGS=\"-addr 127.0.0.1:18080\"", err, why)
+	return fmt.Errorf("%w: move the API with -addr, e.g. make run RUN_ARGS=\"-addr 127.0.0.1:18080\"", err)
 }
 
 func printSummary(p *platformlocal.Platform, data string, took time.Duration) {

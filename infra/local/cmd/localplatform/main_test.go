@@ -25,9 +25,9 @@ func TestAPortInUseNamesTheFlagThatMovesIt(t *testing.T) {
 		opts platformlocal.Options
 		want []string
 	}{
-		{"API", platformlocal.Options{APIAddr: addr}, []string{"the API cannot listen on " + addr, "another program holds it", "-addr"}},
+		{"API", platformlocal.Options{APIAddr: addr}, []string{"the API cannot listen on " + addr + ": address already in use", "-addr"}},
 		{"emulators", platformlocal.Options{APIAddr: "127.0.0.1:0", FirstPort: port},
-			[]string{"the S3 emulator cannot listen on 127.0.0.1:" + strconv.Itoa(port), "another program holds it", "-emulator-ports"}},
+			[]string{"the S3 emulator cannot listen on 127.0.0.1:" + strconv.Itoa(port) + ": address already in use", "-emulator-ports"}},
 		{"an emulator past the first", platformlocal.Options{APIAddr: "127.0.0.1:0", FirstPort: port - 2},
 			[]string{"the KMS emulator cannot listen on 127.0.0.1:" + strconv.Itoa(port), "-emulator-ports"}},
 	}
