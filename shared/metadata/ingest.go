@@ -119,6 +119,7 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p ingest.PlanPage) 
 		Add(expression.Name("Matched"), expression.Value(p.Matched)).
 		Add(expression.Name("SkippedUnchanged"), expression.Value(p.SkippedUnchanged)).
 		Add(expression.Name("SkippedUnsafeKey"), expression.Value(p.SkippedUnsafeKey)).
+		Add(expression.Name("Rejected"), expression.Value(p.Rejected)).
 		Add(expression.Name("TasksPlanned"), expression.Value(p.Tasks)).
 		Set(expression.Name("Continuation"), expression.Value(p.Next)).
 		Set(expression.Name("Phase"), expression.Value(p.Phase)).
@@ -243,25 +244,16 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 	return files, nil
 }
 
-// RejectRun fails a run before it copies anything, listing the files that
-// made it fail. The run's end adds the counts of last, the check pass's
-// page that found the listing's end, conditional on the run still planning
-// at r's position: they count once, like every page before it.
-func (s *Store) RejectRun(ctx context.Context, r run.Run, last ingest.PlanPage, files []run.FileOutcome, reason string) error {
-	var writes []types.WriteRequest
-	for _, f := range files {
-		item, err := outcomeItem(r.RunId, failedPrefix, f)
-		if err != nil {
-			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
-		}
-		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-	}
-	if err := s.batchWrite(ctx, writes); err != nil {
-		return err
-	}
+// RejectRun fails a run before it copies anything (the files that made it
+// fail are listed already, by ListRejected). The run's end adds the counts
+// of last, the check pass's page that found the listing's end, conditional
+// on the run still planning at r's position: they count once, like every
+// page before it.
+func (s *Store) RejectRun(ctx context.Context, r run.Run, last ingest.PlanPage, reason string) error {
 	end := endSet(run.Failed, reason, time.Now()).
 		Add(expression.Name("Listed"), expression.Value(last.Listed)).
-		Add(expression.Name("Matched"), expression.Value(last.Matched))
+		Add(expression.Name("Matched"), expression.Value(last.Matched)).
+		Add(expression.Name("Rejected"), expression.Value(last.Rejected))
 	return s.finish(ctx, r, types.TransactWriteItem{Update: s.updateIf(runKey(r.RunId), end, planningAt(r.Pages))})
 }
 

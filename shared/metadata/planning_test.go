@@ -108,26 +108,25 @@ func TestRejectRunCountsTheLastPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := ingest.PlanPage{Listed: 1000, Matched: 900, Phase: "check", Next: "token-1", Writer: "invocation-a"}
+	first := ingest.PlanPage{Listed: 1000, Matched: 900, Rejected: 2, Phase: "check", Next: "token-1", Writer: "invocation-a"}
 	if err := s.SavePlanPage(ctx, r, first); err != nil {
 		t.Fatal(err)
 	}
 	stale := r
-	if r, err = s.GetRunRecord(ctx, r.RunId); err != nil {
+	if r, err = s.GetRunRecord(ctx, r.RunId); err != nil || r.Rejected != 2 {
+		t.Fatalf("after the first page: rejected %d (%v), want 2: the next invocation reads it", r.Rejected, err)
+	}
+	last := ingest.PlanPage{Listed: 7, Matched: 5, Rejected: 1, Phase: "check", Writer: "invocation-a"}
+	if err := s.RejectRun(ctx, r, last, "archived"); err != nil {
 		t.Fatal(err)
 	}
-	last := ingest.PlanPage{Listed: 7, Matched: 5, Phase: "check", Writer: "invocation-a"}
-	files := []run.FileOutcome{{Name: "g.csv", Outcome: run.OutcomeRejectedStorageClass, StorageClass: "GLACIER"}}
-	if err := s.RejectRun(ctx, r, last, files, "archived"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.RejectRun(ctx, stale, last, files, "archived"); err != nil {
+	if err := s.RejectRun(ctx, stale, last, "archived"); err != nil {
 		t.Errorf("a rejection at a stale position: %v, want nil (left as it is)", err)
 	}
 	got, err := s.GetRun(ctx, r.RunId)
-	if err != nil || got.State != run.Failed || got.Reason != "archived" || got.Listed != 1007 || got.Matched != 905 || got.TasksPlanned != 0 {
-		t.Errorf("rejected run: %s %q listed %d matched %d planned %d (%v), want failed, 1007, 905, 0",
-			got.State, got.Reason, got.Listed, got.Matched, got.TasksPlanned, err)
+	if err != nil || got.State != run.Failed || got.Reason != "archived" || got.Listed != 1007 || got.Matched != 905 || got.TasksPlanned != 0 || got.Rejected != 3 {
+		t.Errorf("rejected run: %s %q listed %d matched %d planned %d rejected %d (%v), want failed, 1007, 905, 0, 3",
+			got.State, got.Reason, got.Listed, got.Matched, got.TasksPlanned, got.Rejected, err)
 	}
 	if st, err := s.datasetState(ctx, r.DatasetId); err != nil || st.ActiveRunId != "" {
 		t.Errorf("the dataset's lease after the rejection: held by %q (%v), want released", st.ActiveRunId, err)

@@ -69,7 +69,7 @@ func (v Version) Listed(pass Pass, o Object, latest *Catalogued, runID string) (
 
 // RejectedRun is the reason of a run that the check pass failed: total
 // files were in other classes, of which the run lists the first listed.
-func RejectedRun(total, listed int) string {
+func RejectedRun(total, listed int64) string {
 	which := agree(total, "it", "them")
 	if listed < total {
 		which = fmt.Sprintf("the first %d", listed)

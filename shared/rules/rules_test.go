@@ -107,7 +107,7 @@ func TestReasons(t *testing.T) {
 // Messages that count agree with the count: "1 file is", "2 files are".
 func TestRejectedRunGrammar(t *testing.T) {
 	testCases := []struct {
-		total, listed int
+		total, listed int64
 		want          string
 	}{
 		{1, 1, "1 matched file is in another class (FailedFiles lists it); upgrade the connection to 1.7 to skip it"},

@@ -55,6 +55,9 @@ type Run struct {
 	Phase        string `json:"-"`
 	Continuation string `json:"-"`
 	Pages        int64  `json:"-"` // listing pages planned so far: the position's version
+	// Rejected counts the matched files that 1.6's check pass found in
+	// other storage classes on the pages planned so far.
+	Rejected int64 `json:"-"`
 	// CreatedBy and AuthorizedUsers are the schedule's at the run's start:
 	// who may read the run, even after the schedule is gone.
 	CreatedBy       string   `json:"-"`
