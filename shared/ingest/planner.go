@@ -56,7 +56,9 @@ type RunLedger interface {
 	StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) error
 	RecordRun(ctx context.Context, r run.Run) error
 	FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error
-	RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error
+	// RejectRun fails a run in its check pass; last is the page that
+	// ended the listing, whose counts it records.
+	RejectRun(ctx context.Context, r run.Run, last PlanPage, reason string) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 }
@@ -75,6 +77,9 @@ type PlanningLog interface {
 	// ListSkipped lists files among the run's skipped files, each once
 	// however often it is written (the page's save counts them).
 	ListSkipped(ctx context.Context, runID string, files []run.FileOutcome) error
+	// ListRejected lists the files that fail a 1.6 run's check pass among
+	// its failed files, likewise.
+	ListRejected(ctx context.Context, runID string, files []run.FileOutcome) error
 }
 
 // ConnectionTester lists a connection's bucket with its access.
@@ -112,7 +117,7 @@ type Planner struct {
 const PageSize = 1000
 
 // maxRejected caps the files a failed 1.6 run lists.
-const maxRejected = 100
+const maxRejected int64 = 100
 
 func (p *Planner) now() time.Time {
 	if p.Now != nil {
@@ -195,9 +200,6 @@ type planning struct {
 	deadline time.Time // when this invocation hands over
 	writer   string    // this invocation, on the pages it saves
 	renewed  time.Time // the last lease renewal (zero: renew with the first page)
-	// rejected lists the first files that fail a 1.6 run; rejectedTotal counts them all.
-	rejected      []run.FileOutcome
-	rejectedTotal int
 }
 
 // step says how planning goes on after a page.
@@ -329,13 +331,8 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	matched := p.match(pl, out.Contents)
 	page.Matched = int64(len(matched))
 	if pass == rules.CheckPass {
-		p.check(pl, matched)
-		if ended && pl.rejectedTotal > 0 {
-			emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
-			return stopped, p.Store.RejectRun(ctx, *r, pl.rejected, rules.RejectedRun(pl.rejectedTotal, len(pl.rejected)))
-		}
-		if ended {
-			page.Phase, page.Next = string(rules.PlanPass), ""
+		if stop, err := p.checkPage(ctx, pl, matched, &page, ended); stop {
+			return stopped, err
 		}
 	} else {
 		if c.Version.FirstPass() == rules.CheckPass {
@@ -357,6 +354,7 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 		return stopped, err
 	}
 	r.Pages++
+	r.Rejected += page.Rejected
 	r.Phase, r.Continuation = page.Phase, page.Next
 	if ended && pass == rules.PlanPass {
 		return planned, nil
@@ -383,20 +381,40 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) []Task {
 	return tasks
 }
 
-// check notes the files that fail the run in the check pass.
-func (p *Planner) check(pl *planning, tasks []Task) {
+// checkPage runs the check pass over a page: it lists the page's files
+// that fail the run (up to the run's first maxRejected) and counts them on
+// page, so that a check pass of many invocations, or retried, finds them
+// all. At the listing's end it fails the run if any page had one, or
+// moves on to the plan pass. It says whether planning stopped.
+func (p *Planner) checkPage(ctx context.Context, pl *planning, matched []Task, page *PlanPage, ended bool) (bool, error) {
+	r := &pl.r
+	rejected := check(pl.c.Version, matched)
+	page.Rejected = int64(len(rejected))
+	room := max(0, maxRejected-r.Rejected)
+	if err := p.Store.ListRejected(ctx, r.RunId, rejected[:min(int64(len(rejected)), room)]); err != nil {
+		return true, p.retryLater(ctx, *r, "listing rejected files", err)
+	}
+	switch total := r.Rejected + page.Rejected; {
+	case ended && total > 0:
+		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
+		return true, p.Store.RejectRun(ctx, *r, *page, rules.RejectedRun(total, min(total, maxRejected)))
+	case ended:
+		page.Phase, page.Next = string(rules.PlanPass), ""
+	}
+	return false, nil
+}
+
+// check returns the files that fail the run in the check pass.
+func check(v rules.Version, tasks []Task) []run.FileOutcome {
+	var rejected []run.FileOutcome
 	for _, t := range tasks {
-		plan, reason := pl.c.Version.Listed(rules.CheckPass, t.object(), nil, t.RunId)
-		if plan != rules.FailRun {
-			continue
-		}
-		pl.rejectedTotal++
-		if len(pl.rejected) < maxRejected {
-			pl.rejected = append(pl.rejected, run.FileOutcome{
+		if plan, reason := v.Listed(rules.CheckPass, t.object(), nil, t.RunId); plan == rules.FailRun {
+			rejected = append(rejected, run.FileOutcome{
 				Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeRejectedStorageClass, StorageClass: t.StorageClass, Reason: reason,
 			})
 		}
 	}
+	return rejected
 }
 
 // savePage saves the run's position after page (and renews the run's
@@ -532,8 +550,10 @@ func emit(ctx context.Context, log *slog.Logger, m *metrics.Emitter, runID strin
 	}
 }
 
-// emitEnd counts a run that just ended.
+// emitEnd logs and counts a run that just ended, with its counts.
 func emitEnd(ctx context.Context, log *slog.Logger, m *metrics.Emitter, r run.Run) {
+	log.InfoContext(ctx, "run ended", "runId", r.RunId, "state", r.State, "reason", r.Reason,
+		"counts", r.Counts, "tasksPlanned", r.TasksPlanned, "tasksDone", r.TasksDone)
 	if r.State == run.Succeeded {
 		emit(ctx, log, m, r.RunId, metrics.RunsSucceeded.Of(1))
 	} else {

@@ -307,7 +307,6 @@ func (w *Worker) finish(ctx context.Context, r run.Run, release []string) bool {
 		return false
 	}
 	if ended {
-		w.Log.InfoContext(ctx, "run ended", "runId", r.RunId, "state", done.State)
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return true
@@ -327,7 +326,7 @@ func (w *Worker) attempt(ctx context.Context, d delivery, cutoff time.Time) outc
 	if time.Now().After(cutoff) {
 		o := outcome{d: d, err: errors.New("not started: the invocation's time ran short"), notStarted: true}
 		if w.lastDelivery(d) { // no later delivery would try it: the run records it and ends
-			res := failedFile(d.task, fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives))
+			res := failedFile(d.task, "not copied: the worker ran out of time on the last of "+rules.Count(d.receives, "delivery", "deliveries"))
 			o.res = &res
 		}
 		return o
@@ -335,7 +334,7 @@ func (w *Worker) attempt(ctx context.Context, d delivery, cutoff time.Time) outc
 	res, err := w.ingest(ctx, d.task)
 	switch {
 	case err != nil && w.lastDelivery(d):
-		res = failedFile(d.task, fmt.Sprintf("gave up after %d attempts: %v", d.receives, err))
+		res = failedFile(d.task, fmt.Sprintf("gave up after %s: %v", rules.Count(d.receives, "attempt", "attempts"), err))
 		return outcome{d: d, res: &res, err: err} // recorded, and to the dead-letter queue too
 	case err != nil:
 		return outcome{d: d, err: err}
@@ -405,20 +404,9 @@ func startCutoff(ctx context.Context) time.Time {
 
 // emitCommitted writes the metrics of committed outcomes.
 func (w *Worker) emitCommitted(ctx context.Context, runID string, committed []run.FileResult) {
-	var copied, skipped, failed, bytes float64
-	for _, res := range committed {
-		switch res.Outcome {
-		case "":
-			copied++
-		case run.OutcomeSkippedStorageClass:
-			skipped++
-		default:
-			failed++
-		}
-		bytes += float64(res.Bytes)
-	}
-	emit(ctx, w.Log, w.Metrics, runID, metrics.ObjectsCopied.Of(copied), metrics.BytesCopied.Of(bytes),
-		metrics.FilesSkippedStorageClass.Of(skipped), metrics.FilesFailed.Of(failed))
+	c := run.CountsOf(committed)
+	emit(ctx, w.Log, w.Metrics, runID, metrics.ObjectsCopied.Of(float64(c.Copied)), metrics.BytesCopied.Of(float64(c.BytesCopied)),
+		metrics.FilesSkippedStorageClass.Of(float64(c.SkippedStorageClass)), metrics.FilesFailed.Of(float64(c.Failed+c.FailedValidation)))
 }
 
 // committed returns which tasks were committed before: only redelivered

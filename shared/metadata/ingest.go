@@ -119,6 +119,7 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p ingest.PlanPage) 
 		Add(expression.Name("Matched"), expression.Value(p.Matched)).
 		Add(expression.Name("SkippedUnchanged"), expression.Value(p.SkippedUnchanged)).
 		Add(expression.Name("SkippedUnsafeKey"), expression.Value(p.SkippedUnsafeKey)).
+		Add(expression.Name("Rejected"), expression.Value(p.Rejected)).
 		Add(expression.Name("TasksPlanned"), expression.Value(p.Tasks)).
 		Set(expression.Name("Continuation"), expression.Value(p.Next)).
 		Set(expression.Name("Phase"), expression.Value(p.Phase)).
@@ -243,21 +244,17 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 	return files, nil
 }
 
-// RejectRun fails a run before it copies anything, listing the files that
-// made it fail.
-func (s *Store) RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error {
-	var writes []types.WriteRequest
-	for _, f := range files {
-		item, err := outcomeItem(r.RunId, failedPrefix, f, s.expiresAt())
-		if err != nil {
-			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
-		}
-		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-	}
-	if err := s.batchWrite(ctx, writes); err != nil {
-		return err
-	}
-	return s.FinishRun(ctx, r, run.Failed, reason)
+// RejectRun fails a run before it copies anything (the files that made it
+// fail are listed already, by ListRejected). The run's end adds the counts
+// of last, the check pass's page that found the listing's end, conditional
+// on the run still planning at r's position: they count once, like every
+// page before it.
+func (s *Store) RejectRun(ctx context.Context, r run.Run, last ingest.PlanPage, reason string) error {
+	end := endSet(run.Failed, reason, time.Now()).
+		Add(expression.Name("Listed"), expression.Value(last.Listed)).
+		Add(expression.Name("Matched"), expression.Value(last.Matched)).
+		Add(expression.Name("Rejected"), expression.Value(last.Rejected))
+	return s.finish(ctx, r, types.TransactWriteItem{Update: s.updateIf(runKey(r.RunId), end, planningAt(r.Pages))})
 }
 
 // batchWrite writes in batches of 25, retrying unprocessed items.
@@ -483,20 +480,7 @@ func outcomeItem(runID, list string, f run.FileOutcome, expires types.AttributeV
 // countOnShard adds results' outcomes to one of the run's counter shards,
 // picked at random so that concurrent commits rarely touch the same item.
 func (s *Store) countOnShard(runID string, results []run.FileResult) types.TransactWriteItem {
-	var c run.Counts
-	for _, res := range results {
-		switch res.Outcome {
-		case "":
-			c.Copied++
-		case run.OutcomeSkippedStorageClass:
-			c.SkippedStorageClass++
-		case run.OutcomeFailedValidation:
-			c.FailedValidation++
-		default:
-			c.Failed++
-		}
-		c.BytesCopied += res.Bytes
-	}
+	c := run.CountsOf(results)
 	shard := key(runPrefix+runID, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
 	return types.TransactWriteItem{Update: s.update(shard, expression.
 		Add(expression.Name("TasksDone"), expression.Value(len(results))).

@@ -184,9 +184,7 @@ func (s *Store) datasetState(ctx context.Context, datasetID string) (datasetStat
 // (the workers' counters, summed), it ends a running run with its final
 // counts.
 func (s *Store) endRun(runID string, state run.State, reason string, at time.Time, totals *shardTotals) types.TransactWriteItem {
-	set := expression.Set(expression.Name("State"), expression.Value(state)).
-		Set(expression.Name("Reason"), expression.Value(reason)).
-		Set(expression.Name("FinishedAt"), expression.Value(at.UTC()))
+	set := endSet(state, reason, at)
 	cond := runIn(run.Queued, run.Planning, run.Running)
 	if totals != nil {
 		set = set.Set(expression.Name("TasksDone"), expression.Value(totals.TasksDone)).
@@ -198,6 +196,14 @@ func (s *Store) endRun(runID string, state run.State, reason string, at time.Tim
 		cond = runIn(run.Running)
 	}
 	return types.TransactWriteItem{Update: s.updateIf(runKey(runID), set, cond)}
+}
+
+// endSet is what every end of a run writes: its final state, the reason
+// and when it ended.
+func endSet(state run.State, reason string, at time.Time) expression.UpdateBuilder {
+	return expression.Set(expression.Name("State"), expression.Value(state)).
+		Set(expression.Name("Reason"), expression.Value(reason)).
+		Set(expression.Name("FinishedAt"), expression.Value(at.UTC()))
 }
 
 // runIn holds while the run's State is one of state and more.
@@ -233,8 +239,14 @@ func (s *Store) RecordRun(ctx context.Context, r run.Run) error {
 // FinishRun ends the run and releases its lease, in one transaction; a run
 // that already ended is left as it is.
 func (s *Store) FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error {
+	return s.finish(ctx, r, s.endRun(r.RunId, state, reason, time.Now(), nil))
+}
+
+// finish writes end, r's end, and releases r's lease, in one transaction;
+// a run that end's condition finds ended (or moved on) is left as it is.
+func (s *Store) finish(ctx context.Context, r run.Run, end types.TransactWriteItem) error {
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		s.endRun(r.RunId, state, reason, time.Now(), nil), s.releaseLease(r.DatasetId, r.RunId),
+		end, s.releaseLease(r.DatasetId, r.RunId),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
 		return nil // already ended

@@ -241,7 +241,7 @@ func TestRunFilesAndCounts(t *testing.T) {
 		t.Fatalf("committed %d (%v)", n, err)
 	}
 	tot, err := s.shardTotals(ctx, r.RunId)
-	want := shardTotals{TasksDone: 10, Counts: run.Counts{Copied: 1, SkippedStorageClass: 2, FailedValidation: 3, Failed: 4, BytesCopied: 25}}
+	want := shardTotals{TasksDone: 10, Counts: run.Counts{Copied: 1, SkippedStorageClass: 2, FailedValidation: 3, Failed: 4, BytesCopied: 10}}
 	if err != nil || tot != want {
 		t.Errorf("counts %+v (%v), want %+v", tot, err, want)
 	}

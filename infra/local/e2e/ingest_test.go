@@ -232,10 +232,11 @@ func TestIngestionByVersion(t *testing.T) {
 	t.Run("1.6 fails before copying when files are archived", func(t *testing.T) {
 		dsID, sch := setup(t, "ingester", bucket, "1.6", "csv", "/data", false)
 		r := runToEnd(t, "ingester", sch)
-		if r["State"] != "failed" || !strings.Contains(r["Reason"].(string), "3 matched files") {
+		if r["State"] != "failed" || !strings.Contains(r["Reason"].(string), "3 matched files are in other classes") {
 			t.Fatalf("run: %v", r)
 		}
-		wantCounts(t, r, map[string]int{"TasksPlanned": 0, "Copied": 0})
+		// It listed everything before it failed, and says so.
+		wantCounts(t, r, map[string]int{"Listed": 11, "Matched": 9, "TasksPlanned": 0, "Copied": 0})
 		if got := names(r["FailedFiles"]); !slices.Equal(got, []string{"deep.CSV", "glacier.csv", "restored.csv"}) {
 			t.Errorf("failed files %v", got)
 		}
@@ -276,6 +277,18 @@ func TestIngestionByVersion(t *testing.T) {
 		if want := []string{"empty.csv", "ragged.csv"}; !slices.Equal(inLZ, want) {
 			t.Errorf("LZ holds %v, want %v", inLZ, want)
 		}
+		// BytesCopied is the size of the Copied files, not of those that
+		// failed validation (ragged.csv is 17 bytes).
+		var copiedBytes int
+		for _, f := range sourceFiles() {
+			if slices.Contains(inDLZ, strings.TrimPrefix(f.key, "data/")) {
+				copiedBytes += len(f.body)
+			}
+		}
+		if r["BytesCopied"] != float64(copiedBytes) {
+			t.Errorf("BytesCopied %v, want %d, the size of the 5 copied files", r["BytesCopied"], copiedBytes)
+		}
+		wantRunEndedLogged(t, r)
 	})
 	t.Run("1.7 re-run copies nothing", func(t *testing.T) {
 		r := runToEnd(t, "ingester", schedule17)

@@ -646,7 +646,7 @@ func (r *Runtime) logAttempt(inv *invocation, n int, d time.Duration, err error)
 		slog.String("request_id", inv.requestID),
 		slog.String("invocation_type", inv.kind),
 		slog.Int("attempt", n),
-		slog.Duration("duration", d),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000), // as the gateway's request lines
 	}
 	level := slog.LevelInfo
 	var fe *FunctionError

@@ -165,6 +165,9 @@ func Start(ctx context.Context, opts Options) (*Platform, error) {
 }
 
 func (p *Platform) start(ctx context.Context, opts Options) error {
+	if err := checkPorts(opts); err != nil {
+		return err
+	}
 	if err := privateDir(opts.DataDir); err != nil {
 		return err
 	}
