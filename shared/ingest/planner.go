@@ -317,7 +317,7 @@ func (p *Planner) startChecks(ctx context.Context, r run.Run, d dataset.Dataset,
 // then saves the run's new position.
 func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	r, c := &pl.r, pl.c
-	out, err := pl.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+	out, err := source.List(ctx, pl.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(c.S3Bucket), Prefix: aws.String(pl.d.DirectoryPath),
 		ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
 	})
