@@ -13,13 +13,13 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/datalake-platform/s3connections/infra/cmd/internal/operator"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 func main() {
-	table := flag.String("table", orEnv(platform.EnvTable, platform.NamesFor("", "").Table), "the metadata table")
+	table := operator.TableFlag()
 	days := flag.Int("days", defaultDays(), "the retention in days: the stack's runRetentionDays ("+platform.EnvRunRetentionDays+")")
 	dryRun := flag.Bool("dry-run", false, "count the records without an expiry, write nothing")
 	flag.Parse()
@@ -28,21 +28,15 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	cfg, err := platform.LoadAWS(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-run-retention:", err)
-		os.Exit(1)
-	}
-	n, err := metadata.New(dynamodb.NewFromConfig(cfg), *table).WithRunRetention(*days).MigrateRunRetention(ctx, *dryRun)
+	store, _, err := operator.Store(ctx, *table)
+	operator.Exit("migrate-run-retention", err)
+	n, err := store.WithRunRetention(*days).MigrateRunRetention(ctx, *dryRun)
 	verb := "given an expiry"
 	if *dryRun {
 		verb = "without an expiry (dry run: nothing written)"
 	}
 	fmt.Printf("%d run items %s, retention %d days\n", n, verb, *days)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-run-retention:", err)
-		os.Exit(1)
-	}
+	operator.Exit("migrate-run-retention", err)
 }
 
 func defaultDays() int {
@@ -50,11 +44,4 @@ func defaultDays() int {
 		return n
 	}
 	return metadata.DefaultRunRetentionDays
-}
-
-func orEnv(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }
