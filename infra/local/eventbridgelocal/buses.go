@@ -52,18 +52,23 @@ func (s *Server) lookup(account, name string) (*bus, *apiError) {
 	return b, nil
 }
 
+// busOf is the bus nameOrARN names as seen by account. The caller holds s.mu.
+func (s *Server) busOf(account, nameOrARN string) (*bus, *apiError) {
+	acct, name, e := s.resolve(account, nameOrARN)
+	if e != nil {
+		return nil, e
+	}
+	return s.lookup(acct, name)
+}
+
 // ownBus resolves a bus of who's own account that who may manage with action.
 func (s *Server) ownBus(who iamlocal.Principal, nameOrARN, action string) (*bus, *apiError) {
-	account, name, e := s.resolve(who.Account, nameOrARN)
+	b, e := s.busOf(who.Account, nameOrARN)
 	if e != nil {
 		return nil, e
 	}
-	if account != who.Account {
+	if b.account != who.Account {
 		return nil, errDenied("the local EventBridge manages buses of the caller's own account only")
-	}
-	b, e := s.lookup(account, name)
-	if e != nil {
-		return nil, e
 	}
 	if !allowed(who, action, b.arn, b, nil) {
 		return nil, errDenied(who.ARN + " is not authorized to perform: " + action + " on resource: " + b.arn)

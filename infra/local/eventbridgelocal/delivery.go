@@ -94,11 +94,7 @@ func (s *Server) attempt(from *bus, ruleARN string, t target, ev Event, input st
 func (s *Server) forward(from *bus, t target, ev Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	account, name, e := s.resolve(from.account, t.Arn)
-	var to *bus
-	if e == nil {
-		to, e = s.lookup(account, name)
-	}
+	to, e := s.busOf(from.account, t.Arn)
 	if e != nil {
 		return &DeliveryError{Code: "NO_RESOURCE", Message: e.msg}
 	}

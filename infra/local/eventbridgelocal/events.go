@@ -70,11 +70,7 @@ func (s *Server) putEntry(who iamlocal.Principal, en entry) resultEntry {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	account, name, e := s.resolve(who.Account, en.EventBusName)
-	var b *bus
-	if e == nil {
-		b, e = s.lookup(account, name)
-	}
+	b, e := s.busOf(who.Account, en.EventBusName)
 	if e != nil {
 		return resultEntry{ErrorCode: "InvalidArgument", ErrorMessage: e.msg}
 	}
