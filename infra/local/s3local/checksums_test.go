@@ -1,0 +1,214 @@
+package s3local
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/datalake-platform/s3connections/shared/checksum"
+)
+
+// bkt is the tests' bucket.
+const bkt = "sums"
+
+// sums is the checksum fields every S3 output that carries a checksum has.
+type sums struct {
+	crc32, crc32c, crc64nvme, sha1, sha256 *string
+	typ                                    types.ChecksumType
+}
+
+// got is the one checksum set, as "<ALG>=<value>/<type>", so that a test
+// failure shows a wrong algorithm as plainly as a wrong value.
+func (s sums) got() string {
+	out := ""
+	for a, v := range map[checksum.Algorithm]*string{checksum.CRC32: s.crc32, checksum.CRC32C: s.crc32c,
+		checksum.CRC64NVME: s.crc64nvme, checksum.SHA1: s.sha1, checksum.SHA256: s.sha256} {
+		if v != nil {
+			out += fmt.Sprintf("%s=%s", a, *v)
+		}
+	}
+	return out + "/" + string(s.typ)
+}
+
+func want(a checksum.Algorithm, value string, typ checksum.Type) string {
+	return fmt.Sprintf("%s=%s/%s", a, value, typ)
+}
+
+func putSums(o *s3.PutObjectOutput) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, o.ChecksumType}
+}
+func headSums(o *s3.HeadObjectOutput) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, o.ChecksumType}
+}
+func getSums(o *s3.GetObjectOutput) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, o.ChecksumType}
+}
+func completeSums(o *s3.CompleteMultipartUploadOutput) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, o.ChecksumType}
+}
+func copySums(o *types.CopyObjectResult) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, o.ChecksumType}
+}
+func uploadPartSums(o *s3.UploadPartOutput) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, ""}
+}
+func copyPartSums(o *types.CopyPartResult) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, ""}
+}
+func attrSums(o *types.Checksum) sums {
+	if o == nil {
+		return sums{}
+	}
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, o.ChecksumType}
+}
+func objectPartSums(o types.ObjectPart) sums {
+	return sums{o.ChecksumCRC32, o.ChecksumCRC32C, o.ChecksumCRC64NVME, o.ChecksumSHA1, o.ChecksumSHA256, ""}
+}
+
+// The SDK's request checksums: by default (when_supported) it sends a
+// CRC32 with PutObject and UploadPart; when_required sends none.
+var sdkModes = []struct {
+	name string
+	opt  clientOpt
+}{
+	{"sdk-default", func(*s3.Options) {}},
+	{"when-required", func(o *s3.Options) { o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired }},
+}
+
+// eachClient runs f for both storage modes and both SDK checksum modes.
+func eachClient(t *testing.T, f func(t *testing.T, e *env, c *s3.Client, sdkDefault bool)) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		for _, m := range sdkModes {
+			t.Run(m.name, func(t *testing.T) {
+				e := start(t, opts, false)
+				c := e.client(m.opt)
+				mustBucket(t, c, bkt, "")
+				f(t, e, c, m.name == "sdk-default")
+			})
+		}
+	})
+}
+
+// checkStored reads an object's checksum back with HeadObject and GetObject
+// (x-amz-checksum-mode: ENABLED) and GetObjectAttributes.
+func checkStored(t *testing.T, c *s3.Client, key string, data []byte, wantSum string) {
+	t.Helper()
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := headSums(head).got(); got != wantSum {
+		t.Errorf("HeadObject %s: checksum %s, want %s", key, got, wantSum)
+	}
+	get, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := new(bytes.Buffer)
+	_, err = body.ReadFrom(get.Body) // the SDK validates full-object checksums while reading
+	get.Body.Close()
+	if err != nil || !bytes.Equal(body.Bytes(), data) {
+		t.Fatalf("GetObject %s: %d bytes, %v", key, body.Len(), err)
+	}
+	if got := getSums(get).got(); got != wantSum {
+		t.Errorf("GetObject %s: checksum %s, want %s", key, got, wantSum)
+	}
+	plain, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := headSums(plain).got(); got != "/" {
+		t.Errorf("HeadObject %s without checksum mode: %s, want none", key, got)
+	}
+}
+
+// attributes is GetObjectAttributes of every attribute.
+func attributes(t *testing.T, c *s3.Client, key string) *s3.GetObjectAttributesOutput {
+	t.Helper()
+	out, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String(bkt), Key: aws.String(key),
+		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesEtag, types.ObjectAttributesChecksum,
+			types.ObjectAttributesObjectParts, types.ObjectAttributesStorageClass, types.ObjectAttributesObjectSize}})
+	if err != nil {
+		t.Fatalf("GetObjectAttributes %s: %v", key, err)
+	}
+	return out
+}
+
+func TestPutObjectChecksums(t *testing.T) {
+	eachClient(t, func(t *testing.T, e *env, c *s3.Client, sdkDefault bool) {
+		data := []byte("test data..")
+		out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("plain"), Body: bytes.NewReader(data)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Without a checksum S3 stores CRC64NVME; the SDK's default sends a CRC32.
+		wantPlain := want(checksum.CRC64NVME, "qUVrWYOrIAM=", checksum.FullObject) // S3's answer, recorded by LocalStack
+		if sdkDefault {
+			wantPlain = want(checksum.CRC32, checksum.Of(checksum.CRC32, data), checksum.FullObject)
+		}
+		if got := putSums(out).got(); got != wantPlain {
+			t.Errorf("PutObject: %s, want %s", got, wantPlain)
+		}
+		checkStored(t, c, "plain", data, wantPlain)
+		attrs := attributes(t, c, "plain")
+		if got := attrSums(attrs.Checksum).got(); got != wantPlain {
+			t.Errorf("GetObjectAttributes: %s, want %s", got, wantPlain)
+		}
+		if aws.ToString(attrs.ETag) != fmt.Sprintf("%x", md5Of(data)) || aws.ToInt64(attrs.ObjectSize) != int64(len(data)) ||
+			attrs.StorageClass != types.StorageClassStandard || attrs.ObjectParts != nil {
+			t.Errorf("GetObjectAttributes: ETag %s, size %d, class %s, parts %v", aws.ToString(attrs.ETag),
+				aws.ToInt64(attrs.ObjectSize), attrs.StorageClass, attrs.ObjectParts)
+		}
+
+		// An algorithm the SDK computes, and a value the caller computed.
+		out, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("sha"), Body: bytes.NewReader(data),
+			ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+		wantSHA := want(checksum.SHA256, checksum.Of(checksum.SHA256, data), checksum.FullObject)
+		if err != nil || putSums(out).got() != wantSHA {
+			t.Fatalf("PutObject SHA256: %v %s, want %s", err, putSums(out).got(), wantSHA)
+		}
+		checkStored(t, c, "sha", data, wantSHA)
+		given := checksum.Of(checksum.CRC64NVME, data)
+		out, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("given"), Body: bytes.NewReader(data),
+			ChecksumCRC64NVME: aws.String(given)})
+		if err != nil || putSums(out).got() != want(checksum.CRC64NVME, given, checksum.FullObject) {
+			t.Fatalf("PutObject with a CRC64NVME: %v %s", err, putSums(out).got())
+		}
+		_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("bad"), Body: bytes.NewReader(data),
+			ChecksumCRC64NVME: aws.String(checksum.Of(checksum.CRC64NVME, []byte("other")))})
+		expectCode(t, err, "BadDigest", http.StatusBadRequest)
+	})
+}
+
+func TestPutObjectChecksumErrors(t *testing.T) {
+	e := start(t, Options{}, false)
+	mustBucket(t, e.client(), bkt, "")
+	for _, tc := range []struct {
+		name    string
+		headers map[string]string
+		code    string
+	}{
+		{"not base64", map[string]string{"X-Amz-Checksum-Crc32": "not base64!"}, "InvalidRequest"},
+		{"wrong size", map[string]string{"X-Amz-Checksum-Crc32": checksum.Of(checksum.CRC64NVME, nil)}, "InvalidRequest"},
+		{"two", map[string]string{"X-Amz-Checksum-Crc32": checksum.Of(checksum.CRC32, []byte("x")),
+			"X-Amz-Checksum-Sha1": checksum.Of(checksum.SHA1, []byte("x"))}, "InvalidRequest"},
+		{"mismatch", map[string]string{"X-Amz-Checksum-Sha1": checksum.Of(checksum.SHA1, []byte("y"))}, "BadDigest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.client(sdkModes[1].opt, withTransport(func(r *http.Request) {
+				for k, v := range tc.headers {
+					r.Header.Set(k, v)
+				}
+			}))
+			_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), Body: bytes.NewReader([]byte("x"))})
+			expectCode(t, err, tc.code, http.StatusBadRequest)
+		})
+	}
+	if _, err := e.client().HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bkt), Key: aws.String("k")}); apiCode(err) != "NotFound" {
+		t.Fatalf("a refused PUT stored the object: %v", err)
+	}
+}
