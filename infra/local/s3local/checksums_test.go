@@ -212,3 +212,144 @@ func TestPutObjectChecksumErrors(t *testing.T) {
 		t.Fatalf("a refused PUT stored the object: %v", err)
 	}
 }
+
+// mpuParts are a multipart object's parts: sizes that do not align with
+// CRC tables, and a last part of one byte.
+var mpuParts = [][]byte{randomBytes(70_001, 11), randomBytes(65_537, 12), []byte("z")}
+
+// uploadParts creates an upload, uploads parts (sending the upload's
+// algorithm's checksum when sendAlg) and checks each part's checksum.
+func uploadParts(t *testing.T, c *s3.Client, key string, alg checksum.Algorithm, typ checksum.Type, sendAlg bool) (*string, []types.CompletedPart) {
+	t.Helper()
+	in := &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String(key),
+		ChecksumAlgorithm: types.ChecksumAlgorithm(alg), ChecksumType: types.ChecksumType(typ)}
+	mpu, err := c.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		t.Fatalf("CreateMultipartUpload %s/%s: %v", alg, typ, err)
+	}
+	wantTyp := typ
+	if typ == "" && alg != "" {
+		wantTyp = alg.DefaultType()
+	}
+	if mpu.ChecksumAlgorithm != types.ChecksumAlgorithm(alg) || mpu.ChecksumType != types.ChecksumType(wantTyp) {
+		t.Errorf("CreateMultipartUpload confirmed %q/%q, want %q/%q", mpu.ChecksumAlgorithm, mpu.ChecksumType, alg, wantTyp)
+	}
+	var done []types.CompletedPart
+	for i, p := range mpuParts {
+		pin := &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String(key), UploadId: mpu.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p)}
+		if sendAlg {
+			pin.ChecksumAlgorithm = types.ChecksumAlgorithm(alg)
+		}
+		out, err := c.UploadPart(ctx, pin)
+		if err != nil {
+			t.Fatalf("UploadPart %d: %v", i+1, err)
+		}
+		cp := types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(int32(i + 1))}
+		if alg != "" {
+			if got, want := uploadPartSums(out).got(), want(alg, checksum.Of(alg, p), ""); got != want {
+				t.Errorf("UploadPart %d: %s, want %s", i+1, got, want)
+			}
+			cp.ChecksumCRC32, cp.ChecksumCRC32C, cp.ChecksumCRC64NVME, cp.ChecksumSHA1, cp.ChecksumSHA256 =
+				out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256
+		}
+		done = append(done, cp)
+	}
+	return mpu.UploadId, done
+}
+
+// expectedMultipart is the checksum S3 gives the object of mpuParts,
+// computed here from the bytes: a full-object checksum is the checksum of
+// the whole (not a combination of parts), a composite one the checksum of
+// the parts' checksums.
+func expectedMultipart(alg checksum.Algorithm, typ checksum.Type) (value string, typOut checksum.Type) {
+	if alg == "" {
+		return checksum.Of(checksum.CRC64NVME, bytes.Join(mpuParts, nil)), checksum.FullObject
+	}
+	if typ == "" {
+		typ = alg.DefaultType()
+	}
+	if typ == checksum.FullObject {
+		return checksum.Of(alg, bytes.Join(mpuParts, nil)), typ
+	}
+	var partSums [][]byte
+	for _, p := range mpuParts {
+		partSums = append(partSums, checksum.Sum(alg, p))
+	}
+	return checksum.CompositeOf(alg, partSums), typ
+}
+
+func TestMultipartChecksums(t *testing.T) {
+	cases := []struct {
+		alg checksum.Algorithm
+		typ checksum.Type
+	}{
+		{"", ""}, // S3's default: a full-object CRC64NVME
+		{checksum.CRC64NVME, ""}, {checksum.CRC32, checksum.FullObject}, {checksum.CRC32C, checksum.FullObject},
+		{checksum.CRC32, checksum.Composite}, {checksum.CRC32C, ""}, {checksum.SHA1, checksum.Composite}, {checksum.SHA256, ""},
+	}
+	eachClient(t, func(t *testing.T, e *env, c *s3.Client, sdkDefault bool) {
+		for _, tc := range cases {
+			name := fmt.Sprintf("%s-%s", tc.alg, tc.typ)
+			t.Run(name, func(t *testing.T) {
+				key := "mpu/" + name
+				// The SDK's default sends CRC32 unless told the upload's algorithm.
+				id, done := uploadParts(t, c, key, tc.alg, tc.typ, sdkDefault && tc.alg != "")
+				out, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String(key),
+					UploadId: id, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				value, typ := expectedMultipart(tc.alg, tc.typ)
+				alg := tc.alg
+				if alg == "" {
+					alg = checksum.CRC64NVME
+				}
+				wantSum := want(alg, value, typ)
+				if got := completeSums(out).got(); got != wantSum {
+					t.Errorf("CompleteMultipartUpload: %s, want %s", got, wantSum)
+				}
+				checkStored(t, c, key, bytes.Join(mpuParts, nil), wantSum)
+				checkAttributes(t, c, key, alg, value, typ)
+			})
+		}
+	})
+}
+
+// checkAttributes checks GetObjectAttributes of a multipart object of mpuParts.
+func checkAttributes(t *testing.T, c *s3.Client, key string, alg checksum.Algorithm, value string, typ checksum.Type) {
+	t.Helper()
+	attrs := attributes(t, c, key)
+	bare, n := checksum.SplitParts(value)
+	if typ == checksum.Composite && n != len(mpuParts) {
+		t.Fatalf("composite %s has no -%d suffix", value, len(mpuParts))
+	}
+	if got, want := attrSums(attrs.Checksum).got(), want(alg, bare, typ); got != want {
+		t.Errorf("GetObjectAttributes checksum %s, want %s (no -N suffix)", got, want)
+	}
+	p := attrs.ObjectParts
+	if p == nil || aws.ToInt32(p.TotalPartsCount) != int32(len(mpuParts)) {
+		t.Fatalf("GetObjectAttributes ObjectParts %+v, want %d parts", p, len(mpuParts))
+	}
+	if typ != checksum.Composite {
+		if len(p.Parts) != 0 {
+			t.Errorf("a %s object lists its parts: %+v", typ, p.Parts)
+		}
+		return
+	}
+	if len(p.Parts) != len(mpuParts) || aws.ToBool(p.IsTruncated) {
+		t.Fatalf("GetObjectAttributes parts: %d (truncated %v), want %d", len(p.Parts), aws.ToBool(p.IsTruncated), len(mpuParts))
+	}
+	for i, part := range p.Parts {
+		if aws.ToInt32(part.PartNumber) != int32(i+1) || aws.ToInt64(part.Size) != int64(len(mpuParts[i])) ||
+			objectPartSums(part).got() != want(alg, checksum.Of(alg, mpuParts[i]), "") {
+			t.Errorf("part %d: number %d, size %d, %s", i+1, aws.ToInt32(part.PartNumber), aws.ToInt64(part.Size), objectPartSums(part).got())
+		}
+	}
+	page, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String(bkt), Key: aws.String(key),
+		ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectParts}, MaxParts: aws.Int32(1), PartNumberMarker: aws.String("1")})
+	if err != nil || len(page.ObjectParts.Parts) != 1 || aws.ToInt32(page.ObjectParts.Parts[0].PartNumber) != 2 ||
+		!aws.ToBool(page.ObjectParts.IsTruncated) || aws.ToString(page.ObjectParts.NextPartNumberMarker) != "2" {
+		t.Errorf("second page of one part: %+v, %v", page, err)
+	}
+}
