@@ -353,3 +353,196 @@ func checkAttributes(t *testing.T, c *s3.Client, key string, alg checksum.Algori
 		t.Errorf("second page of one part: %+v, %v", page, err)
 	}
 }
+
+// The errors S3 answers for checksums of multipart uploads, as LocalStack
+// recorded them against AWS (test_s3.snapshot.json, 21-02-2026).
+func TestMultipartChecksumErrors(t *testing.T) {
+	e := start(t, Options{}, false)
+	c := e.client(sdkModes[1].opt)
+	mustBucket(t, c, bkt, "")
+	create := func(alg, typ string) error {
+		_, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("k"),
+			ChecksumAlgorithm: types.ChecksumAlgorithm(alg), ChecksumType: types.ChecksumType(typ)})
+		return err
+	}
+	for _, tc := range [][2]string{{"CRC64NVME", "COMPOSITE"}, {"SHA1", "FULL_OBJECT"}, {"SHA256", "FULL_OBJECT"},
+		{"", "COMPOSITE"}, {"MD5", ""}, {"CRC32", "PARTIAL"}} {
+		expectCode(t, create(tc[0], tc[1]), "InvalidRequest", http.StatusBadRequest)
+	}
+
+	// A part sent with another algorithm's checksum.
+	mpu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("k"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmSha256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(bkt), Key: aws.String("k"), UploadId: mpu.UploadId,
+		PartNumber: aws.Int32(1), Body: bytes.NewReader([]byte("abc")), ChecksumAlgorithm: types.ChecksumAlgorithmCrc32})
+	expectCode(t, err, "InvalidRequest", http.StatusBadRequest)
+
+	id, done := uploadParts(t, c, "k", checksum.CRC32C, checksum.FullObject, false)
+	complete := func(parts []types.CompletedPart, f func(*s3.CompleteMultipartUploadInput)) error {
+		in := &s3.CompleteMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("k"), UploadId: id,
+			MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}}
+		f(in)
+		_, err := c.CompleteMultipartUpload(ctx, in)
+		return err
+	}
+	noChange := func(*s3.CompleteMultipartUploadInput) {}
+	wrong := append([]types.CompletedPart(nil), done...)
+	wrong[1].ChecksumCRC32C = aws.String(checksum.Of(checksum.CRC32C, []byte("other")))
+	expectCode(t, complete(wrong, noChange), "InvalidPart", http.StatusBadRequest)
+	missing := append([]types.CompletedPart(nil), done...)
+	missing[0].ChecksumCRC32C = nil
+	expectCode(t, complete(missing, noChange), "InvalidRequest", http.StatusBadRequest)
+	expectCode(t, complete(done, func(in *s3.CompleteMultipartUploadInput) { in.ChecksumType = types.ChecksumTypeComposite }),
+		"InvalidRequest", http.StatusBadRequest)
+	whole := checksum.Of(checksum.CRC32C, bytes.Join(mpuParts, nil))
+	expectCode(t, complete(done, func(in *s3.CompleteMultipartUploadInput) {
+		in.ChecksumType, in.ChecksumCRC32C = types.ChecksumTypeFullObject, aws.String(checksum.Of(checksum.CRC32C, []byte("x")))
+	}), "BadDigest", http.StatusBadRequest)
+	expectCode(t, complete(done, func(in *s3.CompleteMultipartUploadInput) { in.MpuObjectSize = aws.Int64(5) }),
+		"InvalidRequest", http.StatusBadRequest)
+	// The right full-object checksum, with its type, completes.
+	if err := complete(done, func(in *s3.CompleteMultipartUploadInput) {
+		in.ChecksumType, in.ChecksumCRC32C = types.ChecksumTypeFullObject, aws.String(whole)
+		in.MpuObjectSize = aws.Int64(int64(len(bytes.Join(mpuParts, nil))))
+	}); err != nil {
+		t.Fatalf("complete with the right checksum: %v", err)
+	}
+
+	// An upload without an algorithm takes no part checksums and no type.
+	id, done = uploadParts(t, c, "k", "", "", false)
+	withSum := append([]types.CompletedPart(nil), done...)
+	withSum[0].ChecksumCRC32 = aws.String(checksum.Of(checksum.CRC32, mpuParts[0]))
+	expectCode(t, complete(withSum, noChange), "InvalidPart", http.StatusBadRequest)
+	expectCode(t, complete(done, func(in *s3.CompleteMultipartUploadInput) { in.ChecksumType = types.ChecksumTypeFullObject }),
+		"InvalidRequest", http.StatusBadRequest)
+}
+
+func TestCopyObjectChecksums(t *testing.T) {
+	eachClient(t, func(t *testing.T, e *env, c *s3.Client, sdkDefault bool) {
+		data := randomBytes(10_000, 3)
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("src"), Body: bytes.NewReader(data),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c}); err != nil {
+			t.Fatal(err)
+		}
+		copyTo := func(dst, src string, alg types.ChecksumAlgorithm) string {
+			t.Helper()
+			out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String(dst),
+				CopySource: aws.String(bkt + "/" + src), ChecksumAlgorithm: alg})
+			if err != nil {
+				t.Fatalf("CopyObject %s -> %s (%s): %v", src, dst, alg, err)
+			}
+			return copySums(out.CopyObjectResult).got()
+		}
+		// The source's checksum is copied.
+		wantCRC32C := want(checksum.CRC32C, checksum.Of(checksum.CRC32C, data), checksum.FullObject)
+		if got := copyTo("copy", "src", ""); got != wantCRC32C {
+			t.Errorf("CopyObject: %s, want the source's %s", got, wantCRC32C)
+		}
+		checkStored(t, c, "copy", data, wantCRC32C)
+		// x-amz-checksum-algorithm recomputes, also in place.
+		wantSHA1 := want(checksum.SHA1, checksum.Of(checksum.SHA1, data), checksum.FullObject)
+		if got := copyTo("copy-sha1", "src", types.ChecksumAlgorithmSha1); got != wantSHA1 {
+			t.Errorf("CopyObject with SHA1: %s, want %s", got, wantSHA1)
+		}
+		checkStored(t, c, "copy-sha1", data, wantSHA1)
+		wantNVME := want(checksum.CRC64NVME, checksum.Of(checksum.CRC64NVME, data), checksum.FullObject)
+		if got := copyTo("src", "src", types.ChecksumAlgorithmCrc64nvme); got != wantNVME {
+			t.Errorf("in-place CopyObject with CRC64NVME: %s, want %s", got, wantNVME)
+		}
+		checkStored(t, c, "src", data, wantNVME)
+
+		// A composite source is copied as a full-object checksum of its algorithm.
+		id, done := uploadParts(t, c, "mpu", checksum.SHA256, checksum.Composite, sdkDefault)
+		if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("mpu"),
+			UploadId: id, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+			t.Fatal(err)
+		}
+		whole := bytes.Join(mpuParts, nil)
+		wantSHA256 := want(checksum.SHA256, checksum.Of(checksum.SHA256, whole), checksum.FullObject)
+		if got := copyTo("mpu-copy", "mpu", ""); got != wantSHA256 {
+			t.Errorf("CopyObject of a COMPOSITE object: %s, want %s", got, wantSHA256)
+		}
+		checkStored(t, c, "mpu-copy", whole, wantSHA256)
+		if attrs := attributes(t, c, "mpu-copy"); attrs.ObjectParts != nil {
+			t.Errorf("a copy keeps its source's parts: %+v", attrs.ObjectParts)
+		}
+		_, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String("x"),
+			CopySource: aws.String(bkt + "/src"), ChecksumAlgorithm: "MD5"})
+		expectCode(t, err, "InvalidRequest", http.StatusBadRequest)
+	})
+}
+
+// uploadCopiedParts copies src (twice: whole, then bytes 1-100) into a new
+// upload of alg and returns the part results and the completed object's checksum.
+func uploadCopiedParts(t *testing.T, c *s3.Client, key, src string, alg checksum.Algorithm, typ checksum.Type) ([]string, string) {
+	t.Helper()
+	mpu, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String(key),
+		ChecksumAlgorithm: types.ChecksumAlgorithm(alg), ChecksumType: types.ChecksumType(typ)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var done []types.CompletedPart
+	for i, rng := range []string{"", "bytes=1-100"} {
+		in := &s3.UploadPartCopyInput{Bucket: aws.String(bkt), Key: aws.String(key), UploadId: mpu.UploadId,
+			PartNumber: aws.Int32(int32(i + 1)), CopySource: aws.String(bkt + "/" + src)}
+		if rng != "" {
+			in.CopySourceRange = aws.String(rng)
+		}
+		out, err := c.UploadPartCopy(ctx, in)
+		if err != nil {
+			t.Fatalf("UploadPartCopy %d: %v", i+1, err)
+		}
+		r := out.CopyPartResult
+		got = append(got, copyPartSums(r).got())
+		done = append(done, types.CompletedPart{ETag: r.ETag, PartNumber: aws.Int32(int32(i + 1)), ChecksumCRC32: r.ChecksumCRC32,
+			ChecksumCRC32C: r.ChecksumCRC32C, ChecksumCRC64NVME: r.ChecksumCRC64NVME, ChecksumSHA1: r.ChecksumSHA1, ChecksumSHA256: r.ChecksumSHA256})
+	}
+	out, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String(key),
+		UploadId: mpu.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, completeSums(out).got()
+}
+
+func TestUploadPartCopyChecksums(t *testing.T) {
+	eachClient(t, func(t *testing.T, e *env, c *s3.Client, _ bool) {
+		data := randomBytes(5_000, 4)
+		mustPut(t, c, bkt, "src", data, "")
+		parts := [][]byte{data, data[1:101]}
+		whole := bytes.Join(parts, nil)
+		for _, tc := range []struct {
+			alg checksum.Algorithm
+			typ checksum.Type
+		}{{checksum.CRC32C, checksum.Composite}, {checksum.CRC64NVME, checksum.FullObject}, {"", ""}} {
+			key := fmt.Sprintf("upc-%s-%s", tc.alg, tc.typ)
+			got, obj := uploadCopiedParts(t, c, key, "src", tc.alg, tc.typ)
+			for i, p := range parts {
+				wantPart := "/" // S3 returns a part's checksum only for uploads with an algorithm
+				if tc.alg != "" {
+					wantPart = want(tc.alg, checksum.Of(tc.alg, p), "")
+				}
+				if got[i] != wantPart {
+					t.Errorf("%s UploadPartCopy %d: %s, want %s", key, i+1, got[i], wantPart)
+				}
+			}
+			var wantObj string
+			switch tc.typ {
+			case checksum.Composite:
+				wantObj = want(tc.alg, checksum.CompositeOf(tc.alg, [][]byte{checksum.Sum(tc.alg, parts[0]), checksum.Sum(tc.alg, parts[1])}), tc.typ)
+			case checksum.FullObject:
+				wantObj = want(tc.alg, checksum.Of(tc.alg, whole), tc.typ)
+			default:
+				wantObj = want(checksum.CRC64NVME, checksum.Of(checksum.CRC64NVME, whole), checksum.FullObject)
+			}
+			if obj != wantObj {
+				t.Errorf("%s completed: %s, want %s", key, obj, wantObj)
+			}
+			checkStored(t, c, key, whole, wantObj)
+		}
+	})
+}
