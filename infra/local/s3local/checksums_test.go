@@ -546,3 +546,93 @@ func TestUploadPartCopyChecksums(t *testing.T) {
 		}
 	})
 }
+
+// The copy fault stores other bytes than the source's and reports their
+// checksum, as S3 would have: a copier comparing the copy's checksum with
+// the source's sees the difference.
+func TestCorruptCopies(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		e := start(t, opts, false)
+		c := e.client()
+		mustBucket(t, c, bkt, "")
+		data := randomBytes(1_000, 5)
+		mustPut(t, c, bkt, "src", data, "") // the SDK's CRC32
+		srcSum := want(checksum.CRC32, checksum.Of(checksum.CRC32, data), checksum.FullObject)
+		e.srv.CorruptCopies(func(bucket, key string) bool { return key != "spared" })
+
+		out, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String("bad"), CopySource: aws.String(bkt + "/src")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := getBytes(c, bkt, "bad")
+		if err != nil || bytes.Equal(stored, data) || len(stored) != len(data) {
+			t.Fatalf("the corrupted copy holds the source's bytes (or fails: %v)", err)
+		}
+		wantBad := want(checksum.CRC32, checksum.Of(checksum.CRC32, stored), checksum.FullObject)
+		if got := copySums(out.CopyObjectResult).got(); got != wantBad || got == srcSum {
+			t.Errorf("corrupted CopyObject reported %s, want the stored bytes' %s (source: %s)", got, wantBad, srcSum)
+		}
+		if aws.ToString(out.CopyObjectResult.ETag) != fmt.Sprintf(`"%x"`, md5Of(stored)) {
+			t.Errorf("corrupted CopyObject ETag %s is not the stored bytes'", aws.ToString(out.CopyObjectResult.ETag))
+		}
+		checkStored(t, c, "bad", stored, wantBad)
+
+		got, _ := uploadCopiedParts(t, c, "bad-parts", "src", checksum.CRC32, checksum.FullObject)
+		if got[0] == want(checksum.CRC32, checksum.Of(checksum.CRC32, data), "") {
+			t.Errorf("corrupted UploadPartCopy reported the source's checksum %s", got[0])
+		}
+
+		out, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String("spared"), CopySource: aws.String(bkt + "/src")})
+		if err != nil || copySums(out.CopyObjectResult).got() != srcSum {
+			t.Fatalf("copy the fault spares: %v %s", err, copySums(out.CopyObjectResult).got())
+		}
+		e.srv.CorruptCopies(nil)
+		out, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bkt), Key: aws.String("good"), CopySource: aws.String(bkt + "/src")})
+		if err != nil || copySums(out.CopyObjectResult).got() != srcSum {
+			t.Fatalf("copy after the fault is off: %v %s", err, copySums(out.CopyObjectResult).got())
+		}
+	})
+}
+
+// Checksums, their type and the parts stay with the object through a
+// restart and through rewrites of its metadata (tagging, restore).
+func TestChecksumsPersist(t *testing.T) {
+	e := startAt(t, t.TempDir())
+	c := e.client()
+	mustBucket(t, c, bkt, "")
+	id, done := uploadParts(t, c, "mpu", checksum.CRC32C, checksum.Composite, true)
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("mpu"),
+		UploadId: id, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+		t.Fatal(err)
+	}
+	plain := e.client(sdkModes[1].opt)
+	mustPut(t, plain, bkt, "plain", []byte("test data.."), "")
+	if _, err := c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: aws.String(bkt), Key: aws.String("mpu"),
+		Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	e = e.restart(t)
+	c = e.client()
+	value, typ := expectedMultipart(checksum.CRC32C, checksum.Composite)
+	checkStored(t, c, "mpu", bytes.Join(mpuParts, nil), want(checksum.CRC32C, value, typ))
+	checkAttributes(t, c, "mpu", checksum.CRC32C, value, typ)
+	checkStored(t, c, "plain", []byte("test data.."), want(checksum.CRC64NVME, "qUVrWYOrIAM=", checksum.FullObject))
+}
+
+// A range or a part is not the object: S3 sends no full-object checksum
+// with it (the SDK would validate the range against it).
+func TestRangedReadsHaveNoChecksum(t *testing.T) {
+	e := start(t, Options{}, false)
+	c := e.client()
+	mustBucket(t, c, bkt, "")
+	mustPut(t, c, bkt, "k", randomBytes(100, 6), "")
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), Range: aws.String("bytes=0-9"),
+		ChecksumMode: types.ChecksumModeEnabled})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	if got := getSums(out).got(); got != "/" {
+		t.Errorf("ranged GetObject: %s, want no checksum", got)
+	}
+}
