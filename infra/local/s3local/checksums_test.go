@@ -255,7 +255,32 @@ func uploadParts(t *testing.T, c *s3.Client, key string, alg checksum.Algorithm,
 		}
 		done = append(done, cp)
 	}
+	checkListParts(t, c, key, mpu.UploadId, alg, wantTyp)
 	return mpu.UploadId, done
+}
+
+// checkListParts checks ListParts' checksums of an upload of mpuParts: the
+// algorithm, type and part checksums for an upload with an algorithm, none
+// for one without.
+func checkListParts(t *testing.T, c *s3.Client, key string, id *string, alg checksum.Algorithm, typ checksum.Type) {
+	t.Helper()
+	out, err := c.ListParts(ctx, &s3.ListPartsInput{Bucket: aws.String(bkt), Key: aws.String(key), UploadId: id})
+	if err != nil {
+		t.Fatalf("ListParts: %v", err)
+	}
+	if out.ChecksumAlgorithm != types.ChecksumAlgorithm(alg) || out.ChecksumType != types.ChecksumType(typ) || len(out.Parts) != len(mpuParts) {
+		t.Fatalf("ListParts: %q/%q, %d parts; want %q/%q, %d", out.ChecksumAlgorithm, out.ChecksumType, len(out.Parts), alg, typ, len(mpuParts))
+	}
+	for i, p := range out.Parts {
+		wantPart := "/"
+		if alg != "" {
+			wantPart = want(alg, checksum.Of(alg, mpuParts[i]), "")
+		}
+		got := sums{p.ChecksumCRC32, p.ChecksumCRC32C, p.ChecksumCRC64NVME, p.ChecksumSHA1, p.ChecksumSHA256, ""}.got()
+		if got != wantPart || aws.ToInt64(p.Size) != int64(len(mpuParts[i])) || aws.ToString(p.ETag) == "" {
+			t.Errorf("ListParts part %d: %s, size %d, ETag %s; want %s", i+1, got, aws.ToInt64(p.Size), aws.ToString(p.ETag), wantPart)
+		}
+	}
 }
 
 // expectedMultipart is the checksum S3 gives the object of mpuParts,

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/datalake-platform/s3connections/shared/checksum"
+	"github.com/johannesboyne/gofakes3"
 )
 
 // upload is the checksum state of a multipart upload in progress (gofakes3
@@ -433,4 +434,70 @@ func partsOf(m map[string]string) []storedPart {
 	parts := decodeParts(v)
 	slices.SortFunc(parts, func(a, b storedPart) int { return a.PartNumber - b.PartNumber })
 	return parts
+}
+
+// listParts is gofakes3's ListParts with the checksums S3 adds for uploads
+// created with an algorithm: the algorithm and type, and each part's checksum.
+func (s *Server) listParts(w *respWriter, r *http.Request, uploadID string) {
+	up := s.upload(uploadID)
+	if up == nil || up.alg == "" {
+		s.passthrough(w, r)
+		return
+	}
+	stripTransportHeaders(r.Header)
+	rec := httptest.NewRecorder()
+	s.fake.ServeHTTP(rec, r)
+	var in gofakes3.ListMultipartUploadPartsResult
+	if rec.Code != http.StatusOK || xml.Unmarshal(rec.Body.Bytes(), &in) != nil {
+		copyRecorded(w, rec)
+		return
+	}
+	out := listPartsResult{Xmlns: "http://s3.amazonaws.com/doc/2006-03-01/", Bucket: in.Bucket, Key: in.Key, UploadID: in.UploadID,
+		ChecksumAlgorithm: string(up.alg), ChecksumType: string(up.typ), StorageClass: in.StorageClass,
+		Initiator: in.Initiator, Owner: in.Owner, PartNumberMarker: in.PartNumberMarker,
+		NextPartNumberMarker: in.NextPartNumberMarker, MaxParts: in.MaxParts, IsTruncated: in.IsTruncated}
+	up.mu.Lock()
+	for _, p := range in.Parts {
+		lp := listedPart{ListMultipartUploadPartItem: p}
+		if ps, ok := up.parts[p.PartNumber]; ok {
+			v := checksum.Encode(ps.sum)
+			*map[checksum.Algorithm]*string{checksum.CRC32: &lp.ChecksumCRC32, checksum.CRC32C: &lp.ChecksumCRC32C,
+				checksum.CRC64NVME: &lp.ChecksumCRC64NVME, checksum.SHA1: &lp.ChecksumSHA1, checksum.SHA256: &lp.ChecksumSHA256}[up.alg] = v
+		}
+		out.Parts = append(out.Parts, lp)
+	}
+	up.mu.Unlock()
+	body, err := xml.Marshal(out)
+	if err != nil {
+		s.writeError(w, r, errInternal(err))
+		return
+	}
+	writeXML(w, s, xml.Header+string(body))
+}
+
+type listPartsResult struct {
+	XMLName              xml.Name              `xml:"ListPartsResult"`
+	Xmlns                string                `xml:"xmlns,attr"`
+	Bucket               string                `xml:"Bucket"`
+	Key                  string                `xml:"Key"`
+	UploadID             gofakes3.UploadID     `xml:"UploadId"`
+	ChecksumAlgorithm    string                `xml:"ChecksumAlgorithm,omitempty"`
+	ChecksumType         string                `xml:"ChecksumType,omitempty"`
+	StorageClass         gofakes3.StorageClass `xml:"StorageClass,omitempty"`
+	Initiator            *gofakes3.UserInfo    `xml:"Initiator,omitempty"`
+	Owner                *gofakes3.UserInfo    `xml:"Owner,omitempty"`
+	PartNumberMarker     int                   `xml:"PartNumberMarker"`
+	NextPartNumberMarker int                   `xml:"NextPartNumberMarker"`
+	MaxParts             int64                 `xml:"MaxParts"`
+	IsTruncated          bool                  `xml:"IsTruncated"`
+	Parts                []listedPart          `xml:"Part"`
+}
+
+type listedPart struct {
+	gofakes3.ListMultipartUploadPartItem
+	ChecksumCRC32     string `xml:"ChecksumCRC32,omitempty"`
+	ChecksumCRC32C    string `xml:"ChecksumCRC32C,omitempty"`
+	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
+	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
+	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
 }

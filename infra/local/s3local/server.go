@@ -344,6 +344,8 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 		s.completeMultipart(w, r, bucket, key)
 	case r.Method == http.MethodDelete && uploadID != "":
 		s.abortMultipart(w, r, uploadID)
+	case r.Method == http.MethodGet && uploadID != "":
+		s.listParts(w, r, uploadID)
 	case r.Method == http.MethodGet && isAttributes:
 		s.getObjectAttributes(w, r, bucket, key)
 	case (r.Method == http.MethodPut && uploadID == "") || (r.Method == http.MethodPost && isUploads):
