@@ -52,9 +52,13 @@
 //     checksum, recomputes a COMPOSITE source's over the bytes with its
 //     algorithm (the copy is one part), recomputes with
 //     x-amz-checksum-algorithm (also in place, which is then no pointless
-//     copy), and returns it in CopyObjectResult with ChecksumType;
-//     UploadPartCopy returns the part's checksum in CopyPartResult when
-//     the upload has an algorithm. HeadObject and GetObject send
+//     copy), and returns it in CopyObjectResult with ChecksumType
+//     [CopyObjectRequest.ChecksumAlgorithm: "if the source object has a
+//     checksum, that checksum value will be copied to the new object by
+//     default"]; UploadPartCopy returns the part's checksum in
+//     CopyPartResult when the upload has an algorithm [API_CopyPartResult:
+//     "present if the multipart upload request was created with the ...
+//     checksum algorithm"]. HeadObject and GetObject send
 //     x-amz-checksum-<alg> and x-amz-checksum-type with x-amz-checksum-mode
 //     ENABLED, not for ranges or parts. GetObjectAttributes (GET ?attributes,
 //     x-amz-object-attributes ETag, Checksum, ObjectParts, StorageClass,

@@ -280,17 +280,17 @@ func (s *Server) completeMultipart(w *respWriter, r *http.Request, bucket, key s
 		return
 	}
 	s.uploads.Delete(uploadID)
-	writeCompleted(w, s, rec.Body.Bytes(), sum)
+	s.writeCompleted(w, r, rec.Body.Bytes(), sum)
 }
 
 // writeCompleted sends gofakes3's CompleteMultipartUploadResult with the
 // object's checksum.
-func writeCompleted(w http.ResponseWriter, s *Server, recorded []byte, sum objChecksum) {
+func (s *Server) writeCompleted(w http.ResponseWriter, r *http.Request, recorded []byte, sum objChecksum) {
 	var res struct {
 		Location, Bucket, Key, ETag string
 	}
 	if err := xml.Unmarshal(recorded, &res); err != nil {
-		s.writeError(w, nil, errInternal(err))
+		s.writeError(w, r, errInternal(err))
 		return
 	}
 	var b strings.Builder
