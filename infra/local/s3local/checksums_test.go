@@ -661,3 +661,28 @@ func TestRangedReadsHaveNoChecksum(t *testing.T) {
 		t.Errorf("ranged GetObject: %s, want no checksum", got)
 	}
 }
+
+// Over HTTPS the SDK streams aws-chunked bodies with the checksum in a
+// trailer: the trailer's checksum is the one stored, for objects and parts.
+func TestTrailerChecksums(t *testing.T) {
+	eachMode(t, func(t *testing.T, opts Options) {
+		e := start(t, opts, true)
+		c := e.client()
+		mustBucket(t, c, bkt, "")
+		data := randomBytes(3_000, 7)
+		out, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bkt), Key: aws.String("k"), Body: bytes.NewReader(data),
+			ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme})
+		wantSum := want(checksum.CRC64NVME, checksum.Of(checksum.CRC64NVME, data), checksum.FullObject)
+		if err != nil || putSums(out).got() != wantSum {
+			t.Fatalf("PutObject over HTTPS: %v %s, want %s", err, putSums(out).got(), wantSum)
+		}
+		checkStored(t, c, "k", data, wantSum)
+		id, done := uploadParts(t, c, "mpu", checksum.CRC32C, checksum.FullObject, true)
+		res, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("mpu"),
+			UploadId: id, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}})
+		value, typ := expectedMultipart(checksum.CRC32C, checksum.FullObject)
+		if err != nil || completeSums(res).got() != want(checksum.CRC32C, value, typ) {
+			t.Fatalf("CompleteMultipartUpload over HTTPS: %v %s", err, completeSums(res).got())
+		}
+	})
+}
