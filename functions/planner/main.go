@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.Start(app.NewPlanner(app.Init(app.PlannerSettings)).Handle)
+	lambda.Start(app.TracedPlanner(app.NewPlanner(app.Init(app.PlannerSettings))))
 }

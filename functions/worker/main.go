@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	lambda.Start(app.NewWorker(app.Init(app.WorkerSettings)).Handle)
+	lambda.Start(app.TracedWorker(app.NewWorker(app.Init(app.WorkerSettings))))
 }

@@ -23,7 +23,7 @@ import (
 
 // NewAPI builds the API function's handler.
 func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.API {
-	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithLimits(quota.FromConfig(cfg))
+	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithLimits(quota.FromConfig(cfg)).WithRunRetention(cfg.RunRetentionDays)
 	planner := plannercall.New(lambda.NewFromConfig(awsCfg), cfg.PlannerFunction)
 	datasets := &dataset.Service{Store: store, Connections: store}
 	schedules := &schedule.Service{

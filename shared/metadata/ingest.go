@@ -248,7 +248,7 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 func (s *Store) RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error {
 	var writes []types.WriteRequest
 	for _, f := range files {
-		item, err := outcomeItem(r.RunId, failedPrefix, f)
+		item, err := outcomeItem(r.RunId, failedPrefix, f, s.expiresAt())
 		if err != nil {
 			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
 		}
@@ -462,7 +462,7 @@ func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWri
 	}
 	item, err := outcomeItem(runID, list, run.FileOutcome{
 		Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
-	})
+	}, s.expiresAt())
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -470,13 +470,13 @@ func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWri
 }
 
 // outcomeItem is f's entry in the run's list of skipped (skippedPrefix) or
-// failed (failedPrefix) files.
-func outcomeItem(runID, list string, f run.FileOutcome) (map[string]types.AttributeValue, error) {
+// failed (failedPrefix) files, which expires at expires (AttrExpiresAt).
+func outcomeItem(runID, list string, f run.FileOutcome, expires types.AttributeValue) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(f)
 	if err != nil {
 		return nil, err
 	}
-	item[attrPK], item[attrSK] = str(runPrefix+runID), str(list+fileNameKey(f.Name))
+	item[attrPK], item[attrSK], item[AttrExpiresAt] = str(runPrefix+runID), str(list+fileNameKey(f.Name)), expires
 	return item, nil
 }
 
@@ -504,7 +504,8 @@ func (s *Store) countOnShard(runID string, results []run.FileResult) types.Trans
 		Add(expression.Name("SkippedStorageClass"), expression.Value(c.SkippedStorageClass)).
 		Add(expression.Name("FailedValidation"), expression.Value(c.FailedValidation)).
 		Add(expression.Name("Failed"), expression.Value(c.Failed)).
-		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)))}
+		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)).
+		Set(expression.Name(AttrExpiresAt), expression.Value(s.expiry())))}
 }
 
 // shardTotals sums a run's counter items.

@@ -26,8 +26,9 @@ const (
 func runKey(id string) map[string]types.AttributeValue { return key(runPrefix+id, skRun) }
 
 type runItem struct {
-	PK, SK string
-	Kind   string
+	PK, SK    string
+	Kind      string
+	ExpiresAt int64 `dynamodbav:",omitempty"` // AttrExpiresAt
 	run.Run
 }
 
@@ -39,6 +40,7 @@ type datasetState struct {
 }
 
 func (s *Store) runWrites(r run.Run) ([]types.TransactWriteItem, error) {
+	expires := s.expiresAt()
 	item, err := attributevalue.MarshalMap(runItem{PK: runPrefix + r.RunId, SK: skRun, Kind: "Run", Run: r})
 	if err != nil {
 		return nil, fmt.Errorf("encode run %s: %w", r.RunId, err)
@@ -50,6 +52,7 @@ func (s *Store) runWrites(r run.Run) ([]types.TransactWriteItem, error) {
 	}
 	index := key(schedulePrefix+r.ScheduleId, runPrefix+r.RunId)
 	index["Kind"] = &types.AttributeValueMemberS{Value: "RunIndex"}
+	item[AttrExpiresAt], index[AttrExpiresAt] = expires, expires
 	return []types.TransactWriteItem{
 		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: index}},
@@ -76,7 +79,13 @@ func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) e
 		if st.ActiveRunId != "" && st.LeaseExpiresAt >= now.Unix() {
 			return &run.InProgressError{RunId: st.ActiveRunId}
 		}
-		if retry, err := s.tryStart(ctx, r, s.startWrites(r, st, leaseUntil, now, writes)); !retry {
+		gone := false
+		if st.ActiveRunId != "" {
+			if gone, err = s.runGone(ctx, st.ActiveRunId); err != nil {
+				return err
+			}
+		}
+		if retry, err := s.tryStart(ctx, r, s.startWrites(r, st, gone, leaseUntil, now, writes)); !retry {
 			return err
 		}
 	}
@@ -92,14 +101,15 @@ const startRunAttempts = 3
 
 // startWrites is StartRun's transaction, for the dataset state st read at
 // now: the lease (if it is still as st found it), a check that the dataset
-// exists, the end of the expired holder's run if there is one, then the
-// run's own writes. tryStart reads the outcome by these positions.
-func (s *Store) startWrites(r run.Run, st datasetState, leaseUntil, now time.Time, writes []types.TransactWriteItem) []types.TransactWriteItem {
+// exists, the end of the expired holder's run if there is one (and its
+// record is not gone: expired runs are deleted), then the run's own
+// writes. tryStart reads the outcome by these positions.
+func (s *Store) startWrites(r run.Run, st datasetState, holderGone bool, leaseUntil, now time.Time, writes []types.TransactWriteItem) []types.TransactWriteItem {
 	items := []types.TransactWriteItem{
 		{Update: s.takeLease(r.DatasetId, r.RunId, st, leaseUntil, now)},
 		{ConditionCheck: s.check(datasetKey(r.DatasetId), itemExists())},
 	}
-	if st.ActiveRunId != "" {
+	if st.ActiveRunId != "" && !holderGone {
 		items = append(items, s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", now, nil))
 	}
 	return append(items, writes...)
@@ -250,6 +260,9 @@ func (s *Store) GetRun(ctx context.Context, id string) (run.Run, error) {
 func (s *Store) GetRunRecord(ctx context.Context, id string) (run.Run, error) {
 	var it runItem
 	err := s.getItem(ctx, runKey(id), &it, run.NotFound(id))
+	if err == nil && s.expired(it.ExpiresAt) {
+		return run.Run{}, run.NotFound(id) // expired: TTL deletes it late
+	}
 	return it.Run, err
 }
 
@@ -264,12 +277,15 @@ func (s *Store) ListRuns(ctx context.Context, scheduleID string, limit int, next
 	if err != nil {
 		return nil, "", err
 	}
-	runs := make([]run.Run, len(items))
-	for i, it := range items {
+	runs := make([]run.Run, 0, len(items))
+	for _, it := range items {
+		if s.expired(it.ExpiresAt) {
+			continue
+		}
 		if err := s.withWorkerCounts(ctx, &it.Run); err != nil {
 			return nil, "", err
 		}
-		runs[i] = it.Run
+		runs = append(runs, it.Run)
 	}
 	return runs, token, nil
 }
@@ -285,7 +301,7 @@ func (s *Store) RunFiles(ctx context.Context, runID string, max int) (skipped, f
 }
 
 func (s *Store) outcomes(ctx context.Context, runID, prefix string, max int) ([]run.FileOutcome, bool, error) {
-	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(runPrefix+runID, prefix)))
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(runPrefix+runID, prefix)).WithFilter(s.unexpired()))
 	in.Limit = aws.Int32(int32(min(max+1, 1000)))
 	out, err := queryAtLeast[run.FileOutcome](ctx, s.client, in, max+1)
 	switch {

@@ -158,7 +158,7 @@ func TestStartFromAStaleReadLooksAgain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if retry, err := s.tryStart(ctx, r, s.startWrites(r, tc.read, until, now, writes)); !retry || err != nil {
+		if retry, err := s.tryStart(ctx, r, s.startWrites(r, tc.read, false, until, now, writes)); !retry || err != nil {
 			t.Errorf("read %s: retry %v (%v), want a retry", tc.name, retry, err)
 		}
 	}

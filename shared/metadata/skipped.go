@@ -15,7 +15,7 @@ import (
 func (s *Store) ListSkipped(ctx context.Context, runID string, files []run.FileOutcome) error {
 	writes := make([]types.WriteRequest, 0, len(files))
 	for _, f := range files {
-		item, err := outcomeItem(runID, skippedPrefix, f)
+		item, err := outcomeItem(runID, skippedPrefix, f, s.expiresAt())
 		if err != nil {
 			return fmt.Errorf("encode skipped file of run %s: %w", runID, err)
 		}

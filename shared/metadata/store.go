@@ -68,6 +68,10 @@ type Store struct {
 	client *dynamodb.Client
 	table  string
 	limits quota.Limits // per-user quotas (WithLimits)
+	// retention is how long run items are kept (WithRunRetention); clock
+	// is time.Now unless a test sets it.
+	retention time.Duration
+	clock     func() time.Time
 }
 
 // New returns a Store on table.
@@ -98,7 +102,8 @@ func TableInput(table string) *dynamodb.CreateTableInput {
 	}
 }
 
-// EnsureTable creates table unless it exists, and waits until it is active.
+// EnsureTable creates table unless it exists, waits until it is active,
+// and turns on its time to live (AttrExpiresAt), as the stack does.
 func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) error {
 	_, err := client.CreateTable(ctx, TableInput(table))
 	var inUse *types.ResourceInUseException
@@ -109,7 +114,7 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) err
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", table, err)
 	}
-	return nil
+	return ensureTimeToLive(ctx, client, table)
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {

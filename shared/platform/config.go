@@ -37,6 +37,13 @@ const (
 	// EnvS3PathStyle makes S3 clients use path-style URLs, which local S3
 	// endpoints need; AWS uses virtual-hosted style.
 	EnvS3PathStyle = "S3_USE_PATH_STYLE"
+	// EnvRunRetentionDays is how many days run records are kept (DynamoDB
+	// TTL); unset means metadata.DefaultRunRetentionDays.
+	EnvRunRetentionDays = "RUN_RETENTION_DAYS"
+	// EnvOTLPEndpoint, when set, is the OpenTelemetry collector the
+	// functions send their traces to (OTLP over HTTP); unset, tracing is
+	// off and costs nothing.
+	EnvOTLPEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
 )
 
 // Config is what a function knows about the platform it runs in.
@@ -60,6 +67,8 @@ type Config struct {
 	MaxReceiveCount     int
 	PartSize            int64
 	CopyThreshold       int64
+	RunRetentionDays    int    // 0 means the default
+	OTLPEndpoint        string // "" means no tracing
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -115,6 +124,8 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		MaxReceiveCount:       int(integer(get(EnvMaxReceiveCount))),
 		PartSize:              integer(get(EnvPartSize)),
 		CopyThreshold:         integer(get(EnvCopyThreshold)),
+		RunRetentionDays:      int(integer(get(EnvRunRetentionDays))),
+		OTLPEndpoint:          get(EnvOTLPEndpoint),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -163,6 +174,8 @@ func (c Config) Env() map[string]string {
 		EnvMaxReceiveCount:       strconv.Itoa(c.MaxReceiveCount),
 		EnvPartSize:              strconv.FormatInt(c.PartSize, 10),
 		EnvCopyThreshold:         strconv.FormatInt(c.CopyThreshold, 10),
+		EnvRunRetentionDays:      strconv.Itoa(c.RunRetentionDays),
+		EnvOTLPEndpoint:          c.OTLPEndpoint,
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

@@ -15,7 +15,7 @@ import (
 // reason it does not apply: reviewed here, not scattered over the stack.
 
 // nothingStallsSilently prefixes the suppressions that the issue "Nothing
-// stalls silently" (tracing, failure destinations) removes.
+// stalls silently" (failure destinations) removes.
 const nothingStallsSilently = "goes when 'Nothing stalls silently' lands: "
 
 // nagSuppression suppresses rule on the construct at path (relative to the
@@ -86,8 +86,8 @@ func (s *Stack) functionNag() []nagSuppression {
 	var out []nagSuppression
 	for _, fn := range []string{"api", "planner", "worker"} {
 		out = append(out, nagSuppression{
-			path: "Functions/" + fn + "/Resource", rule: "Serverless-LambdaTracing",
-			reason: nothingStallsSilently + "X-Ray tracing of the functions",
+			path: "Functions/" + fn + "Role/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: "Active tracing's xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions: '*' is their only resource",
 		})
 	}
 	return append(out, []nagSuppression{{

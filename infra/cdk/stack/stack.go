@@ -49,7 +49,12 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	s.Scheduling = NewScheduling(st, "Scheduling", s.Names)
 	fns, err := NewFunctions(st, "Functions", props.functions(), Resources{
 		Names: s.Names, Key: key, SecretsKey: s.Keys.SecretsKey, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
-	}, s.Observability, props.AssetDir, props.EnabledOptInRegions)
+	}, s.Observability, props.AssetDir, FunctionOptions{
+		OptInRegions:        props.EnabledOptInRegions,
+		ReservedConcurrency: map[string]int{"planner": props.PlannerReservedConcurrency, "api": props.APIReservedConcurrency},
+		RunRetentionDays:    props.runRetentionDays(),
+		CollectorLayer:      props.OTelCollectorLayer,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +69,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 			MFA: props.CognitoMFA,
 		})
 	}
+	s.Observability.WatchAPI(s.API)
 	s.Observability.Watch(fns, s.Queues)
 	s.outputs()
 	s.suppressNagFindings()

@@ -525,18 +525,20 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
+	// Lambda's active tracing (CDK adds it to each function's role).
+	xray := []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 	testCases := []struct {
 		tpl  template
 		role string
 		want []string
 	}{
-		{platformJSON, n.APIFunction, with(logs, table, tableKey, []string{"kms:Encrypt",
+		{platformJSON, n.APIFunction, with(logs, table, tableKey, xray, []string{"kms:Encrypt",
 			"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule",
 			"iam:PassRole", "lambda:InvokeFunction"})},
-		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, []string{"kms:Decrypt", "kms:GenerateDataKey",
+		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, xray, []string{"kms:Decrypt", "kms:GenerateDataKey",
 			"s3:ListAllMyBuckets", "sts:AssumeRole", "sts:TagSession", "sqs:SendMessage", "lambda:InvokeFunction"})},
 		{platformJSON, n.SchedulerRole, []string{"lambda:InvokeFunction"}},
-		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, []string{"s3:GetObject", "kms:Decrypt",
+		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, xray, []string{"s3:GetObject", "kms:Decrypt",
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "sts:AssumeRole", "sts:TagSession",
 			// the task queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
@@ -809,18 +811,19 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("alarm %v notifies %v, want the alarm topic", a.Properties["AlarmName"], a.Properties["AlarmActions"])
 		}
 	}
-	want := map[string]struct {
+	type alarm = struct {
 		metric    string
 		threshold float64
-	}{
-		n.TaskDLQ + "-not-empty": {"ApproximateNumberOfMessagesVisible", 1},
+	}
+	want := map[string]alarm{
+		n.TaskDLQ + "-not-empty":     {"ApproximateNumberOfMessagesVisible", 1},
+		n.TaskQueue + "-oldest-task": {"ApproximateAgeOfOldestMessage", TaskAgeAlarm.Seconds()},
+		n.APIName + "-5xx-rate":      {"", APIServerErrorRate}, // a math expression over 5xx and Count
 	}
 	for _, s := range Functions() {
 		name := s.FunctionName(n)
-		want[name+"-errors"] = struct {
-			metric    string
-			threshold float64
-		}{"Errors", 1}
+		want[name+"-errors"] = alarm{"Errors", 1}
+		want[name+"-throttles"] = alarm{"Throttles", 1}
 		if s.OverTime > 0 {
 			want[name+"-over-time-budget"] = struct {
 				metric    string
@@ -840,7 +843,7 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("no alarm %s", name)
 			continue
 		}
-		if a.Properties["MetricName"] != w.metric || a.Properties["Threshold"] != w.threshold {
+		if a.Properties["MetricName"] != nil && a.Properties["MetricName"] != w.metric || a.Properties["Threshold"] != w.threshold {
 			t.Errorf("alarm %s on %v >= %v, want %s >= %v", name, a.Properties["MetricName"], a.Properties["Threshold"], w.metric, w.threshold)
 		}
 	}
@@ -942,14 +945,18 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::SQS::Queue": 2, "AWS::SQS::QueuePolicy": 2,
 		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers,
 		// The functions', the scheduler's and the source reader's.
-		"AWS::IAM::Role": fns + 2, "AWS::IAM::Policy": consumers, "AWS::IAM::ManagedPolicy": 0,
+		// Each function's role gets a policy: active tracing's X-Ray
+		// statement (and the task queue's, for its consumer).
+		"AWS::IAM::Role": fns + 2, "AWS::IAM::Policy": fns, "AWS::IAM::ManagedPolicy": 0,
 		"AWS::Logs::LogGroup":    fns + 1,
 		"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
 		"AWS::ApiGatewayV2::Integration": 1, "AWS::ApiGatewayV2::Route": len(httpapi.Routes()),
 		"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
 		"AWS::Scheduler::ScheduleGroup": 1,
 		"AWS::SNS::Topic":               1, "AWS::SNS::TopicPolicy": 1, "AWS::SNS::Subscription": 0,
-		"AWS::CloudWatch::Alarm": 1 + fns + overTime, "AWS::CloudWatch::Dashboard": 1,
+		// The DLQ's, the oldest task's, the API's 5xx rate; errors and
+		// throttles per function; over time where the function has a budget.
+		"AWS::CloudWatch::Alarm": 3 + 2*fns + overTime, "AWS::CloudWatch::Dashboard": 1,
 	}
 	total := 0
 	for typ, n := range counts {
