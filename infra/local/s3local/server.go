@@ -58,6 +58,9 @@ type Server struct {
 	now     func() time.Time // restore expiry clock; tests move it
 	reqSeq  atomic.Uint64
 	mpuLock [64]sync.Mutex // serialises completions per key (see completeMultipart)
+	uploads sync.Map       // upload id -> *upload: checksums of multipart uploads in progress
+	// copyFault, when set, says which copy targets (bucket, key) to corrupt; see CorruptCopies.
+	copyFault atomic.Pointer[func(bucket, key string) bool]
 
 	mu       sync.RWMutex
 	creds    map[string]string
@@ -109,6 +112,25 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// CorruptCopies makes CopyObject and UploadPartCopy store other bytes
+// than the source's (the last byte flipped) at the targets match accepts,
+// while reporting, as S3 would, the checksum of what was stored: a fault
+// between source and target for tests to show that a copier catches it by
+// comparing checksums. nil (the default) turns it off.
+func (s *Server) CorruptCopies(match func(bucket, key string) bool) {
+	if match == nil {
+		s.copyFault.Store(nil)
+		return
+	}
+	s.copyFault.Store(&match)
+}
+
+// corrupts says whether the copy fault applies to a target.
+func (s *Server) corrupts(bucket, key string) bool {
+	f := s.copyFault.Load()
+	return f != nil && (*f)(bucket, key)
 }
 
 // Handler returns s; it exists for symmetry with other local emulators.
@@ -164,7 +186,7 @@ func (s *Server) secret(akid string) (string, bool) {
 // object requests (a GET ?policy would list the bucket). Object ?tagging and
 // bucket ?policy are served here.
 var unsupportedSubresources = []string{
-	"accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+	"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
 	"object-lock", "ownershipControls", "policy", "policyStatus", "publicAccessBlock",
 	"replication", "requestPayment", "retention", "select", "tagging", "torrent", "website",
@@ -305,6 +327,7 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string, q url.Values) {
 	_, isRestore := q["restore"]
 	_, isUploads := q["uploads"]
+	_, isAttributes := q["attributes"]
 	uploadID := q.Get("uploadId")
 	copySource := r.Header.Get("X-Amz-Copy-Source")
 	_, isTagging := q["tagging"]
@@ -319,6 +342,12 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 		s.copyObject(w, r, bucket, key)
 	case r.Method == http.MethodPost && uploadID != "":
 		s.completeMultipart(w, r, bucket, key)
+	case r.Method == http.MethodDelete && uploadID != "":
+		s.abortMultipart(w, r, uploadID)
+	case r.Method == http.MethodGet && uploadID != "":
+		s.listParts(w, r, uploadID)
+	case r.Method == http.MethodGet && isAttributes:
+		s.getObjectAttributes(w, r, bucket, key)
 	case (r.Method == http.MethodPut && uploadID == "") || (r.Method == http.MethodPost && isUploads):
 		if e := checkStorageClass(r.Header); e != nil {
 			s.writeError(w, r, e)
@@ -328,17 +357,13 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 			s.writeError(w, r, e)
 			return
 		}
-		stripTransportHeaders(r.Header)
 		if isUploads {
-			r.Header.Set(metaMPU, "1")
-		} else {
-			w.op = opPutObject
+			s.createMultipart(w, r)
+			return
 		}
-		s.fake.ServeHTTP(w, r)
-		w.finish()
+		s.putObject(w, r)
 	case r.Method == http.MethodPut: // UploadPart
-		w.op = opPutObject
-		s.passthrough(w, r)
+		s.uploadPart(w, r, uploadID)
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		w.op = opHeadObject
 		if r.Method == http.MethodGet {
@@ -350,6 +375,21 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 	default:
 		s.passthrough(w, r)
 	}
+}
+
+// putObject lets gofakes3 store the object; the store reports the
+// checksum it stored (the request's, or the default it computed), which
+// the response confirms.
+func (s *Server) putObject(w *respWriter, r *http.Request) {
+	stripTransportHeaders(r.Header)
+	res := &writeResult{}
+	token := s.requestID()
+	s.store.writes.Store(token, res)
+	defer s.store.writes.Delete(token)
+	r.Header.Set(metaWrite, token)
+	w.op, w.written = opPutObject, res
+	s.fake.ServeHTTP(w, r)
+	w.finish()
 }
 
 func (s *Server) passthrough(w *respWriter, r *http.Request) {
