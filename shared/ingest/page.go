@@ -9,6 +9,9 @@ type PlanPage struct {
 	// SkippedUnsafeKey counts the matched files not sent as their names
 	// are unsafe in a zone key (listed apart, by PlanningLog.ListSkipped).
 	SkippedUnsafeKey int64
+	// Deferred counts the matched files written after the run started
+	// (rules.Deferred), not sent: the next run ingests them.
+	Deferred int64
 	// Rejected counts the matched files of a check pass's page in other
 	// storage classes (listed apart, by PlanningLog.ListRejected).
 	Rejected    int64

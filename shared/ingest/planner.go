@@ -328,8 +328,8 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	}
 	pass, ended := rules.Pass(r.Phase), out.NextContinuationToken == nil
 	page := PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents)), Writer: pl.writer}
-	matched := p.match(pl, out.Contents)
-	page.Matched = int64(len(matched))
+	matched, deferred := p.match(pl, out.Contents)
+	page.Matched = int64(len(matched)) + deferred
 	if pass == rules.CheckPass {
 		if stop, err := p.checkPage(ctx, pl, matched, &page, ended); stop {
 			return stopped, err
@@ -349,6 +349,7 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 			return stopped, p.retryLater(ctx, *r, "sending tasks", err)
 		}
 		page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = unchanged, int64(len(unsafe)), int64(len(send))
+		page.Deferred = deferred // counted in the plan pass, which every version has
 	}
 	if next, err := p.savePage(ctx, pl, page); next == stopped {
 		return stopped, err
@@ -362,13 +363,18 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	return nextPage, nil
 }
 
-// match makes a task of every listed file of the dataset's type.
-func (p *Planner) match(pl *planning, listed []s3types.Object) []Task {
+// match makes a task of every listed file of the dataset's type, but for
+// those written after the run started (rules.Deferred), which it counts:
+// the run does not see them, the next one does.
+func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, deferred int64) {
 	r, d, c := pl.r, pl.d, pl.c
-	var tasks []Task
 	for _, o := range listed {
 		key := aws.ToString(o.Key)
 		if !d.FileType.Matches(key) {
+			continue
+		}
+		if rules.Deferred(aws.ToTime(o.LastModified), *r.StartedAt) {
+			deferred++
 			continue
 		}
 		tasks = append(tasks, Task{
@@ -378,7 +384,7 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) []Task {
 			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
 		})
 	}
-	return tasks
+	return tasks, deferred
 }
 
 // checkPage runs the check pass over a page: it lists the page's files

@@ -500,6 +500,10 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 				res, err := headFailed(t, conn, err)
 				return res, obj, err
 			}
+			if rules.Deferred(obj.LastModified, t.RunStarted) { // overwritten since the run started
+				res.Outcome, res.Reason = run.OutcomeDeferred, rules.DeferredReason
+				return res, obj, nil
+			}
 		}
 		res.StorageClass = string(obj.Class)
 		switch action, reason := t.Version.AtCopy(obj); action {
@@ -526,7 +530,10 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 		}
 		fresh = true
 	}
-	if reason, ok := permanent(err, conn); err != nil && ok {
+	if vanished(err) {
+		res.Outcome, res.Reason = run.OutcomeVanished, rules.VanishedReason
+		return res, obj, nil
+	} else if reason, ok := permanent(err, conn); err != nil && ok {
 		res.Outcome, res.Reason = run.OutcomeFailed, reason
 		return res, obj, nil
 	} else if err != nil {
@@ -632,12 +639,15 @@ func (w *Worker) head(ctx context.Context, src SourceReader, t Task) (rules.Obje
 	}
 	return rules.Object{
 		Class: rules.Class(string(h.StorageClass)), Size: aws.ToInt64(h.ContentLength), ETag: strings.Trim(aws.ToString(h.ETag), `"`),
-		ArchiveStatus: string(h.ArchiveStatus), Restore: aws.ToString(h.Restore),
+		ArchiveStatus: string(h.ArchiveStatus), Restore: aws.ToString(h.Restore), LastModified: aws.ToTime(h.LastModified),
 	}, nil
 }
 
 // headFailed turns a failed HeadObject into the file's outcome or a retry.
 func headFailed(t Task, conn connection.Connection, err error) (run.FileResult, error) {
+	if vanished(err) {
+		return run.FileResult{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeVanished, Reason: rules.VanishedReason}, nil
+	}
 	if reason, ok := permanent(err, conn); ok {
 		return failedFile(t, reason), nil
 	}
@@ -670,6 +680,13 @@ func errorCode(err error) string {
 	return ""
 }
 
+// vanished says whether err says the source object is gone: deleted after
+// the listing (a copy's or a read's NoSuchKey, a HEAD's 404).
+func vanished(err error) bool {
+	code := errorCode(err)
+	return code == "NoSuchKey" || code == "NotFound"
+}
+
 // permanent says whether err cannot heal by retrying, and why in words.
 func permanent(err error, c connection.Connection) (string, bool) {
 	var ae smithy.APIError
@@ -677,8 +694,6 @@ func permanent(err error, c connection.Connection) (string, bool) {
 		return "", false
 	}
 	switch ae.ErrorCode() {
-	case "NoSuchKey", "NotFound":
-		return "the file was deleted from the source after the listing", true
 	case "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AllAccessDisabled":
 		return source.Explain(err, c), true
 	case "InvalidObjectState":

@@ -121,6 +121,7 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p ingest.PlanPage) 
 		Add(expression.Name("SkippedUnsafeKey"), expression.Value(p.SkippedUnsafeKey)).
 		Add(expression.Name("Rejected"), expression.Value(p.Rejected)).
 		Add(expression.Name("TasksPlanned"), expression.Value(p.Tasks)).
+		Add(expression.Name("Deferred"), expression.Value(p.Deferred)).
 		Set(expression.Name("Continuation"), expression.Value(p.Next)).
 		Set(expression.Name("Phase"), expression.Value(p.Phase)).
 		Set(expression.Name("Pages"), expression.Value(r.Pages+1)).
@@ -454,7 +455,7 @@ func (g catalogGates) commit(res run.FileResult) (types.TransactWriteItem, error
 // skipped or failed files.
 func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWriteItem, error) {
 	list := failedPrefix
-	if res.Outcome == run.OutcomeSkippedStorageClass {
+	if res.Outcome.Skipped() {
 		list = skippedPrefix
 	}
 	item, err := outcomeItem(runID, list, run.FileOutcome{
@@ -489,6 +490,8 @@ func (s *Store) countOnShard(runID string, results []run.FileResult) types.Trans
 		Add(expression.Name("FailedValidation"), expression.Value(c.FailedValidation)).
 		Add(expression.Name("Failed"), expression.Value(c.Failed)).
 		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)).
+		Add(expression.Name("Deferred"), expression.Value(c.Deferred)).
+		Add(expression.Name("Vanished"), expression.Value(c.Vanished)).
 		Set(expression.Name(AttrExpiresAt), expression.Value(s.expiry())))}
 }
 
@@ -513,6 +516,8 @@ func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, err
 		t.FailedValidation += sh.FailedValidation
 		t.Failed += sh.Failed
 		t.BytesCopied += sh.BytesCopied
+		t.Deferred += sh.Deferred
+		t.Vanished += sh.Vanished
 	}
 	return t, nil
 }
@@ -530,6 +535,8 @@ func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
 	r.TasksDone = t.TasksDone
 	r.Copied, r.SkippedStorageClass, r.FailedValidation, r.Failed, r.BytesCopied =
 		t.Copied, t.SkippedStorageClass, t.FailedValidation, t.Failed, t.BytesCopied
+	// The record's Deferred is the planner's; the workers' add to it.
+	r.Deferred, r.Vanished = r.Deferred+t.Deferred, t.Vanished
 	return nil
 }
 

@@ -192,7 +192,9 @@ func (s *Store) endRun(runID string, state run.State, reason string, at time.Tim
 			Set(expression.Name("SkippedStorageClass"), expression.Value(totals.SkippedStorageClass)).
 			Set(expression.Name("FailedValidation"), expression.Value(totals.FailedValidation)).
 			Set(expression.Name("Failed"), expression.Value(totals.Failed)).
-			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied))
+			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied)).
+			Set(expression.Name("Deferred"), expression.Value(totals.Deferred)). // the planner's and the workers'
+			Set(expression.Name("Vanished"), expression.Value(totals.Vanished))
 		cond = runIn(run.Running)
 	}
 	return types.TransactWriteItem{Update: s.updateIf(runKey(runID), set, cond)}

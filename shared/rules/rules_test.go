@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestIngestionRules is the SPEC's "Ingestion rules by connection version",
@@ -164,5 +165,29 @@ func TestMayNeedRestore(t *testing.T) {
 	}
 	if Class("") != Standard {
 		t.Error("an empty listed class is not STANDARD")
+	}
+}
+
+func TestDeferred(t *testing.T) {
+	start := time.Date(2026, 12, 7, 9, 0, 10, 600_000_000, time.UTC) // the run started at 09:00:10.6
+	testCases := []struct {
+		name         string
+		lastModified time.Time
+		want         bool
+	}{
+		{"a second before", start.Add(-time.Second).Truncate(time.Second), false},
+		{"just before the start's second", time.Date(2026, 12, 7, 9, 0, 9, 999_000_000, time.UTC), false},
+		{"in the start's second, before the start", time.Date(2026, 12, 7, 9, 0, 10, 0, time.UTC), true},
+		{"in the start's second, after the start", time.Date(2026, 12, 7, 9, 0, 10, 900_000_000, time.UTC), true},
+		{"later", start.Add(time.Hour), true},
+		{"unknown", time.Time{}, false},
+	}
+	for _, tc := range testCases {
+		if got := Deferred(tc.lastModified, start); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if Deferred(start, time.Time{}) {
+		t.Error("a run without a start defers nothing")
 	}
 }

@@ -3,12 +3,13 @@ package run
 import "log/slog"
 
 // Counts are a run's file counters. Every matched file ends in exactly one
-// of them: the planner's (SkippedUnchanged, SkippedUnsafeKey, or a task)
-// and, for a task, the workers' (Copied, SkippedStorageClass,
-// FailedValidation, Failed), so once a run has ended
+// of them: the planner's (SkippedUnchanged, SkippedUnsafeKey, Deferred, or
+// a task) and, for a task, the workers' (Copied, SkippedStorageClass,
+// FailedValidation, Failed, Vanished, Deferred), so once a run has ended
 //
-//	Matched = SkippedUnchanged + SkippedUnsafeKey + TasksPlanned
-//	TasksDone = Copied + SkippedStorageClass + FailedValidation + Failed
+//	Matched = SkippedUnchanged + SkippedUnsafeKey + Deferred + Copied +
+//	          SkippedStorageClass + FailedValidation + Failed + Vanished
+//	TasksPlanned = TasksDone
 //
 // except for a 1.6 run that its check pass failed, which plans no task.
 type Counts struct {
@@ -39,6 +40,14 @@ type Counts struct {
 	// BytesCopied: the total size of the Copied files (not of those that
 	// failed validation, which never reach the DLZ).
 	BytesCopied int64
+	// Deferred: files written after the run started (rules.Deferred),
+	// left for the next run: not sent by the planner, or found overwritten
+	// since the listing by their worker. Listed in SkippedFiles when a
+	// worker deferred them. They do not fail the run.
+	Deferred int64
+	// Vanished: files deleted from the source between the listing and
+	// their copy; listed in SkippedFiles. They do not fail the run.
+	Vanished int64
 }
 
 // Add counts one worker's outcome: this is the one place that says which
@@ -52,6 +61,10 @@ func (c *Counts) Add(res FileResult) {
 		c.SkippedStorageClass++
 	case OutcomeFailedValidation:
 		c.FailedValidation++
+	case OutcomeDeferred:
+		c.Deferred++
+	case OutcomeVanished:
+		c.Vanished++
 	default:
 		c.Failed++
 	}
@@ -74,5 +87,6 @@ func (c Counts) LogValue() slog.Value {
 		slog.Int64("SkippedUnchanged", c.SkippedUnchanged), slog.Int64("SkippedStorageClass", c.SkippedStorageClass),
 		slog.Int64("SkippedUnsafeKey", c.SkippedUnsafeKey),
 		slog.Int64("FailedValidation", c.FailedValidation), slog.Int64("Failed", c.Failed),
+		slog.Int64("Deferred", c.Deferred), slog.Int64("Vanished", c.Vanished),
 	)
 }

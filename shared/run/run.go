@@ -90,7 +90,22 @@ const (
 	// OutcomeRejectedStorageClass: a 1.6 run that fails before copying
 	// lists the non-Standard files that made it fail.
 	OutcomeRejectedStorageClass Outcome = "rejected_storage_class"
+	// OutcomeDeferred: written after the run started; the next run
+	// ingests it (rules.Deferred).
+	OutcomeDeferred Outcome = "deferred"
+	// OutcomeVanished: deleted from the source after the listing.
+	OutcomeVanished Outcome = "vanished"
 )
+
+// Skipped says whether a file of outcome o is listed among the run's
+// skipped files (SkippedFiles) rather than its failed ones.
+func (o Outcome) Skipped() bool {
+	switch o {
+	case OutcomeSkippedStorageClass, OutcomeSkippedUnsafeKey, OutcomeDeferred, OutcomeVanished:
+		return true
+	}
+	return false
+}
 
 // FileOutcome is a skipped or failed file of a run, with the reason.
 type FileOutcome struct {

@@ -51,7 +51,12 @@ func TestTasksCannotSilentlyExpire(t *testing.T) {
 	visibility := seconds(t, tasks.Properties["VisibilityTimeout"])
 	redrive, _ := tasks.Properties["RedrivePolicy"].(map[string]any)
 	receives, _ := redrive["maxReceiveCount"].(float64)
-	_, mapping := platformJSON.one(t, "AWS::Lambda::EventSourceMapping")
+	var mapping resource // the workers' (the planner's failure queue has one too)
+	for _, m := range platformJSON.of("AWS::Lambda::EventSourceMapping") {
+		if asJSON(m.Properties["EventSourceArn"]) == asJSON(getAtt(logicalIDOfQueue(t, n.TaskQueue), "Arn")) {
+			mapping = m
+		}
+	}
 	window := seconds(t, mapping.Properties["MaximumBatchingWindowInSeconds"])
 	retries := time.Duration(receives) * (visibility + window)
 	if receives < 1 || retries >= retention {

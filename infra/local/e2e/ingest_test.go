@@ -192,7 +192,7 @@ func setup(t *testing.T, user, bucket, version, fileType, dir string, skipLZ boo
 
 func counts(r map[string]any) map[string]int {
 	out := map[string]int{}
-	for _, k := range []string{"Listed", "Matched", "Copied", "SkippedUnchanged", "SkippedStorageClass", "SkippedUnsafeKey", "FailedValidation", "Failed", "TasksPlanned", "TasksDone"} {
+	for _, k := range []string{"Listed", "Matched", "Copied", "SkippedUnchanged", "SkippedStorageClass", "SkippedUnsafeKey", "FailedValidation", "Failed", "Deferred", "Vanished", "TasksPlanned", "TasksDone"} {
 		if v, ok := r[k].(float64); ok {
 			out[k] = int(v)
 		}
