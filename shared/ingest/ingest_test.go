@@ -264,7 +264,7 @@ func TestIngestPaths(t *testing.T) {
 			object: memObject{body: good, lastModified: testRunStart.Add(time.Second)}, listed: func(t *Task) { t.ETag = "0123456789abcdef0123456789abcdef" },
 			outcome: run.OutcomeDeferred, calls: []string{"CopyObject src/k.csv", "HeadObject src/k.csv"}},
 		{name: "overwritten in the second the run started: left too", access: connection.AccessKeys, version: rules.V1_6, fileTyp: dataset.Others,
-			object: memObject{body: good, lastModified: testRunStart.Truncate(time.Second)},
+			object:  memObject{body: good, lastModified: testRunStart.Truncate(time.Second)},
 			outcome: run.OutcomeDeferred, calls: []string{"HeadObject src/k.csv"}},
 		{name: "changed before the run started: copied as it is now", access: connection.AccessKeys, version: rules.V1_8, fileTyp: dataset.Others,
 			object: memObject{body: good, lastModified: testRunStart.Add(-time.Second)}, inDLZ: true,
