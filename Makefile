@@ -73,7 +73,7 @@ test-scale: tools ## 100,000 objects end to end, one listing page per planner in
 # failing input is written under the package's testdata/fuzz/<target>/: fix
 # the bug and commit the file, it is then a seed that every `go test` runs.
 FUZZ_QUICK   := FuzzHandle=100000x FuzzDecodeTask=20000x
-FUZZ_SLOW    := FuzzHandle=1000000x FuzzDecodeTask=200000x FuzzFile=1000000x FuzzParse=1000000x
+FUZZ_SLOW    := FuzzHandle=1000000x FuzzDecodeTask=200000x FuzzFile=1000000x FuzzParse=1000000x FuzzManifest=1000000x
 FUZZ_TIMEOUT ?= 600s
 FUZZTIME     ?= 10s
 FUZZ_TARGETS ?=
