@@ -25,7 +25,7 @@ import (
 func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.API {
 	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithLimits(quota.FromConfig(cfg)).WithRunRetention(cfg.RunRetentionDays)
 	planner := plannercall.New(lambda.NewFromConfig(awsCfg), cfg.PlannerFunction)
-	datasets := &dataset.Service{Store: store, Connections: store}
+	datasets := &dataset.Service{Store: store, Connections: store, PlatformBuckets: cfg.PlatformBuckets}
 	schedules := &schedule.Service{
 		Store:     store,
 		Scheduler: eventscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.ScheduleGroup, cfg.PlannerFunctionARN, cfg.SchedulerRoleARN, cfg.SchedulerDLQARN),

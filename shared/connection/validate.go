@@ -193,23 +193,27 @@ func validateDescription(d string) error {
 }
 
 // validateBucket applies S3's general purpose bucket naming rules.
-func validateBucket(b string) error {
+func validateBucket(b string) error { return ValidateBucketName("S3Bucket", b) }
+
+// ValidateBucketName applies S3's general purpose bucket naming rules to
+// b, the value of field: an error naming field and the rule broken.
+func ValidateBucketName(field, b string) error {
 	switch {
 	case b == "":
-		return apperr.Invalid("S3Bucket", "is required")
+		return apperr.Invalid(field, "is required")
 	case len(b) < 3 || len(b) > 63:
-		return apperr.Invalid("S3Bucket", "must be 3 to 63 characters long")
+		return apperr.Invalid(field, "must be 3 to 63 characters long")
 	case !bucketPattern.MatchString(b):
-		return apperr.Invalid("S3Bucket", "must be lowercase letters, digits, '.' and '-', starting and ending with a letter or digit")
+		return apperr.Invalid(field, "must be lowercase letters, digits, '.' and '-', starting and ending with a letter or digit")
 	case strings.Contains(b, ".."), strings.Contains(b, ".-"), strings.Contains(b, "-."):
-		return apperr.Invalid("S3Bucket", "must not have two adjacent periods or a period next to a hyphen")
+		return apperr.Invalid(field, "must not have two adjacent periods or a period next to a hyphen")
 	case isIPv4(b):
-		return apperr.Invalid("S3Bucket", "must not be formatted as an IP address")
+		return apperr.Invalid(field, "must not be formatted as an IP address")
 	case strings.HasPrefix(b, "xn--"), strings.HasPrefix(b, "sthree-"), strings.HasPrefix(b, "amzn-s3-demo-"):
-		return apperr.Invalid("S3Bucket", "uses a prefix that S3 reserves")
+		return apperr.Invalid(field, "uses a prefix that S3 reserves")
 	case strings.HasSuffix(b, "-s3alias"), strings.HasSuffix(b, "--ol-s3"), strings.HasSuffix(b, ".mrap"),
 		strings.HasSuffix(b, "--x-s3"), strings.HasSuffix(b, "--table-s3"):
-		return apperr.Invalid("S3Bucket", "uses a suffix that S3 reserves")
+		return apperr.Invalid(field, "uses a suffix that S3 reserves")
 	}
 	return nil
 }

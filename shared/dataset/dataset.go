@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/datalake-platform/s3connections/shared/access"
+	"github.com/datalake-platform/s3connections/shared/inventory"
 )
 
 // FileType selects which source files a dataset extracts.
@@ -58,6 +59,9 @@ type Dataset struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	Revision        int64
+	// Inventory, when set, is where the source's S3 Inventory reports are:
+	// runs plan from the newest complete one instead of listing.
+	Inventory *inventory.Location `json:",omitempty" dynamodbav:",omitempty"`
 }
 
 // CanSee says whether user may see and use the dataset.
@@ -89,6 +93,7 @@ type View struct {
 	FileType        FileType
 	DirectoryPath   string
 	SkipLZ          bool
+	Inventory       *inventory.Location `json:",omitempty"`
 	CreatedBy       string
 	AuthorizedUsers []string
 	CreatedAt       time.Time
@@ -100,7 +105,7 @@ func (d Dataset) View() View {
 	return View{
 		DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, Description: d.Description,
 		ConnectionId: d.ConnectionId, FileType: d.FileType, DirectoryPath: d.DirectoryPath, SkipLZ: d.SkipLZ,
-		CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		Inventory: d.Inventory, CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 }
 

@@ -59,6 +59,9 @@ type Service struct {
 	Store       Store
 	Connections ConnectionGetter
 	Now         func() time.Time
+	// PlatformBuckets are the platform's own buckets, which no dataset's
+	// inventory may be in.
+	PlatformBuckets []string
 }
 
 func (s *Service) now() time.Time {
@@ -89,6 +92,12 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	if in.SkipLZ && !conn.Version.AllowsSkipLZ() {
 		return View{}, skipLZNeeds(conn)
 	}
+	if err := normalizeInventory(in.Inventory, conn); err != nil {
+		return View{}, err
+	}
+	if err := s.refusePlatformInventory(in.Inventory); err != nil {
+		return View{}, err
+	}
 	if err := sharable(conn, []string{caller}, in.AuthorizedUsers); err != nil {
 		return View{}, err
 	}
@@ -100,7 +109,7 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	d := Dataset{
 		DatasetId: id.String(), DatasetName: in.DatasetName, Domain: in.Domain, Description: in.Description,
 		ConnectionId: conn.ConnectionId, FileType: in.FileType, DirectoryPath: in.DirectoryPath, SkipLZ: in.SkipLZ,
-		CreatedBy: caller, AuthorizedUsers: access.WithOwner(caller, in.AuthorizedUsers),
+		Inventory: in.Inventory, CreatedBy: caller, AuthorizedUsers: access.WithOwner(caller, in.AuthorizedUsers),
 		CreatedAt: now, UpdatedAt: now, Revision: 1,
 	}
 	switch err := s.Store.CreateDataset(ctx, d); {
@@ -163,6 +172,15 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 			}
 		}
 		d.SkipLZ = *in.SkipLZ
+	}
+	if in.Inventory != nil {
+		conn, err := s.Connections.GetConnection(ctx, d.ConnectionId)
+		if err != nil {
+			return View{}, err
+		}
+		if err := s.updateInventory(&d, in.Inventory, conn); err != nil {
+			return View{}, err
+		}
 	}
 	d.UpdatedAt = s.now()
 	d.Revision = old.Revision + 1

@@ -8,6 +8,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/inventory"
 	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
@@ -33,6 +34,8 @@ type CreateInput struct {
 	DirectoryPath   string
 	SkipLZ          bool
 	AuthorizedUsers []string
+	// Inventory plans runs from the source's S3 Inventory reports.
+	Inventory *inventory.Location
 }
 
 // UpdateInput is the body of PUT /datasets/{id}: only these fields change.
@@ -40,6 +43,8 @@ type UpdateInput struct {
 	Description     *string
 	AuthorizedUsers *[]string
 	SkipLZ          *bool
+	// Inventory sets the dataset's inventory; {} removes it.
+	Inventory *inventory.Location
 }
 
 func (in *CreateInput) normalize() error {
@@ -80,8 +85,8 @@ func (in *CreateInput) normalize() error {
 }
 
 func (in *UpdateInput) validate() error {
-	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil {
-		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers or SkipLZ")
+	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil && in.Inventory == nil {
+		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, SkipLZ or Inventory")
 	}
 	if in.Description != nil {
 		if err := validateDescription(*in.Description); err != nil {
@@ -104,16 +109,20 @@ func (in *UpdateInput) validate() error {
 // (rules.UnsafePath: no "." or ".." or empty segments, no control or bidi
 // characters), so the two cannot drift. An upload_date= segment is allowed
 // here: the DirectoryPath never lands in a zone key.
-func NormalizeDirectoryPath(p string) (string, error) {
+func NormalizeDirectoryPath(p string) (string, error) { return normalizePrefix("DirectoryPath", p) }
+
+// normalizePrefix applies NormalizeDirectoryPath's rule to p, the value
+// of field.
+func normalizePrefix(field, p string) (string, error) {
 	p = strings.TrimLeft(p, "/")
 	if p == "" {
 		return "", nil
 	}
 	if len(p) > MaxDirectoryPath {
-		return "", apperr.Invalid("DirectoryPath", "must be at most %d bytes", MaxDirectoryPath)
+		return "", apperr.Invalid(field, "must be at most %d bytes", MaxDirectoryPath)
 	}
 	if reason := rules.UnsafePath(strings.TrimSuffix(p, "/")); reason != "" {
-		return "", apperr.Invalid("DirectoryPath", "is unsafe in S3 keys: %s", reason)
+		return "", apperr.Invalid(field, "is unsafe in S3 keys: %s", reason)
 	}
 	if !strings.HasSuffix(p, "/") {
 		p += "/"
