@@ -40,6 +40,9 @@ type PlannerStore interface {
 	// CatalogRange reads the catalog's latest version of the names from
 	// from to to, for the unchanged-file rule.
 	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
+	// CatalogNames reads the catalog's latest version of names, for an
+	// inventory's pages, whose names are spread over the catalog.
+	CatalogNames(ctx context.Context, datasetID string, names []string) (map[string]dataset.File, error)
 }
 
 // Definitions are what users configured: the schedule that fires, the
@@ -200,6 +203,7 @@ type planning struct {
 	deadline time.Time // when this invocation hands over
 	writer   string    // this invocation, on the pages it saves
 	renewed  time.Time // the last lease renewal (zero: renew with the first page)
+	listing  listing   // where the pages come from (listing.go)
 }
 
 // step says how planning goes on after a page.
@@ -287,7 +291,9 @@ func (p *Planner) load(ctx context.Context, r run.Run, started time.Time) (*plan
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-p.Margin).Before(deadline) {
 		deadline = dl.Add(-p.Margin)
 	}
-	return &planning{r: r, d: d, c: c, client: src.Client, deadline: deadline, writer: uuid.NewString()}, nil
+	pl := &planning{r: r, d: d, c: c, client: src.Client, deadline: deadline, writer: uuid.NewString()}
+	pl.listing = p.listingFor(pl, src)
+	return pl, nil
 }
 
 // startChecks runs the checks of a run's start: the whole chain holds
@@ -317,18 +323,13 @@ func (p *Planner) startChecks(ctx context.Context, r run.Run, d dataset.Dataset,
 // then saves the run's new position.
 func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	r, c := &pl.r, pl.c
-	out, err := source.List(ctx, pl.client, &s3.ListObjectsV2Input{
-		Bucket: aws.String(c.S3Bucket), Prefix: aws.String(pl.d.DirectoryPath),
-		ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
-	})
-	if err != nil && transient(ctx, err) {
-		return stopped, p.retryLater(ctx, *r, "listing", errors.New(source.Explain(err, c)))
-	} else if err != nil {
-		return stopped, p.fail(ctx, *r, "listing", errors.New(source.Explain(err, c)))
+	out, err := pl.listing.page(ctx, r.Continuation)
+	if err != nil {
+		return stopped, p.listingFailed(ctx, pl, err)
 	}
-	pass, ended := rules.Pass(r.Phase), out.NextContinuationToken == nil
-	page := PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents)), Writer: pl.writer}
-	matched, deferred := p.match(pl, out.Contents)
+	pass, ended := rules.Pass(r.Phase), out.ended
+	page := PlanPage{Phase: r.Phase, Next: out.next, Listed: int64(len(out.objects)), Writer: pl.writer}
+	matched, deferred := p.match(pl, out.objects)
 	page.Matched = int64(len(matched)) + deferred
 	if pass == rules.CheckPass {
 		if stop, err := p.checkPage(ctx, pl, matched, &page, ended); stop {
@@ -338,7 +339,7 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 		if c.Version.FirstPass() == rules.CheckPass {
 			page.Listed, page.Matched = 0, 0 // the check pass counted them
 		}
-		send, unchanged, unsafe, err := p.changed(ctx, pl.d.DatasetId, matched)
+		send, unchanged, unsafe, err := p.changed(ctx, pl, matched)
 		if err != nil {
 			return stopped, p.retryLater(ctx, *r, "catalog", err)
 		}
@@ -405,7 +406,7 @@ func (p *Planner) checkPage(ctx context.Context, pl *planning, matched []Task, p
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
 		return true, p.Store.RejectRun(ctx, *r, *page, rules.RejectedRun(total, min(total, maxRejected)))
 	case ended:
-		page.Phase, page.Next = string(rules.PlanPass), ""
+		page.Phase, page.Next = string(rules.PlanPass), pl.listing.restart()
 	}
 	return false, nil
 }
@@ -462,12 +463,12 @@ func (p *Planner) completeIfDone(ctx context.Context, runID string) error {
 // changed keeps the tasks that the rules do not skip as unchanged or as
 // unsafe names (returned as the run's skipped files), merging the sorted
 // page with the sorted catalog in one range query rather than a read per
-// file.
-func (p *Planner) changed(ctx context.Context, datasetID string, tasks []Task) ([]Task, int64, []run.FileOutcome, error) {
+// file (an inventory's page reads its names in batches: catalogOf).
+func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Task, int64, []run.FileOutcome, error) {
 	if len(tasks) == 0 {
 		return nil, 0, nil, nil
 	}
-	catalog, err := p.Store.CatalogRange(ctx, datasetID, tasks[0].Name, tasks[len(tasks)-1].Name)
+	catalog, err := p.catalogOf(ctx, pl, tasks)
 	if err != nil {
 		return nil, 0, nil, err
 	}
