@@ -30,10 +30,17 @@ func Newest(ctx context.Context, r Reader, loc Location, sourceBucket string) (*
 		return nil, "", err
 	}
 	for _, folder := range slices.Backward(folders) {
+		complete, err := delivered(ctx, r, loc.Bucket, folder)
+		if err != nil {
+			return nil, "", err
+		}
+		if !complete {
+			continue
+		}
 		rep, err := Load(ctx, r, loc.Bucket, folder, sourceBucket)
 		var missing *missingError
 		if errors.As(err, &missing) {
-			continue
+			continue // removed since the listing
 		}
 		return rep, folder, err
 	}
@@ -60,6 +67,23 @@ func reportFolders(ctx context.Context, r Reader, loc Location) ([]string, error
 	}
 	slices.Sort(folders)
 	return folders, nil
+}
+
+// delivered says whether folder holds both manifest.json and
+// manifest.checksum. It lists the folder rather than read a missing key:
+// a reader allowed to list only the inventory's prefix gets 403, not 404,
+// for a key that does not exist.
+func delivered(ctx context.Context, r Reader, bucket, folder string) (bool, error) {
+	out, err := r.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(folder), Delimiter: aws.String("/")})
+	if err != nil {
+		return false, fmt.Errorf("list the inventory report s3://%s/%s: %w", bucket, folder, err)
+	}
+	var manifest, checksum bool
+	for _, o := range out.Contents {
+		manifest = manifest || aws.ToString(o.Key) == folder+"manifest.json"
+		checksum = checksum || aws.ToString(o.Key) == folder+"manifest.checksum"
+	}
+	return manifest && checksum, nil
 }
 
 // missingError is a report folder without its manifest or checksum.

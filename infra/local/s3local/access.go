@@ -51,6 +51,11 @@ func (s *Server) checkExpectedOwner(h http.Header, header, bucket string) *s3Err
 // bucket's policy, the bucket's owner as resource account, and the
 // s3:ResourceAccount and aws:ResourceAccount condition keys.
 func (s *Server) permits(who *iamlocal.Principal, bucket, action, resource string) bool {
+	return s.permitsWith(who, bucket, action, resource, nil)
+}
+
+// permitsWith is permits with the request's own condition keys (listContext).
+func (s *Server) permitsWith(who *iamlocal.Principal, bucket, action, resource string, keys map[string]string) bool {
 	owner := s.owner(bucket)
 	var doc *policy.Document
 	s.mu.RLock()
@@ -60,8 +65,30 @@ func (s *Server) permits(who *iamlocal.Principal, bucket, action, resource strin
 	s.mu.RUnlock()
 	return iamlocal.Allowed(iamlocal.Request{
 		Principal: *who, Action: action, Resource: resource, ResourceAccount: owner,
-		Context: map[string]string{"s3:ResourceAccount": owner, "aws:ResourceAccount": owner},
+		Context: withKeys(map[string]string{"s3:ResourceAccount": owner, "aws:ResourceAccount": owner}, keys),
 	}, doc)
+}
+
+// listContext is the condition keys S3 sets on a listing: s3:prefix and
+// s3:delimiter, when the request has them.
+func listContext(action string, q url.Values) map[string]string {
+	if action != "s3:ListBucket" {
+		return nil
+	}
+	keys := map[string]string{}
+	for k, name := range map[string]string{"s3:prefix": "prefix", "s3:delimiter": "delimiter"} {
+		if q.Has(name) {
+			keys[k] = q.Get(name)
+		}
+	}
+	return keys
+}
+
+func withKeys(m, keys map[string]string) map[string]string {
+	for k, v := range keys {
+		m[k] = v
+	}
+	return m
 }
 
 // authorize decides a bucket or object request of who (nil without IAM:
@@ -83,7 +110,7 @@ func (s *Server) authorize(r *http.Request, bucket, key string, q url.Values, wh
 	}
 	if who != nil {
 		action, resource := operation(r.Method, bucket, key, q)
-		if !s.permits(who, bucket, action, resource) {
+		if !s.permitsWith(who, bucket, action, resource, listContext(action, q)) {
 			return errAccessDenied()
 		}
 		// GetObjectAttributes needs s3:GetObject as well (on an unversioned bucket).
