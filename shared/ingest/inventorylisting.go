@@ -32,7 +32,7 @@ type inventoryListing struct {
 	rep    *inventory.Report
 	folder string             // rep's dated folder
 	at     inventory.Position // where rows stands
-	rows *inventory.Rows    // data file at.File, open; nil when none is
+	rows   *inventory.Rows    // data file at.File, open; nil when none is
 }
 
 func (l *inventoryListing) page(ctx context.Context, saved string) (listedPage, error) {
