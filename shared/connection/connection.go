@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/datalake-platform/s3connections/shared/access"
+	"github.com/datalake-platform/s3connections/shared/inventory"
 	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
@@ -133,4 +134,6 @@ type DatasetRef struct {
 	DatasetName string
 	Domain      string
 	SkipLZ      bool
+	// Inventory is the dataset's, for the policies that grant its reads.
+	Inventory *inventory.Location `dynamodbav:",omitempty"`
 }

@@ -3,6 +3,7 @@ package connection
 import (
 	"strings"
 
+	"github.com/datalake-platform/s3connections/shared/inventory"
 	"github.com/datalake-platform/s3connections/shared/policy"
 )
 
@@ -15,6 +16,10 @@ type Policies struct {
 	KmsKeyPolicy      policy.Document `json:",omitzero"`
 	TrustPolicy       policy.Document `json:",omitzero"`
 	PermissionsPolicy policy.Document `json:",omitzero"`
+	// InventoryBucketPolicies are the bucket policies of the inventory
+	// buckets (other than the source) of the connection's datasets, by
+	// bucket (bucket_policy).
+	InventoryBucketPolicies map[string]policy.Document `json:",omitempty"`
 }
 
 // PoliciesFor builds least-privilege policies that let the source reader
@@ -22,8 +27,9 @@ type Policies struct {
 // bucket, find its region and read its objects (nothing else), and
 // decrypt with the bucket owner's key only when S3 asks on that bucket's
 // behalf. Another connection to the same bucket is refused by the bucket
-// itself: its sessions carry another tag.
-func PoliciesFor(c Connection, readerRoleARN string) Policies {
+// itself: its sessions carry another tag. The inventories of the
+// connection's datasets add their grants (withInventories).
+func PoliciesFor(c Connection, readerRoleARN string, inventories ...inventory.Location) Policies {
 	partition := Partition(c.S3BucketRegion)
 	arn := "arn:" + partition + ":s3:::" + c.S3Bucket
 	// kms:ViaService names the service by its endpoint host, whose domain
@@ -35,7 +41,7 @@ func PoliciesFor(c Connection, readerRoleARN string) Policies {
 	principal := policy.Principal{"AWS": {readerRoleARN}}
 	thisConnection := map[string]policy.Strings{"aws:PrincipalTag/" + policy.ConnectionTag: {c.ConnectionId}}
 	sid := strings.ReplaceAll(c.ConnectionId, "-", "")
-	return Policies{
+	p := Policies{
 		BucketPolicy: policy.Document{
 			Version: policy.Version,
 			Statement: policy.Statements{
@@ -70,12 +76,13 @@ func PoliciesFor(c Connection, readerRoleARN string) Policies {
 					"StringLike": {
 						"kms:ViaService": {s3Hosts},
 						// S3 passes the object ARN, or the bucket ARN with bucket keys.
-						"kms:EncryptionContext:aws:s3:arn": {arn, arn + "/*"},
+						"kms:EncryptionContext:aws:s3:arn": append(policy.Strings{arn, arn + "/*"}, inventoryARNs(c, inventories)...),
 					},
 				},
 			}},
 		},
 	}
+	return withInventories(p, c, readerRoleARN, inventories)
 }
 
 // RolePoliciesFor builds the trust and permissions policies of c's role.
@@ -83,13 +90,13 @@ func PoliciesFor(c Connection, readerRoleARN string) Policies {
 // only from the session the platform made for c (its ConnectionId tag);
 // the permissions are list, locate and read of c's bucket, and decryption
 // by S3 of its objects (the same grants as PoliciesFor's, as an identity
-// policy).
-func RolePoliciesFor(c Connection, readerRoleARN string) Policies {
+// policy), with the grants of the connection's inventories.
+func RolePoliciesFor(c Connection, readerRoleARN string, inventories ...inventory.Location) Policies {
 	partition := Partition(c.S3BucketRegion)
 	bucket := "arn:" + partition + ":s3:::" + c.S3Bucket
 	sid := strings.ReplaceAll(c.ConnectionId, "-", "")
-	viaS3 := PoliciesFor(c, readerRoleARN).KmsKeyPolicy.Statement[0].Condition["StringLike"]
-	return Policies{
+	viaS3 := PoliciesFor(c, readerRoleARN, inventories...).KmsKeyPolicy.Statement[0].Condition["StringLike"]
+	p := Policies{
 		TrustPolicy: policy.Document{Version: policy.Version, Statement: policy.Statements{{
 			Sid: "S3ConnectionsAssume" + sid, Effect: policy.Allow,
 			Principal: policy.Principal{"AWS": {readerRoleARN}},
@@ -106,4 +113,5 @@ func RolePoliciesFor(c Connection, readerRoleARN string) Policies {
 				Resource: policy.Strings{"arn:" + partition + ":kms:*:*:key/*"}, Condition: policy.Conditions{"StringLike": viaS3}},
 		}},
 	}
+	return withInventories(p, c, readerRoleARN, inventories)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/inventory"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/google/uuid"
 )
@@ -222,11 +223,24 @@ func (s *Service) Policies(ctx context.Context, caller, id string) (Policies, er
 	if err != nil {
 		return Policies{}, err
 	}
+	if c.ConnectionAccessType == AccessKeys {
+		return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no policy", c.ConnectionName)
+	}
+	refs, err := s.Store.DatasetsOfConnection(ctx, id)
+	if err != nil {
+		return Policies{}, err
+	}
+	var inventories []inventory.Location
+	for _, r := range refs {
+		if r.Inventory != nil {
+			inventories = append(inventories, *r.Inventory)
+		}
+	}
 	switch c.ConnectionAccessType {
 	case BucketPolicy:
-		return PoliciesFor(c, s.SourceReaderRoleARN), nil
+		return PoliciesFor(c, s.SourceReaderRoleARN, inventories...), nil
 	case AssumeRole:
-		return RolePoliciesFor(c, s.SourceReaderRoleARN), nil
+		return RolePoliciesFor(c, s.SourceReaderRoleARN, inventories...), nil
 	}
 	return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no policy", c.ConnectionName)
 }

@@ -62,7 +62,7 @@ func (s *Store) datasetWrites(d dataset.Dataset) (item, ref map[string]types.Att
 	}
 	ref, err = attributevalue.MarshalMap(datasetRef{
 		PK: connectionPrefix + d.ConnectionId, SK: datasetPrefix + d.DatasetId, Kind: "DatasetRef",
-		DatasetRef: connection.DatasetRef{DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, SkipLZ: d.SkipLZ},
+		DatasetRef: connection.DatasetRef{DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, SkipLZ: d.SkipLZ, Inventory: d.Inventory},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode dataset reference %s: %w", d.DatasetId, err)
