@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,12 +91,13 @@ type Injector struct {
 	mu       sync.Mutex
 	byOp     map[string]int64 // injected faults per operation
 	calls    map[string]int64 // targeted requests per operation
+	buckets  map[string]int64 // targeted S3 requests per "operation bucket"
 }
 
 // New wraps next, a handler speaking protocol. target picks the requests
 // that may be faulted (nil: all of them); the others pass untouched.
 func New(protocol Protocol, next http.Handler, target func(*http.Request) bool) *Injector {
-	in := &Injector{protocol: protocol, next: next, target: target, byOp: map[string]int64{}, calls: map[string]int64{}}
+	in := &Injector{protocol: protocol, next: next, target: target, byOp: map[string]int64{}, calls: map[string]int64{}, buckets: map[string]int64{}}
 	in.cfg.Store(&Config{})
 	return in
 }
@@ -110,6 +112,9 @@ type Counts struct {
 	Delayed  int64            // requests delayed
 	ByOp     map[string]int64 // faults injected, by operation
 	Calls    map[string]int64 // targeted requests, by operation
+	// ByBucket counts targeted S3 requests by operation and bucket
+	// ("ListObjectsV2 my-bucket"), to tell which bucket a census read.
+	ByBucket map[string]int64
 }
 
 // Total is the number of faults injected.
@@ -123,7 +128,7 @@ func (c Counts) Total() int64 {
 
 // Counts returns what was injected since the Injector was made.
 func (in *Injector) Counts() Counts {
-	c := Counts{Requests: in.requests.Load(), Injected: map[Fault]int64{}, ByOp: map[string]int64{}, Calls: map[string]int64{}}
+	c := Counts{Requests: in.requests.Load(), Injected: map[Fault]int64{}, ByOp: map[string]int64{}, Calls: map[string]int64{}, ByBucket: map[string]int64{}}
 	for f := ServerError; f < numFaults; f++ {
 		c.Injected[f] = in.injected[f].Load()
 	}
@@ -134,6 +139,9 @@ func (in *Injector) Counts() Counts {
 	}
 	for k, v := range in.calls {
 		c.Calls[k] = v
+	}
+	for k, v := range in.buckets {
+		c.ByBucket[k] = v
 	}
 	in.mu.Unlock()
 	return c
@@ -149,6 +157,10 @@ func (in *Injector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := Operation(in.protocol, r)
 	in.mu.Lock()
 	in.calls[op]++
+	if in.protocol == S3 {
+		bucket, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		in.buckets[op+" "+bucket]++
+	}
 	in.mu.Unlock()
 	fault := None
 	if cfg.Decide != nil {

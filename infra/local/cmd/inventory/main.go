@@ -1,0 +1,77 @@
+// Command inventory delivers an S3 Inventory report of a local bucket, as
+// S3 would (`make inventory BUCKET=… DEST=…`), with the credentials of the
+// running platform's .local/endpoints.env: the source account's, the
+// bucket owner's. It prints the dataset option that plans from it.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/datalake-platform/s3connections/infra/local/inventorygen"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "inventory:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("inventory", flag.ExitOnError)
+	data := fs.String("data", ".local", "data folder of the running platform")
+	bucket := fs.String("bucket", "", "the source bucket to take the inventory of")
+	dest := fs.String("dest", "", "the destination bucket (created if missing; may be the source bucket)")
+	prefix := fs.String("prefix", "inventory", "the destination prefix")
+	config := fs.String("config", "daily", "the inventory configuration's ID")
+	_ = fs.Parse(args)
+	if *bucket == "" || *dest == "" {
+		return errors.New("-bucket and -dest are required: make inventory BUCKET=<source> DEST=<destination bucket>")
+	}
+	env, err := readEnvFile(filepath.Join(*data, "endpoints.env"))
+	if err != nil {
+		return fmt.Errorf("%w (is the platform running? make run)", err)
+	}
+	cfg := aws.Config{Region: env["AWS_REGION"], Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")}
+	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_S3"]) })
+	ctx := context.Background()
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: dest}); err != nil {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: dest}); err != nil {
+			return fmt.Errorf("create bucket %s: %w", *dest, err)
+		}
+	}
+	loc := inventorygen.Location(*dest, *prefix, *bucket, *config)
+	folder, n, err := inventorygen.Generate(ctx, c, *bucket, loc, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	option, _ := json.Marshal(map[string]any{"Inventory": loc})
+	fmt.Printf("delivered an inventory of %d objects of %s to s3://%s/%s\ndataset option: %s\n", n, *bucket, *dest, folder, option)
+	return nil
+}
+
+// readEnvFile reads the KEY=value lines of an env file.
+func readEnvFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
+			env[k] = v
+		}
+	}
+	return env, nil
+}
