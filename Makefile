@@ -64,8 +64,9 @@ test-slow: tools ## the slow tier (CI runs it after make test): every fuzz targe
 	@infra/scripts/fuzz.sh -t $(FUZZ_TIMEOUT) $(FUZZ_SLOW)
 	@$(MAKE) --no-print-directory test-scale
 
-test-scale: tools ## 100,000 objects end to end, one listing page per planner invocation (SCALE_OBJECTS=…); reports the planner's peak RSS
+test-scale: tools ## 100,000 objects end to end, one listing page per planner invocation (SCALE_OBJECTS=…); reports the planner's peak RSS; then 100,000 planned from an inventory
 	go test -tags scale -count=1 -timeout 60m -run TestScale100k -v ./infra/rie/
+	go test -tags scale -count=1 -timeout 60m -run TestInventoryScale100k -v ./infra/local/reliability/
 
 # Fuzzing (infra/scripts/fuzz.sh): tests fuzz for a number of executions
 # (`Nx`), not a duration, so a loaded machine only makes them slower, never
