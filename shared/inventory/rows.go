@@ -118,7 +118,7 @@ func (rs *Rows) object(rec []string) (Object, error) {
 		return Object{}, rs.fileError("row %d's Size %q is not a size", rs.row, rec[c.Size])
 	}
 	o := Object{Key: key, Size: size}
-	if c.LastModified >= 0 {
+	if c.LastModified >= 0 && rec[c.LastModified] != "" {
 		if o.LastModified, err = time.Parse(time.RFC3339Nano, rec[c.LastModified]); err != nil {
 			return Object{}, rs.fileError("row %d's LastModifiedDate %q is not a time", rs.row, rec[c.LastModified])
 		}
