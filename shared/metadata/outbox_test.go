@@ -168,15 +168,15 @@ func TestCrashedEnderIsAnnouncedByTheSweep(t *testing.T) {
 	}
 	pub.Announce(ctx, announced.RunId)
 	wantOutbox(t, s, crashed.RunId)
-	if n, err := pub.PublishPending(ctx, time.Now().Add(-runevents.PendingAge)); err != nil || n != 0 {
+	if n, err := pub.PublishPending(ctx, time.Now()); err != nil || n != 0 {
 		t.Errorf("a sweep right after the end published %d (%v): the ender may still publish it", n, err)
 	}
 	sweepAt := time.Now().Add(runevents.PendingAge + time.Second)
-	if n, err := pub.PublishPending(ctx, sweepAt.Add(-runevents.PendingAge)); err != nil || n != 1 {
+	if n, err := pub.PublishPending(ctx, sweepAt); err != nil || n != 1 {
 		t.Fatalf("sweep published %d (%v), want 1", n, err)
 	}
 	wantOutbox(t, s)
-	if n, err := pub.PublishPending(ctx, sweepAt.Add(-runevents.PendingAge)); err != nil || n != 0 {
+	if n, err := pub.PublishPending(ctx, sweepAt); err != nil || n != 0 {
 		t.Errorf("second sweep published %d (%v), want none", n, err)
 	}
 	got := recorded(t, rec)

@@ -69,11 +69,11 @@ func (p *Publisher) Announce(ctx context.Context, runIDs ...string) {
 	}
 }
 
-// PublishPending publishes every run end the outbox holds since before
-// before: those whose enders crashed, or failed to publish. It returns
-// how many it published.
-func (p *Publisher) PublishPending(ctx context.Context, before time.Time) (int, error) {
-	ids, err := p.Outbox.PendingRunEvents(ctx, before)
+// PublishPending publishes, at now, every run end the outbox holds since
+// PendingAge before: those whose enders crashed, or failed to publish (the
+// periodic sweep calls it). It returns how many it published.
+func (p *Publisher) PublishPending(ctx context.Context, now time.Time) (int, error) {
+	ids, err := p.Outbox.PendingRunEvents(ctx, now.Add(-PendingAge))
 	if err != nil {
 		return 0, err
 	}
