@@ -51,6 +51,7 @@ func TestMain(m *testing.M) {
 		PartSize: 5 << 20, CopyThreshold: 5 << 20, DuplicateDeliveries: true,
 		// One listing page per planner invocation: every run is a continuation chain.
 		PlannerBudget: time.Nanosecond,
+		EventRecord:   runEventLog, // the run events (runevents_test.go)
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the local platform:", err)
