@@ -23,8 +23,8 @@ type Names struct {
 	LogsBucket string
 	// EventBus is the platform's own outbound EventBridge bus (run
 	// events), NotificationTopic the SNS topic its notification rules
-	// feed.
-	EventBus, NotificationTopic string
+	// feed, NotificationsDLQ where the rules put what they could not.
+	EventBus, NotificationTopic, NotificationsDLQ string
 
 	APIFunction, PlannerFunction, WorkerFunction string
 	SourceReaderRole, SchedulerRole              string
@@ -60,6 +60,7 @@ func NamesFor(account, region string) Names {
 
 		EventBus:          Prefix + "-runs",
 		NotificationTopic: Prefix + "-notifications",
+		NotificationsDLQ:  Prefix + "-notifications-dlq",
 	}
 }
 
