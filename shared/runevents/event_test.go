@@ -19,8 +19,8 @@ func ended(state run.State, notify string) run.Run {
 	return run.Run{
 		RunId: "0198f5d2-ac4d-7e5f-9a6b-7c8d9e0f1a23", ScheduleId: "0198f5d2-9b3c-7d4e-8f5a-6b7c8d9e0f12",
 		DatasetId: "0198f5d2-8a2b-7c3d-9e4f-5a6b7c8d9e01", Trigger: run.OnDemand, TriggeredBy: "alice", State: state,
-		Reason: map[run.State]string{run.Failed: "1 file could not be copied"}[state],
-		Counts: run.Counts{Listed: 5, Matched: 4, Copied: 2, SkippedUnchanged: 1, Failed: 1, BytesCopied: 2048},
+		Reason:       map[run.State]string{run.Failed: "1 file could not be copied"}[state],
+		Counts:       run.Counts{Listed: 5, Matched: 4, Copied: 2, SkippedUnchanged: 1, Failed: 1, BytesCopied: 2048},
 		TasksPlanned: 3, TasksDone: 3, CreatedBy: "alice", AuthorizedUsers: []string{"alice", "bob"},
 		CreatedAt: created, StartedAt: &started, FinishedAt: &finished, Notify: notify, Continuation: "secret-ish position",
 	}
