@@ -173,3 +173,40 @@ func validateEvents(t *testing.T) {
 		t.Errorf("events that do not match run-event.schema.json (%v):\n%s", err, out)
 	}
 }
+
+// Notify is a field of the schedule: its owner sets it; an authorized user
+// gets 403 and a stranger 404, and neither changes it.
+func TestNotifyIsTheScheduleOwners(t *testing.T) {
+	const bucket = "run-events-authz"
+	putFiles(t, bucket, []srcFile{{"in/a.csv", []byte("id\n1\n"), ""}})
+	conn := policyConn(bucket)
+	conn["AuthorizedUsers"] = []string{"bob"}
+	connID := connect(t, "alice", conn)
+	sch, ds := scheduleOn(t, connID, "in/", map[string]any{"On": "failure"})
+	if status, out := call(t, "alice", "PUT", "/datasets/"+ds, map[string]any{"AuthorizedUsers": []string{"bob"}}); status != http.StatusOK {
+		t.Fatalf("share the dataset: %d %v", status, out)
+	}
+	if status, out := call(t, "alice", "PUT", "/schedules/"+sch, map[string]any{"AuthorizedUsers": []string{"bob"}}); status != http.StatusOK {
+		t.Fatalf("share the schedule: %d %v", status, out)
+	}
+	always := map[string]any{"Notify": map[string]any{"On": "always"}}
+	for user, want := range map[string]int{"bob": http.StatusForbidden, "mallory": http.StatusNotFound} {
+		if status, out := call(t, user, "PUT", "/schedules/"+sch, always); status != want {
+			t.Errorf("%s sets Notify: %d %v, want %d", user, status, out, want)
+		}
+	}
+	if _, got := call(t, "bob", "GET", "/schedules/"+sch, nil); asJSONString(got["Notify"]) != `{"On":"failure"}` {
+		t.Errorf("Notify is %v after refused changes", got["Notify"])
+	}
+	if status, out := call(t, "alice", "PUT", "/schedules/"+sch, map[string]any{"Notify": nil}); status != http.StatusOK || out["Notify"] != nil {
+		t.Errorf("the owner stops notifications: %d %v", status, out)
+	}
+	if status, out := call(t, "alice", "PUT", "/schedules/"+sch, map[string]any{"Notify": map[string]any{"On": "sometimes"}}); status != http.StatusBadRequest || out["Field"] != "Notify.On" {
+		t.Errorf("Notify.On sometimes: %d %v, want 400 naming Notify.On", status, out)
+	}
+}
+
+func asJSONString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
