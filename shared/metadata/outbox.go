@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -45,14 +45,30 @@ func (s *Store) outboxPut(runID string, state run.State, at time.Time) types.Tra
 	return types.TransactWriteItem{Put: &types.Put{TableName: &s.table, Item: item}}
 }
 
-// RunEventPending says whether runID's end is in the outbox, not yet
-// announced.
-func (s *Store) RunEventPending(ctx context.Context, runID string) (bool, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: outboxKey(runID), ConsistentRead: aws.Bool(true)})
+// PendingRunEnd reads runID's outbox item and its run record in one
+// request: pending says whether the run's end awaits announcing, r is the
+// run (a run.NotFound error when its record is gone or expired).
+func (s *Store) PendingRunEnd(ctx context.Context, runID string) (r run.Run, pending bool, err error) {
+	items, err := s.batchGet(ctx, []map[string]types.AttributeValue{outboxKey(runID), runKey(runID)})
 	if err != nil {
-		return false, fmt.Errorf("read the outbox item of run %s: %w", runID, err)
+		return run.Run{}, false, fmt.Errorf("read the outbox item of run %s: %w", runID, err)
 	}
-	return out.Item != nil, nil
+	found := false
+	for _, it := range items {
+		if pk, _ := it[attrPK].(*types.AttributeValueMemberS); pk != nil && pk.Value == outboxPK {
+			pending = true
+			continue
+		}
+		var ri runItem
+		if err := attributevalue.UnmarshalMap(it, &ri); err != nil {
+			return run.Run{}, false, fmt.Errorf("decode run %s: %w", runID, err)
+		}
+		r, found = ri.Run, !s.expired(ri.ExpiresAt)
+	}
+	if !found {
+		return run.Run{}, pending, run.NotFound(runID)
+	}
+	return r, pending, nil
 }
 
 // PendingRunEvents returns the runs whose ends are in the outbox since

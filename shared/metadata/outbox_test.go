@@ -179,6 +179,7 @@ func TestCrashedEnderIsAnnouncedByTheSweep(t *testing.T) {
 	if n, err := pub.PublishPending(ctx, sweepAt); err != nil || n != 0 {
 		t.Errorf("second sweep published %d (%v), want none", n, err)
 	}
+	pub.Announce(ctx, crashed.RunId, announced.RunId, newRun(t, newDataset(t, s, "running")).RunId) // published, or never ended: nothing
 	got := recorded(t, rec)
 	c, a := got[runevents.EventId(crashed.RunId, "ended")], got[runevents.EventId(announced.RunId, "ended")]
 	if len(got) != 2 || len(c) != 1 || len(a) != 1 {

@@ -16,10 +16,11 @@ import (
 // Outbox is the metadata store's outbox of run ends not yet announced,
 // and the run records the events are built from.
 type Outbox interface {
-	RunEventPending(ctx context.Context, runID string) (bool, error)
+	// PendingRunEnd reads the run and whether its end is in the outbox,
+	// in one request (KindNotFound when the run's record is gone).
+	PendingRunEnd(ctx context.Context, runID string) (r run.Run, pending bool, err error)
 	PendingRunEvents(ctx context.Context, before time.Time) ([]string, error)
 	RunEventPublished(ctx context.Context, runID string) error
-	GetRunRecord(ctx context.Context, id string) (run.Run, error)
 }
 
 // Bus puts events on an EventBridge bus (*eventbridge.Client).
@@ -53,19 +54,8 @@ type Publisher struct {
 // publishes). A failure is logged, not returned: the item stays, and the
 // sweep publishes it.
 func (p *Publisher) Announce(ctx context.Context, runIDs ...string) {
-	var pending []string
-	for _, id := range runIDs {
-		ok, err := p.Outbox.RunEventPending(ctx, id)
-		if err != nil {
-			p.Log.WarnContext(ctx, "run event left for the sweep", "runId", id, "error", err)
-			continue
-		}
-		if ok {
-			pending = append(pending, id)
-		}
-	}
-	if err := p.publish(ctx, pending); err != nil {
-		p.Log.WarnContext(ctx, "run event left for the sweep", "runIds", pending, "error", err)
+	if err := p.publish(ctx, runIDs); err != nil {
+		p.Log.WarnContext(ctx, "run event left for the sweep", "runIds", runIDs, "error", err)
 	}
 }
 
@@ -133,14 +123,17 @@ func (p *Publisher) publishBatch(ctx context.Context, runIDs []string) error {
 }
 
 // entry is the PutEvents entry of runID's end; nil when there is none to
-// publish (the run record is gone: expired), whose outbox item it drops.
+// publish: its end is not in the outbox (published already, or not ended
+// yet), or its record is gone (expired), whose outbox item it drops.
 func (p *Publisher) entry(ctx context.Context, runID string) (*types.PutEventsRequestEntry, error) {
-	r, err := p.Outbox.GetRunRecord(ctx, runID)
-	if apperr.KindOf(err) == apperr.KindNotFound {
+	r, pending, err := p.Outbox.PendingRunEnd(ctx, runID)
+	switch {
+	case apperr.KindOf(err) == apperr.KindNotFound && pending:
 		p.Log.WarnContext(ctx, "run event dropped: the run's record is gone", "runId", runID)
 		return nil, p.Outbox.RunEventPublished(ctx, runID)
-	}
-	if err != nil {
+	case apperr.KindOf(err) == apperr.KindNotFound, err == nil && !pending:
+		return nil, nil
+	case err != nil:
 		return nil, err
 	}
 	e, err := Build(r)
