@@ -1,5 +1,5 @@
 // Package platformlocal runs the whole platform on this machine: the emulators
-// (S3, DynamoDB, KMS, SQS, Lambda), the platform's resources under the names
+// (S3, DynamoDB, KMS, SQS, Lambda, EventBridge), the platform's resources under the names
 // the CDK stack gives them, the functions wired exactly as on Lambda, and the
 // HTTP API gateway with its JWT authorizer. `make run` and the end-to-end
 // tests both start it.
