@@ -195,3 +195,28 @@ func outboxQuery(runID string) expression.Builder {
 	return expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(outboxPK)).
 		And(expression.Key(attrSK).Equal(expression.Value(runPrefix + runID))))
 }
+
+// A publish the bus refuses (here: no such bus) keeps the run's end in the
+// outbox, so that the sweep publishes it once the bus takes it.
+func TestARefusedPublishKeepsTheOutboxItem(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	bus, rec := eventBus(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	r := newRun(t, newDataset(t, s, "refused"))
+	if err := s.StartRun(ctx, r, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishRun(ctx, r, run.Succeeded, ""); err != nil {
+		t.Fatal(err)
+	}
+	(&runevents.Publisher{Outbox: s, Bus: bus, BusName: "no-such-bus", Log: log}).Announce(ctx, r.RunId)
+	wantOutbox(t, s, r.RunId)
+	pub := &runevents.Publisher{Outbox: s, Bus: bus, BusName: "runs", Log: log}
+	if n, err := pub.PublishPending(ctx, time.Now().Add(runevents.PendingAge+time.Second)); err != nil || n != 1 {
+		t.Fatalf("sweep published %d (%v), want 1", n, err)
+	}
+	wantOutbox(t, s)
+	if got := recorded(t, rec); len(got[runevents.EventId(r.RunId, runevents.KindEnded)]) != 1 || len(got) != 1 {
+		t.Errorf("events %+v, want the run's one", got)
+	}
+}
