@@ -100,7 +100,7 @@ func secretLeaks() []string {
 	secrets.Store(platformlocal.DemoSecretAccessKey, struct{}{})
 	secrets.Store(platformlocal.SecretAccessKey, struct{}{})
 	var leaks []string
-	all, lines := responses.String(), logs.String()
+	all, lines := responses.String(), logs.String()+runEventLog.String() // the run events too
 	n := 0
 	secrets.Range(func(k, _ any) bool {
 		n++
