@@ -20,7 +20,7 @@ func full() platform.Config {
 		SchedulerDLQARN:     "arn:aws:sqs:eu-west-1:123456789012:dlq",
 		PlatformBuckets:     []string{"lz", "dlz"},
 		EnabledOptInRegions: []string{"eu-south-1"}, S3PathStyle: true, PlannerBudget: 3 * time.Minute, MaxReceiveCount: 7,
-		PartSize: 8 << 20, CopyThreshold: 16 << 20,
+		PartSize: 8 << 20, CopyThreshold: 16 << 20, EventBus: "s3connections-runs",
 	}
 }
 
@@ -44,7 +44,7 @@ func TestFunctionsStartFromTheirSettings(t *testing.T) {
 		t.Errorf("worker built from its settings: %+v, copier %+v", w, w.Copier)
 	}
 	p := NewPlanner(only(PlannerSettings), awsCfg, log)
-	if p.Budget != 3*time.Minute || p.Tasks == nil || p.Continue == nil {
+	if p.Budget != 3*time.Minute || p.Tasks == nil || p.Continue == nil || p.Events == nil || w.Events == nil {
 		t.Errorf("planner built from its settings: %+v", p)
 	}
 	if NewAPI(only(APISettings), awsCfg, log) == nil {

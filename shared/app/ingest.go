@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,6 +19,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/runevents"
 	"github.com/datalake-platform/s3connections/shared/source"
 	"github.com/datalake-platform/s3connections/shared/taskqueue"
 )
@@ -47,8 +49,9 @@ func NewPlanner(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *inges
 	if budget <= 0 {
 		budget = ingest.DefaultPlannerBudget
 	}
+	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRunRetention(cfg.RunRetentionDays)
 	return &ingest.Planner{
-		Store:    metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRunRetention(cfg.RunRetentionDays),
+		Store:    store,
 		Tester:   access,
 		Sources:  &source.Clients{Access: access},
 		Tasks:    taskqueue.New[ingest.Task](sqs.NewFromConfig(awsCfg), cfg.TaskQueueURL),
@@ -57,6 +60,7 @@ func NewPlanner(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *inges
 		Margin:   ingest.DefaultMargin,
 		Log:      log,
 		Metrics:  metrics.NewEmitter(os.Stdout),
+		Events:   runEvents(cfg, awsCfg, store, log),
 	}
 }
 
@@ -73,8 +77,9 @@ func NewWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *ingest
 	if receives <= 0 {
 		receives = ingest.DefaultMaxReceiveCount
 	}
+	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRunRetention(cfg.RunRetentionDays)
 	return &ingest.Worker{
-		Store:           metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRunRetention(cfg.RunRetentionDays),
+		Store:           store,
 		Sources:         sourceClients{&source.Clients{Access: sourceAccess(cfg, awsCfg)}},
 		Copier:          copier,
 		LZBucket:        cfg.LZBucket,
@@ -85,6 +90,7 @@ func NewWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *ingest
 		StreamBudget:    ingest.DefaultStreamBudget,
 		Log:             log,
 		Metrics:         metrics.NewEmitter(os.Stdout),
+		Events:          runEvents(cfg, awsCfg, store, log),
 	}
 }
 
@@ -103,6 +109,12 @@ func (s sourceClients) Open(ctx context.Context, c connection.Connection) (inges
 		out.Copier = src.Copier
 	}
 	return out, nil
+}
+
+// runEvents publishes the ends of runs on the platform's outbound bus
+// (EVENT_BUS_NAME) from store's outbox.
+func runEvents(cfg platform.Config, awsCfg aws.Config, store *metadata.Store, log *slog.Logger) *runevents.Publisher {
+	return &runevents.Publisher{Outbox: store, Bus: eventbridge.NewFromConfig(awsCfg), BusName: cfg.EventBus, Log: log}
 }
 
 func orDefault(v, d int64) int64 {

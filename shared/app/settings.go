@@ -19,13 +19,13 @@ var (
 	}
 	PlannerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
-			platform.EnvSourceReaderRoleARN},
+			platform.EnvSourceReaderRoleARN, platform.EnvEventBus},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle,
 			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}
 	WorkerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvSecretsKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,
-			platform.EnvSourceReaderRoleARN},
+			platform.EnvSourceReaderRoleARN, platform.EnvEventBus},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvPartSize, platform.EnvCopyThreshold,
 			platform.EnvS3PathStyle, platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}

@@ -40,7 +40,10 @@ type Connection struct {
 	S3BucketRegion  string
 	// S3BucketOwner is the account that must own S3Bucket ("" for any):
 	// every source request carries it as the expected bucket owner.
-	S3BucketOwner        string
+	S3BucketOwner string
+	// RequesterPays: S3Bucket is a Requester Pays bucket, so every source
+	// request says the platform's account pays (x-amz-request-payer).
+	RequesterPays        bool
 	ConnectionAccessType AccessType
 	AccessKeyId          string
 	// RoleArn is the owner's role an assume_role connection assumes, and
@@ -91,6 +94,7 @@ type View struct {
 	S3Bucket             string
 	S3BucketRegion       string `json:",omitempty"`
 	S3BucketOwner        string `json:",omitempty"`
+	RequesterPays        bool   `json:",omitempty"`
 	ConnectionAccessType AccessType
 	AccessKeyId          string `json:",omitempty"`
 	RoleArn              string `json:",omitempty"`
@@ -116,6 +120,7 @@ func (c Connection) View() View {
 		S3Bucket:             c.S3Bucket,
 		S3BucketRegion:       c.S3BucketRegion,
 		S3BucketOwner:        c.S3BucketOwner,
+		RequesterPays:        c.RequesterPays,
 		ConnectionAccessType: c.ConnectionAccessType,
 		AccessKeyId:          c.AccessKeyId,
 		RoleArn:              c.RoleArn,

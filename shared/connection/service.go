@@ -118,6 +118,7 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		S3Bucket:             in.S3Bucket,
 		S3BucketRegion:       in.S3BucketRegion,
 		S3BucketOwner:        in.S3BucketOwner,
+		RequesterPays:        in.RequesterPays,
 		ConnectionAccessType: in.ConnectionAccessType,
 		Version:              in.Version,
 		CreatedAt:            now,
@@ -179,6 +180,9 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	c := old
 	if in.S3BucketOwner != nil {
 		c.S3BucketOwner = *in.S3BucketOwner
+	}
+	if in.RequesterPays != nil {
+		c.RequesterPays = *in.RequesterPays
 	}
 	if in.Description != nil {
 		c.Description = *in.Description

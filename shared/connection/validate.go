@@ -32,6 +32,7 @@ type CreateInput struct {
 	S3Bucket             string
 	S3BucketRegion       string
 	S3BucketOwner        string
+	RequesterPays        bool
 	ConnectionAccessType AccessType
 	AccessKeyId          string
 	SecretAccessKey      Secret
@@ -46,6 +47,7 @@ type UpdateInput struct {
 	Description     *string
 	AuthorizedUsers *[]string
 	S3BucketOwner   *string // "" stops checking the owner
+	RequesterPays   *bool
 	AccessKeyId     *string
 	SecretAccessKey *Secret
 }
@@ -146,8 +148,8 @@ func RoleAccount(arn string) string {
 }
 
 func (in *UpdateInput) validate(accessType AccessType) error {
-	if in.Description == nil && in.AuthorizedUsers == nil && in.S3BucketOwner == nil && in.AccessKeyId == nil && in.SecretAccessKey == nil {
-		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, S3BucketOwner, or AccessKeyId with SecretAccessKey")
+	if in.Description == nil && in.AuthorizedUsers == nil && in.S3BucketOwner == nil && in.RequesterPays == nil && in.AccessKeyId == nil && in.SecretAccessKey == nil {
+		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, S3BucketOwner, RequesterPays, or AccessKeyId with SecretAccessKey")
 	}
 	if in.S3BucketOwner != nil {
 		if err := validateOwner(*in.S3BucketOwner); err != nil {

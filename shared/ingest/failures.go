@@ -103,6 +103,7 @@ func (p *Planner) failure(ctx context.Context, body string) error {
 		return err
 	}
 	emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
+	announce(ctx, p.Events, r.RunId)
 	return nil
 }
 
@@ -149,15 +150,22 @@ func (p *Planner) startedBy(ctx context.Context, runID, firing string) bool {
 
 // sweep ends the runs whose lease expired: a run nothing will end (its
 // planner and workers gone) fails with the reason within a sweep's period
-// of its lease's end, rather than at the dataset's next run.
+// of its lease's end, rather than at the dataset's next run. It announces
+// them, then the run ends whose enders crashed before they announced them.
 func (p *Planner) sweep(ctx context.Context) error {
 	ended, err := p.Store.ExpireLeases(ctx, p.now())
 	for _, id := range ended {
 		p.Log.WarnContext(ctx, "run failed: its lease on the dataset expired", "runId", id)
 		emit(ctx, p.Log, p.Metrics, id, metrics.RunsFailed.Of(1))
 	}
+	announce(ctx, p.Events, ended...)
 	if err != nil {
 		return fmt.Errorf("sweep expired leases: %w", err)
+	}
+	if p.Events != nil {
+		if _, err := p.Events.PublishPending(ctx, p.now()); err != nil {
+			return fmt.Errorf("sweep the run-event outbox: %w", err)
+		}
 	}
 	return nil
 }

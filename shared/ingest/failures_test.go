@@ -118,17 +118,41 @@ func (s *sweepStore) ExpireLeases(_ context.Context, now time.Time) ([]string, e
 	return []string{"r1"}, s.err
 }
 
+// sweepEvents records what the planner announces and when it publishes
+// the outbox's leftovers.
+type sweepEvents struct {
+	announced []string
+	pending   []time.Time
+}
+
+func (e *sweepEvents) Announce(_ context.Context, runIDs ...string) {
+	e.announced = append(e.announced, runIDs...)
+}
+
+func (e *sweepEvents) PublishPending(_ context.Context, now time.Time) (int, error) {
+	e.pending = append(e.pending, now)
+	return 0, nil
+}
+
 // The lease sweep has the store end the runs whose lease expired at the
-// planner's now; a store error fails the invocation (Scheduler retries).
+// planner's now, announces them, and publishes the run ends left in the
+// outbox by enders that crashed; a store error fails the invocation
+// (Scheduler retries) after announcing what did end.
 func TestSweepLeases(t *testing.T) {
 	now := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	for _, storeErr := range []error{nil, errors.New("throttled")} {
 		p := app.NewPlanner(benchConfig(), benchAWS(&fakeS3{}), discard)
-		store := &sweepStore{err: storeErr}
-		p.Store, p.Metrics, p.Now = store, nil, func() time.Time { return now }
+		store, evs := &sweepStore{err: storeErr}, &sweepEvents{}
+		p.Store, p.Metrics, p.Now, p.Events = store, nil, func() time.Time { return now }, evs
 		_, err := p.Handle(context.Background(), ingest.PlannerEvent{Action: ingest.ActionSweepLeases})
 		if !store.at.Equal(now) || (err == nil) != (storeErr == nil) {
 			t.Errorf("store error %v: swept at %v, error %v", storeErr, store.at, err)
+		}
+		if fmt.Sprint(evs.announced) != "[r1]" {
+			t.Errorf("store error %v: announced %v, want the run the sweep ended", storeErr, evs.announced)
+		}
+		if wantPending := storeErr == nil; (len(evs.pending) == 1 && evs.pending[0].Equal(now)) != wantPending {
+			t.Errorf("store error %v: outbox published at %v, want at now: %v", storeErr, evs.pending, wantPending)
 		}
 	}
 }

@@ -114,6 +114,9 @@ type Planner struct {
 	Log     *slog.Logger
 	Metrics *metrics.Emitter
 	Now     func() time.Time
+	// Events announces the runs the planner ends, and on each sweep the
+	// ends left in the outbox.
+	Events RunEvents
 }
 
 // PageSize is how many keys one ListObjectsV2 call returns.
@@ -404,7 +407,9 @@ func (p *Planner) checkPage(ctx context.Context, pl *planning, matched []Task, p
 	switch total := r.Rejected + page.Rejected; {
 	case ended && total > 0:
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
-		return true, p.Store.RejectRun(ctx, *r, *page, rules.RejectedRun(total, min(total, maxRejected)))
+		err := p.Store.RejectRun(ctx, *r, *page, rules.RejectedRun(total, min(total, maxRejected)))
+		announce(ctx, p.Events, r.RunId)
+		return true, err
 	case ended:
 		page.Phase, page.Next = string(rules.PlanPass), pl.listing.restart()
 	}
@@ -456,6 +461,7 @@ func (p *Planner) completeIfDone(ctx context.Context, runID string) error {
 	done, ended, err := p.Store.CompleteIfDone(ctx, runID)
 	if ended {
 		emitEnd(ctx, p.Log, p.Metrics, done)
+		announce(ctx, p.Events, runID)
 	}
 	return err
 }
@@ -529,7 +535,9 @@ func (p *Planner) fail(ctx context.Context, r run.Run, what string, cause error)
 	}
 	p.Log.WarnContext(ctx, "run failed in planning", "runId", r.RunId, "reason", reason)
 	emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
-	return p.Store.FinishRun(ctx, r, run.Failed, reason)
+	err := p.Store.FinishRun(ctx, r, run.Failed, reason)
+	announce(ctx, p.Events, r.RunId)
+	return err
 }
 
 // transient says whether err may heal if the invocation is retried: the

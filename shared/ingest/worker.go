@@ -80,6 +80,9 @@ type Worker struct {
 	Metrics *metrics.Emitter
 	Now     func() time.Time
 
+	// Events announces the runs the worker ends.
+	Events Announcer
+
 	// StreamBudget bounds the bytes that streamed copies hold at once, so
 	// that a batch of large files waits rather than exhausting the
 	// function's memory; 0: no bound.
@@ -308,6 +311,7 @@ func (w *Worker) finish(ctx context.Context, r run.Run, release []string) bool {
 	}
 	if ended {
 		emitEnd(ctx, w.Log, w.Metrics, done)
+		announce(ctx, w.Events, done.RunId)
 	}
 	return true
 }

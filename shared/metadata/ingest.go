@@ -255,7 +255,7 @@ func (s *Store) RejectRun(ctx context.Context, r run.Run, last ingest.PlanPage, 
 		Add(expression.Name("Listed"), expression.Value(last.Listed)).
 		Add(expression.Name("Matched"), expression.Value(last.Matched)).
 		Add(expression.Name("Rejected"), expression.Value(last.Rejected))
-	return s.finish(ctx, r, types.TransactWriteItem{Update: s.updateIf(runKey(r.RunId), end, planningAt(r.Pages))})
+	return s.finish(ctx, r, run.Failed, types.TransactWriteItem{Update: s.updateIf(runKey(r.RunId), end, planningAt(r.Pages))})
 }
 
 // batchWrite writes in batches of 25, retrying unprocessed items.
@@ -565,7 +565,7 @@ func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 	}
 	end := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone})
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		end, s.releaseLease(r.DatasetId, r.RunId),
+		end, s.releaseLease(r.DatasetId, r.RunId), s.outboxPut(r.RunId, state, time.Now()),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 {
 		r, gerr := s.GetRun(ctx, r.RunId)

@@ -98,7 +98,8 @@ func (s *Store) expireLease(ctx context.Context, e leaseEntry, now time.Time) (d
 	release := types.TransactWriteItem{Update: s.updateIf(datasetStateKey(e.DatasetId),
 		expression.Remove(expression.Name("ActiveRunId")).Remove(expression.Name("LeaseExpiresAt")),
 		leaseHeldBy(e.RunId).And(leaseExpiredAt(now)))}
-	err = s.transact(ctx, s.endRun(e.RunId, run.Failed, LeaseExpiredReason, now, nil), release, s.leaseIndexDelete(e))
+	err = s.transact(ctx, s.endRun(e.RunId, run.Failed, LeaseExpiredReason, now, nil), release, s.leaseIndexDelete(e),
+		s.outboxPut(e.RunId, run.Failed, now))
 	reasons := canceledBy(err)
 	switch {
 	case err == nil:

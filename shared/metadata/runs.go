@@ -110,7 +110,7 @@ func (s *Store) startWrites(r run.Run, st datasetState, holderGone bool, leaseUn
 		{ConditionCheck: s.check(datasetKey(r.DatasetId), itemExists())},
 	}
 	if st.ActiveRunId != "" && !holderGone {
-		items = append(items, s.endRun(st.ActiveRunId, run.Failed, LeaseExpiredReason, now, nil))
+		items = append(items, s.endRun(st.ActiveRunId, run.Failed, LeaseExpiredReason, now, nil), s.outboxPut(st.ActiveRunId, run.Failed, now))
 	}
 	return append(append(items, writes...), s.leaseIndexPut(r.DatasetId, r.RunId))
 }
@@ -241,14 +241,15 @@ func (s *Store) RecordRun(ctx context.Context, r run.Run) error {
 // FinishRun ends the run and releases its lease, in one transaction; a run
 // that already ended is left as it is.
 func (s *Store) FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error {
-	return s.finish(ctx, r, s.endRun(r.RunId, state, reason, time.Now(), nil))
+	return s.finish(ctx, r, state, s.endRun(r.RunId, state, reason, time.Now(), nil))
 }
 
-// finish writes end, r's end, and releases r's lease, in one transaction;
-// a run that end's condition finds ended (or moved on) is left as it is.
-func (s *Store) finish(ctx context.Context, r run.Run, end types.TransactWriteItem) error {
+// finish writes end, r's end in state, its outbox item, and releases r's
+// lease, in one transaction; a run that end's condition finds ended (or
+// moved on) is left as it is.
+func (s *Store) finish(ctx context.Context, r run.Run, state run.State, end types.TransactWriteItem) error {
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		end, s.releaseLease(r.DatasetId, r.RunId),
+		end, s.releaseLease(r.DatasetId, r.RunId), s.outboxPut(r.RunId, state, time.Now()),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
 		return nil // already ended

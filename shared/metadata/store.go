@@ -27,6 +27,7 @@
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
 //	owned counters         USER#<userId>                   OWNED                 Connections, Datasets, Schedules the user created: per-user quotas (owned.go)
 //	lease index            LEASES                          DATASET#<id>          RunId: datasets whose lease a run took (StartRun), so ExpireLeases finds expired ones without a Scan (leases.go)
+//	run-event outbox       OUTBOX                          RUN#<runId>           a run end not yet announced on the bus: written by the ending transaction, deleted once published (outbox.go)
 //
 // <name> in a sort key is fileNameKey(name): the file's name, or, for a name
 // over 1,000 bytes (an S3 key may have 1,024), its first 950 bytes at most,

@@ -45,6 +45,9 @@ const (
 	// functions send their traces to (OTLP over HTTP); unset, tracing is
 	// off and costs nothing.
 	EnvOTLPEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
+	// EnvEventBus is the platform's outbound EventBridge bus, where the
+	// ingestion functions announce the ends of runs (shared/runevents).
+	EnvEventBus = "EVENT_BUS_NAME"
 )
 
 // Config is what a function knows about the platform it runs in.
@@ -71,6 +74,7 @@ type Config struct {
 	CopyThreshold       int64
 	RunRetentionDays    int    // 0 means the default
 	OTLPEndpoint        string // "" means no tracing
+	EventBus            string // the outbound bus of run events
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -129,6 +133,7 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		CopyThreshold:         integer(get(EnvCopyThreshold)),
 		RunRetentionDays:      int(integer(get(EnvRunRetentionDays))),
 		OTLPEndpoint:          get(EnvOTLPEndpoint),
+		EventBus:              get(EnvEventBus),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -180,6 +185,7 @@ func (c Config) Env() map[string]string {
 		EnvCopyThreshold:         strconv.FormatInt(c.CopyThreshold, 10),
 		EnvRunRetentionDays:      strconv.Itoa(c.RunRetentionDays),
 		EnvOTLPEndpoint:          c.OTLPEndpoint,
+		EnvEventBus:              c.EventBus,
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

@@ -21,6 +21,10 @@ type Names struct {
 	AssetsBucket string
 	// LogsBucket holds the server access logs of the LZ and DLZ buckets.
 	LogsBucket string
+	// EventBus is the platform's own outbound EventBridge bus (run
+	// events), NotificationTopic the SNS topic its notification rules
+	// feed, NotificationsDLQ where the rules put what they could not.
+	EventBus, NotificationTopic, NotificationsDLQ string
 
 	APIFunction, PlannerFunction, WorkerFunction string
 	SourceReaderRole, SchedulerRole              string
@@ -53,6 +57,10 @@ func NamesFor(account, region string) Names {
 		PlannerFailures:    Prefix + "-planner-failures",
 		PlannerFailuresDLQ: Prefix + "-planner-failures-dlq",
 		SchedulerDLQ:       Prefix + "-scheduler-dlq",
+
+		EventBus:          Prefix + "-runs",
+		NotificationTopic: Prefix + "-notifications",
+		NotificationsDLQ:  Prefix + "-notifications-dlq",
 	}
 }
 

@@ -11,7 +11,10 @@ import "log/slog"
 //	          SkippedStorageClass + FailedValidation + Failed + Vanished
 //	TasksPlanned = TasksDone
 //
-// except for a 1.6 run that its check pass failed, which plans no task.
+// except for a 1.6 run that its check pass failed, which plans no task, and
+// a file first written between a 1.6 run's two listings (its check pass
+// counts Listed and Matched, its plan pass the Deferred), which counts as
+// Deferred alone.
 type Counts struct {
 	// Listed: the objects the source listing returned under the
 	// DirectoryPath, whatever their type (folder markers too).

@@ -66,6 +66,11 @@ type Run struct {
 	StartedAt       *time.Time `json:",omitempty"`
 	FinishedAt      *time.Time `json:",omitempty"`
 
+	// Notify is the schedule's notification setting at the run's start
+	// (schedule.Notify's On: "failure", "always", or "" for none); the
+	// run's end event carries it, for the notification rules.
+	Notify string `json:"-" dynamodbav:",omitempty"`
+
 	// Firing is the scheduled firing that started the run (EventBridge
 	// Scheduler's execution id, in the planner's payload), so that
 	// Lambda's retries of the firing resume it and its failure ends it.

@@ -78,6 +78,7 @@ func New(sch schedule.Schedule, trigger Trigger, by string, now time.Time) (Run,
 	return Run{
 		RunId: id.String(), ScheduleId: sch.ScheduleId, DatasetId: sch.DatasetId, Trigger: trigger, TriggeredBy: by,
 		State: Queued, CreatedBy: sch.CreatedBy, AuthorizedUsers: sch.AuthorizedUsers, CreatedAt: now.Truncate(time.Second),
+		Notify: sch.Notify.When(),
 	}, nil
 }
 

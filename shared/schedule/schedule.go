@@ -31,6 +31,8 @@ type Schedule struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	Revision        int64
+	// Notify, when set, asks for the runs' notifications (nil: none).
+	Notify *Notify `dynamodbav:",omitempty"`
 }
 
 // CanSee says whether user may see and run the schedule.
@@ -62,6 +64,7 @@ type View struct {
 	AuthorizedUsers            []string
 	CreatedAt                  time.Time
 	UpdatedAt                  time.Time
+	Notify                     *Notify `json:",omitempty"`
 }
 
 // View returns what the API shows of s.
@@ -71,5 +74,6 @@ func (s Schedule) View() View {
 		Description: s.Description, ScheduleExpression: s.ScheduleExpression,
 		ScheduleExpressionTimezone: s.ScheduleExpressionTimezone, IsEnabled: s.IsEnabled,
 		CreatedBy: s.CreatedBy, AuthorizedUsers: s.AuthorizedUsers, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		Notify: s.Notify,
 	}
 }

@@ -100,7 +100,7 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		Description: in.Description, ScheduleExpression: in.ScheduleExpression,
 		ScheduleExpressionTimezone: in.ScheduleExpressionTimezone, IsEnabled: in.IsEnabled == nil || *in.IsEnabled,
 		CreatedBy: caller, AuthorizedUsers: access.WithOwner(caller, in.AuthorizedUsers),
-		CreatedAt: now, UpdatedAt: now, Revision: 1,
+		CreatedAt: now, UpdatedAt: now, Revision: 1, Notify: in.notify,
 	}
 	switch err := s.Store.CreateSchedule(ctx, sch); {
 	case errors.Is(err, ErrDatasetGone):
@@ -165,6 +165,9 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	}
 	if in.IsEnabled != nil {
 		sch.IsEnabled = *in.IsEnabled
+	}
+	if in.Notify != nil {
+		sch.Notify = in.notify
 	}
 	if in.AuthorizedUsers != nil {
 		sch.AuthorizedUsers = access.WithOwner(sch.CreatedBy, *in.AuthorizedUsers)

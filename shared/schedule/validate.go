@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"time"
@@ -26,6 +27,10 @@ type CreateInput struct {
 	ScheduleExpressionTimezone string
 	IsEnabled                  *bool // default true
 	AuthorizedUsers            []string
+	// Notify: {"On": "failure"|"always"}; absent or null for none.
+	Notify json.RawMessage
+
+	notify *Notify // Notify, parsed by normalize
 }
 
 // UpdateInput is the body of PUT /schedules/{id}: only these fields change.
@@ -36,6 +41,11 @@ type UpdateInput struct {
 	ScheduleExpressionTimezone *string
 	IsEnabled                  *bool
 	AuthorizedUsers            *[]string
+	// Notify: {"On": "failure"|"always"}, or null to stop notifications;
+	// absent leaves it as it is.
+	Notify json.RawMessage
+
+	notify *Notify // Notify, parsed by validate
 }
 
 func (in *CreateInput) normalize(now time.Time) error {
@@ -64,7 +74,8 @@ func (in *CreateInput) normalize(now time.Time) error {
 		return err
 	}
 	in.AuthorizedUsers = users
-	return nil
+	in.notify, err = parseNotify(in.Notify)
+	return err
 }
 
 // validate checks in against the schedule it changes. The expression must
@@ -72,8 +83,8 @@ func (in *CreateInput) normalize(now time.Time) error {
 // that has fired keeps its at() through other changes.
 func (in *UpdateInput) validate(current Schedule, now time.Time) error {
 	if in.Description == nil && in.ScheduleExpression == nil && in.ScheduleExpressionTimezone == nil &&
-		in.IsEnabled == nil && in.AuthorizedUsers == nil {
-		return apperr.Invalid("", "nothing to update: give Description, ScheduleExpression, ScheduleExpressionTimezone, IsEnabled or AuthorizedUsers")
+		in.IsEnabled == nil && in.AuthorizedUsers == nil && in.Notify == nil {
+		return apperr.Invalid("", "nothing to update: give Description, ScheduleExpression, ScheduleExpressionTimezone, IsEnabled, AuthorizedUsers or Notify")
 	}
 	if in.Description != nil {
 		if err := validateDescription(*in.Description); err != nil {
@@ -100,7 +111,9 @@ func (in *UpdateInput) validate(current Schedule, now time.Time) error {
 		}
 		*in.AuthorizedUsers = users
 	}
-	return nil
+	var err error
+	in.notify, err = parseNotify(in.Notify)
+	return err
 }
 
 // validateExpression checks expr and its time zone tz and, unless now is

@@ -23,10 +23,10 @@ type Lister interface {
 }
 
 // List is ListObjectsV2 of in with encoded keys, decoded in the output.
-func List(ctx context.Context, client Lister, in *s3.ListObjectsV2Input) (*s3.ListObjectsV2Output, error) {
+func List(ctx context.Context, client Lister, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
 	enc := *in
 	enc.EncodingType = s3types.EncodingTypeUrl
-	out, err := client.ListObjectsV2(ctx, &enc)
+	out, err := client.ListObjectsV2(ctx, &enc, optFns...)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/policy"
@@ -76,7 +77,17 @@ func (a *Access) client(c connection.Connection, region string, creds aws.Creden
 			o.APIOptions = append(o.APIOptions, smithyhttp.SetHeaderValue("X-Amz-Expected-Bucket-Owner", c.S3BucketOwner))
 		})
 	}
-	return s3.NewFromConfig(a.Base, opts...), nil
+	return s3.NewFromConfig(a.Base, append(opts, requesterPays(c))...), nil
+}
+
+// requesterPays makes every request of a client say the platform pays, for
+// a connection to a Requester Pays bucket (the header is signed).
+func requesterPays(c connection.Connection) func(*s3.Options) {
+	return func(o *s3.Options) {
+		if c.RequesterPays {
+			o.APIOptions = append(o.APIOptions, smithyhttp.SetHeaderValue("X-Amz-Request-Payer", "requester"))
+		}
+	}
 }
 
 // copyClient returns the client that copies c's objects server-side into
@@ -88,7 +99,7 @@ func (a *Access) copyClient(c connection.Connection, creds aws.CredentialsProvid
 		return nil
 	}
 	opts := append([]func(*s3.Options){func(o *s3.Options) { o.Credentials = creds }}, a.S3Options...)
-	return s3.NewFromConfig(a.Base, opts...)
+	return s3.NewFromConfig(a.Base, append(opts, requesterPays(c))...) // a copy pays for its source
 }
 
 // credentials are c's access: the decrypted keys; a cached session of the
@@ -186,6 +197,10 @@ func (a *Access) Test(ctx context.Context, c connection.Connection) (connection.
 		if err == nil {
 			return a.tryRead(ctx, client, c, region, list.Contents), nil
 		}
+		if needsRequesterPays(ctx, client, c, err) {
+			return connection.TestResult{Ok: false, Detail: "bucket " + c.S3Bucket + " is a Requester Pays bucket: S3 refuses requests that do not say " +
+				"they pay (AccessDenied); set RequesterPays: true on the connection, and the platform's account pays for its requests and transfers"}, nil
+		}
 		actual := BucketRegion(err)
 		if c.S3BucketRegion == "" && actual != "" && actual != region && attempt == 0 {
 			region = actual // follow the redirect once
@@ -194,6 +209,19 @@ func (a *Access) Test(ctx context.Context, c connection.Connection) (connection.
 		return connection.TestResult{Ok: false, Detail: Explain(err, c)}, nil
 	}
 	return connection.TestResult{Ok: false, Detail: "bucket " + c.S3Bucket + " keeps redirecting between regions"}, nil
+}
+
+// needsRequesterPays says whether a listing that err refused (AccessDenied)
+// succeeds when it says it pays: the bucket is a Requester Pays bucket
+// and c does not say so.
+func needsRequesterPays(ctx context.Context, client *s3.Client, c connection.Connection, err error) bool {
+	var ae smithy.APIError
+	if c.RequesterPays || !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		return false
+	}
+	_, err = List(ctx, client, &s3.ListObjectsV2Input{Bucket: aws.String(c.S3Bucket), MaxKeys: aws.Int32(1)},
+		requesterPays(connection.Connection{RequesterPays: true}))
+	return err == nil
 }
 
 // tryRead reads the first byte of the first object listed, so that a

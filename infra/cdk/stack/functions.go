@@ -64,6 +64,7 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			statement("RecordFailedInvocations", []string{"sqs:SendMessage"}, r.Queues.PlannerFailures.QueueArn()),
 			statement("ConsumeFailedInvocations", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
 				"sqs:GetQueueAttributes"}, r.Queues.PlannerFailures.QueueArn()),
+			publishRunEvents(r),
 		)
 	},
 	// The worker reads sources (and copies them into the zones) through
@@ -78,6 +79,7 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			withConditions(statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.SecretsKey.KeyArn()), secretContextConditions()),
 			withConditions(statement("ZoneKeyViaS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.Key.KeyArn()),
 				viaService(r.Scope, "s3")),
+			publishRunEvents(r),
 		)
 	},
 }
@@ -91,6 +93,7 @@ type Resources struct {
 	Storage    *Storage
 	Queues     *Queues
 	Scheduling *Scheduling
+	Events     *Events
 }
 
 type keyRef interface{ KeyArn() *string }
@@ -256,6 +259,7 @@ func settingValues(c constructs.Construct, r Resources, opts FunctionOptions, re
 		platform.EnvSourceReaderRoleARN: reader.RoleArn(),
 		// The LZ, DLZ and CDK assets buckets: never a source.
 		platform.EnvPlatformBuckets: awscdk.Fn_Join(jsii.String(","), strs(r.Names.Buckets()...)),
+		platform.EnvEventBus:        r.Events.Bus.EventBusName(),
 	}
 	if opts.CollectorLayer != "" {
 		values[platform.EnvOTLPEndpoint] = jsii.String(CollectorEndpoint)
@@ -297,6 +301,12 @@ func tableAccess(r Resources) []awsiam.PolicyStatement {
 			"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo",
 		}, r.Key.KeyArn()), viaService(r.Scope, "dynamodb")),
 	}
+}
+
+// publishRunEvents lets the ingestion functions announce the ends of runs
+// on the platform's outbound bus, and on no other bus.
+func publishRunEvents(r Resources) awsiam.PolicyStatement {
+	return statement("PublishRunEvents", []string{"events:PutEvents"}, r.Events.Bus.EventBusArn())
 }
 
 func statement(sid string, actions []string, resources ...*string) awsiam.PolicyStatement {

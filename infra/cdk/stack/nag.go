@@ -34,7 +34,7 @@ type nagSuppression struct {
 // to find either.
 func (s *Stack) suppressNagFindings() {
 	var all []nagSuppression
-	for _, of := range []func() []nagSuppression{s.storageNag, s.queueNag, s.functionNag, s.roleNag, s.apiNag} {
+	for _, of := range []func() []nagSuppression{s.storageNag, s.queueNag, s.functionNag, s.roleNag, s.apiNag, s.eventsNag} {
 		all = append(all, of()...)
 	}
 	for _, n := range all {
@@ -89,6 +89,17 @@ func (s *Stack) queueNag() []nagSuppression {
 	}, {
 		path: "Queues/PlannerFailuresSource/Resource", rule: "Serverless-LambdaEventSourceMappingDestination",
 		reason: "SQS event sources take no on-failure destination: the failure queue's redrive policy moves records to its DLQ",
+	}}
+}
+
+// eventsNag is about the notifications' dead-letter queue.
+func (s *Stack) eventsNag() []nagSuppression {
+	return []nagSuppression{{
+		path: "Events/NotificationsDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
+		reason: "The notification rules' dead-letter queue: what it holds waits for an operator, watched by an alarm",
+	}, {
+		path: "Events/NotificationsDLQ/Resource", rule: "AwsSolutions-SQS3",
+		reason: "It is a DLQ, of the notification rules' target (their DeadLetterConfig), which cdk-nag cannot see",
 	}}
 }
 

@@ -135,7 +135,7 @@ func TestOnlyIngestionRolesCanDecryptSecrets(t *testing.T) {
 // The key policy lets the account delegate through IAM (the roles above),
 // CloudWatch Logs decrypt this account's log groups only, and CloudWatch
 // alarms publish to the encrypted topic; no other principal is named.
-func TestKeyPolicyNamesOnlyTheAccountAndTheLogAndAlarmServices(t *testing.T) {
+func TestKeyPolicyNamesOnlyTheAccountAndTheLogAlarmAndEventServices(t *testing.T) {
 	keyID, _ := keyIDs(t)
 	key := platformJSON.Resources[keyID]
 	var d struct{ Statement []statementJSON }
@@ -156,12 +156,17 @@ func TestKeyPolicyNamesOnlyTheAccountAndTheLogAndAlarmServices(t *testing.T) {
 			decrypters = append(decrypters, "logs")
 		case p == `{"Service":"cloudwatch.amazonaws.com"}`:
 			decrypters = append(decrypters, "cloudwatch")
+		case p == `{"Service":"events.amazonaws.com"}`: // the notification topic and its DLQ (events.go)
+			if c := asJSON(s.Condition); !strings.Contains(c, "kms:EncryptionContext:aws:sns:topicArn") && !strings.Contains(c, "kms:EncryptionContext:aws:sqs:arn") {
+				t.Errorf("EventBridge may use the key beyond the notification topic and its DLQ: %s", c)
+			}
+			decrypters = append(decrypters, "events")
 		default:
 			t.Errorf("the key policy lets %s decrypt (statement %s)", p, s.Sid)
 		}
 	}
 	sort.Strings(decrypters)
-	if !slices.Equal(decrypters, []string{"account", "cloudwatch", "logs"}) {
+	if !slices.Equal(slices.Compact(decrypters), []string{"account", "cloudwatch", "events", "logs"}) {
 		t.Errorf("key policy decrypters %v", decrypters)
 	}
 }

@@ -2,7 +2,8 @@
 // from one construct per concern: keys (KMS: the platform's, the
 // secrets'), storage (metadata table, LZ
 // and DLZ buckets), queues (tasks and dead letters, the worker's event
-// source), scheduling (EventBridge Scheduler group and role), functions
+// source), scheduling (EventBridge Scheduler group and role), events (the
+// outbound bus of run events, the notification topic), functions
 // (built from FunctionSpecs), api (HTTP API, Cognito, JWT authorizer) and
 // observability (log groups, alarms, dashboard). Names come from
 // shared/platform, so the stack, the local platform and the functions agree.
@@ -24,6 +25,7 @@ type Stack struct {
 	Storage       *Storage
 	Queues        *Queues
 	Scheduling    *Scheduling
+	Events        *Events
 	Functions     *FunctionSet
 	API           *API
 	Observability *Observability
@@ -47,8 +49,10 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	s.Queues = NewQueues(st, "Queues", s.Names, key, props.WorkerMaxConcurrency)
 	s.Observability = NewObservability(st, "Observability", s.Names, key, props.AlarmEmail)
 	s.Scheduling = NewScheduling(st, "Scheduling", s.Names, key, s.Queues.SchedulerDLQ)
+	s.Events = NewEvents(st, "Events", s.Names, key)
 	fns, err := NewFunctions(st, "Functions", props.functions(), Resources{
 		Names: s.Names, Key: key, SecretsKey: s.Keys.SecretsKey, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
+		Events: s.Events,
 	}, s.Observability, props.AssetDir, FunctionOptions{
 		OptInRegions:        props.EnabledOptInRegions,
 		ReservedConcurrency: map[string]int{"planner": props.PlannerReservedConcurrency, "api": props.APIReservedConcurrency},
@@ -76,6 +80,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 		})
 	}
 	s.Observability.WatchAPI(s.API)
+	s.Observability.WatchEvents(s.Events)
 	s.Observability.Watch(fns, s.Queues)
 	s.outputs()
 	s.suppressNagFindings()
@@ -99,4 +104,6 @@ func (s *Stack) outputs() {
 	out("SecretsKeyArn", "KMS key of the connections' secrets (make migrate-secrets moves them onto it)", s.Keys.SecretsKey.KeyArn())
 	out("DashboardName", "CloudWatch dashboard", s.Observability.Dashboard.DashboardName())
 	out("AlarmTopicArn", "SNS topic the alarms notify: subscribe to it", s.Observability.Topic.TopicArn())
+	out("RunEventBusName", "EventBridge bus of the run events (Ingestion Run Succeeded / Failed)", s.Events.Bus.EventBusName())
+	out("NotificationTopicArn", "SNS topic of the schedules' run notifications: subscribe with a filter policy on detail.ScheduleId", s.Events.Topic.TopicArn())
 }

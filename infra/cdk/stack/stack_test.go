@@ -20,6 +20,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/runevents"
 )
 
 // The stack is synthesized once per test binary (a synth costs seconds),
@@ -247,9 +248,9 @@ func TestEveryStoreIsEncryptedWithThePlatformKey(t *testing.T) {
 			}
 			return def["KMSMasterKeyID"]
 		}},
-		{"AWS::SQS::Queue", 5, func(p map[string]any) any { return p["KmsMasterKeyId"] }}, // tasks, planner failures, their DLQs, the scheduler's DLQ
+		{"AWS::SQS::Queue", 6, func(p map[string]any) any { return p["KmsMasterKeyId"] }}, // tasks, planner failures, their DLQs, the scheduler's DLQ, the notifications' DLQ
 		{"AWS::Logs::LogGroup", len(Functions()) + 1, func(p map[string]any) any { return p["KmsKeyId"] }},
-		{"AWS::SNS::Topic", 1, func(p map[string]any) any { return p["KmsMasterKeyId"] }},
+		{"AWS::SNS::Topic", 2, func(p map[string]any) any { return p["KmsMasterKeyId"] }}, // alarms, run notifications
 	}
 	for _, tc := range testCases {
 		t.Run(tc.typ, func(t *testing.T) {
@@ -538,12 +539,14 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, xray, []string{"kms:Decrypt", "kms:GenerateDataKey",
 			"s3:ListAllMyBuckets", "sts:AssumeRole", "sts:TagSession", "sqs:SendMessage", "lambda:InvokeFunction",
 			// its failure queue's event source
-			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
+			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+			"events:PutEvents"})}, // run events, on the outbound bus only (TestOnlyIngestionPutsRunEvents)
 		{platformJSON, n.SchedulerRole, []string{"kms:Decrypt", "kms:GenerateDataKey", "lambda:InvokeFunction", "sqs:SendMessage"}},
 		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, xray, []string{"s3:GetObject", "kms:Decrypt",
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "sts:AssumeRole", "sts:TagSession",
 			// the task queue's event source
-			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
+			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+			"events:PutEvents"})},
 		// Its Deny names the same reads as its Allow; it assumes owners'
 		// roles for assume_role connections.
 		{platformJSON, n.SourceReaderRole, with([]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject",
@@ -805,7 +808,7 @@ func TestAPIStageIsThrottledAndLogged(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	n := platform.NamesFor("", "")
-	topicID, _ := platformJSON.one(t, "AWS::SNS::Topic")
+	topicID := topicNamed(t, platform.Prefix+"-alarms")
 	alarms := map[string]resource{}
 	for _, a := range platformJSON.of("AWS::CloudWatch::Alarm") {
 		alarms[fmt.Sprint(a.Properties["AlarmName"])] = a
@@ -825,6 +828,7 @@ func TestAlarms(t *testing.T) {
 		n.PlannerFailures + "-not-empty":    {"ApproximateNumberOfMessagesVisible", 1},
 		n.PlannerFailuresDLQ + "-not-empty": {"ApproximateNumberOfMessagesVisible", 1},
 		n.SchedulerDLQ + "-not-empty":       {"ApproximateNumberOfMessagesVisible", 1},
+		n.NotificationsDLQ + "-not-empty":   {"ApproximateNumberOfMessagesVisible", 1},
 	}
 	for _, s := range Functions() {
 		name := s.FunctionName(n)
@@ -889,7 +893,7 @@ func TestResourcesAreNamedAndTagged(t *testing.T) {
 		"AWS::Cognito::UserPool": "UserPoolName", "AWS::Cognito::UserPoolClient": "ClientName", "AWS::ApiGatewayV2::Api": "Name",
 		"AWS::ApiGatewayV2::Authorizer": "Name", "AWS::CloudWatch::Alarm": "AlarmName", "AWS::CloudWatch::Dashboard": "DashboardName",
 		"AWS::SNS::Topic": "TopicName", "AWS::Scheduler::ScheduleGroup": "Name", "AWS::KMS::Alias": "AliasName",
-		"AWS::Scheduler::Schedule": "Name",
+		"AWS::Scheduler::Schedule": "Name", "AWS::Events::EventBus": "Name", "AWS::Events::Rule": "Name",
 	}
 	// Resources without a name of their own (the key is named by its alias).
 	nameless := map[string]bool{
@@ -903,7 +907,7 @@ func TestResourcesAreNamedAndTagged(t *testing.T) {
 		"AWS::ApiGatewayV2::Route": true, "AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::Authorizer": true,
 		"AWS::Lambda::Permission": true, "AWS::CloudWatch::Alarm": true, "AWS::CloudWatch::Dashboard": true,
 		"AWS::Cognito::UserPoolClient": true, "AWS::Lambda::EventSourceMapping": true, "AWS::IAM::Policy": true,
-		"AWS::Lambda::EventInvokeConfig": true, "AWS::Scheduler::Schedule": true,
+		"AWS::Lambda::EventInvokeConfig": true, "AWS::Scheduler::Schedule": true, "AWS::Events::Rule": true,
 	}
 	for id, r := range platformJSON.Resources {
 		if prop, ok := nameProps[r.Type]; ok {
@@ -928,7 +932,8 @@ func TestResourcesAreNamedAndTagged(t *testing.T) {
 }
 
 func TestOutputs(t *testing.T) {
-	for _, o := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "LandingZoneBucket", "DataLakeZoneBucket", "MetadataTable", "AlarmTopicArn", "KeyArn", "SecretsKeyArn"} {
+	for _, o := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "LandingZoneBucket", "DataLakeZoneBucket", "MetadataTable", "AlarmTopicArn", "KeyArn", "SecretsKeyArn",
+		"RunEventBusName", "NotificationTopicArn"} {
 		if _, ok := platformJSON.Outputs[o]; !ok {
 			t.Errorf("no output %s", o)
 		}
@@ -951,7 +956,7 @@ func TestResourceCounts(t *testing.T) {
 
 		"AWS::DynamoDB::Table": 1,
 		"AWS::S3::Bucket":      3, "AWS::S3::BucketPolicy": 3, // LZ, DLZ, access logs
-		"AWS::SQS::Queue": 5, "AWS::SQS::QueuePolicy": 5, // tasks, planner failures, their DLQs, the scheduler's DLQ
+		"AWS::SQS::Queue": 6, "AWS::SQS::QueuePolicy": 6, // tasks, planner failures, their DLQs, the scheduler's DLQ, the notifications' DLQ
 		// The planner's on-failure destination and its consumer (no IAM::Policy: its role's inline policy allows it).
 		"AWS::Lambda::EventInvokeConfig": 1, "AWS::Scheduler::Schedule": 1,
 		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers + 1,
@@ -964,11 +969,14 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::ApiGatewayV2::Integration": 1, "AWS::ApiGatewayV2::Route": len(httpapi.Routes()),
 		"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
 		"AWS::Scheduler::ScheduleGroup": 1,
-		"AWS::SNS::Topic":               1, "AWS::SNS::TopicPolicy": 1, "AWS::SNS::Subscription": 0,
+		"AWS::SNS::Topic":               2, "AWS::SNS::TopicPolicy": 2, "AWS::SNS::Subscription": 0, // alarms, run notifications
+		// The outbound bus of run events and its two notification rules (events.go).
+		"AWS::Events::EventBus": 1, "AWS::Events::Rule": len(runevents.NotificationRules()),
 		// The DLQ's, the oldest task's, the API's 5xx rate; errors and
 		// throttles per function; over time where the function has a budget;
-		// the three queues of asynchronous failures (failures.go).
-		"AWS::CloudWatch::Alarm": 3 + 2*fns + overTime + 3, "AWS::CloudWatch::Dashboard": 1,
+		// the three queues of asynchronous failures (failures.go); the
+		// notifications' DLQ (events.go).
+		"AWS::CloudWatch::Alarm": 3 + 2*fns + overTime + 3 + 1, "AWS::CloudWatch::Dashboard": 1,
 	}
 	total := 0
 	for typ, n := range counts {

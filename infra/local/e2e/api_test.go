@@ -51,6 +51,7 @@ func TestMain(m *testing.M) {
 		PartSize: 5 << 20, CopyThreshold: 5 << 20, DuplicateDeliveries: true,
 		// One listing page per planner invocation: every run is a continuation chain.
 		PlannerBudget: time.Nanosecond,
+		EventRecord:   runEventLog, // the run events (runevents_test.go)
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the local platform:", err)
@@ -99,7 +100,7 @@ func secretLeaks() []string {
 	secrets.Store(platformlocal.DemoSecretAccessKey, struct{}{})
 	secrets.Store(platformlocal.SecretAccessKey, struct{}{})
 	var leaks []string
-	all, lines := responses.String(), logs.String()
+	all, lines := responses.String(), logs.String()+runEventLog.String() // the run events too
 	n := 0
 	secrets.Range(func(k, _ any) bool {
 		n++

@@ -26,8 +26,8 @@ func TestFilesWrittenAfterTheStartWaitForTheNextRun(t *testing.T) {
 	wantCounts(t, first, map[string]int{"Matched": 1, "Copied": 1, "Deferred": 0})
 	for attempt := 0; ; attempt++ {
 		name := fmt.Sprintf("in/new-%d.csv", attempt)
-		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // the start of a second
-		putFiles(t, bucket, []srcFile{{name, []byte("id\n2\n"), ""}})
+		nextSecond()
+		putObjects(t, bucket, []srcFile{{name, []byte("id\n2\n"), ""}})
 		r := runToEnd(t, user, sch)
 		if !sameSecond(t, bucket, name, r) {
 			if attempt == 4 {
@@ -39,7 +39,7 @@ func TestFilesWrittenAfterTheStartWaitForTheNextRun(t *testing.T) {
 		if inDLZ(t, user, dsID, name) {
 			t.Fatalf("%s was copied by the run it was deferred in", name)
 		}
-		time.Sleep(time.Second) // the next run starts in a later second
+		nextSecond() // the next run starts in a later second
 		next := runToEnd(t, user, sch)
 		wantCounts(t, next, map[string]int{"Copied": 1, "Deferred": 0, "TasksPlanned": 1})
 		if !inDLZ(t, user, dsID, name) {

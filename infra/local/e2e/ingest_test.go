@@ -83,7 +83,23 @@ func connect(t *testing.T, user string, body map[string]any) string {
 	return id
 }
 
+// putFiles puts files into bucket (made if need be) as the source owner,
+// then waits for the next second, so that a run started now sees them: a
+// run ingests what was written before the second it started in
+// (rules.Deferred).
 func putFiles(t *testing.T, bucket string, files []srcFile) {
+	t.Helper()
+	putObjects(t, bucket, files)
+	if len(files) > 0 {
+		nextSecond()
+	}
+}
+
+// nextSecond waits for the start of the next second.
+func nextSecond() { time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) }
+
+// putObjects is putFiles without the wait.
+func putObjects(t *testing.T, bucket string, files []srcFile) {
 	t.Helper()
 	c, ctx := sourceS3(t), context.Background()
 	if err := platformlocal.EnsureBucket(ctx, c, bucket, platformlocal.Region); err != nil {
@@ -437,7 +453,7 @@ func TestContinuationChainPlansEveryObjectOnce(t *testing.T) {
 
 func putFilesParallel(t *testing.T, bucket string, files []srcFile) {
 	t.Helper()
-	putFiles(t, bucket, nil)
+	putObjects(t, bucket, nil)
 	var wg sync.WaitGroup
 	for w := range 16 {
 		wg.Add(1)
@@ -447,10 +463,11 @@ func putFilesParallel(t *testing.T, bucket string, files []srcFile) {
 			for i := w; i < len(files); i += 16 {
 				mine = append(mine, files[i])
 			}
-			putFiles(t, bucket, mine)
+			putObjects(t, bucket, mine)
 		}()
 	}
 	wg.Wait()
+	nextSecond()
 }
 
 // A scheduled firing while a run of the dataset is in progress is recorded
@@ -525,6 +542,7 @@ func TestAccessKeysConnectionStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	nextSecond()
 	cid := mustCreate(t, "streamer", keysConn(bucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey))
 	_, ds := call(t, "streamer", "POST", "/datasets", map[string]any{
 		"DatasetName": uniqueName("streamed"), "Domain": uniqueName("tests"), "ConnectionId": cid, "FileType": "csv", "DirectoryPath": "in/",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -31,6 +32,9 @@ const (
 	// DemoOptInBucket lives in eu-south-1, an opt-in region the local
 	// platform does not enable.
 	DemoOptInBucket = "s3connections-demo-milan"
+	// DemoRequesterPaysBucket is a Requester Pays bucket: a connection to
+	// it must say RequesterPays, else S3 refuses its requests.
+	DemoRequesterPaysBucket = "s3connections-demo-requester-pays"
 
 	// DemoUser owns DemoConnection (bucket policy) and DemoRoleConnection
 	// (assume role, through the source owner's role DemoRole), made at start.
@@ -88,7 +92,13 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 	if err := seedBuckets(ctx, cfg); err != nil {
 		return err
 	}
-	return p.seedDemoConnections(ctx, SourceOwner(cfg))
+	if err := p.seedDemoConnections(ctx, SourceOwner(cfg)); err != nil {
+		return err
+	}
+	// A run ingests what was written before the second it started in
+	// (rules.Deferred): the demo files are older than any run.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	return nil
 }
 
 func seedBuckets(ctx context.Context, cfg aws.Config) error {
@@ -106,6 +116,7 @@ func seedBuckets(ctx context.Context, cfg aws.Config) error {
 		{DemoKeysBucket, Region, demo, DemoFiles[:4]}, // the demo user's keys fill it: they can
 		{DemoEUBucket, "eu-west-1", own, DemoFiles[:3]},
 		{DemoOptInBucket, "eu-south-1", own, DemoFiles[:3]},
+		{DemoRequesterPaysBucket, Region, own, DemoFiles[:3]},
 	}
 	for _, b := range buckets {
 		if err := EnsureBucket(ctx, own, b.name, b.region); err != nil {
@@ -118,6 +129,12 @@ func seedBuckets(ctx context.Context, cfg aws.Config) error {
 		}
 		if len(list.Contents) > 0 {
 			continue // seeded by an earlier start
+		}
+		if b.name == DemoRequesterPaysBucket {
+			if _, err := own.PutBucketRequestPayment(ctx, &s3.PutBucketRequestPaymentInput{Bucket: aws.String(b.name),
+				RequestPaymentConfiguration: &s3types.RequestPaymentConfiguration{Payer: s3types.PayerRequester}}); err != nil {
+				return fmt.Errorf("make %s Requester Pays: %w", b.name, err)
+			}
 		}
 		for _, f := range b.files {
 			in := &s3.PutObjectInput{Bucket: aws.String(b.name), Key: aws.String(f.key), Body: bytes.NewReader([]byte(f.body)), StorageClass: f.class}

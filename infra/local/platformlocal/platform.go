@@ -1,5 +1,5 @@
 // Package platformlocal runs the whole platform on this machine: the emulators
-// (S3, DynamoDB, KMS, SQS, Lambda), the platform's resources under the names
+// (S3, DynamoDB, KMS, SQS, Lambda, EventBridge), the platform's resources under the names
 // the CDK stack gives them, the functions wired exactly as on Lambda, and the
 // HTTP API gateway with its JWT authorizer. `make run` and the end-to-end
 // tests both start it.
@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
+	"github.com/datalake-platform/s3connections/infra/local/eventbridgelocal"
 	"github.com/datalake-platform/s3connections/infra/local/eventsource"
 	"github.com/datalake-platform/s3connections/infra/local/faults"
 	"github.com/datalake-platform/s3connections/infra/local/gateway"
@@ -63,7 +64,7 @@ type Options struct {
 	// APIAddr is the gateway's address; "127.0.0.1:0" picks a free port.
 	APIAddr string
 	// FirstPort, when set, puts the emulators on fixed ports from it on
-	// (S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS, IAM), so endpoints.env stays valid across
+	// (S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS, IAM, EventBridge), so endpoints.env stays valid across
 	// restarts; 0 picks free ports.
 	FirstPort int
 	// Seed creates the demo source buckets and files.
@@ -90,6 +91,9 @@ type Options struct {
 	// S3, DynamoDB and SQS; it targets only the functions' requests and
 	// injects nothing until it is configured.
 	Faults bool
+	// EventRecord, when set, receives every event the local EventBridge
+	// accepts, one JSON line each (as EventsFile does under DataDir).
+	EventRecord io.Writer
 }
 
 // Faults are the injectors in front of the emulators (Options.Faults).
@@ -127,7 +131,10 @@ type Platform struct {
 	SQS       *sqslocal.Server
 	Runtime   *lambdalocal.Runtime
 	Scheduler *schedulerlocal.Server
-	Poller    *eventsource.Poller
+	// Events is the local EventBridge: the platform's outbound bus of run
+	// events and its notification rules.
+	Events *eventbridgelocal.Server
+	Poller *eventsource.Poller
 	// Faults is nil unless Options.Faults.
 	Faults *Faults
 
@@ -252,7 +259,7 @@ func addr(opts Options, i int) string {
 // when Options.Faults is set.
 func (p *Platform) startEmulators(ctx context.Context, opts Options) error {
 	for _, start := range []func(context.Context, Options) error{
-		p.startDynamoDB, p.startKMS, p.startS3, p.startSQS, p.startLambda, p.startScheduler, p.startSTS,
+		p.startDynamoDB, p.startKMS, p.startS3, p.startSQS, p.startLambda, p.startScheduler, p.startSTS, p.startEventBridge,
 	} {
 		if err := start(ctx, opts); err != nil {
 			return err

@@ -30,7 +30,7 @@ func (e *ListenError) Error() string {
 func (e *ListenError) Unwrap() error { return e.Err }
 
 // emulatorNames are the emulators on ports FirstPort+0, +1, … (startEmulators).
-var emulatorNames = []string{"S3", "DynamoDB", "KMS", "SQS", "Lambda", "Scheduler", "STS", "IAM"}
+var emulatorNames = []string{"S3", "DynamoDB", "KMS", "SQS", "Lambda", "Scheduler", "STS", "IAM", "EventBridge"}
 
 // checkPorts tries every fixed address the platform will listen on before
 // anything starts: a taken port is named at once, not after the emulators

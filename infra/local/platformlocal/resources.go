@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -59,6 +60,9 @@ func (p *Platform) createResources(ctx context.Context) error {
 	if err := ensureScheduleGroup(ctx, scheduler.NewFromConfig(cfg), n.ScheduleGroup); err != nil {
 		return err
 	}
+	if err := p.ensureEventBus(ctx, eventbridge.NewFromConfig(cfg)); err != nil {
+		return err
+	}
 	p.Config = platform.Config{
 		Region:              Region,
 		Table:               n.Table,
@@ -76,6 +80,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 		SchedulerRoleARN:    fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.SchedulerRole),
 		SchedulerDLQARN:     queueARN(n.SchedulerDLQ),
 		MaxReceiveCount:     maxReceiveCount,
+		EventBus:            n.EventBus,
 	}
 	p.registerReader()
 	return nil

@@ -208,6 +208,8 @@ func bucketOperation(method, bucket string, q url.Values) (action, resource stri
 		return "s3:PutObject", resource + "/*"
 	case method == http.MethodGet && q.Has("location"):
 		return "s3:GetBucketLocation", resource
+	case q.Has("requestPayment"):
+		return map[string]string{http.MethodGet: "s3:GetBucketRequestPayment", http.MethodPut: "s3:PutBucketRequestPayment"}[method], resource
 	case method == http.MethodGet && q.Has("uploads"):
 		return "s3:ListBucketMultipartUploads", resource
 	case method == http.MethodGet && q.Has("versions"):

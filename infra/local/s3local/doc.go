@@ -10,10 +10,19 @@
 //     x-amz-storage-class except for STANDARD, as S3 does; unknown classes are
 //     refused with InvalidStorageClass.
 //   - Archived objects: GetObject of a GLACIER or DEEP_ARCHIVE object answers
-//     403 InvalidObjectState until it is restored. RestoreObject (POST ?restore)
-//     restores at once (202, or 200 when already restored) and HeadObject and
-//     GetObject then carry x-amz-restore with S3's expiry date. Overwriting an
-//     object drops its restore; restores expire.
+//     403 InvalidObjectState until it is restored. RestoreObject (POST ?restore,
+//     tier Standard, Bulk or Expedited) starts a restore that completes after
+//     Options.RestoreDelay (at once without one): meanwhile HeadObject says
+//     x-amz-restore: ongoing-request="true", GetObject still answers
+//     InvalidObjectState and another request 409 RestoreAlreadyInProgress;
+//     202 for a new restore, 200 for one of a restored object (its expiry
+//     extended). HeadObject and GetObject of a restored object carry
+//     x-amz-restore with S3's expiry date. Overwriting an object drops its
+//     restore; restores expire.
+//   - Requester Pays (requestpayment.go): GET/PUT ?requestPayment; with IAM,
+//     another account's request to a Requester Pays bucket (a copy's source
+//     bucket too) must send x-amz-request-payer: requester, else 403
+//     AccessDenied, and its answer says x-amz-request-charged: requester.
 //   - Metadata: a PUT replaces the object's metadata instead of merging the old
 //     one into it (gofakes3 backends merge on every write); CopyObject honours
 //     x-amz-metadata-directive REPLACE/COPY, x-amz-storage-class,
@@ -153,7 +162,7 @@
 // Multipart uploads in progress, and their part checksums, are held in
 // memory (by gofakes3 and Server.uploads) until they complete. The s3.db file of earlier versions is not read.
 //
-// Not provided: versioning, ACLs, Block Public Access, Requester Pays,
+// Not provided: versioning, ACLs, Block Public Access,
 // policy variables and the condition operators iamlocal does not evaluate,
 // anonymous access through bucket policies, bucket tagging and the other
 // configuration subresources (they answer 501 NotImplemented), SigV4a, the

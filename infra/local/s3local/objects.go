@@ -45,8 +45,10 @@ func restoreExpiryFor(now time.Time, days int) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, time.UTC)
 }
 
-// restore marks an archived object restored for days; it reports whether it
-// already was.
+// restore starts a restore of an archived object for days, which completes
+// after Options.RestoreDelay; it reports whether the object was restored
+// already (S3 then extends the copy's expiry), and refuses a request while
+// one is in progress (409 RestoreAlreadyInProgress).
 func (s *Server) restore(bucket, key string, days int) (already bool, err error) {
 	obj, err := s.store.HeadObject(bucket, key)
 	if err != nil {
@@ -57,10 +59,17 @@ func (s *Server) restore(bucket, key string, days int) (already bool, err error)
 		return false, newErr(http.StatusForbidden, "InvalidObjectState",
 			"Restore is not allowed for the object's current storage class")
 	}
-	_, already = restoreExpiry(obj.Metadata, s.now())
-	expiry := restoreExpiryFor(s.now(), days)
+	now := s.now()
+	if restoreOngoing(obj.Metadata, now) {
+		return false, newErr(http.StatusConflict, "RestoreAlreadyInProgress", "Object restore is already in progress")
+	}
+	_, already = restoreExpiry(obj.Metadata, now)
+	expiry := restoreExpiryFor(now, days)
 	err = s.store.updateMeta(bucket, key, func(m map[string]string) {
 		m[metaRestore] = expiry.Format(time.RFC3339)
+		if !already {
+			m[metaRestoreReady] = now.Add(s.opts.RestoreDelay).UTC().Format(time.RFC3339Nano)
+		}
 	})
 	if err != nil {
 		return false, objectErr(err, bucket, key)
@@ -77,8 +86,9 @@ func (s *Server) restoreObject(w http.ResponseWriter, r *http.Request, bucket, k
 	var req struct {
 		Days int    `xml:"Days"`
 		Type string `xml:"Type"`
+		Tier string `xml:"GlacierJobParameters>Tier"`
 	}
-	if xml.Unmarshal(body, &req) != nil {
+	if xml.Unmarshal(body, &req) != nil || !slices.Contains([]string{"", "Standard", "Bulk", "Expedited"}, req.Tier) {
 		s.writeError(w, r, errMalformedXML())
 		return
 	}

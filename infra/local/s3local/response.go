@@ -120,12 +120,15 @@ func (w *respWriter) statusCode() int {
 func (w *respWriter) fixObjectHeaders(code int) *s3Error {
 	h := w.Header()
 	class := h.Get("X-Amz-Storage-Class")
-	expiry, restored := restoreExpiry(map[string]string{metaRestore: h.Get(metaRestore)}, w.s.now())
+	restore := map[string]string{metaRestore: h.Get(metaRestore), metaRestoreReady: h.Get(metaRestoreReady)}
+	expiry, restored := restoreExpiry(restore, w.s.now())
 	if w.op == opGetObject && code < 300 && isArchived(class) && !restored {
 		return errInvalidObjectState(class)
 	}
 	if restored {
 		h.Set("X-Amz-Restore", `ongoing-request="false", expiry-date="`+expiry.UTC().Format(http.TimeFormat)+`"`)
+	} else if restoreOngoing(restore, w.s.now()) {
+		h.Set("X-Amz-Restore", `ongoing-request="true"`)
 	}
 	if class == "" || class == "STANDARD" {
 		h.Del("X-Amz-Storage-Class")

@@ -40,6 +40,11 @@ type Options struct {
 	// (created by an older version, or without IAM), so that policies and
 	// x-amz-expected-bucket-owner can be checked against them.
 	DefaultOwner string
+	// RestoreDelay is how long a restore of an archived object takes (S3
+	// takes minutes to hours, by tier): until then HeadObject says
+	// ongoing-request="true", GetObject answers InvalidObjectState and a
+	// second request 409 RestoreAlreadyInProgress. Zero: at once.
+	RestoreDelay time.Duration
 }
 
 // Identities resolves access keys to principals; *iamlocal.Registry is one.
@@ -67,6 +72,7 @@ type Server struct {
 	regions  map[string]string       // existing buckets -> region
 	owners   map[string]string       // buckets -> owner account, where recorded
 	policies map[string]bucketPolicy // buckets -> policy, where set
+	payers   map[string]bool         // Requester Pays buckets (requestpayment.go)
 }
 
 // New starts a Server; call Close to release the data directory.
@@ -81,6 +87,7 @@ func New(opts Options) (*Server, error) {
 		regions:  map[string]string{},
 		owners:   map[string]string{},
 		policies: map[string]bucketPolicy{},
+		payers:   map[string]bool{},
 	}
 	for k, v := range opts.Credentials {
 		s.creds[k] = v
@@ -189,7 +196,7 @@ var unsupportedSubresources = []string{
 	"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
 	"object-lock", "ownershipControls", "policy", "policyStatus", "publicAccessBlock",
-	"replication", "requestPayment", "retention", "select", "tagging", "torrent", "website",
+	"replication", "retention", "select", "tagging", "torrent", "website",
 }
 
 func unsupported(q url.Values, key string) *s3Error {
@@ -232,6 +239,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if e == nil {
 		e = s.authorize(r, bucket, key, q, who)
+	}
+	if e == nil {
+		e = s.checkRequestPayer(w, r, bucket, q, who)
 	}
 	if e != nil {
 		s.writeError(w, r, e)
@@ -312,6 +322,8 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 		s.getBucketLocation(w, r, bucket)
 	case isPolicy:
 		s.bucketPolicy(w, r, bucket, who)
+	case q.Has("requestPayment"):
+		s.requestPayment(w, r, bucket)
 	case wantsEncodedListing(r, q):
 		s.listEncoded(w, r, bucket, q)
 	case r.Method == http.MethodDelete && len(q) == 0:

@@ -20,8 +20,11 @@ const (
 	metaPrefix  = "X-Amz-S3local-"
 	metaKeys    = metaPrefix + "Keys"    // keys written by the latest write; older ones are stale
 	metaRestore = metaPrefix + "Restore" // RFC 3339 expiry of the object's restored copy
-	metaETag    = metaPrefix + "Etag"    // multipart ETag ("<hex>-<n>") where it differs from the MD5
-	metaMPU     = metaPrefix + "Mpu"     // set on multipart uploads: completion stamps metaETag
+	// metaRestoreReady is when a requested restore completes (RFC 3339,
+	// nanoseconds): until then the restore is in progress.
+	metaRestoreReady = metaPrefix + "Restore-Ready"
+	metaETag         = metaPrefix + "Etag" // multipart ETag ("<hex>-<n>") where it differs from the MD5
+	metaMPU          = metaPrefix + "Mpu"  // set on multipart uploads: completion stamps metaETag
 )
 
 // headerMeta maps headers S3 stores but gofakes3 drops to the metadata keys
@@ -286,10 +289,11 @@ func visible(m map[string]string) map[string]string {
 	return out
 }
 
-// restoreExpiry returns the expiry of an object's restore, if it is restored.
+// restoreExpiry returns the expiry of an object's restore, if it is
+// restored: requested, completed by now, and not expired.
 func restoreExpiry(m map[string]string, now time.Time) (time.Time, bool) {
 	v := m[metaRestore]
-	if v == "" {
+	if v == "" || restoreOngoing(m, now) {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339, v)
@@ -297,4 +301,11 @@ func restoreExpiry(m map[string]string, now time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// restoreOngoing says whether a restore of the object was requested and
+// has not completed by now.
+func restoreOngoing(m map[string]string, now time.Time) bool {
+	ready, err := time.Parse(time.RFC3339Nano, m[metaRestoreReady])
+	return err == nil && now.Before(ready)
 }

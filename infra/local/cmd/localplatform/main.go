@@ -60,7 +60,7 @@ func run(args []string) error {
 	data := fs.String("data", ".local", "data folder (make clean wipes it)")
 	addr := fs.String("addr", "127.0.0.1:8080", "API address")
 	workers := fs.Int("worker-concurrency", 90, "maximum concurrent worker invocations (the data-load throttling setting)")
-	firstPort := fs.Int("emulator-ports", 4566, "first of eight fixed ports for S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS and IAM (0: any free ports)")
+	firstPort := fs.Int("emulator-ports", 4566, "first of nine fixed ports for S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS, IAM and EventBridge (0: any free ports)")
 	_ = fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -98,7 +98,7 @@ func explainListen(err error) error {
 		return err
 	}
 	if le.Emulator {
-		return fmt.Errorf("%w: move the emulators with -emulator-ports (the first of eight ports; 0 picks free ones), e.g. make run RUN_ARGS=\"-emulator-ports 14566\"", err)
+		return fmt.Errorf("%w: move the emulators with -emulator-ports (the first of nine ports; 0 picks free ones), e.g. make run RUN_ARGS=\"-emulator-ports 14566\"", err)
 	}
 	return fmt.Errorf("%w: move the API with -addr, e.g. make run RUN_ARGS=\"-addr 127.0.0.1:18080\"", err)
 }
@@ -114,6 +114,8 @@ func printSummary(p *platformlocal.Platform, data string, took time.Duration) {
 	fmt.Fprintf(w, "  Lambda (local runtime)\t%s  functions: %v\n", p.Endpoints["LAMBDA"], p.Runtime.Functions())
 	fmt.Fprintf(w, "  EventBridge Scheduler (local)\t%s  group %s\n", p.Endpoints["SCHEDULER"], p.Config.ScheduleGroup)
 	fmt.Fprintf(w, "  STS, IAM (local)\t%s, %s\n", p.Endpoints["STS"], p.Endpoints["IAM"])
+	fmt.Fprintf(w, "  EventBridge (local)\t%s  run events on bus %s, recorded in %s\n", p.Endpoints["EVENTBRIDGE"], p.Config.EventBus,
+		filepath.Join(data, platformlocal.EventsFile))
 	fmt.Fprintf(w, "  task queue → worker\tmaximum concurrency %d (SQS event source)\n", p.WorkerConcurrency)
 	fmt.Fprintf(w, "\n  metadata table\t%s\n", p.Config.Table)
 	fmt.Fprintf(w, "  KMS key\t%s (%s)\n", p.Names.KeyAlias, p.Config.KMSKeyID)

@@ -30,6 +30,8 @@ func TestAPortInUseNamesTheFlagThatMovesIt(t *testing.T) {
 			[]string{"the S3 emulator cannot listen on 127.0.0.1:" + strconv.Itoa(port) + ": address already in use", "-emulator-ports"}},
 		{"an emulator past the first", platformlocal.Options{APIAddr: "127.0.0.1:0", FirstPort: port - 2},
 			[]string{"the KMS emulator cannot listen on 127.0.0.1:" + strconv.Itoa(port), "-emulator-ports"}},
+		{"the last emulator", platformlocal.Options{APIAddr: "127.0.0.1:0", FirstPort: port - 8},
+			[]string{"the EventBridge emulator cannot listen on 127.0.0.1:" + strconv.Itoa(port), "-emulator-ports"}},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,147 @@
+package runevents
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/run"
+)
+
+// Outbox is the metadata store's outbox of run ends not yet announced,
+// and the run records the events are built from.
+type Outbox interface {
+	// PendingRunEnd reads the run and whether its end is in the outbox,
+	// in one request (KindNotFound when the run's record is gone).
+	PendingRunEnd(ctx context.Context, runID string) (r run.Run, pending bool, err error)
+	PendingRunEvents(ctx context.Context, before time.Time) ([]string, error)
+	RunEventPublished(ctx context.Context, runID string) error
+}
+
+// Bus puts events on an EventBridge bus (*eventbridge.Client).
+type Bus interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+// PendingAge is how long a run end may stay in the outbox before the
+// sweep publishes it: its ender publishes it at once, unless it crashed.
+const PendingAge = time.Minute
+
+// maxEntries is PutEvents' limit of entries per request.
+const maxEntries = 10
+
+// Publisher announces run ends on the platform's outbound bus: each event
+// is built from the ended run's record, put with PutEvents, and its
+// outbox item deleted once EventBridge accepted it. Publishing twice (an
+// ender and the sweep at once) puts the same event, with the same
+// EventId, twice: consumers drop the duplicate, as they must for
+// EventBridge's own at-least-once delivery.
+type Publisher struct {
+	Outbox  Outbox
+	Bus     Bus
+	BusName string
+	Log     *slog.Logger
+}
+
+// Announce publishes the ends of runIDs that are in the outbox: an ender
+// calls it right after the transaction that ended the run (a run it did
+// not end after all has no item of its own, or one another ender
+// publishes). A failure is logged, not returned: the item stays, and the
+// sweep publishes it.
+func (p *Publisher) Announce(ctx context.Context, runIDs ...string) {
+	if err := p.publish(ctx, runIDs); err != nil {
+		p.Log.WarnContext(ctx, "run event left for the sweep", "runIds", runIDs, "error", err)
+	}
+}
+
+// PublishPending publishes, at now, every run end the outbox holds since
+// PendingAge before: those whose enders crashed, or failed to publish (the
+// periodic sweep calls it). It returns how many it published.
+func (p *Publisher) PublishPending(ctx context.Context, now time.Time) (int, error) {
+	ids, err := p.Outbox.PendingRunEvents(ctx, now.Add(-PendingAge))
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) > 0 {
+		p.Log.InfoContext(ctx, "publishing run events left in the outbox", "runs", len(ids))
+	}
+	return len(ids), p.publish(ctx, ids)
+}
+
+// publish puts the events of runIDs, ten a request, and deletes the
+// outbox items of those the bus accepted.
+func (p *Publisher) publish(ctx context.Context, runIDs []string) error {
+	var first error
+	for len(runIDs) > 0 {
+		n := min(maxEntries, len(runIDs))
+		if err := p.publishBatch(ctx, runIDs[:n]); err != nil && first == nil {
+			first = err
+		}
+		runIDs = runIDs[n:]
+	}
+	return first
+}
+
+func (p *Publisher) publishBatch(ctx context.Context, runIDs []string) error {
+	var ids []string
+	var entries []types.PutEventsRequestEntry
+	var failed error
+	for _, id := range runIDs {
+		e, err := p.entry(ctx, id)
+		if err != nil {
+			failed = err // this run's event stays in the outbox; the others go
+		} else if e != nil {
+			ids, entries = append(ids, id), append(entries, *e)
+		}
+	}
+	if len(entries) == 0 {
+		return failed
+	}
+	out, err := p.Bus.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+	if err != nil {
+		return fmt.Errorf("put %d run events on %s: %w", len(entries), p.BusName, err)
+	}
+	for i, res := range out.Entries {
+		if i >= len(ids) {
+			break
+		}
+		if res.ErrorCode != nil {
+			failed = fmt.Errorf("run event of %s refused by %s: %s: %s", ids[i], p.BusName, aws.ToString(res.ErrorCode), aws.ToString(res.ErrorMessage))
+			continue
+		}
+		p.Log.InfoContext(ctx, "run event published", "runId", ids[i], "eventId", EventId(ids[i], KindEnded), "bus", p.BusName)
+		if err := p.Outbox.RunEventPublished(ctx, ids[i]); err != nil {
+			failed = err // published again by the sweep: a duplicate consumers drop
+		}
+	}
+	return failed
+}
+
+// entry is the PutEvents entry of runID's end; nil when there is none to
+// publish: its end is not in the outbox (published already, or not ended
+// yet), or its record is gone (expired), whose outbox item it drops.
+func (p *Publisher) entry(ctx context.Context, runID string) (*types.PutEventsRequestEntry, error) {
+	r, pending, err := p.Outbox.PendingRunEnd(ctx, runID)
+	switch {
+	case apperr.KindOf(err) == apperr.KindNotFound && pending:
+		p.Log.WarnContext(ctx, "run event dropped: the run's record is gone", "runId", runID)
+		return nil, p.Outbox.RunEventPublished(ctx, runID)
+	case apperr.KindOf(err) == apperr.KindNotFound, err == nil && !pending:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	e, err := Build(r)
+	if err != nil {
+		return nil, err
+	}
+	return &types.PutEventsRequestEntry{
+		EventBusName: aws.String(p.BusName), Source: aws.String(Source), DetailType: aws.String(e.DetailType),
+		Detail: aws.String(e.Detail), Time: aws.Time(e.Time),
+	}, nil
+}
