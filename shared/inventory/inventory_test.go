@@ -166,6 +166,14 @@ func TestDataFilesAreChecked(t *testing.T) {
 	if _, err := readAll(t, c, rep); !isBad(err, "not the manifest's") {
 		t.Fatalf("replaced file: %v", err)
 	}
+	z.Reset()
+	zw = gzip.NewWriter(&z)
+	zw.Write([]byte(`"src","` + strings.Repeat("k", inventory.MaxRow) + `","1"`))
+	zw.Close()
+	put(t, c, rep.Files[1].Key, z.Bytes())
+	if _, err := readAll(t, c, rep); !isBad(err, "longer than") {
+		t.Fatalf("endless row: %v", err)
+	}
 	if _, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("inv"), Key: aws.String(rep.Files[0].Key)}); err != nil {
 		t.Fatal(err)
 	}

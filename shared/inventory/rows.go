@@ -41,6 +41,29 @@ type Rows struct {
 	row  int64 // rows read so far (of every kind)
 }
 
+// MaxRow caps a row's length: a key is at most 1,024 bytes (3 KiB
+// URL-encoded), so a longer row is not an inventory's, and reading it
+// whole would hold it in memory.
+const MaxRow = 64 << 10
+
+// lineLimit fails a line longer than MaxRow.
+type lineLimit struct {
+	r   io.Reader
+	run int
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		if l.run++; b == '\n' {
+			l.run = 0
+		} else if l.run > MaxRow {
+			return 0, fmt.Errorf("a row is longer than %d bytes", MaxRow)
+		}
+	}
+	return n, err
+}
+
 type counter struct {
 	r io.Reader
 	n int64
@@ -73,7 +96,7 @@ func Open(ctx context.Context, r Reader, bucket string, rep *Report, i int) (*Ro
 		out.Body.Close()
 		return nil, rows.fileError("is not gzip: %v", err)
 	}
-	rows.csv = csv.NewReader(zr)
+	rows.csv = csv.NewReader(&lineLimit{r: zr})
 	rows.csv.FieldsPerRecord = rep.Columns.Count
 	rows.csv.ReuseRecord = true
 	return rows, nil
