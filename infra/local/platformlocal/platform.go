@@ -606,6 +606,23 @@ func (p *Platform) EndpointsEnv() string {
 	return b.String()
 }
 
+// ReadEndpoints reads the endpoints.env of the platform whose data folder
+// is data (the KEY=value lines EndpointsEnv writes), for the commands that
+// act on a running platform.
+func ReadEndpoints(data string) (map[string]string, error) {
+	b, err := os.ReadFile(filepath.Join(data, "endpoints.env"))
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
+			env[k] = v
+		}
+	}
+	return env, nil
+}
+
 func (p *Platform) writeEndpointsFile(path string) error {
 	return os.WriteFile(path, []byte(p.EndpointsEnv()), 0o600)
 }

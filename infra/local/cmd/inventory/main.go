@@ -11,14 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/inventorygen"
+	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
 
 func main() {
@@ -39,7 +38,7 @@ func run(args []string) error {
 	if *bucket == "" || *dest == "" {
 		return errors.New("-bucket and -dest are required: make inventory BUCKET=<source> DEST=<destination bucket>")
 	}
-	env, err := readEnvFile(filepath.Join(*data, "endpoints.env"))
+	env, err := platformlocal.ReadEndpoints(*data)
 	if err != nil {
 		return fmt.Errorf("%w (is the platform running? make run)", err)
 	}
@@ -59,19 +58,4 @@ func run(args []string) error {
 	option, _ := json.Marshal(map[string]any{"Inventory": loc})
 	fmt.Printf("delivered an inventory of %d objects of %s to s3://%s/%s\ndataset option: %s\n", n, *bucket, *dest, folder, option)
 	return nil
-}
-
-// readEnvFile reads the KEY=value lines of an env file.
-func readEnvFile(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
-			env[k] = v
-		}
-	}
-	return env, nil
 }

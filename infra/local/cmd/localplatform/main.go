@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -157,7 +156,7 @@ func tokenFor(data, user string) (string, error) {
 		return "", err
 	}
 	issuer := localauth.DefaultIssuer
-	if env, err := readEnvFile(filepath.Join(data, "endpoints.env")); err == nil && env["S3CONNECTIONS_ISSUER"] != "" {
+	if env, err := platformlocal.ReadEndpoints(data); err == nil && env["S3CONNECTIONS_ISSUER"] != "" {
 		issuer = env["S3CONNECTIONS_ISSUER"] // the running platform's, whatever its -addr
 	}
 	return (&localauth.Issuer{Key: key, Issuer: issuer, Audience: localauth.DefaultAudience}).Token(user, platformlocal.TokenTTL)
@@ -175,7 +174,7 @@ func attachPolicy(args []string) error {
 	if *user == "" || *id == "" {
 		return fmt.Errorf("-user and -connection are required: make attach-policy USER=alice CONNECTION=<id>")
 	}
-	env, err := readEnvFile(filepath.Join(*data, "endpoints.env"))
+	env, err := platformlocal.ReadEndpoints(*data)
 	if err != nil {
 		return fmt.Errorf("%w (is the platform running? make run)", err)
 	}
@@ -195,19 +194,4 @@ func attachPolicy(args []string) error {
 	}
 	fmt.Printf("attached connection %s's policies to %s, as account %s\n", *id, target, env["AWS_ACCOUNT_ID"])
 	return nil
-}
-
-// readEnvFile reads the KEY=value lines of an env file.
-func readEnvFile(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	env := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
-			env[k] = v
-		}
-	}
-	return env, nil
 }
