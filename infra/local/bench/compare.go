@@ -53,8 +53,8 @@ type Config struct {
 	Tools                                         []string
 	S5cmdPath, RclonePath                         string
 	S5cmdWorkers, RcloneTransfers, RcloneCheckers int
-	// WorkerConcurrency is the platform's worker concurrency; 0 means 90,
-	// or Sandboxes when the functions run in sandboxes.
+	// WorkerConcurrency is the platform's worker concurrency; 0 means 90.
+	// With Sandboxes, invocations beyond them wait for a free sandbox.
 	WorkerConcurrency int
 	// Sandboxes, when above 0, runs the planner and that many worker
 	// sandboxes as the functions' real bootstraps under aws-lambda-rie
@@ -167,9 +167,6 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		"worker_concurrency": cfg.WorkerConcurrency, "sandboxes": cfg.Sandboxes, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
 	}
 
-	if cfg.Sandboxes > 0 && cfg.WorkerConcurrency == 0 {
-		cfg.WorkerConcurrency = cfg.Sandboxes
-	}
 	plat, err := platformlocal.Start(ctx, platformlocal.Options{
 		Log:               slog.New(slog.NewJSONHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		WorkerConcurrency: cfg.WorkerConcurrency,
@@ -190,7 +187,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	defer os.RemoveAll(scratch)
 	if cfg.Sandboxes > 0 {
-		stop, err := startSandboxes(plat, filepath.Join(scratch, "functions"), cfg.Sandboxes)
+		stop, err := startSandboxes(plat, filepath.Join(scratch, "functions"), cfg.Sandboxes, cfg.Log)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,7 +17,7 @@ import (
 // sandboxes) as their real bootstraps under aws-lambda-rie, built into
 // dir, in place of the in-process handlers, so that their CPU is measured
 // as their processes' own. It returns a function that stops them.
-func startSandboxes(plat *platformlocal.Platform, dir string, workers int) (stop func(), err error) {
+func startSandboxes(plat *platformlocal.Platform, dir string, workers int, log io.Writer) (stop func(), err error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func startSandboxes(plat *platformlocal.Platform, dir string, workers int) (stop
 			stop()
 			return nil, err
 		}
-		pool, err := sandbox.StartPool(f.n, rie, f.name, bins[f.name], env, nil)
+		pool, err := sandbox.StartPool(f.n, rie, f.name, bins[f.name], env, log)
 		if err != nil {
 			stop()
 			return nil, err

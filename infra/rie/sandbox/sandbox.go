@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -143,7 +144,12 @@ func Start(rie, name, bootstrap string, env []string, log io.Writer) (*Sandbox, 
 
 // Invoke sends payload as Lambda would. A handler error is returned as an
 // error carrying its type and message, as the local runtime reports one.
+// Between invocations the bootstrap is frozen (SIGSTOP), as Lambda freezes
+// an idle sandbox: aws-lambda-rie does not, and the Go runtime's monitor
+// thread of each idle process then wakes a hundred times a second.
 func (s *Sandbox) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	s.signal(syscall.SIGCONT)
+	defer s.signal(syscall.SIGSTOP)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
@@ -167,8 +173,23 @@ func (s *Sandbox) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	return out, nil
 }
 
+// signal sends sig to the bootstrap aws-lambda-rie runs (it starts it at
+// the first invocation and again after a crash), if there is one.
+func (s *Sandbox) signal(sig syscall.Signal) {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", s.cmd.Process.Pid))
+	for _, t := range tasks {
+		b, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				_ = syscall.Kill(pid, sig)
+			}
+		}
+	}
+}
+
 // Close stops the sandbox (SIGTERM, then SIGKILL after 3 s).
 func (s *Sandbox) Close() {
+	s.signal(syscall.SIGCONT)
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-s.done:

@@ -46,7 +46,7 @@ func run() error {
 	flag.IntVar(&cfg.S5cmdWorkers, "s5cmd-workers", envInt("BENCH_S5CMD_WORKERS", 256), "s5cmd --numworkers (BENCH_S5CMD_WORKERS; 256 is s5cmd's default)")
 	flag.IntVar(&cfg.RcloneTransfers, "rclone-transfers", envInt("BENCH_RCLONE_TRANSFERS", 32), "rclone --transfers (BENCH_RCLONE_TRANSFERS)")
 	flag.IntVar(&cfg.RcloneCheckers, "rclone-checkers", envInt("BENCH_RCLONE_CHECKERS", 32), "rclone --checkers (BENCH_RCLONE_CHECKERS)")
-	flag.IntVar(&cfg.WorkerConcurrency, "worker-concurrency", envInt("WORKER_CONCURRENCY", 0), "the platform's worker concurrency, 0 = 90, or -sandboxes (WORKER_CONCURRENCY)")
+	flag.IntVar(&cfg.WorkerConcurrency, "worker-concurrency", envInt("WORKER_CONCURRENCY", 0), "the platform's worker concurrency, 0 = 90 (WORKER_CONCURRENCY)")
 	flag.IntVar(&cfg.Sandboxes, "sandboxes", envInt("BENCH_SANDBOXES", 8), "worker sandboxes: the planner and worker run as their bootstraps under aws-lambda-rie, processes of their own; 0 runs them in the benchmark's process (BENCH_SANDBOXES)")
 	flag.DurationVar(&cfg.Poll, "poll", envDuration("BENCH_POLL", 50*time.Millisecond), "how often a platform run is read while it runs (BENCH_POLL)")
 	flag.StringVar(&cfg.CPUProfileDir, "cpuprofile-dir", envStr("BENCH_CPUPROFILE_DIR", ""), "write a CPU profile of each timed platform phase here (BENCH_CPUPROFILE_DIR; go tool pprof bin/bench FILE)")
