@@ -61,6 +61,9 @@ type Config struct {
 	// (processes of their own, whose CPU is measured apart); 0 runs the
 	// functions in the benchmark's process.
 	Sandboxes int
+	// FunctionEnv is added to the sandboxed functions' environment
+	// ("GOGC=100", …), for experiments.
+	FunctionEnv []string
 	// Poll is how often the run is read while it runs.
 	Poll time.Duration
 	// CPUProfileDir, when set, receives a CPU profile of the benchmark's
@@ -164,7 +167,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		"objects": cfg.Objects, "min_kib": cfg.MinKiB, "max_kib": cfg.MaxKiB, "large": cfg.Large, "large_mib": cfg.LargeMiB,
 		"rounds": cfg.Rounds, "warmup_objects": cfg.Warmup, "tools": cfg.Tools, "s5cmd_workers": cfg.S5cmdWorkers,
 		"rclone_transfers": cfg.RcloneTransfers, "rclone_checkers": cfg.RcloneCheckers,
-		"worker_concurrency": cfg.WorkerConcurrency, "sandboxes": cfg.Sandboxes, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
+		"worker_concurrency": cfg.WorkerConcurrency, "sandboxes": cfg.Sandboxes, "function_env": cfg.FunctionEnv, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
 	}
 
 	plat, err := platformlocal.Start(ctx, platformlocal.Options{
@@ -187,7 +190,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	defer os.RemoveAll(scratch)
 	if cfg.Sandboxes > 0 {
-		stop, err := startSandboxes(plat, filepath.Join(scratch, "functions"), cfg.Sandboxes, cfg.Log)
+		stop, err := startSandboxes(plat, filepath.Join(scratch, "functions"), cfg.Sandboxes, cfg.FunctionEnv, cfg.Log)
 		if err != nil {
 			return nil, err
 		}

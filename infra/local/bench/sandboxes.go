@@ -16,8 +16,9 @@ import (
 // startSandboxes runs the planner (one sandbox) and the worker (workers
 // sandboxes) as their real bootstraps under aws-lambda-rie, built into
 // dir, in place of the in-process handlers, so that their CPU is measured
-// as their processes' own. It returns a function that stops them.
-func startSandboxes(plat *platformlocal.Platform, dir string, workers int, log io.Writer) (stop func(), err error) {
+// as their processes' own; extraEnv is added to their environment. It
+// returns a function that stops them.
+func startSandboxes(plat *platformlocal.Platform, dir string, workers int, extraEnv []string, log io.Writer) (stop func(), err error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return nil, err
@@ -49,6 +50,7 @@ func startSandboxes(plat *platformlocal.Platform, dir string, workers int, log i
 			stop()
 			return nil, err
 		}
+		env = append(env, extraEnv...)
 		pool, err := sandbox.StartPool(f.n, rie, f.name, bins[f.name], env, log)
 		if err != nil {
 			stop()
