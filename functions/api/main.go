@@ -7,5 +7,5 @@ import (
 )
 
 func main() {
-	lambda.Start(app.NewAPI(app.Init(app.APISettings)).Handle)
+	lambda.Start(app.TracedAPI(app.NewAPI(app.Init(app.APISettings))))
 }

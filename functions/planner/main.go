@@ -11,5 +11,5 @@ import (
 
 func main() {
 	app.TuneRuntime(os.Getenv)
-	lambda.Start(app.NewPlanner(app.Init(app.PlannerSettings)).Handle)
+	lambda.Start(app.TracedPlanner(app.NewPlanner(app.Init(app.PlannerSettings))))
 }

@@ -11,5 +11,5 @@ import (
 
 func main() {
 	app.TuneRuntime(os.Getenv)
-	lambda.Start(app.NewWorker(app.Init(app.WorkerSettings)).Handle)
+	lambda.Start(app.TracedWorker(app.NewWorker(app.Init(app.WorkerSettings))))
 }

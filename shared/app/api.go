@@ -23,12 +23,12 @@ import (
 
 // NewAPI builds the API function's handler.
 func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.API {
-	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithLimits(quota.FromConfig(cfg))
+	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithLimits(quota.FromConfig(cfg)).WithRunRetention(cfg.RunRetentionDays)
 	planner := plannercall.New(lambda.NewFromConfig(awsCfg), cfg.PlannerFunction)
 	datasets := &dataset.Service{Store: store, Connections: store}
 	schedules := &schedule.Service{
 		Store:     store,
-		Scheduler: eventscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.ScheduleGroup, cfg.PlannerFunctionARN, cfg.SchedulerRoleARN),
+		Scheduler: eventscheduler.New(scheduler.NewFromConfig(awsCfg), cfg.ScheduleGroup, cfg.PlannerFunctionARN, cfg.SchedulerRoleARN, cfg.SchedulerDLQARN),
 		Datasets:  datasets,
 		Upstream:  store,
 		Log:       log,

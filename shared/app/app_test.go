@@ -17,6 +17,7 @@ func full() platform.Config {
 		SecretsKeyID: "arn:aws:kms:eu-west-1:123456789012:key/s", LZBucket: "lz", DLZBucket: "dlz",
 		TaskQueueURL: "https://sqs/q", PlannerFunction: "planner", PlannerFunctionARN: "arn:aws:lambda:eu-west-1:123456789012:function:planner",
 		ScheduleGroup: "g", SchedulerRoleARN: "arn:aws:iam::123456789012:role/s", SourceReaderRoleARN: "arn:aws:iam::123456789012:role/r",
+		SchedulerDLQARN:     "arn:aws:sqs:eu-west-1:123456789012:dlq",
 		PlatformBuckets:     []string{"lz", "dlz"},
 		EnabledOptInRegions: []string{"eu-south-1"}, S3PathStyle: true, PlannerBudget: 3 * time.Minute, MaxReceiveCount: 7,
 		PartSize: 8 << 20, CopyThreshold: 16 << 20,

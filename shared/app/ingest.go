@@ -48,7 +48,7 @@ func NewPlanner(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *inges
 		budget = ingest.DefaultPlannerBudget
 	}
 	return &ingest.Planner{
-		Store:    metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Store:    metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRunRetention(cfg.RunRetentionDays),
 		Tester:   access,
 		Sources:  &source.Clients{Access: access},
 		Tasks:    taskqueue.New[ingest.Task](sqs.NewFromConfig(awsCfg), cfg.TaskQueueURL),
@@ -74,7 +74,7 @@ func NewWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *ingest
 		receives = ingest.DefaultMaxReceiveCount
 	}
 	return &ingest.Worker{
-		Store:           metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Store:           metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRunRetention(cfg.RunRetentionDays),
 		Sources:         sourceClients{&source.Clients{Access: sourceAccess(cfg, awsCfg)}},
 		Copier:          copier,
 		LZBucket:        cfg.LZBucket,

@@ -12,18 +12,21 @@ import "github.com/datalake-platform/s3connections/shared/platform"
 var (
 	APISettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvPlannerFunction, platform.EnvPlannerFunctionARN,
-			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets},
-		Optional: []string{platform.EnvMaxConnectionsPerUser, platform.EnvMaxDatasetsPerUser, platform.EnvMaxSchedulesPerUser},
+			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets,
+			platform.EnvSchedulerDLQARN},
+		Optional: []string{platform.EnvMaxConnectionsPerUser, platform.EnvMaxDatasetsPerUser, platform.EnvMaxSchedulesPerUser,
+			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}
 	PlannerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
 			platform.EnvSourceReaderRoleARN},
-		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle},
+		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle,
+			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}
 	WorkerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvSecretsKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,
 			platform.EnvSourceReaderRoleARN},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvPartSize, platform.EnvCopyThreshold,
-			platform.EnvS3PathStyle},
+			platform.EnvS3PathStyle, platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}
 )

@@ -1,10 +1,13 @@
 // Package eventscheduler keeps a DataIngestion schedule's EventBridge
 // Scheduler schedule: named after the schedule's id, in the platform's
-// group, invoking the planner with {"ScheduleId": …} through the scheduler
-// role.
+// group, invoking the planner with {"ScheduleId": …, "Firing": <execution
+// id>} through the scheduler role, retried by RetryPolicy and then sent to
+// the scheduler's dead-letter queue. It also names the platform's own
+// schedule that sweeps expired leases.
 package eventscheduler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,10 +17,50 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/datalake-platform/s3connections/shared/ingest"
+	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
 
 var _ schedule.Scheduler = (*Client)(nil)
+
+// The retries of a firing whose planner invocation Scheduler cannot make
+// (throttled, the function being updated): for up to an hour, after which
+// a firing is no longer worth starting late; then the event goes to the
+// dead-letter queue, where an alarm waits.
+const (
+	MaximumRetryAttempts     = 10
+	MaximumEventAgeInSeconds = 3600
+)
+
+// RetryPolicy is every schedule's target retry policy.
+func RetryPolicy() *types.RetryPolicy {
+	return &types.RetryPolicy{MaximumRetryAttempts: aws.Int32(MaximumRetryAttempts), MaximumEventAgeInSeconds: aws.Int32(MaximumEventAgeInSeconds)}
+}
+
+// The platform's lease sweep: a schedule of the stack (and of the local
+// platform) in the platform's group that has the planner end the runs
+// whose lease expired (ingest.ActionSweepLeases), every SweepExpression.
+const (
+	SweepScheduleName = platform.Prefix + "-lease-sweep"
+	SweepExpression   = "rate(5 minutes)"
+)
+
+// SweepInput is the sweep schedule's input to the planner.
+func SweepInput() string { return `{"Action":"` + ingest.ActionSweepLeases + `"}` }
+
+// firingInput is what each firing of scheduleID passes to the planner:
+// the schedule, and Scheduler's execution id of the firing (a context
+// attribute Scheduler substitutes; its angle brackets must not be
+// escaped). Lambda's retries of the invocation carry the same payload.
+func firingInput(scheduleID string) (string, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ingest.PlannerEvent{ScheduleId: scheduleID, Firing: "<aws.scheduler.execution-id>"}); err != nil {
+		return "", err
+	}
+	return string(bytes.TrimSpace(b.Bytes())), nil
+}
 
 // Client manages schedules in one group. Safe for concurrent use.
 type Client struct {
@@ -25,16 +68,18 @@ type Client struct {
 	group     string
 	targetARN string // the planner function
 	roleARN   string // the role EventBridge Scheduler assumes to invoke it
+	dlqARN    string // the queue of firings that failed every retry; "" for none
 }
 
-// New returns a Client for group, targeting targetARN through roleARN.
-func New(client *scheduler.Client, group, targetARN, roleARN string) *Client {
-	return &Client{client: client, group: group, targetARN: targetARN, roleARN: roleARN}
+// New returns a Client for group, targeting targetARN through roleARN,
+// with dlqARN as every schedule's dead-letter queue.
+func New(client *scheduler.Client, group, targetARN, roleARN, dlqARN string) *Client {
+	return &Client{client: client, group: group, targetARN: targetARN, roleARN: roleARN, dlqARN: dlqARN}
 }
 
 // Put creates or replaces the EventBridge schedule of s.
 func (c *Client) Put(ctx context.Context, s schedule.Schedule) error {
-	input, err := json.Marshal(ingest.PlannerEvent{ScheduleId: s.ScheduleId}) // what each firing passes to the planner
+	input, err := firingInput(s.ScheduleId)
 	if err != nil {
 		return err
 	}
@@ -42,7 +87,10 @@ func (c *Client) Put(ctx context.Context, s schedule.Schedule) error {
 	if !s.IsEnabled {
 		state = types.ScheduleStateDisabled
 	}
-	target := &types.Target{Arn: aws.String(c.targetARN), RoleArn: aws.String(c.roleARN), Input: aws.String(string(input))}
+	target := &types.Target{Arn: aws.String(c.targetARN), RoleArn: aws.String(c.roleARN), Input: aws.String(input), RetryPolicy: RetryPolicy()}
+	if c.dlqARN != "" {
+		target.DeadLetterConfig = &types.DeadLetterConfig{Arn: aws.String(c.dlqARN)}
+	}
 	window := &types.FlexibleTimeWindow{Mode: types.FlexibleTimeWindowModeOff}
 	desc := aws.String(fmt.Sprintf("%s: runs of dataset %s", s.ScheduleName, s.DatasetId))
 	var tz *string

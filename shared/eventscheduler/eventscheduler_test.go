@@ -17,6 +17,7 @@ import (
 const (
 	planner = "arn:aws:lambda:us-east-1:000000000000:function:s3connections-planner"
 	role    = "arn:aws:iam::000000000000:role/s3connections-scheduler"
+	dlq     = "arn:aws:sqs:us-east-1:000000000000:s3connections-scheduler-dlq"
 )
 
 // The adapter is tested with the real Scheduler client against the local
@@ -38,7 +39,7 @@ func TestPutUpdateDelete(t *testing.T) {
 	if _, err := client.CreateScheduleGroup(ctx, &scheduler.CreateScheduleGroupInput{Name: aws.String("s3connections")}); err != nil {
 		t.Fatal(err)
 	}
-	c := New(client, "s3connections", planner, role)
+	c := New(client, "s3connections", planner, role, dlq)
 	sch := schedule.Schedule{ScheduleId: "0198f5d2-9b3c-7d4e-8f5a-6b7c8d9e0f12", ScheduleName: "daily", DatasetId: "d1",
 		ScheduleExpression: "cron(0 6 * * ? *)", ScheduleExpressionTimezone: "Europe/Rome", IsEnabled: true}
 	if err := c.Put(ctx, sch); err != nil {
@@ -49,7 +50,11 @@ func TestPutUpdateDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	if aws.ToString(got.Target.Arn) != planner || aws.ToString(got.Target.RoleArn) != role ||
-		aws.ToString(got.Target.Input) != `{"ScheduleId":"`+sch.ScheduleId+`"}` || got.State != types.ScheduleStateEnabled ||
+		aws.ToString(got.Target.Input) != `{"ScheduleId":"`+sch.ScheduleId+`","Firing":"<aws.scheduler.execution-id>"}` ||
+		got.State != types.ScheduleStateEnabled ||
+		aws.ToInt32(got.Target.RetryPolicy.MaximumRetryAttempts) != MaximumRetryAttempts ||
+		aws.ToInt32(got.Target.RetryPolicy.MaximumEventAgeInSeconds) != MaximumEventAgeInSeconds ||
+		got.Target.DeadLetterConfig == nil || aws.ToString(got.Target.DeadLetterConfig.Arn) != dlq ||
 		got.FlexibleTimeWindow.Mode != types.FlexibleTimeWindowModeOff || aws.ToString(got.ScheduleExpressionTimezone) != "Europe/Rome" {
 		t.Fatalf("schedule as created: %+v target %+v", got, got.Target)
 	}
@@ -82,7 +87,7 @@ func TestPutUpdateDelete(t *testing.T) {
 	}
 	select {
 	case tg := <-fired:
-		if tg.Arn != planner || tg.Input != `{"ScheduleId":"`+sch.ScheduleId+`"}` {
+		if tg.Arn != planner || tg.Input != `{"ScheduleId":"`+sch.ScheduleId+`","Firing":"`+tg.ExecutionID+`"}` || tg.ExecutionID == "" {
 			t.Fatalf("fired %+v", tg)
 		}
 	case <-time.After(time.Minute): // generous: a loaded machine is slow, not stuck

@@ -151,19 +151,22 @@ func (a *API) fail(ctx context.Context, ev events.APIGatewayV2HTTPRequest, err e
 	})
 }
 
+// respond answers with body as JSON; a nil body (204 No Content) has no
+// content, so no content type either.
 func respond(status int, body any) events.APIGatewayV2HTTPResponse {
+	if body == nil {
+		return events.APIGatewayV2HTTPResponse{StatusCode: status}
+	}
 	resp := events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"content-type": "application/json"},
 	}
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil { // only our own types get here: a bug, not input
-			b = []byte(`{"Message":"internal error: response not encodable"}`)
-			resp.StatusCode = http.StatusInternalServerError
-		}
-		resp.Body = string(b) + "\n"
+	b, err := json.Marshal(body)
+	if err != nil { // only our own types get here: a bug, not input
+		b = []byte(`{"Message":"internal error: response not encodable"}`)
+		resp.StatusCode = http.StatusInternalServerError
 	}
+	resp.Body = string(b) + "\n"
 	return resp
 }
 

@@ -84,3 +84,36 @@ func TestHandleMapsOutcomes(t *testing.T) {
 		})
 	}
 }
+
+func (s *stubConnections) Delete(context.Context, string, string) error { return s.err }
+
+// A 204 has no content: no body and no content type that would announce one.
+func TestNoContentHasNoContentType(t *testing.T) {
+	api := New(UseCases{Connections: &stubConnections{}}, slog.New(slog.DiscardHandler))
+	ev := event("DELETE /connections/{id}", "alice", "", false)
+	ev.PathParameters = map[string]string{"id": "0193f5a4-7b1e-7c3d-9e2f-0123456789ab"}
+	resp, err := api.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 204 || resp.Body != "" || len(resp.Headers) != 0 {
+		t.Fatalf("%d %q %v, want 204 without body or headers", resp.StatusCode, resp.Body, resp.Headers)
+	}
+}
+
+// POST /schedules/{id}/run reads no fields: any is a 400 naming it, before
+// the schedule is looked up (the use cases here would panic if called).
+func TestRunNowRefusesBodyFields(t *testing.T) {
+	api := New(UseCases{}, slog.New(slog.DiscardHandler))
+	for body, field := range map[string]string{`{"Force":true}`: "Force", `{"RunId":"x"}`: "RunId", `[]`: "", `{`: ""} {
+		ev := event("POST /schedules/{id}/run", "alice", body, false)
+		ev.PathParameters = map[string]string{"id": "0193f5a4-7b1e-7c3d-9e2f-0123456789ab"}
+		resp, err := api.Handle(context.Background(), ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 400 || field != "" && !strings.Contains(resp.Body, `"Field":"`+field+`"`) {
+			t.Errorf("%s: %d %s, want 400 naming %q", body, resp.StatusCode, resp.Body, field)
+		}
+	}
+}

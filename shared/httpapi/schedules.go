@@ -62,6 +62,11 @@ func (a *API) addSchedules(s Schedules, runs Runs) {
 		return http.StatusNoContent, nil, s.Delete(ctx, r.caller, r.PathParameters["id"])
 	})
 	a.add(Route{Method: "POST", Path: "/schedules/{id}/run"}, func(ctx context.Context, r request) (int, any, error) {
+		if r.Body != "" { // no body, or an object with no fields: any field is a mistake worth naming
+			if err := decode(r, &struct{}{}); err != nil {
+				return 0, nil, err
+			}
+		}
 		started, err := runs.RunNow(ctx, r.caller, r.PathParameters["id"])
 		return http.StatusAccepted, struct{ RunId string }{started.RunId}, err
 	})

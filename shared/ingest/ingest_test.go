@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -24,9 +25,10 @@ import (
 
 // memObject is an object of memS3.
 type memObject struct {
-	body    []byte
-	class   types.StorageClass
-	restore string
+	body         []byte
+	class        types.StorageClass
+	restore      string
+	lastModified time.Time
 }
 
 func (o memObject) etag() string {
@@ -89,6 +91,9 @@ func (m *memS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(
 		return nil, err
 	}
 	out := &s3.HeadObjectOutput{ContentLength: aws.Int64(int64(len(o.body))), ETag: aws.String(`"` + o.etag() + `"`), StorageClass: o.class}
+	if !o.lastModified.IsZero() {
+		out.LastModified = aws.Time(o.lastModified)
+	}
 	if o.restore != "" {
 		out.Restore = aws.String(o.restore)
 	}
@@ -202,6 +207,9 @@ const (
 	testDLZ = "platform-dlz"
 )
 
+// testRunStart is when the tests' run started, within its second.
+var testRunStart = time.Date(2026, 12, 7, 9, 0, 10, 500_000_000, time.UTC)
+
 // What the worker does with one file, on each path the rules and the
 // zones allow, as its S3 calls and the objects they leave.
 func TestIngestPaths(t *testing.T) {
@@ -252,8 +260,19 @@ func TestIngestPaths(t *testing.T) {
 		{name: "1.6 fails a file that left Standard", access: connection.BucketPolicy, version: rules.V1_6, fileTyp: dataset.CSV,
 			object: memObject{body: good, class: types.StorageClassStandardIa}, listed: func(t *Task) { t.StorageClass = "STANDARD_IA" },
 			outcome: run.OutcomeFailed},
+		{name: "overwritten after the run started: left for the next run", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.Others,
+			object: memObject{body: good, lastModified: testRunStart.Add(time.Second)}, listed: func(t *Task) { t.ETag = "0123456789abcdef0123456789abcdef" },
+			outcome: run.OutcomeDeferred, calls: []string{"CopyObject src/k.csv", "HeadObject src/k.csv"}},
+		{name: "overwritten in the second the run started: left too", access: connection.AccessKeys, version: rules.V1_6, fileTyp: dataset.Others,
+			object:  memObject{body: good, lastModified: testRunStart.Truncate(time.Second)},
+			outcome: run.OutcomeDeferred, calls: []string{"HeadObject src/k.csv"}},
+		{name: "changed before the run started: copied as it is now", access: connection.AccessKeys, version: rules.V1_8, fileTyp: dataset.Others,
+			object: memObject{body: good, lastModified: testRunStart.Add(-time.Second)}, inDLZ: true,
+			calls: []string{"HeadObject src/k.csv", "GetObject src/k.csv", "PutObject platform-dlz/t"}},
 		{name: "deleted since the listing", access: connection.AccessKeys, version: rules.V1_8, fileTyp: dataset.CSV,
-			outcome: run.OutcomeFailed, calls: []string{"HeadObject src/k.csv"}},
+			outcome: run.OutcomeVanished, calls: []string{"HeadObject src/k.csv"}},
+		{name: "deleted since the listing, copied server-side", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.CSV,
+			outcome: run.OutcomeVanished, calls: []string{"CopyObject src/k.csv"}},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -269,7 +288,8 @@ func TestIngestPaths(t *testing.T) {
 				LZBucket: testLZ, DLZBucket: testDLZ, StreamBudget: 1 << 20, Log: slog.New(slog.DiscardHandler),
 			}
 			task := Task{RunId: "r", DatasetId: "d", ConnectionId: "c", Bucket: "src", Key: "k.csv", Name: "k.csv",
-				Size: int64(len(tc.object.body)), ETag: tc.object.etag(), Version: tc.version, FileType: tc.fileTyp, SkipLZ: tc.skipLZ, TargetKey: "t"}
+				Size: int64(len(tc.object.body)), ETag: tc.object.etag(), Version: tc.version, FileType: tc.fileTyp, SkipLZ: tc.skipLZ, TargetKey: "t",
+				RunStarted: testRunStart}
 			if tc.listed != nil {
 				tc.listed(&task)
 			}

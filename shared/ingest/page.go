@@ -9,7 +9,13 @@ type PlanPage struct {
 	// SkippedUnsafeKey counts the matched files not sent as their names
 	// are unsafe in a zone key (listed apart, by PlanningLog.ListSkipped).
 	SkippedUnsafeKey int64
-	Phase, Next      string // the position after this page
+	// Deferred counts the matched files written after the run started
+	// (rules.Deferred), not sent: the next run ingests them.
+	Deferred int64
+	// Rejected counts the matched files of a check pass's page in other
+	// storage classes (listed apart, by PlanningLog.ListRejected).
+	Rejected    int64
+	Phase, Next string // the position after this page
 	// Writer identifies the planner invocation, so that a save whose
 	// answer was lost is recognised as its own when retried.
 	Writer string

@@ -36,6 +36,7 @@ type PlannerStore interface {
 	Definitions
 	RunLedger
 	PlanningLog
+	Recovery
 	// CatalogRange reads the catalog's latest version of the names from
 	// from to to, for the unchanged-file rule.
 	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
@@ -55,7 +56,9 @@ type RunLedger interface {
 	StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) error
 	RecordRun(ctx context.Context, r run.Run) error
 	FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error
-	RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error
+	// RejectRun fails a run in its check pass; last is the page that
+	// ended the listing, whose counts it records.
+	RejectRun(ctx context.Context, r run.Run, last PlanPage, reason string) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 }
@@ -74,6 +77,9 @@ type PlanningLog interface {
 	// ListSkipped lists files among the run's skipped files, each once
 	// however often it is written (the page's save counts them).
 	ListSkipped(ctx context.Context, runID string, files []run.FileOutcome) error
+	// ListRejected lists the files that fail a 1.6 run's check pass among
+	// its failed files, likewise.
+	ListRejected(ctx context.Context, runID string, files []run.FileOutcome) error
 }
 
 // ConnectionTester lists a connection's bucket with its access.
@@ -111,7 +117,7 @@ type Planner struct {
 const PageSize = 1000
 
 // maxRejected caps the files a failed 1.6 run lists.
-const maxRejected = 100
+const maxRejected int64 = 100
 
 func (p *Planner) now() time.Time {
 	if p.Now != nil {
@@ -133,19 +139,24 @@ func (p *Planner) Handle(ctx context.Context, ev PlannerEvent) (json.RawMessage,
 			return nil, err
 		}
 		return json.Marshal(res)
+	case ev.Action == ActionSweepLeases:
+		return nil, p.sweep(ctx)
 	case ev.Action != "":
 		return nil, fmt.Errorf("unknown planner action %q", ev.Action)
+	case len(ev.Records) > 0:
+		return json.Marshal(p.failures(ctx, ev.Records))
 	case ev.RunId != "":
 		return nil, p.plan(ctx, ev.RunId)
 	case ev.ScheduleId != "":
-		return nil, p.fire(ctx, ev.ScheduleId)
+		return nil, p.fire(ctx, ev.ScheduleId, ev.Firing)
 	}
 	return nil, errors.New("planner event names no action, schedule or run")
 }
 
 // fire starts a run for a scheduled trigger, or records it as skipped
-// while another run of the dataset is in progress.
-func (p *Planner) fire(ctx context.Context, scheduleID string) error {
+// while another run of the dataset is in progress; a retry of the firing
+// that started that run resumes it.
+func (p *Planner) fire(ctx context.Context, scheduleID, firing string) error {
 	sch, err := p.Store.GetSchedule(ctx, scheduleID)
 	if apperr.KindOf(err) == apperr.KindNotFound {
 		p.Log.WarnContext(ctx, "schedule fired after it was deleted", "scheduleId", scheduleID)
@@ -163,8 +174,11 @@ func (p *Planner) fire(ctx context.Context, scheduleID string) error {
 	if err != nil {
 		return err
 	}
+	r.Firing = firing
 	var busy *run.InProgressError
 	switch err := p.Store.StartRun(ctx, r, now.Add(run.Lease)); {
+	case errors.As(err, &busy) && p.startedBy(ctx, busy.RunId, firing):
+		return p.plan(ctx, busy.RunId)
 	case errors.As(err, &busy):
 		r.State, r.Reason, r.FinishedAt = run.Skipped, "run "+busy.RunId+" of this dataset was in progress", &now
 		return p.Store.RecordRun(ctx, r)
@@ -186,9 +200,6 @@ type planning struct {
 	deadline time.Time // when this invocation hands over
 	writer   string    // this invocation, on the pages it saves
 	renewed  time.Time // the last lease renewal (zero: renew with the first page)
-	// rejected lists the first files that fail a 1.6 run; rejectedTotal counts them all.
-	rejected      []run.FileOutcome
-	rejectedTotal int
 }
 
 // step says how planning goes on after a page.
@@ -306,7 +317,7 @@ func (p *Planner) startChecks(ctx context.Context, r run.Run, d dataset.Dataset,
 // then saves the run's new position.
 func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	r, c := &pl.r, pl.c
-	out, err := pl.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+	out, err := source.List(ctx, pl.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(c.S3Bucket), Prefix: aws.String(pl.d.DirectoryPath),
 		ContinuationToken: nonEmpty(r.Continuation), MaxKeys: aws.Int32(PageSize),
 	})
@@ -317,16 +328,11 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	}
 	pass, ended := rules.Pass(r.Phase), out.NextContinuationToken == nil
 	page := PlanPage{Phase: r.Phase, Next: aws.ToString(out.NextContinuationToken), Listed: int64(len(out.Contents)), Writer: pl.writer}
-	matched := p.match(pl, out.Contents)
-	page.Matched = int64(len(matched))
+	matched, deferred := p.match(pl, out.Contents)
+	page.Matched = int64(len(matched)) + deferred
 	if pass == rules.CheckPass {
-		p.check(pl, matched)
-		if ended && pl.rejectedTotal > 0 {
-			emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
-			return stopped, p.Store.RejectRun(ctx, *r, pl.rejected, rules.RejectedRun(pl.rejectedTotal, len(pl.rejected)))
-		}
-		if ended {
-			page.Phase, page.Next = string(rules.PlanPass), ""
+		if stop, err := p.checkPage(ctx, pl, matched, &page, ended); stop {
+			return stopped, err
 		}
 	} else {
 		if c.Version.FirstPass() == rules.CheckPass {
@@ -343,11 +349,13 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 			return stopped, p.retryLater(ctx, *r, "sending tasks", err)
 		}
 		page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = unchanged, int64(len(unsafe)), int64(len(send))
+		page.Deferred = deferred // counted in the plan pass, which every version has
 	}
 	if next, err := p.savePage(ctx, pl, page); next == stopped {
 		return stopped, err
 	}
 	r.Pages++
+	r.Rejected += page.Rejected
 	r.Phase, r.Continuation = page.Phase, page.Next
 	if ended && pass == rules.PlanPass {
 		return planned, nil
@@ -355,13 +363,18 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	return nextPage, nil
 }
 
-// match makes a task of every listed file of the dataset's type.
-func (p *Planner) match(pl *planning, listed []s3types.Object) []Task {
+// match makes a task of every listed file of the dataset's type, but for
+// those written after the run started (rules.Deferred), which it counts:
+// the run does not see them, the next one does.
+func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, deferred int64) {
 	r, d, c := pl.r, pl.d, pl.c
-	var tasks []Task
 	for _, o := range listed {
 		key := aws.ToString(o.Key)
 		if !d.FileType.Matches(key) {
+			continue
+		}
+		if rules.Deferred(aws.ToTime(o.LastModified), *r.StartedAt) {
+			deferred++
 			continue
 		}
 		tasks = append(tasks, Task{
@@ -371,23 +384,43 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) []Task {
 			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
 		})
 	}
-	return tasks
+	return tasks, deferred
 }
 
-// check notes the files that fail the run in the check pass.
-func (p *Planner) check(pl *planning, tasks []Task) {
+// checkPage runs the check pass over a page: it lists the page's files
+// that fail the run (up to the run's first maxRejected) and counts them on
+// page, so that a check pass of many invocations, or retried, finds them
+// all. At the listing's end it fails the run if any page had one, or
+// moves on to the plan pass. It says whether planning stopped.
+func (p *Planner) checkPage(ctx context.Context, pl *planning, matched []Task, page *PlanPage, ended bool) (bool, error) {
+	r := &pl.r
+	rejected := check(pl.c.Version, matched)
+	page.Rejected = int64(len(rejected))
+	room := max(0, maxRejected-r.Rejected)
+	if err := p.Store.ListRejected(ctx, r.RunId, rejected[:min(int64(len(rejected)), room)]); err != nil {
+		return true, p.retryLater(ctx, *r, "listing rejected files", err)
+	}
+	switch total := r.Rejected + page.Rejected; {
+	case ended && total > 0:
+		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsFailed.Of(1))
+		return true, p.Store.RejectRun(ctx, *r, *page, rules.RejectedRun(total, min(total, maxRejected)))
+	case ended:
+		page.Phase, page.Next = string(rules.PlanPass), ""
+	}
+	return false, nil
+}
+
+// check returns the files that fail the run in the check pass.
+func check(v rules.Version, tasks []Task) []run.FileOutcome {
+	var rejected []run.FileOutcome
 	for _, t := range tasks {
-		plan, reason := pl.c.Version.Listed(rules.CheckPass, t.object(), nil, t.RunId)
-		if plan != rules.FailRun {
-			continue
-		}
-		pl.rejectedTotal++
-		if len(pl.rejected) < maxRejected {
-			pl.rejected = append(pl.rejected, run.FileOutcome{
+		if plan, reason := v.Listed(rules.CheckPass, t.object(), nil, t.RunId); plan == rules.FailRun {
+			rejected = append(rejected, run.FileOutcome{
 				Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeRejectedStorageClass, StorageClass: t.StorageClass, Reason: reason,
 			})
 		}
 	}
+	return rejected
 }
 
 // savePage saves the run's position after page (and renews the run's
@@ -523,8 +556,10 @@ func emit(ctx context.Context, log *slog.Logger, m *metrics.Emitter, runID strin
 	}
 }
 
-// emitEnd counts a run that just ended.
+// emitEnd logs and counts a run that just ended, with its counts.
 func emitEnd(ctx context.Context, log *slog.Logger, m *metrics.Emitter, r run.Run) {
+	log.InfoContext(ctx, "run ended", "runId", r.RunId, "state", r.State, "reason", r.Reason,
+		"counts", r.Counts, "tasksPlanned", r.TasksPlanned, "tasksDone", r.TasksDone)
 	if r.State == run.Succeeded {
 		emit(ctx, log, m, r.RunId, metrics.RunsSucceeded.Of(1))
 	} else {

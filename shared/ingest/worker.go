@@ -307,7 +307,6 @@ func (w *Worker) finish(ctx context.Context, r run.Run, release []string) bool {
 		return false
 	}
 	if ended {
-		w.Log.InfoContext(ctx, "run ended", "runId", r.RunId, "state", done.State)
 		emitEnd(ctx, w.Log, w.Metrics, done)
 	}
 	return true
@@ -327,7 +326,7 @@ func (w *Worker) attempt(ctx context.Context, d delivery, cutoff time.Time) outc
 	if time.Now().After(cutoff) {
 		o := outcome{d: d, err: errors.New("not started: the invocation's time ran short"), notStarted: true}
 		if w.lastDelivery(d) { // no later delivery would try it: the run records it and ends
-			res := failedFile(d.task, fmt.Sprintf("not copied: the worker ran out of time on the last of %d deliveries", d.receives))
+			res := failedFile(d.task, "not copied: the worker ran out of time on the last of "+rules.Count(d.receives, "delivery", "deliveries"))
 			o.res = &res
 		}
 		return o
@@ -335,7 +334,7 @@ func (w *Worker) attempt(ctx context.Context, d delivery, cutoff time.Time) outc
 	res, err := w.ingest(ctx, d.task)
 	switch {
 	case err != nil && w.lastDelivery(d):
-		res = failedFile(d.task, fmt.Sprintf("gave up after %d attempts: %v", d.receives, err))
+		res = failedFile(d.task, fmt.Sprintf("gave up after %s: %v", rules.Count(d.receives, "attempt", "attempts"), err))
 		return outcome{d: d, res: &res, err: err} // recorded, and to the dead-letter queue too
 	case err != nil:
 		return outcome{d: d, err: err}
@@ -405,20 +404,9 @@ func startCutoff(ctx context.Context) time.Time {
 
 // emitCommitted writes the metrics of committed outcomes.
 func (w *Worker) emitCommitted(ctx context.Context, runID string, committed []run.FileResult) {
-	var copied, skipped, failed, bytes float64
-	for _, res := range committed {
-		switch res.Outcome {
-		case "":
-			copied++
-		case run.OutcomeSkippedStorageClass:
-			skipped++
-		default:
-			failed++
-		}
-		bytes += float64(res.Bytes)
-	}
-	emit(ctx, w.Log, w.Metrics, runID, metrics.ObjectsCopied.Of(copied), metrics.BytesCopied.Of(bytes),
-		metrics.FilesSkippedStorageClass.Of(skipped), metrics.FilesFailed.Of(failed))
+	c := run.CountsOf(committed)
+	emit(ctx, w.Log, w.Metrics, runID, metrics.ObjectsCopied.Of(float64(c.Copied)), metrics.BytesCopied.Of(float64(c.BytesCopied)),
+		metrics.FilesSkippedStorageClass.Of(float64(c.SkippedStorageClass)), metrics.FilesFailed.Of(float64(c.Failed+c.FailedValidation)))
 }
 
 // committed returns which tasks were committed before: only redelivered
@@ -512,6 +500,10 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 				res, err := headFailed(t, conn, err)
 				return res, obj, err
 			}
+			if rules.Deferred(obj.LastModified, t.RunStarted) { // overwritten since the run started
+				res.Outcome, res.Reason = run.OutcomeDeferred, rules.DeferredReason
+				return res, obj, nil
+			}
 		}
 		res.StorageClass = string(obj.Class)
 		switch action, reason := t.Version.AtCopy(obj); action {
@@ -538,7 +530,10 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 		}
 		fresh = true
 	}
-	if reason, ok := permanent(err, conn); err != nil && ok {
+	if vanished(err) {
+		res.Outcome, res.Reason = run.OutcomeVanished, rules.VanishedReason
+		return res, obj, nil
+	} else if reason, ok := permanent(err, conn); err != nil && ok {
 		res.Outcome, res.Reason = run.OutcomeFailed, reason
 		return res, obj, nil
 	} else if err != nil {
@@ -644,12 +639,15 @@ func (w *Worker) head(ctx context.Context, src SourceReader, t Task) (rules.Obje
 	}
 	return rules.Object{
 		Class: rules.Class(string(h.StorageClass)), Size: aws.ToInt64(h.ContentLength), ETag: strings.Trim(aws.ToString(h.ETag), `"`),
-		ArchiveStatus: string(h.ArchiveStatus), Restore: aws.ToString(h.Restore),
+		ArchiveStatus: string(h.ArchiveStatus), Restore: aws.ToString(h.Restore), LastModified: aws.ToTime(h.LastModified),
 	}, nil
 }
 
 // headFailed turns a failed HeadObject into the file's outcome or a retry.
 func headFailed(t Task, conn connection.Connection, err error) (run.FileResult, error) {
+	if vanished(err) {
+		return run.FileResult{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeVanished, Reason: rules.VanishedReason}, nil
+	}
 	if reason, ok := permanent(err, conn); ok {
 		return failedFile(t, reason), nil
 	}
@@ -682,6 +680,13 @@ func errorCode(err error) string {
 	return ""
 }
 
+// vanished says whether err says the source object is gone: deleted after
+// the listing (a copy's or a read's NoSuchKey, a HEAD's 404).
+func vanished(err error) bool {
+	code := errorCode(err)
+	return code == "NoSuchKey" || code == "NotFound"
+}
+
 // permanent says whether err cannot heal by retrying, and why in words.
 func permanent(err error, c connection.Connection) (string, bool) {
 	var ae smithy.APIError
@@ -689,8 +694,6 @@ func permanent(err error, c connection.Connection) (string, bool) {
 		return "", false
 	}
 	switch ae.ErrorCode() {
-	case "NoSuchKey", "NotFound":
-		return "the file was deleted from the source after the listing", true
 	case "AccessDenied", "Forbidden", "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AllAccessDisabled":
 		return source.Explain(err, c), true
 	case "InvalidObjectState":

@@ -56,27 +56,44 @@ func (s *Store) listVisible(ctx context.Context, prefix, user string, limit int,
 }
 
 // queryPage reads one page of the sort keys under prefix in partition pk and
-// returns them without the prefix.
+// returns them without the prefix, and the token of the next page: none
+// when this page is the last (pageEnd).
 func (s *Store) queryPage(ctx context.Context, pk, prefix string, limit int, next string, forward bool) ([]string, string, error) {
 	start, err := decodeNext(pk, next, prefix)
 	if err != nil {
 		return nil, "", err
 	}
+	n := pageSize(limit)
 	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(pk, prefix)).
 		WithProjection(expression.NamesList(expression.Name(attrSK))))
-	in.ExclusiveStartKey, in.Limit = start, aws.Int32(pageSize(limit))
+	in.ExclusiveStartKey, in.Limit = start, aws.Int32(n+1)
 	in.ConsistentRead, in.ScanIndexForward = aws.Bool(true), aws.Bool(forward)
 	out, err := s.client.Query(ctx, in)
 	if err != nil {
 		return nil, "", fmt.Errorf("query %s %s: %w", pk, prefix, err)
 	}
-	ids := make([]string, 0, len(out.Items))
-	for _, it := range out.Items {
+	items, token := pageEnd(out.Items, out.LastEvaluatedKey, int(n))
+	ids := make([]string, 0, len(items))
+	for _, it := range items {
 		if sk, ok := it[attrSK].(*types.AttributeValueMemberS); ok {
 			ids = append(ids, strings.TrimPrefix(sk.Value, prefix))
 		}
 	}
-	return ids, encodeNext(out.LastEvaluatedKey), nil
+	return ids, token, nil
+}
+
+// pageEnd cuts items, read with a Limit one above the page size n, to the
+// page and returns the token of the next page. DynamoDB returns a
+// LastEvaluatedKey whenever it stops at its Limit, even when nothing
+// follows, so a bare LastEvaluatedKey would lead to an empty last page: the
+// extra item says whether one follows. Without it, a LastEvaluatedKey means
+// the read stopped short (1 MB, or a filter's reads): the page is not known
+// to be the last, and the token stays.
+func pageEnd(items []map[string]types.AttributeValue, last map[string]types.AttributeValue, n int) ([]map[string]types.AttributeValue, string) {
+	if len(items) > n {
+		return items[:n], encodeNext(items[n-1])
+	}
+	return items, encodeNext(last)
 }
 
 // queryAll reads every page of in, each item decoded into a T.

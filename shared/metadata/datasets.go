@@ -255,27 +255,28 @@ func (s *Store) ListFiles(ctx context.Context, datasetID string, limit int, next
 	if err != nil {
 		return nil, "", err
 	}
-	want := pageSize(limit)
-	files := []dataset.File{}
+	want := int(pageSize(limit))
+	var items []map[string]types.AttributeValue // one more than a page, if there are: see pageEnd
 	query := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(pk, filePrefix)).
 		WithFilter(expression.AttributeExists(expression.Name("Name"))))
 	for range listFilesQueries {
 		in := *query
-		in.ExclusiveStartKey, in.Limit = start, aws.Int32(want-int32(len(files)))
+		in.ExclusiveStartKey, in.Limit = start, aws.Int32(int32(want+1-len(items)))
 		out, err := s.client.Query(ctx, &in)
 		if err != nil {
 			return nil, "", fmt.Errorf("list files of dataset %s: %w", datasetID, err)
 		}
-		var page []dataset.File
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, "", fmt.Errorf("decode files of dataset %s: %w", datasetID, err)
-		}
-		files, start = append(files, page...), out.LastEvaluatedKey
-		if len(start) == 0 || int32(len(files)) >= want {
+		items, start = append(items, out.Items...), out.LastEvaluatedKey
+		if len(start) == 0 || len(items) > want {
 			break
 		}
 	}
-	return files, encodeNext(start), nil
+	items, token := pageEnd(items, start, want)
+	files := []dataset.File{}
+	if err := attributevalue.UnmarshalListOfMaps(items, &files); err != nil {
+		return nil, "", fmt.Errorf("decode files of dataset %s: %w", datasetID, err)
+	}
+	return files, token, nil
 }
 
 // listFilesQueries bounds the queries of one ListFiles call, so that a

@@ -226,8 +226,11 @@ func revised(d dataset.Dataset, skipLZ bool) dataset.Dataset {
 	return d
 }
 
+// scheduleOf is a new schedule on d, with a name of its own (names are
+// unique per dataset).
 func scheduleOf(d dataset.Dataset) schedule.Schedule {
-	return schedule.Schedule{ScheduleId: uuid.NewString(), ScheduleName: "s", DatasetId: d.DatasetId,
+	id := uuid.NewString()
+	return schedule.Schedule{ScheduleId: id, ScheduleName: "s-" + id[:8], DatasetId: d.DatasetId,
 		CreatedBy: "owner", AuthorizedUsers: []string{"owner"}, Revision: 1}
 }
 

@@ -119,7 +119,9 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p ingest.PlanPage) 
 		Add(expression.Name("Matched"), expression.Value(p.Matched)).
 		Add(expression.Name("SkippedUnchanged"), expression.Value(p.SkippedUnchanged)).
 		Add(expression.Name("SkippedUnsafeKey"), expression.Value(p.SkippedUnsafeKey)).
+		Add(expression.Name("Rejected"), expression.Value(p.Rejected)).
 		Add(expression.Name("TasksPlanned"), expression.Value(p.Tasks)).
+		Add(expression.Name("Deferred"), expression.Value(p.Deferred)).
 		Set(expression.Name("Continuation"), expression.Value(p.Next)).
 		Set(expression.Name("Phase"), expression.Value(p.Phase)).
 		Set(expression.Name("Pages"), expression.Value(r.Pages+1)).
@@ -243,21 +245,17 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 	return files, nil
 }
 
-// RejectRun fails a run before it copies anything, listing the files that
-// made it fail.
-func (s *Store) RejectRun(ctx context.Context, r run.Run, files []run.FileOutcome, reason string) error {
-	var writes []types.WriteRequest
-	for _, f := range files {
-		item, err := outcomeItem(r.RunId, failedPrefix, f)
-		if err != nil {
-			return fmt.Errorf("encode file of run %s: %w", r.RunId, err)
-		}
-		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
-	}
-	if err := s.batchWrite(ctx, writes); err != nil {
-		return err
-	}
-	return s.FinishRun(ctx, r, run.Failed, reason)
+// RejectRun fails a run before it copies anything (the files that made it
+// fail are listed already, by ListRejected). The run's end adds the counts
+// of last, the check pass's page that found the listing's end, conditional
+// on the run still planning at r's position: they count once, like every
+// page before it.
+func (s *Store) RejectRun(ctx context.Context, r run.Run, last ingest.PlanPage, reason string) error {
+	end := endSet(run.Failed, reason, time.Now()).
+		Add(expression.Name("Listed"), expression.Value(last.Listed)).
+		Add(expression.Name("Matched"), expression.Value(last.Matched)).
+		Add(expression.Name("Rejected"), expression.Value(last.Rejected))
+	return s.finish(ctx, r, types.TransactWriteItem{Update: s.updateIf(runKey(r.RunId), end, planningAt(r.Pages))})
 }
 
 // batchWrite writes in batches of 25, retrying unprocessed items.
@@ -457,12 +455,12 @@ func (g catalogGates) commit(res run.FileResult) (types.TransactWriteItem, error
 // skipped or failed files.
 func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWriteItem, error) {
 	list := failedPrefix
-	if res.Outcome == run.OutcomeSkippedStorageClass {
+	if res.Outcome.Skipped() {
 		list = skippedPrefix
 	}
 	item, err := outcomeItem(runID, list, run.FileOutcome{
 		Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
-	})
+	}, s.expiresAt())
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -470,33 +468,20 @@ func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWri
 }
 
 // outcomeItem is f's entry in the run's list of skipped (skippedPrefix) or
-// failed (failedPrefix) files.
-func outcomeItem(runID, list string, f run.FileOutcome) (map[string]types.AttributeValue, error) {
+// failed (failedPrefix) files, which expires at expires (AttrExpiresAt).
+func outcomeItem(runID, list string, f run.FileOutcome, expires types.AttributeValue) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(f)
 	if err != nil {
 		return nil, err
 	}
-	item[attrPK], item[attrSK] = str(runPrefix+runID), str(list+fileNameKey(f.Name))
+	item[attrPK], item[attrSK], item[AttrExpiresAt] = str(runPrefix+runID), str(list+fileNameKey(f.Name)), expires
 	return item, nil
 }
 
 // countOnShard adds results' outcomes to one of the run's counter shards,
 // picked at random so that concurrent commits rarely touch the same item.
 func (s *Store) countOnShard(runID string, results []run.FileResult) types.TransactWriteItem {
-	var c run.Counts
-	for _, res := range results {
-		switch res.Outcome {
-		case "":
-			c.Copied++
-		case run.OutcomeSkippedStorageClass:
-			c.SkippedStorageClass++
-		case run.OutcomeFailedValidation:
-			c.FailedValidation++
-		default:
-			c.Failed++
-		}
-		c.BytesCopied += res.Bytes
-	}
+	c := run.CountsOf(results)
 	shard := key(runPrefix+runID, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
 	return types.TransactWriteItem{Update: s.update(shard, expression.
 		Add(expression.Name("TasksDone"), expression.Value(len(results))).
@@ -504,7 +489,10 @@ func (s *Store) countOnShard(runID string, results []run.FileResult) types.Trans
 		Add(expression.Name("SkippedStorageClass"), expression.Value(c.SkippedStorageClass)).
 		Add(expression.Name("FailedValidation"), expression.Value(c.FailedValidation)).
 		Add(expression.Name("Failed"), expression.Value(c.Failed)).
-		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)))}
+		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)).
+		Add(expression.Name("Deferred"), expression.Value(c.Deferred)).
+		Add(expression.Name("Vanished"), expression.Value(c.Vanished)).
+		Set(expression.Name(AttrExpiresAt), expression.Value(s.expiry())))}
 }
 
 // shardTotals sums a run's counter items.
@@ -528,6 +516,8 @@ func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, err
 		t.FailedValidation += sh.FailedValidation
 		t.Failed += sh.Failed
 		t.BytesCopied += sh.BytesCopied
+		t.Deferred += sh.Deferred
+		t.Vanished += sh.Vanished
 	}
 	return t, nil
 }
@@ -545,6 +535,8 @@ func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
 	r.TasksDone = t.TasksDone
 	r.Copied, r.SkippedStorageClass, r.FailedValidation, r.Failed, r.BytesCopied =
 		t.Copied, t.SkippedStorageClass, t.FailedValidation, t.Failed, t.BytesCopied
+	// The record's Deferred is the planner's; the workers' add to it.
+	r.Deferred, r.Vanished = r.Deferred+t.Deferred, t.Vanished
 	return nil
 }
 

@@ -99,6 +99,40 @@ func TestSavePlanPageAtTheNextPosition(t *testing.T) {
 	}
 }
 
+// A 1.6 run that its check pass rejects ends with everything it listed:
+// the pages saved before, and the last page, which its end adds once (an
+// invocation at a stale position adds nothing).
+func TestRejectRunCountsTheLastPage(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	r, err := s.BeginPlanning(ctx, startedRun(t, s, "rejected").RunId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ingest.PlanPage{Listed: 1000, Matched: 900, Rejected: 2, Phase: "check", Next: "token-1", Writer: "invocation-a"}
+	if err := s.SavePlanPage(ctx, r, first); err != nil {
+		t.Fatal(err)
+	}
+	stale := r
+	if r, err = s.GetRunRecord(ctx, r.RunId); err != nil || r.Rejected != 2 {
+		t.Fatalf("after the first page: rejected %d (%v), want 2: the next invocation reads it", r.Rejected, err)
+	}
+	last := ingest.PlanPage{Listed: 7, Matched: 5, Rejected: 1, Phase: "check", Writer: "invocation-a"}
+	if err := s.RejectRun(ctx, r, last, "archived"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RejectRun(ctx, stale, last, "archived"); err != nil {
+		t.Errorf("a rejection at a stale position: %v, want nil (left as it is)", err)
+	}
+	got, err := s.GetRun(ctx, r.RunId)
+	if err != nil || got.State != run.Failed || got.Reason != "archived" || got.Listed != 1007 || got.Matched != 905 || got.TasksPlanned != 0 || got.Rejected != 3 {
+		t.Errorf("rejected run: %s %q listed %d matched %d planned %d rejected %d (%v), want failed, 1007, 905, 0, 3",
+			got.State, got.Reason, got.Listed, got.Matched, got.TasksPlanned, got.Rejected, err)
+	}
+	if st, err := s.datasetState(ctx, r.DatasetId); err != nil || st.ActiveRunId != "" {
+		t.Errorf("the dataset's lease after the rejection: held by %q (%v), want released", st.ActiveRunId, err)
+	}
+}
+
 // A run written before run items left NULL attributes out holds StartedAt
 // as NULL, which if_not_exists keeps: BeginPlanning sets it all the same,
 // once, as the catalog's gate needs it.

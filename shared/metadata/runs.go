@@ -26,8 +26,9 @@ const (
 func runKey(id string) map[string]types.AttributeValue { return key(runPrefix+id, skRun) }
 
 type runItem struct {
-	PK, SK string
-	Kind   string
+	PK, SK    string
+	Kind      string
+	ExpiresAt int64 `dynamodbav:",omitempty"` // AttrExpiresAt
 	run.Run
 }
 
@@ -39,6 +40,7 @@ type datasetState struct {
 }
 
 func (s *Store) runWrites(r run.Run) ([]types.TransactWriteItem, error) {
+	expires := s.expiresAt()
 	item, err := attributevalue.MarshalMap(runItem{PK: runPrefix + r.RunId, SK: skRun, Kind: "Run", Run: r})
 	if err != nil {
 		return nil, fmt.Errorf("encode run %s: %w", r.RunId, err)
@@ -50,6 +52,7 @@ func (s *Store) runWrites(r run.Run) ([]types.TransactWriteItem, error) {
 	}
 	index := key(schedulePrefix+r.ScheduleId, runPrefix+r.RunId)
 	index["Kind"] = &types.AttributeValueMemberS{Value: "RunIndex"}
+	item[AttrExpiresAt], index[AttrExpiresAt] = expires, expires
 	return []types.TransactWriteItem{
 		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: index}},
@@ -76,7 +79,13 @@ func (s *Store) StartRun(ctx context.Context, r run.Run, leaseUntil time.Time) e
 		if st.ActiveRunId != "" && st.LeaseExpiresAt >= now.Unix() {
 			return &run.InProgressError{RunId: st.ActiveRunId}
 		}
-		if retry, err := s.tryStart(ctx, r, s.startWrites(r, st, leaseUntil, now, writes)); !retry {
+		gone := false
+		if st.ActiveRunId != "" {
+			if gone, err = s.runGone(ctx, st.ActiveRunId); err != nil {
+				return err
+			}
+		}
+		if retry, err := s.tryStart(ctx, r, s.startWrites(r, st, gone, leaseUntil, now, writes)); !retry {
 			return err
 		}
 	}
@@ -92,17 +101,18 @@ const startRunAttempts = 3
 
 // startWrites is StartRun's transaction, for the dataset state st read at
 // now: the lease (if it is still as st found it), a check that the dataset
-// exists, the end of the expired holder's run if there is one, then the
-// run's own writes. tryStart reads the outcome by these positions.
-func (s *Store) startWrites(r run.Run, st datasetState, leaseUntil, now time.Time, writes []types.TransactWriteItem) []types.TransactWriteItem {
+// exists, the end of the expired holder's run if there is one (and its
+// record is not gone: expired runs are deleted), then the run's own
+// writes. tryStart reads the outcome by these positions.
+func (s *Store) startWrites(r run.Run, st datasetState, holderGone bool, leaseUntil, now time.Time, writes []types.TransactWriteItem) []types.TransactWriteItem {
 	items := []types.TransactWriteItem{
 		{Update: s.takeLease(r.DatasetId, r.RunId, st, leaseUntil, now)},
 		{ConditionCheck: s.check(datasetKey(r.DatasetId), itemExists())},
 	}
-	if st.ActiveRunId != "" {
-		items = append(items, s.endRun(st.ActiveRunId, run.Failed, "the run stopped making progress: its lease on the dataset expired", now, nil))
+	if st.ActiveRunId != "" && !holderGone {
+		items = append(items, s.endRun(st.ActiveRunId, run.Failed, LeaseExpiredReason, now, nil))
 	}
-	return append(items, writes...)
+	return append(append(items, writes...), s.leaseIndexPut(r.DatasetId, r.RunId))
 }
 
 // takeLease gives runID the dataset's lease until until, if the lease is
@@ -174,9 +184,7 @@ func (s *Store) datasetState(ctx context.Context, datasetID string) (datasetStat
 // (the workers' counters, summed), it ends a running run with its final
 // counts.
 func (s *Store) endRun(runID string, state run.State, reason string, at time.Time, totals *shardTotals) types.TransactWriteItem {
-	set := expression.Set(expression.Name("State"), expression.Value(state)).
-		Set(expression.Name("Reason"), expression.Value(reason)).
-		Set(expression.Name("FinishedAt"), expression.Value(at.UTC()))
+	set := endSet(state, reason, at)
 	cond := runIn(run.Queued, run.Planning, run.Running)
 	if totals != nil {
 		set = set.Set(expression.Name("TasksDone"), expression.Value(totals.TasksDone)).
@@ -184,10 +192,20 @@ func (s *Store) endRun(runID string, state run.State, reason string, at time.Tim
 			Set(expression.Name("SkippedStorageClass"), expression.Value(totals.SkippedStorageClass)).
 			Set(expression.Name("FailedValidation"), expression.Value(totals.FailedValidation)).
 			Set(expression.Name("Failed"), expression.Value(totals.Failed)).
-			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied))
+			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied)).
+			Set(expression.Name("Deferred"), expression.Value(totals.Deferred)). // the planner's and the workers'
+			Set(expression.Name("Vanished"), expression.Value(totals.Vanished))
 		cond = runIn(run.Running)
 	}
 	return types.TransactWriteItem{Update: s.updateIf(runKey(runID), set, cond)}
+}
+
+// endSet is what every end of a run writes: its final state, the reason
+// and when it ended.
+func endSet(state run.State, reason string, at time.Time) expression.UpdateBuilder {
+	return expression.Set(expression.Name("State"), expression.Value(state)).
+		Set(expression.Name("Reason"), expression.Value(reason)).
+		Set(expression.Name("FinishedAt"), expression.Value(at.UTC()))
 }
 
 // runIn holds while the run's State is one of state and more.
@@ -223,8 +241,14 @@ func (s *Store) RecordRun(ctx context.Context, r run.Run) error {
 // FinishRun ends the run and releases its lease, in one transaction; a run
 // that already ended is left as it is.
 func (s *Store) FinishRun(ctx context.Context, r run.Run, state run.State, reason string) error {
+	return s.finish(ctx, r, s.endRun(r.RunId, state, reason, time.Now(), nil))
+}
+
+// finish writes end, r's end, and releases r's lease, in one transaction;
+// a run that end's condition finds ended (or moved on) is left as it is.
+func (s *Store) finish(ctx context.Context, r run.Run, end types.TransactWriteItem) error {
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		s.endRun(r.RunId, state, reason, time.Now(), nil), s.releaseLease(r.DatasetId, r.RunId),
+		end, s.releaseLease(r.DatasetId, r.RunId),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 && conditionFailed(reasons[0]) {
 		return nil // already ended
@@ -250,6 +274,9 @@ func (s *Store) GetRun(ctx context.Context, id string) (run.Run, error) {
 func (s *Store) GetRunRecord(ctx context.Context, id string) (run.Run, error) {
 	var it runItem
 	err := s.getItem(ctx, runKey(id), &it, run.NotFound(id))
+	if err == nil && s.expired(it.ExpiresAt) {
+		return run.Run{}, run.NotFound(id) // expired: TTL deletes it late
+	}
 	return it.Run, err
 }
 
@@ -264,12 +291,15 @@ func (s *Store) ListRuns(ctx context.Context, scheduleID string, limit int, next
 	if err != nil {
 		return nil, "", err
 	}
-	runs := make([]run.Run, len(items))
-	for i, it := range items {
+	runs := make([]run.Run, 0, len(items))
+	for _, it := range items {
+		if s.expired(it.ExpiresAt) {
+			continue
+		}
 		if err := s.withWorkerCounts(ctx, &it.Run); err != nil {
 			return nil, "", err
 		}
-		runs[i] = it.Run
+		runs = append(runs, it.Run)
 	}
 	return runs, token, nil
 }
@@ -285,7 +315,7 @@ func (s *Store) RunFiles(ctx context.Context, runID string, max int) (skipped, f
 }
 
 func (s *Store) outcomes(ctx context.Context, runID, prefix string, max int) ([]run.FileOutcome, bool, error) {
-	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(runPrefix+runID, prefix)))
+	in := s.query(expression.NewBuilder().WithKeyCondition(sortKeyPrefix(runPrefix+runID, prefix)).WithFilter(s.unexpired()))
 	in.Limit = aws.Int32(int32(min(max+1, 1000)))
 	out, err := queryAtLeast[run.FileOutcome](ctx, s.client, in, max+1)
 	switch {

@@ -158,7 +158,7 @@ func TestStartFromAStaleReadLooksAgain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if retry, err := s.tryStart(ctx, r, s.startWrites(r, tc.read, until, now, writes)); !retry || err != nil {
+		if retry, err := s.tryStart(ctx, r, s.startWrites(r, tc.read, false, until, now, writes)); !retry || err != nil {
 			t.Errorf("read %s: retry %v (%v), want a retry", tc.name, retry, err)
 		}
 	}
@@ -241,7 +241,7 @@ func TestRunFilesAndCounts(t *testing.T) {
 		t.Fatalf("committed %d (%v)", n, err)
 	}
 	tot, err := s.shardTotals(ctx, r.RunId)
-	want := shardTotals{TasksDone: 10, Counts: run.Counts{Copied: 1, SkippedStorageClass: 2, FailedValidation: 3, Failed: 4, BytesCopied: 25}}
+	want := shardTotals{TasksDone: 10, Counts: run.Counts{Copied: 1, SkippedStorageClass: 2, FailedValidation: 3, Failed: 4, BytesCopied: 10}}
 	if err != nil || tot != want {
 		t.Errorf("counts %+v (%v), want %+v", tot, err, want)
 	}

@@ -3,6 +3,8 @@ package metadata
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
@@ -19,6 +21,25 @@ const skSchedule = "SCHEDULE"
 
 func scheduleKey(id string) map[string]types.AttributeValue {
 	return key(schedulePrefix+id, skSchedule)
+}
+
+// scheduleNameKey is the claim that makes a schedule's name unique on its
+// dataset, ignoring case: an item in the dataset's partition, written with
+// the schedule in one transaction on condition that it is absent, so that of
+// two concurrent creations only one succeeds.
+func scheduleNameKey(datasetID, name string) map[string]types.AttributeValue {
+	return key(datasetPrefix+datasetID, "SCHEDULE_NAME#"+strings.ToLower(name))
+}
+
+// scheduleNameTaken says whether the dataset has a schedule named name made
+// before name claims existed (their references carry the name): the claim
+// alone guards schedules made since.
+func (s *Store) scheduleNameTaken(ctx context.Context, sch schedule.Schedule) (bool, error) {
+	refs, err := s.SchedulesOfDataset(ctx, sch.DatasetId)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(refs, func(r dataset.ScheduleRef) bool { return strings.EqualFold(r.ScheduleName, sch.ScheduleName) }), nil
 }
 
 type scheduleItem struct {
@@ -53,20 +74,29 @@ func (s *Store) countOnDataset(datasetID string, n int64) types.TransactWriteIte
 		expression.Add(expression.Name("Schedules"), expression.Value(n)).Set(expression.Name("Kind"), expression.Value(kindDatasetState)))}
 }
 
-// CreateSchedule writes the schedule, its reference and counter on the
-// dataset (which must exist), one more on its owner's counter (within the
-// quota) and its access entries, in one transaction.
+// CreateSchedule writes the schedule, its name claim, its reference and
+// counter on the dataset (which must exist), one more on its owner's
+// counter (within the quota) and its access entries, in one transaction.
 func (s *Store) CreateSchedule(ctx context.Context, sch schedule.Schedule) error {
 	item, ref, err := s.scheduleWrites(sch)
 	if err != nil {
 		return err
 	}
+	if taken, err := s.scheduleNameTaken(ctx, sch); err != nil {
+		return err
+	} else if taken {
+		return schedule.ErrNameTaken
+	}
 	if err := s.ensureOwned(ctx, sch.CreatedBy, quota.Schedules); err != nil {
 		return err
 	}
+	name := scheduleNameKey(sch.DatasetId, sch.ScheduleName)
+	name["ScheduleId"] = &types.AttributeValueMemberS{Value: sch.ScheduleId}
+	name["Kind"] = &types.AttributeValueMemberS{Value: "ScheduleName"}
 	items := []types.TransactWriteItem{
 		{ConditionCheck: s.check(datasetKey(sch.DatasetId), itemExists())},
 		s.claimOwned(sch.CreatedBy, quota.Schedules),
+		{Put: s.putNew(name)},
 		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 		s.countOnDataset(sch.DatasetId, 1),
@@ -75,12 +105,14 @@ func (s *Store) CreateSchedule(ctx context.Context, sch schedule.Schedule) error
 		items = append(items, s.putAccess(schedulePrefix, u, sch.ScheduleId))
 	}
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if reasons := canceledBy(err); len(reasons) > 1 {
+	if reasons := canceledBy(err); len(reasons) > 2 {
 		switch {
 		case conditionFailed(reasons[0]):
 			return schedule.ErrDatasetGone
 		case conditionFailed(reasons[1]):
 			return s.limits.Exceeded(quota.Schedules)
+		case conditionFailed(reasons[2]):
+			return schedule.ErrNameTaken
 		}
 	}
 	if err != nil {
@@ -122,8 +154,10 @@ func (s *Store) UpdateSchedule(ctx context.Context, old, updated schedule.Schedu
 	return nil
 }
 
-// DeleteSchedule deletes the schedule, its reference, counters (the
-// dataset's, its owner's) and access entries. Its run records stay, for the history.
+// DeleteSchedule deletes the schedule, its name claim, its reference,
+// counters (the dataset's, its owner's) and access entries. Its run records
+// stay, for the history. (A schedule made before name claims has none: the
+// claim's key then holds nothing, as no other schedule may take its name.)
 func (s *Store) DeleteSchedule(ctx context.Context, sch schedule.Schedule) error {
 	if err := s.ensureOwned(ctx, sch.CreatedBy, quota.Schedules); err != nil {
 		return err
@@ -131,6 +165,7 @@ func (s *Store) DeleteSchedule(ctx context.Context, sch schedule.Schedule) error
 	items := []types.TransactWriteItem{
 		{Delete: s.deleteIf(scheduleKey(sch.ScheduleId), atRevision(sch.Revision))},
 		{Delete: &types.Delete{TableName: &s.table, Key: key(datasetPrefix+sch.DatasetId, schedulePrefix+sch.ScheduleId)}},
+		{Delete: &types.Delete{TableName: &s.table, Key: scheduleNameKey(sch.DatasetId, sch.ScheduleName)}},
 		s.countOnDataset(sch.DatasetId, -1),
 		s.releaseOwned(sch.CreatedBy, quota.Schedules),
 	}

@@ -26,6 +26,7 @@
 //	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
 //	owned counters         USER#<userId>                   OWNED                 Connections, Datasets, Schedules the user created: per-user quotas (owned.go)
+//	lease index            LEASES                          DATASET#<id>          RunId: datasets whose lease a run took (StartRun), so ExpireLeases finds expired ones without a Scan (leases.go)
 //
 // <name> in a sort key is fileNameKey(name): the file's name, or, for a name
 // over 1,000 bytes (an S3 key may have 1,024), its first 950 bytes at most,
@@ -68,6 +69,10 @@ type Store struct {
 	client *dynamodb.Client
 	table  string
 	limits quota.Limits // per-user quotas (WithLimits)
+	// retention is how long run items are kept (WithRunRetention); clock
+	// is time.Now unless a test sets it.
+	retention time.Duration
+	clock     func() time.Time
 }
 
 // New returns a Store on table.
@@ -98,7 +103,8 @@ func TableInput(table string) *dynamodb.CreateTableInput {
 	}
 }
 
-// EnsureTable creates table unless it exists, and waits until it is active.
+// EnsureTable creates table unless it exists, waits until it is active,
+// and turns on its time to live (AttrExpiresAt), as the stack does.
 func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) error {
 	_, err := client.CreateTable(ctx, TableInput(table))
 	var inUse *types.ResourceInUseException
@@ -109,7 +115,7 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, table string) err
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", table, err)
 	}
-	return nil
+	return ensureTimeToLive(ctx, client, table)
 }
 
 func key(pk, sk string) map[string]types.AttributeValue {

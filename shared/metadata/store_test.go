@@ -175,6 +175,43 @@ func TestListPagesThroughWhatTheUserMaySee(t *testing.T) {
 	}
 }
 
+// A page that ends the list has no token: DynamoDB's LastEvaluatedKey on a
+// query that stops at its Limit right at the end would lead to an empty page.
+func TestLastPageHasNoToken(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	for _, n := range []int{0, 1, 3, 6, 7} {
+		t.Run(fmt.Sprint(n, " items"), func(t *testing.T) {
+			user := fmt.Sprintf("pager-%d", n)
+			for i := range n {
+				if err := s.CreateConnection(ctx, conn(fmt.Sprintf("%s-%d", user, i), user)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var sizes []int
+			for next := ""; ; {
+				page, tok, err := s.ListConnections(ctx, user, 3, next)
+				if err != nil || len(sizes) > n {
+					t.Fatalf("page %d: %v (pages so far %v)", len(sizes)+1, err, sizes)
+				}
+				if sizes = append(sizes, len(page)); tok == "" {
+					break
+				}
+				next = tok
+			}
+			want := []int{}
+			for left := n; left > 0; left -= 3 {
+				want = append(want, min(left, 3))
+			}
+			if n == 0 {
+				want = []int{0}
+			}
+			if !slices.Equal(sizes, want) {
+				t.Fatalf("pages of %v, want %v", sizes, want)
+			}
+		})
+	}
+}
+
 func TestUpdateKeepsAccessEntriesInStep(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	old := conn("shared", "alice", "bob")

@@ -25,6 +25,7 @@ const (
 	EnvPlannerFunctionARN  = "PLANNER_FUNCTION_ARN"
 	EnvScheduleGroup       = "SCHEDULE_GROUP"
 	EnvSchedulerRoleARN    = "SCHEDULER_ROLE_ARN"
+	EnvSchedulerDLQARN     = "SCHEDULER_DLQ_ARN"    // where Scheduler puts firings that failed every retry
 	EnvPlannerBudget       = "PLANNER_TIME_BUDGET"  // e.g. "10m": how long one planner invocation plans
 	EnvMaxReceiveCount     = "MAX_RECEIVE_COUNT"    // the task queue's redrive limit
 	EnvPartSize            = "PART_SIZE_BYTES"      // multipart part size
@@ -37,6 +38,13 @@ const (
 	// EnvS3PathStyle makes S3 clients use path-style URLs, which local S3
 	// endpoints need; AWS uses virtual-hosted style.
 	EnvS3PathStyle = "S3_USE_PATH_STYLE"
+	// EnvRunRetentionDays is how many days run records are kept (DynamoDB
+	// TTL); unset means metadata.DefaultRunRetentionDays.
+	EnvRunRetentionDays = "RUN_RETENTION_DAYS"
+	// EnvOTLPEndpoint, when set, is the OpenTelemetry collector the
+	// functions send their traces to (OTLP over HTTP); unset, tracing is
+	// off and costs nothing.
+	EnvOTLPEndpoint = "OTEL_EXPORTER_OTLP_ENDPOINT"
 )
 
 // Config is what a function knows about the platform it runs in.
@@ -52,6 +60,7 @@ type Config struct {
 	PlannerFunctionARN  string // target of EventBridge Scheduler schedules
 	ScheduleGroup       string
 	SchedulerRoleARN    string   // the role EventBridge Scheduler assumes to invoke the planner
+	SchedulerDLQARN     string   // the schedules' dead-letter queue
 	SourceReaderRoleARN string   // bucket-policy sources are read by its per-connection sessions
 	PlatformBuckets     []string // the platform's own bucket names: refused as sources
 	EnabledOptInRegions []string
@@ -60,6 +69,8 @@ type Config struct {
 	MaxReceiveCount     int
 	PartSize            int64
 	CopyThreshold       int64
+	RunRetentionDays    int    // 0 means the default
+	OTLPEndpoint        string // "" means no tracing
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -107,6 +118,7 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		PlannerFunctionARN:    get(EnvPlannerFunctionARN),
 		ScheduleGroup:         get(EnvScheduleGroup),
 		SchedulerRoleARN:      get(EnvSchedulerRoleARN),
+		SchedulerDLQARN:       get(EnvSchedulerDLQARN),
 		SourceReaderRoleARN:   get(EnvSourceReaderRoleARN),
 		PlatformBuckets:       list(get(EnvPlatformBuckets)),
 		EnabledOptInRegions:   list(get(EnvEnabledOptInRegions)),
@@ -115,6 +127,8 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		MaxReceiveCount:       int(integer(get(EnvMaxReceiveCount))),
 		PartSize:              integer(get(EnvPartSize)),
 		CopyThreshold:         integer(get(EnvCopyThreshold)),
+		RunRetentionDays:      int(integer(get(EnvRunRetentionDays))),
+		OTLPEndpoint:          get(EnvOTLPEndpoint),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -155,6 +169,7 @@ func (c Config) Env() map[string]string {
 		EnvPlannerFunctionARN:    c.PlannerFunctionARN,
 		EnvScheduleGroup:         c.ScheduleGroup,
 		EnvSchedulerRoleARN:      c.SchedulerRoleARN,
+		EnvSchedulerDLQARN:       c.SchedulerDLQARN,
 		EnvSourceReaderRoleARN:   c.SourceReaderRoleARN,
 		EnvPlatformBuckets:       strings.Join(c.PlatformBuckets, ","),
 		EnvEnabledOptInRegions:   strings.Join(c.EnabledOptInRegions, ","),
@@ -163,6 +178,8 @@ func (c Config) Env() map[string]string {
 		EnvMaxReceiveCount:       strconv.Itoa(c.MaxReceiveCount),
 		EnvPartSize:              strconv.FormatInt(c.PartSize, 10),
 		EnvCopyThreshold:         strconv.FormatInt(c.CopyThreshold, 10),
+		EnvRunRetentionDays:      strconv.Itoa(c.RunRetentionDays),
+		EnvOTLPEndpoint:          c.OTLPEndpoint,
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

@@ -10,6 +10,10 @@ const Prefix = "s3connections"
 // and region.
 type Names struct {
 	Table, KeyAlias, LZBucket, DLZBucket, TaskQueue, TaskDLQ string
+	// PlannerFailures is the planner's on-failure destination (with its
+	// own dead-letter queue); SchedulerDLQ holds the schedules' firings
+	// that failed every retry.
+	PlannerFailures, PlannerFailuresDLQ, SchedulerDLQ string
 	// SecretsKeyAlias names the key of connection secrets.
 	SecretsKeyAlias string
 	// AssetsBucket is the CDK bootstrap bucket the stack's code is
@@ -45,6 +49,10 @@ func NamesFor(account, region string) Names {
 		UserPool:         Prefix + "-users",
 		APIName:          Prefix + "-api",
 		Dashboard:        Prefix,
+
+		PlannerFailures:    Prefix + "-planner-failures",
+		PlannerFailuresDLQ: Prefix + "-planner-failures-dlq",
+		SchedulerDLQ:       Prefix + "-scheduler-dlq",
 	}
 }
 

@@ -11,3 +11,7 @@ const (
 	TaskBatchSize      = 100
 	TaskBatchingWindow = time.Second
 )
+
+// FailureBatchSize is the most on-failure destination records one planner
+// invocation handles (its event source on the planner's failures queue).
+const FailureBatchSize = 10

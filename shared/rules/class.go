@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // StorageClass is an S3 storage class as S3 spells it.
 type StorageClass string
@@ -40,6 +43,8 @@ type Object struct {
 	ArchiveStatus string
 	// Restore is x-amz-restore: `ongoing-request="false", expiry-date=…` once restored.
 	Restore string
+	// LastModified is when the object was written (zero: unknown).
+	LastModified time.Time
 }
 
 // Archived says whether o must be restored before it can be read.

@@ -69,7 +69,11 @@ func (v Version) Listed(pass Pass, o Object, latest *Catalogued, runID string) (
 
 // RejectedRun is the reason of a run that the check pass failed: total
 // files were in other classes, of which the run lists the first listed.
-func RejectedRun(total, listed int) string {
-	return fmt.Sprintf("version 1.6 ingests only the S3 Standard storage class: %d matched files are in other classes (FailedFiles lists the first %d); upgrade the connection to 1.7 to skip them",
-		total, listed)
+func RejectedRun(total, listed int64) string {
+	which := agree(total, "it", "them")
+	if listed < total {
+		which = fmt.Sprintf("the first %d", listed)
+	}
+	return fmt.Sprintf("version 1.6 ingests only the S3 Standard storage class: %s (FailedFiles lists %s); upgrade the connection to 1.7 to skip %s",
+		Count(total, "matched file is in another class", "matched files are in other classes"), which, agree(total, "it", "them"))
 }

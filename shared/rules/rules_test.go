@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestIngestionRules is the SPEC's "Ingestion rules by connection version",
@@ -104,6 +105,28 @@ func TestReasons(t *testing.T) {
 	}
 }
 
+// Messages that count agree with the count: "1 file is", "2 files are".
+func TestRejectedRunGrammar(t *testing.T) {
+	testCases := []struct {
+		total, listed int64
+		want          string
+	}{
+		{1, 1, "1 matched file is in another class (FailedFiles lists it); upgrade the connection to 1.7 to skip it"},
+		{3, 3, "3 matched files are in other classes (FailedFiles lists them); upgrade the connection to 1.7 to skip them"},
+		{250, 100, "250 matched files are in other classes (FailedFiles lists the first 100); upgrade the connection to 1.7 to skip them"},
+	}
+	for _, tc := range testCases {
+		if got := RejectedRun(tc.total, tc.listed); !strings.HasSuffix(got, tc.want) {
+			t.Errorf("RejectedRun(%d, %d) = %q, want it to end %q", tc.total, tc.listed, got, tc.want)
+		}
+	}
+	for n, want := range map[int64]string{0: "0 deliveries", 1: "1 delivery", 2: "2 deliveries"} {
+		if got := Count(n, "delivery", "deliveries"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 // A run fails only when a file could not be copied.
 func TestRunEnd(t *testing.T) {
 	testCases := []struct {
@@ -112,9 +135,11 @@ func TestRunEnd(t *testing.T) {
 		reason          string
 	}{
 		{0, 0, true, ""},
-		{0, 1, true, "1 file failed validation and stay out of the DLZ: see FailedFiles"},
+		{0, 1, true, "1 file failed validation and stays out of the DLZ: see FailedFiles"},
 		{0, 3, true, "3 files failed validation and stay out of the DLZ: see FailedFiles"},
-		{1, 3, false, "1 file could not be copied: see FailedFiles"},
+		{1, 3, false, "1 file could not be copied, and 3 files failed validation and stay out of the DLZ: see FailedFiles"},
+		{2, 1, false, "2 files could not be copied, and 1 file failed validation and stays out of the DLZ: see FailedFiles"},
+		{1, 0, false, "1 file could not be copied: see FailedFiles"},
 		{2, 0, false, "2 files could not be copied: see FailedFiles"},
 	}
 	for _, tc := range testCases {
@@ -140,5 +165,29 @@ func TestMayNeedRestore(t *testing.T) {
 	}
 	if Class("") != Standard {
 		t.Error("an empty listed class is not STANDARD")
+	}
+}
+
+func TestDeferred(t *testing.T) {
+	start := time.Date(2026, 12, 7, 9, 0, 10, 600_000_000, time.UTC) // the run started at 09:00:10.6
+	testCases := []struct {
+		name         string
+		lastModified time.Time
+		want         bool
+	}{
+		{"a second before", start.Add(-time.Second).Truncate(time.Second), false},
+		{"just before the start's second", time.Date(2026, 12, 7, 9, 0, 9, 999_000_000, time.UTC), false},
+		{"in the start's second, before the start", time.Date(2026, 12, 7, 9, 0, 10, 0, time.UTC), true},
+		{"in the start's second, after the start", time.Date(2026, 12, 7, 9, 0, 10, 900_000_000, time.UTC), true},
+		{"later", start.Add(time.Hour), true},
+		{"unknown", time.Time{}, false},
+	}
+	for _, tc := range testCases {
+		if got := Deferred(tc.lastModified, start); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if Deferred(start, time.Time{}) {
+		t.Error("a run without a start defers nothing")
 	}
 }

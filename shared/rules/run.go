@@ -6,18 +6,30 @@ import "fmt"
 // could not be copied; files that failed validation are named in its
 // reason but do not fail it.
 func RunEnd(failed, failedValidation int64) (succeeded bool, reason string) {
+	notCopied := Count(failed, "file", "files") + " could not be copied"
+	invalid := Count(failedValidation, "file", "files") + " failed validation and " +
+		agree(failedValidation, "stays", "stay") + " out of the DLZ"
 	switch {
+	case failed > 0 && failedValidation > 0:
+		return false, notCopied + ", and " + invalid + ": see FailedFiles"
 	case failed > 0:
-		return false, fmt.Sprintf("%s could not be copied: see FailedFiles", files(failed))
+		return false, notCopied + ": see FailedFiles"
 	case failedValidation > 0:
-		return true, fmt.Sprintf("%s failed validation and stay out of the DLZ: see FailedFiles", files(failedValidation))
+		return true, invalid + ": see FailedFiles"
 	}
 	return true, ""
 }
 
-func files(n int64) string {
+// Count is n and the noun (with what follows it) that agrees with n:
+// "1 file", "2 files". Every message that counts something says it so.
+func Count[N int | int64](n N, one, many string) string {
+	return fmt.Sprintf("%d %s", n, agree(n, one, many))
+}
+
+// agree is one or many, whichever agrees with n.
+func agree[N int | int64](n N, one, many string) string {
 	if n == 1 {
-		return "1 file"
+		return one
 	}
-	return fmt.Sprintf("%d files", n)
+	return many
 }

@@ -36,19 +36,6 @@ const (
 	Scheduled Trigger = "schedule"
 )
 
-// Counts are a run's file counters.
-type Counts struct {
-	Listed              int64 // source objects listed under the DirectoryPath
-	Matched             int64 // of those, files of the dataset's FileType
-	Copied              int64
-	SkippedUnchanged    int64 // same name, size and ETag as the catalog's latest version
-	SkippedStorageClass int64 // archived (1.7+)
-	SkippedUnsafeKey    int64 // names unsafe in a zone key: not sent to the workers
-	FailedValidation    int64 // landed in LZ, kept out of DLZ
-	Failed              int64 // could not be copied
-	BytesCopied         int64
-}
-
 // Run is one ingestion run of a schedule's dataset.
 type Run struct {
 	RunId       string
@@ -68,6 +55,9 @@ type Run struct {
 	Phase        string `json:"-"`
 	Continuation string `json:"-"`
 	Pages        int64  `json:"-"` // listing pages planned so far: the position's version
+	// Rejected counts the matched files that 1.6's check pass found in
+	// other storage classes on the pages planned so far.
+	Rejected int64 `json:"-"`
 	// CreatedBy and AuthorizedUsers are the schedule's at the run's start:
 	// who may read the run, even after the schedule is gone.
 	CreatedBy       string   `json:"-"`
@@ -75,6 +65,11 @@ type Run struct {
 	CreatedAt       time.Time
 	StartedAt       *time.Time `json:",omitempty"`
 	FinishedAt      *time.Time `json:",omitempty"`
+
+	// Firing is the scheduled firing that started the run (EventBridge
+	// Scheduler's execution id, in the planner's payload), so that
+	// Lambda's retries of the firing resume it and its failure ends it.
+	Firing string `json:"-"`
 }
 
 // UploadDate is the run's upload_date partition in both zones: when it was
@@ -95,7 +90,22 @@ const (
 	// OutcomeRejectedStorageClass: a 1.6 run that fails before copying
 	// lists the non-Standard files that made it fail.
 	OutcomeRejectedStorageClass Outcome = "rejected_storage_class"
+	// OutcomeDeferred: written after the run started; the next run
+	// ingests it (rules.Deferred).
+	OutcomeDeferred Outcome = "deferred"
+	// OutcomeVanished: deleted from the source after the listing.
+	OutcomeVanished Outcome = "vanished"
 )
+
+// Skipped says whether a file of outcome o is listed among the run's
+// skipped files (SkippedFiles) rather than its failed ones.
+func (o Outcome) Skipped() bool {
+	switch o {
+	case OutcomeSkippedStorageClass, OutcomeSkippedUnsafeKey, OutcomeDeferred, OutcomeVanished:
+		return true
+	}
+	return false
+}
 
 // FileOutcome is a skipped or failed file of a run, with the reason.
 type FileOutcome struct {
@@ -113,7 +123,7 @@ type FileResult struct {
 	Outcome      Outcome // "" when copied
 	StorageClass string
 	Reason       string
-	Bytes        int64         // bytes copied
+	Bytes        int64         // the size copied; BytesCopied counts it only for a copied file
 	File         *dataset.File // the catalog entry to write, when the file landed
 }
 

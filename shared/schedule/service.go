@@ -17,7 +17,9 @@ import (
 // Store keeps schedules. Safe for concurrent use.
 type Store interface {
 	// CreateSchedule writes s and counts it on its dataset:
-	// ErrDatasetGone when the dataset no longer exists.
+	// ErrDatasetGone when the dataset no longer exists, ErrNameTaken when
+	// it has a schedule of the same name (ignoring case), even one being
+	// created concurrently.
 	CreateSchedule(ctx context.Context, s Schedule) error
 	// GetSchedule returns a *apperr.Error of KindNotFound when absent.
 	GetSchedule(ctx context.Context, id string) (Schedule, error)
@@ -44,6 +46,8 @@ type DatasetReader interface {
 var (
 	ErrDatasetGone      = errors.New("dataset deleted")
 	ErrConcurrentChange = errors.New("schedule changed concurrently")
+	// ErrNameTaken: the dataset has a schedule of that name (ignoring case).
+	ErrNameTaken = errors.New("schedule name taken on this dataset")
 )
 
 // Service runs the schedule use cases.
@@ -69,7 +73,7 @@ func (s *Service) now() time.Time {
 // an expression, its EventBridge schedule. If the latter fails, the former
 // is taken back: nothing half-written stays.
 func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (View, error) {
-	if err := in.normalize(); err != nil {
+	if err := in.normalize(s.now()); err != nil {
 		return View{}, err
 	}
 	if _, err := uuid.Parse(in.DatasetId); err != nil || len(in.DatasetId) != 36 {
@@ -101,6 +105,8 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	switch err := s.Store.CreateSchedule(ctx, sch); {
 	case errors.Is(err, ErrDatasetGone):
 		return View{}, apperr.Invalid("DatasetId", "dataset %s was deleted meanwhile", in.DatasetId)
+	case errors.Is(err, ErrNameTaken):
+		return View{}, apperr.Conflict("ScheduleName", "dataset %s already has a schedule named %s (names are unique per dataset, ignoring case)", in.DatasetId, in.ScheduleName)
 	case err != nil:
 		return View{}, err
 	}
@@ -141,7 +147,7 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	if err != nil {
 		return View{}, err
 	}
-	if err := in.validate(old); err != nil {
+	if err := in.validate(old, s.now()); err != nil {
 		return View{}, err
 	}
 	sch := old

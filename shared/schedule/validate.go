@@ -38,7 +38,7 @@ type UpdateInput struct {
 	AuthorizedUsers            *[]string
 }
 
-func (in *CreateInput) normalize() error {
+func (in *CreateInput) normalize(now time.Time) error {
 	switch {
 	case in.ScheduleName == "":
 		return apperr.Invalid("ScheduleName", "is required")
@@ -56,7 +56,7 @@ func (in *CreateInput) normalize() error {
 	if err := validateDescription(in.Description); err != nil {
 		return err
 	}
-	if err := validateExpression(in.ScheduleExpression, in.ScheduleExpressionTimezone); err != nil {
+	if err := validateExpression(in.ScheduleExpression, in.ScheduleExpressionTimezone, now); err != nil {
 		return err
 	}
 	users, err := access.NormalizeUsers(in.AuthorizedUsers)
@@ -67,7 +67,10 @@ func (in *CreateInput) normalize() error {
 	return nil
 }
 
-func (in *UpdateInput) validate(current Schedule) error {
+// validate checks in against the schedule it changes. The expression must
+// fire after now only when in sets it or its time zone: a one-time schedule
+// that has fired keeps its at() through other changes.
+func (in *UpdateInput) validate(current Schedule, now time.Time) error {
 	if in.Description == nil && in.ScheduleExpression == nil && in.ScheduleExpressionTimezone == nil &&
 		in.IsEnabled == nil && in.AuthorizedUsers == nil {
 		return apperr.Invalid("", "nothing to update: give Description, ScheduleExpression, ScheduleExpressionTimezone, IsEnabled or AuthorizedUsers")
@@ -78,13 +81,16 @@ func (in *UpdateInput) validate(current Schedule) error {
 		}
 	}
 	expr, tz := current.ScheduleExpression, current.ScheduleExpressionTimezone
+	if in.ScheduleExpression == nil && in.ScheduleExpressionTimezone == nil {
+		now = time.Time{}
+	}
 	if in.ScheduleExpression != nil {
 		expr = *in.ScheduleExpression
 	}
 	if in.ScheduleExpressionTimezone != nil {
 		tz = *in.ScheduleExpressionTimezone
 	}
-	if err := validateExpression(expr, tz); err != nil {
+	if err := validateExpression(expr, tz, now); err != nil {
 		return err
 	}
 	if in.AuthorizedUsers != nil {
@@ -97,7 +103,10 @@ func (in *UpdateInput) validate(current Schedule) error {
 	return nil
 }
 
-func validateExpression(expr, tz string) error {
+// validateExpression checks expr and its time zone tz and, unless now is
+// zero, that expr fires after now: EventBridge Scheduler would take an at()
+// in the past or a cron no date matches and never fire it.
+func validateExpression(expr, tz string, now time.Time) error {
 	if expr == "" {
 		if tz != "" {
 			return apperr.Invalid("ScheduleExpressionTimezone", "needs a ScheduleExpression")
@@ -109,7 +118,14 @@ func validateExpression(expr, tz string) error {
 			return apperr.Invalid("ScheduleExpressionTimezone", "%q is not an IANA time zone such as Europe/Rome", tz)
 		}
 	}
-	if _, err := scheduleexpr.Parse(expr, tz); err != nil {
+	e, err := scheduleexpr.Parse(expr, tz)
+	if err != nil {
+		return apperr.Invalid("ScheduleExpression", "%s", err.Error())
+	}
+	if now.IsZero() {
+		return nil
+	}
+	if _, err := e.Upcoming(now); err != nil {
 		return apperr.Invalid("ScheduleExpression", "%s", err.Error())
 	}
 	return nil

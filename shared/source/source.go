@@ -182,7 +182,7 @@ func (a *Access) Test(ctx context.Context, c connection.Connection) (connection.
 		if err != nil {
 			return connection.TestResult{}, err
 		}
-		list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(c.S3Bucket), MaxKeys: aws.Int32(1)})
+		list, err := List(ctx, client, &s3.ListObjectsV2Input{Bucket: aws.String(c.S3Bucket), MaxKeys: aws.Int32(1)})
 		if err == nil {
 			return a.tryRead(ctx, client, c, region, list.Contents), nil
 		}

@@ -49,7 +49,11 @@ const (
 	PlannerTimeBudget = 12 * time.Minute
 	PlannerOverTime   = PlannerTimeBudget + ingest.DefaultMargin
 	// WorkerTimeout fits 6 times in the task queue's visibility timeout.
-	WorkerTimeout = 150 * time.Second
+	// A worker stops starting copies with a quarter of its time left, for
+	// the copies in flight and the commit; WorkerOverTime is an invocation
+	// that used most of that quarter too: its tasks come near timing out.
+	WorkerTimeout  = 150 * time.Second
+	WorkerOverTime = WorkerTimeout * 9 / 10
 )
 
 // Deployed are the functions the stack deploys.
@@ -102,5 +106,6 @@ func Worker() Function {
 		Env:           app.WorkerSettings,
 		Ingestion:     true,
 		ConsumesTasks: true,
+		OverTime:      WorkerOverTime,
 	}
 }

@@ -59,6 +59,11 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			statement("FindPlatformBuckets", []string{"s3:ListAllMyBuckets"}, jsii.String("*")),
 			statement("EnqueueTasks", []string{"sqs:SendMessage"}, r.Queues.Tasks.QueueArn()),
 			statement("ContinueInNewInvocation", []string{"lambda:InvokeFunction"}, self, jsii.String(*self+":*")),
+			// Lambda sends the records of its failed invocations with its
+			// role (the on-failure destination), and it consumes them.
+			statement("RecordFailedInvocations", []string{"sqs:SendMessage"}, r.Queues.PlannerFailures.QueueArn()),
+			statement("ConsumeFailedInvocations", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+				"sqs:GetQueueAttributes"}, r.Queues.PlannerFailures.QueueArn()),
 		)
 	},
 	// The worker reads sources (and copies them into the zones) through
@@ -116,10 +121,26 @@ func (s *FunctionSet) Get(name string) *Function {
 	return nil
 }
 
+// FunctionOptions are the stack's settings of the functions.
+type FunctionOptions struct {
+	// OptInRegions become ENABLED_OPT_IN_REGIONS.
+	OptInRegions []string
+	// ReservedConcurrency is the reserved concurrent executions of the
+	// functions named (spec names); absent or 0 reserves none.
+	ReservedConcurrency map[string]int
+	// RunRetentionDays becomes RUN_RETENTION_DAYS.
+	RunRetentionDays int
+	// CollectorLayer, when set, is the ADOT collector layer every function
+	// gets, and OTEL_EXPORTER_OTLP_ENDPOINT points their spans at it.
+	CollectorLayer string
+}
+
 // NewFunctions builds every spec: role, log group (from obs), function on
-// provided.al2023/arm64 from assetDir/<name>, environment.
+// provided.al2023/arm64 from assetDir/<name>, environment, with X-Ray
+// active tracing (Lambda records each invocation; the functions' own spans
+// join it through the collector layer, when there is one).
 func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r Resources, obs *Observability,
-	assetDir string, optInRegions []string) (*FunctionSet, error) {
+	assetDir string, opts FunctionOptions) (*FunctionSet, error) {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	r.Scope = c
 	set := &FunctionSet{Scope: c}
@@ -139,7 +160,11 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 		return nil, err
 	}
 	set.SourceReader = reader
-	values := settingValues(c, r, optInRegions, reader)
+	values := settingValues(c, r, opts, reader)
+	var layers []awslambda.ILayerVersion
+	if opts.CollectorLayer != "" {
+		layers = append(layers, awslambda.LayerVersion_FromLayerVersionArn(c, jsii.String("CollectorLayer"), jsii.String(opts.CollectorLayer)))
+	}
 	for _, f := range set.All {
 		env, err := environment(f.Spec, values)
 		if err != nil {
@@ -158,6 +183,10 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 			Environment:   &env,
 			LoggingFormat: awslambda.LoggingFormat_JSON,
 			LogGroup:      f.LogGroup,
+			Tracing:       awslambda.Tracing_ACTIVE,
+			Layers:        &layers,
+			// nil when 0: no reservation (new accounts' quotas refuse one).
+			ReservedConcurrentExecutions: reserved(opts.ReservedConcurrency[f.Spec.Name]),
 		})
 		if f.Spec.ConsumesTasks {
 			if err := r.Queues.AttachWorker(f.Fn, f.Spec.Timeout); err != nil {
@@ -192,9 +221,17 @@ func newRole(c constructs.Construct, fs FunctionSpec, r Resources, obs *Observab
 	return &Function{Spec: fs, Role: role, LogGroup: logGroup}, nil
 }
 
+// reserved is n reserved concurrent executions, or none (nil) for 0.
+func reserved(n int) *float64 {
+	if n <= 0 {
+		return nil
+	}
+	return jsii.Number(n)
+}
+
 // settingValues are the values the stack gives the functions' settings.
-func settingValues(c constructs.Construct, r Resources, optInRegions []string, reader awsiam.Role) map[string]*string {
-	return map[string]*string{
+func settingValues(c constructs.Construct, r Resources, opts FunctionOptions, reader awsiam.Role) map[string]*string {
+	values := map[string]*string{
 		platform.EnvTable:               r.Storage.Table.TableName(),
 		platform.EnvKMSKey:              r.Key.KeyArn(),
 		platform.EnvSecretsKey:          r.SecretsKey.KeyArn(),
@@ -205,7 +242,9 @@ func settingValues(c constructs.Construct, r Resources, optInRegions []string, r
 		platform.EnvPlannerFunctionARN:  functionARN(c, r.Names.PlannerFunction),
 		platform.EnvScheduleGroup:       r.Scheduling.Group.ScheduleGroupName(),
 		platform.EnvSchedulerRoleARN:    r.Scheduling.Role.RoleArn(),
-		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(optInRegions, ",")),
+		platform.EnvSchedulerDLQARN:     r.Queues.SchedulerDLQ.QueueArn(),
+		platform.EnvEnabledOptInRegions: jsii.String(strings.Join(opts.OptInRegions, ",")),
+		platform.EnvRunRetentionDays:    jsii.String(fmt.Sprint(opts.RunRetentionDays)),
 		platform.EnvPlannerBudget:       jsii.String(functions.PlannerTimeBudget.String()),
 		platform.EnvMaxReceiveCount:     jsii.String(fmt.Sprint(TaskMaxReceives)),
 		// Per-user quotas: the defaults, written out so that the function's
@@ -218,6 +257,10 @@ func settingValues(c constructs.Construct, r Resources, optInRegions []string, r
 		// The LZ, DLZ and CDK assets buckets: never a source.
 		platform.EnvPlatformBuckets: awscdk.Fn_Join(jsii.String(","), strs(r.Names.Buckets()...)),
 	}
+	if opts.CollectorLayer != "" {
+		values[platform.EnvOTLPEndpoint] = jsii.String(CollectorEndpoint)
+	}
+	return values
 }
 
 // environment is fs's settings with the stack's values: every required

@@ -15,7 +15,7 @@ import (
 // reason it does not apply: reviewed here, not scattered over the stack.
 
 // nothingStallsSilently prefixes the suppressions that the issue "Nothing
-// stalls silently" (tracing, failure destinations) removes.
+// stalls silently" (failure destinations) removes.
 const nothingStallsSilently = "goes when 'Nothing stalls silently' lands: "
 
 // nagSuppression suppresses rule on the construct at path (relative to the
@@ -77,6 +77,18 @@ func (s *Stack) queueNag() []nagSuppression {
 	return []nagSuppression{{
 		path: "Queues/TaskDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
 		reason: "The DLQ ends the task queue's redrive: its tasks wait for a redrive, watched by the DLQNotEmpty alarm",
+	}, {
+		path: "Queues/PlannerFailuresDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
+		reason: "The DLQ ends the planner failure queue's redrive: its records wait for a redrive, watched by an alarm",
+	}, {
+		path: "Queues/SchedulerDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
+		reason: "EventBridge Scheduler's dead-letter queue: what it holds waits for an operator, watched by an alarm",
+	}, {
+		path: "Queues/SchedulerDLQ/Resource", rule: "AwsSolutions-SQS3",
+		reason: "It is a DLQ, of EventBridge Scheduler's schedules (their DeadLetterConfig), which cdk-nag cannot see",
+	}, {
+		path: "Queues/PlannerFailuresSource/Resource", rule: "Serverless-LambdaEventSourceMappingDestination",
+		reason: "SQS event sources take no on-failure destination: the failure queue's redrive policy moves records to its DLQ",
 	}}
 }
 
@@ -86,13 +98,14 @@ func (s *Stack) functionNag() []nagSuppression {
 	var out []nagSuppression
 	for _, fn := range []string{"api", "planner", "worker"} {
 		out = append(out, nagSuppression{
-			path: "Functions/" + fn + "/Resource", rule: "Serverless-LambdaTracing",
-			reason: nothingStallsSilently + "X-Ray tracing of the functions",
+			path: "Functions/" + fn + "Role/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: "Active tracing's xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions: '*' is their only resource",
 		})
 	}
 	return append(out, []nagSuppression{{
 		path: "Functions/planner/Resource", rule: "Serverless-LambdaDLQ",
-		reason: nothingStallsSilently + "an on-failure destination for the planner's asynchronous invocations",
+		reason: "Its asynchronous failures go to an on-failure destination (Queues/PlannerAsync), which this rule does not see: " +
+			"Lambda's record there holds the error as well as the event, and the planner ends the run with it",
 	}, {
 		path: "Functions/api/Resource", rule: "Serverless-LambdaDLQ",
 		reason: "Invoked synchronously only, by the HTTP API: the caller gets the error, no event is left to dead-letter",

@@ -2,8 +2,10 @@ package stack
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -21,6 +23,19 @@ import (
 // LogRetention is how long every log group keeps its events.
 const LogRetention = awslogs.RetentionDays_THREE_MONTHS
 
+// TaskAgeAlarm is the age of the oldest task message that raises an alarm:
+// older than any task that is merely being retried (TaskMaxReceives
+// receives, each hiding it for TaskVisibilityTimeout, and the batching
+// window before each) plus an hour, so the task waits because nothing
+// consumes the queue. The stack test checks it leaves at least a day before
+// the queue's retention drops the task.
+const TaskAgeAlarm = TaskMaxReceives*(TaskVisibilityTimeout+TaskBatchingWindow) + time.Hour
+
+// APIServerErrorRate is the share of the API's responses, in percent over
+// five minutes, that are 5xx (the function's internal errors, its
+// timeouts, the gateway's own failures) at which an alarm fires.
+const APIServerErrorRate = 5
+
 // Observability is what people look at: the KMS-encrypted log groups of
 // the functions and of the API, the alarms (with the topic they notify),
 // and the dashboard of the metrics the functions write in Embedded Metric
@@ -32,6 +47,7 @@ type Observability struct {
 	Dashboard awscloudwatch.Dashboard
 	key       awskms.IKey
 	names     platform.Names
+	api       awsapigatewayv2.HttpApi // set by WatchAPI
 }
 
 // NewObservability creates the alarm topic (email subscription when email
@@ -80,18 +96,27 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 	o.alarm("DLQNotEmpty", o.names.TaskDLQ+"-not-empty",
 		"Copy tasks failed "+fmt.Sprint(TaskMaxReceives)+" times and wait in "+o.names.TaskDLQ+": look at the worker's logs, then redrive them",
 		dlqDepth, 1)
-	var invocations, errors, durations []awscloudwatch.IMetric
+	failures := o.watchFailures(q)
+	oldest := q.Tasks.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five})
+	o.alarm("TaskAge", o.names.TaskQueue+"-oldest-task",
+		fmt.Sprintf("A copy task has waited over %v in %s, longer than any retry takes: are the workers throttled, failing or stopped (their event source disabled)? Tasks expire after the queue's retention", TaskAgeAlarm, o.names.TaskQueue),
+		oldest, TaskAgeAlarm.Seconds())
+	var invocations, errors, durations, throttles []awscloudwatch.IMetric
 	for _, f := range fns.All {
 		name := f.Spec.FunctionName(o.names)
 		// Alarm metrics carry no label: CloudWatch alarms take plain metrics.
 		o.alarm(f.Spec.Name+"Errors", name+"-errors", "The "+name+" function failed: look at its log group /aws/lambda/"+name,
 			f.Fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}), 1)
+		o.alarm(f.Spec.Name+"Throttles", name+"-throttles",
+			"Lambda refused invocations of "+name+" (the account's or its reserved concurrency is used up): see the README's deploy guide on reserved concurrency",
+			f.Fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}), 1)
 		if f.Spec.OverTime > 0 {
 			d := f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five})
 			o.alarm(f.Spec.Name+"OverTime", name+"-over-time-budget",
-				fmt.Sprintf("An invocation of %s lasted over %v of its %v timeout: it did not hand its work on in time", name, f.Spec.OverTime, f.Spec.Timeout),
+				fmt.Sprintf("An invocation of %s lasted over %v of its %v timeout: it did not hand its work on in time, and the next may time out", name, f.Spec.OverTime, f.Spec.Timeout),
 				d, float64(f.Spec.OverTime.Milliseconds()))
 		}
+		throttles = append(throttles, f.Fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
 		invocations = append(invocations, f.Fn.MetricInvocations(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
 		errors = append(errors, f.Fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
 		durations = append(durations, f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: five, Label: jsii.String(name)}))
@@ -99,6 +124,10 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 	queueDepth := []awscloudwatch.IMetric{
 		q.Tasks.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String("waiting")}),
 		q.Tasks.MetricApproximateNumberOfMessagesNotVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String("in flight")}),
+	}
+	ops := []awscloudwatch.IWidget{graph("Oldest task (s)", []awscloudwatch.IMetric{oldest}), graph("Function throttles", throttles)}
+	if o.api != nil {
+		ops = append(ops, graph("API requests and 5xx", o.apiMetrics(five)))
 	}
 	alarms := make([]interfacesawscloudwatch.IAlarmRef, len(o.Alarms))
 	for i, a := range o.Alarms {
@@ -121,16 +150,55 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 				graph("Task queue depth", queueDepth),
 				graph("Dead-letter queue depth", []awscloudwatch.IMetric{dlqDepth}),
 			},
+			{failures},
 			{
 				graph("Function invocations", invocations),
 				graph("Function errors", errors),
 				graph("Function duration p99 (ms)", durations),
 			},
+			&ops,
 			{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
 				Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24),
 			})},
 		},
 	})
+	o.untagDashboard()
+}
+
+// WatchAPI adds the alarm on the API's 5xx rate; Watch shows it on the
+// dashboard. Call it before Watch.
+func (o *Observability) WatchAPI(api *API) {
+	if api == nil {
+		return
+	}
+	o.api = api.HTTP
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("100 * FILL(errors, 0) / requests"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{"errors": o.api.MetricServerError(nil), "requests": o.api.MetricCount(nil)},
+		Period:       five,
+		Label:        jsii.String("5xx (%)"),
+	})
+	o.alarm("ApiServerErrors", o.names.APIName+"-5xx-rate",
+		fmt.Sprintf("Over %d%% of the API's responses in 5 minutes were 5xx: look at the API function's log group and the API's access logs", APIServerErrorRate),
+		rate, APIServerErrorRate)
+}
+
+// apiMetrics are the API's requests and 5xx responses, summed over period.
+func (o *Observability) apiMetrics(period awscdk.Duration) []awscloudwatch.IMetric {
+	sum := func(label string) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period, Label: jsii.String(label)}
+	}
+	return []awscloudwatch.IMetric{o.api.MetricCount(sum("requests")), o.api.MetricServerError(sum("5xx"))}
+}
+
+// untagDashboard leaves the dashboard without tags: CloudFormation takes
+// Tags on AWS::CloudWatch::Dashboard in some regions only (cfn-lint E3002
+// in us-east-1), and the template must deploy in every commercial region.
+func (o *Observability) untagDashboard() {
+	for _, k := range []string{TagProject, TagComponent} {
+		awscdk.Tags_Of(o.Dashboard).Remove(jsii.String(k), nil)
+	}
 }
 
 // alarm fires when metric reaches threshold, and notifies the topic.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/datalake-platform/s3connections/shared/connection"
+	"github.com/datalake-platform/s3connections/shared/metadata"
 )
 
 // Context keys the app reads (`cdk synth -c key=value` or cdk.json "context").
@@ -32,6 +33,19 @@ const (
 	// user enrols a TOTP app at first sign-in) or "optional" (for trials,
 	// where users sign in with a password alone unless they enrol).
 	CtxCognitoMFA = "cognitoMfa"
+	// CtxPlannerReservedConcurrency and CtxAPIReservedConcurrency reserve
+	// that many concurrent executions for the planner and the API function;
+	// 0 (the default) reserves none (README, deploy guide: when to set them).
+	CtxPlannerReservedConcurrency = "plannerReservedConcurrency"
+	CtxAPIReservedConcurrency     = "apiReservedConcurrency"
+	// CtxRunRetentionDays is how many days run records and their skipped
+	// and failed file lists are kept (DynamoDB TTL): RUN_RETENTION_DAYS.
+	CtxRunRetentionDays = "runRetentionDays"
+	// CtxOTelCollectorLayer, when set, is the ARN of the ADOT collector
+	// Lambda layer (its architecture, the stack's region): the functions
+	// then export their OpenTelemetry spans to it (OTEL_EXPORTER_OTLP_ENDPOINT),
+	// and it forwards them to X-Ray.
+	CtxOTelCollectorLayer = "otelCollectorLayerArn"
 )
 
 // The values of CtxCognitoMFA.
@@ -47,7 +61,15 @@ const (
 	DefaultAPIRateLimit         = 50
 	DefaultAPIBurstLimit        = 100
 	DefaultCognitoMFA           = MFARequired
+	DefaultRunRetentionDays     = metadata.DefaultRunRetentionDays
+	// MaxRunRetentionDays bounds CtxRunRetentionDays: ten years, which is
+	// keeping them.
+	MaxRunRetentionDays = 3650
 )
+
+// CollectorEndpoint is where the ADOT collector layer receives OTLP over
+// HTTP inside the function's execution environment.
+const CollectorEndpoint = "http://localhost:4318"
 
 // Props configures the stack.
 type Props struct {
@@ -66,14 +88,31 @@ type Props struct {
 	CognitoMFA string
 	// Functions are the Lambda functions to deploy; nil means Functions().
 	Functions []FunctionSpec
+	// PlannerReservedConcurrency and APIReservedConcurrency, when above 0,
+	// reserve concurrent executions for those functions.
+	PlannerReservedConcurrency, APIReservedConcurrency int
+	// RunRetentionDays is how long run records are kept; 0 means
+	// DefaultRunRetentionDays.
+	RunRetentionDays int
+	// OTelCollectorLayer, when set, is the ADOT collector layer's ARN.
+	OTelCollectorLayer string
 }
 
 // PropsFromContext reads the stack's settings from the app's context,
 // applying the defaults, and checks them.
 func PropsFromContext(node constructs.Node) (Props, error) {
 	p := Props{AssetDir: DefaultAssetDir, WorkerMaxConcurrency: DefaultWorkerMaxConcurrency,
-		APIRateLimit: DefaultAPIRateLimit, APIBurstLimit: DefaultAPIBurstLimit, CognitoMFA: DefaultCognitoMFA}
+		APIRateLimit: DefaultAPIRateLimit, APIBurstLimit: DefaultAPIBurstLimit, CognitoMFA: DefaultCognitoMFA,
+		RunRetentionDays: DefaultRunRetentionDays}
 	var err error
+	for key, v := range map[string]*int{
+		CtxPlannerReservedConcurrency: &p.PlannerReservedConcurrency, CtxAPIReservedConcurrency: &p.APIReservedConcurrency,
+		CtxRunRetentionDays: &p.RunRetentionDays,
+	} {
+		if *v, err = intContext(node, key, *v); err != nil {
+			return p, err
+		}
+	}
 	if p.WorkerMaxConcurrency, err = intContext(node, CtxWorkerMaxConcurrency, p.WorkerMaxConcurrency); err != nil {
 		return p, err
 	}
@@ -90,6 +129,7 @@ func PropsFromContext(node constructs.Node) (Props, error) {
 		p.CognitoMFA = strings.ToLower(v)
 	}
 	p.AlarmEmail = stringContext(node, CtxAlarmEmail)
+	p.OTelCollectorLayer = stringContext(node, CtxOTelCollectorLayer)
 	p.EnabledOptInRegions = listContext(node, CtxEnabledOptInRegions)
 	return p, p.Validate()
 }
@@ -118,7 +158,32 @@ func (p Props) Validate() error {
 	if p.AlarmEmail != "" && !strings.Contains(p.AlarmEmail, "@") {
 		return fmt.Errorf("context %s = %q is not an email address", CtxAlarmEmail, p.AlarmEmail)
 	}
+	return p.validateOperations()
+}
+
+// validateOperations checks the settings of concurrency, retention and
+// tracing.
+func (p Props) validateOperations() error {
+	for key, n := range map[string]int{CtxPlannerReservedConcurrency: p.PlannerReservedConcurrency, CtxAPIReservedConcurrency: p.APIReservedConcurrency} {
+		if n < 0 {
+			return fmt.Errorf("context %s = %d: a number of concurrent executions, or 0 to reserve none", key, n)
+		}
+	}
+	if p.RunRetentionDays < 0 || p.RunRetentionDays > MaxRunRetentionDays {
+		return fmt.Errorf("context %s = %d: days from 1 to %d (0 in code means the default, %d)", CtxRunRetentionDays, p.RunRetentionDays, MaxRunRetentionDays, DefaultRunRetentionDays)
+	}
+	if l := p.OTelCollectorLayer; l != "" && (!strings.HasPrefix(l, "arn:") || !strings.Contains(l, ":layer:")) {
+		return fmt.Errorf("context %s = %q is not a Lambda layer version ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)", CtxOTelCollectorLayer, l)
+	}
 	return nil
+}
+
+// runRetentionDays is RunRetentionDays or its default.
+func (p Props) runRetentionDays() int {
+	if p.RunRetentionDays == 0 {
+		return DefaultRunRetentionDays
+	}
+	return p.RunRetentionDays
 }
 
 // CheckAssets says which function's bootstrap is missing from AssetDir,

@@ -27,11 +27,32 @@ const (
 	TaskBatchingWindow = platform.TaskBatchingWindow
 )
 
+// Settings of the planner's failure queue, which the planner consumes.
+const (
+	// FailureVisibilityTimeout hides a record while the planner handles
+	// it: at least the planner's timeout, as an SQS event source requires.
+	FailureVisibilityTimeout = 15 * time.Minute
+	// FailureMaxReceives is how often a record is tried before its DLQ
+	// holds it.
+	FailureMaxReceives = 5
+	// PlannerRetries is how often Lambda retries a failed asynchronous
+	// planner invocation (its default, written out).
+	PlannerRetries = 2
+)
+
 // Queues is the task queue the planner fills and the workers drain, with
-// its dead-letter queue; both KMS-encrypted and TLS-only.
+// its dead-letter queue; the planner's on-failure destination (records of
+// invocations that failed every try, which the planner consumes to end
+// their runs) with its dead-letter queue; and the dead-letter queue of the
+// schedules' firings. All KMS-encrypted and TLS-only.
 type Queues struct {
-	Scope          constructs.Construct
-	Tasks, DLQ     awssqs.Queue
+	Scope      constructs.Construct
+	Tasks, DLQ awssqs.Queue
+	// PlannerFailures is the planner's on-failure destination,
+	// PlannerFailuresDLQ where records it could not handle end up.
+	PlannerFailures, PlannerFailuresDLQ awssqs.Queue
+	// SchedulerDLQ holds the firings EventBridge Scheduler could not deliver.
+	SchedulerDLQ   awssqs.Queue
 	maxConcurrency int
 }
 
@@ -45,7 +66,7 @@ func NewQueues(scope constructs.Construct, id string, names platform.Names, key 
 		EncryptionMasterKey: key,
 		EnforceSSL:          jsii.Bool(true),
 		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
-		RedriveAllowPolicy:  taskQueueOnly(c, names),
+		RedriveAllowPolicy:  sourceQueueOnly(c, "TaskQueueRef", names.TaskQueue),
 	})
 	tasks := awssqs.NewQueue(c, jsii.String("Tasks"), &awssqs.QueueProps{
 		QueueName:           jsii.String(names.TaskQueue),
@@ -56,21 +77,69 @@ func NewQueues(scope constructs.Construct, id string, names platform.Names, key 
 		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(4)),
 		DeadLetterQueue:     &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(TaskMaxReceives)},
 	})
+	q := &Queues{Scope: c, Tasks: tasks, DLQ: dlq, maxConcurrency: maxConcurrency}
+	q.newFailureQueues(c, names, key)
 	tag(c, "queues")
-	return &Queues{Scope: c, Tasks: tasks, DLQ: dlq, maxConcurrency: maxConcurrency}
+	return q
 }
 
-// taskQueueOnly lets only the task queue use the DLQ as its dead-letter
-// queue. It names the task queue by an ARN built from its name: a reference
-// would be a cycle, as the task queue's redrive policy references the DLQ.
-func taskQueueOnly(scope constructs.Construct, names platform.Names) *awssqs.RedriveAllowPolicy {
+// newFailureQueues creates the planner's failure queue with its DLQ, and
+// the schedules' DLQ, retained 14 days (SQS's longest) like the task DLQ.
+func (q *Queues) newFailureQueues(c constructs.Construct, names platform.Names, key awskms.IKey) {
+	fortnight := awscdk.Duration_Days(jsii.Number(14))
+	q.PlannerFailuresDLQ = awssqs.NewQueue(c, jsii.String("PlannerFailuresDLQ"), &awssqs.QueueProps{
+		QueueName: jsii.String(names.PlannerFailuresDLQ), Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: key,
+		EnforceSSL: jsii.Bool(true), RetentionPeriod: fortnight,
+		RedriveAllowPolicy: sourceQueueOnly(c, "PlannerFailuresRef", names.PlannerFailures),
+	})
+	q.PlannerFailures = awssqs.NewQueue(c, jsii.String("PlannerFailures"), &awssqs.QueueProps{
+		QueueName: jsii.String(names.PlannerFailures), Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: key,
+		EnforceSSL: jsii.Bool(true), RetentionPeriod: fortnight,
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(FailureVisibilityTimeout.Seconds())),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: q.PlannerFailuresDLQ, MaxReceiveCount: jsii.Number(FailureMaxReceives)},
+	})
+	// Scheduler, not a queue, sends here: no redrive source to allow.
+	q.SchedulerDLQ = awssqs.NewQueue(c, jsii.String("SchedulerDLQ"), &awssqs.QueueProps{
+		QueueName: jsii.String(names.SchedulerDLQ), Encryption: awssqs.QueueEncryption_KMS, EncryptionMasterKey: key,
+		EnforceSSL: jsii.Bool(true), RetentionPeriod: fortnight,
+		RedriveAllowPolicy: &awssqs.RedriveAllowPolicy{RedrivePermission: awssqs.RedrivePermission_DENY_ALL},
+	})
+}
+
+// sourceQueueOnly lets only the queue named name use a DLQ as its
+// dead-letter queue. It names that queue by an ARN built from its name: a
+// reference would be a cycle, as its redrive policy references the DLQ.
+func sourceQueueOnly(scope constructs.Construct, refID, name string) *awssqs.RedriveAllowPolicy {
 	arn := awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("sqs"), Resource: jsii.String(names.TaskQueue), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME,
+		Service: jsii.String("sqs"), Resource: jsii.String(name), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME,
 	})
 	return &awssqs.RedriveAllowPolicy{
 		RedrivePermission: awssqs.RedrivePermission_BY_QUEUE,
-		SourceQueues:      &[]awssqs.IQueue{awssqs.Queue_FromQueueArn(scope, jsii.String("TaskQueueRef"), arn)},
+		SourceQueues:      &[]awssqs.IQueue{awssqs.Queue_FromQueueArn(scope, jsii.String(refID), arn)},
 	}
+}
+
+// AttachPlanner gives fn, the planner, whose timeout is timeout, its
+// asynchronous invocation configuration (PlannerRetries retries, then its
+// record to the failure queue) and makes it the failure queue's consumer
+// (batches of platform.FailureBatchSize, partial batch responses). Both are
+// written without CDK's grants, which would add wildcard KMS actions: the
+// planner's role allows exactly what they need (functions.go).
+func (q *Queues) AttachPlanner(fn awslambda.IFunction, timeout time.Duration) error {
+	if timeout > FailureVisibilityTimeout {
+		return fmt.Errorf("planner timeout %v: the failure queue's visibility timeout (%v) must be at least the planner's timeout", timeout, FailureVisibilityTimeout)
+	}
+	awslambda.NewCfnEventInvokeConfig(q.Scope, jsii.String("PlannerAsync"), &awslambda.CfnEventInvokeConfigProps{
+		FunctionName: fn.FunctionName(), Qualifier: jsii.String("$LATEST"), MaximumRetryAttempts: jsii.Number(PlannerRetries),
+		DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{Destination: q.PlannerFailures.QueueArn()},
+		},
+	})
+	awslambda.NewEventSourceMapping(q.Scope, jsii.String("PlannerFailuresSource"), &awslambda.EventSourceMappingProps{
+		Target: fn, EventSourceArn: q.PlannerFailures.QueueArn(), BatchSize: jsii.Number(platform.FailureBatchSize),
+		ReportBatchItemFailures: jsii.Bool(true),
+	})
+	return nil
 }
 
 // AttachWorker makes fn, whose timeout is timeout, the consumer of the task

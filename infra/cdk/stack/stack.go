@@ -46,14 +46,25 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	s.Storage = NewStorage(st, "Storage", s.Names, key)
 	s.Queues = NewQueues(st, "Queues", s.Names, key, props.WorkerMaxConcurrency)
 	s.Observability = NewObservability(st, "Observability", s.Names, key, props.AlarmEmail)
-	s.Scheduling = NewScheduling(st, "Scheduling", s.Names)
+	s.Scheduling = NewScheduling(st, "Scheduling", s.Names, key, s.Queues.SchedulerDLQ)
 	fns, err := NewFunctions(st, "Functions", props.functions(), Resources{
 		Names: s.Names, Key: key, SecretsKey: s.Keys.SecretsKey, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
-	}, s.Observability, props.AssetDir, props.EnabledOptInRegions)
+	}, s.Observability, props.AssetDir, FunctionOptions{
+		OptInRegions:        props.EnabledOptInRegions,
+		ReservedConcurrency: map[string]int{"planner": props.PlannerReservedConcurrency, "api": props.APIReservedConcurrency},
+		RunRetentionDays:    props.runRetentionDays(),
+		CollectorLayer:      props.OTelCollectorLayer,
+	})
 	if err != nil {
 		return nil, err
 	}
 	s.Functions = fns
+	if planner := fns.Get("planner"); planner != nil {
+		if err := s.Queues.AttachPlanner(planner.Fn, planner.Spec.Timeout); err != nil {
+			return nil, err
+		}
+		s.Scheduling.AddSweep(planner.Fn, s.Queues.SchedulerDLQ)
+	}
 	if api := fns.Get("api"); api != nil {
 		s.API = NewAPI(st, "Api", APIProps{
 			Names:      s.Names,
@@ -64,6 +75,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 			MFA: props.CognitoMFA,
 		})
 	}
+	s.Observability.WatchAPI(s.API)
 	s.Observability.Watch(fns, s.Queues)
 	s.outputs()
 	s.suppressNagFindings()

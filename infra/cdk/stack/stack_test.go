@@ -247,7 +247,7 @@ func TestEveryStoreIsEncryptedWithThePlatformKey(t *testing.T) {
 			}
 			return def["KMSMasterKeyID"]
 		}},
-		{"AWS::SQS::Queue", 2, func(p map[string]any) any { return p["KmsMasterKeyId"] }},
+		{"AWS::SQS::Queue", 5, func(p map[string]any) any { return p["KmsMasterKeyId"] }}, // tasks, planner failures, their DLQs, the scheduler's DLQ
 		{"AWS::Logs::LogGroup", len(Functions()) + 1, func(p map[string]any) any { return p["KmsKeyId"] }},
 		{"AWS::SNS::Topic", 1, func(p map[string]any) any { return p["KmsMasterKeyId"] }},
 	}
@@ -525,18 +525,22 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
+	// Lambda's active tracing (CDK adds it to each function's role).
+	xray := []string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 	testCases := []struct {
 		tpl  template
 		role string
 		want []string
 	}{
-		{platformJSON, n.APIFunction, with(logs, table, tableKey, []string{"kms:Encrypt",
+		{platformJSON, n.APIFunction, with(logs, table, tableKey, xray, []string{"kms:Encrypt",
 			"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule",
 			"iam:PassRole", "lambda:InvokeFunction"})},
-		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, []string{"kms:Decrypt", "kms:GenerateDataKey",
-			"s3:ListAllMyBuckets", "sts:AssumeRole", "sts:TagSession", "sqs:SendMessage", "lambda:InvokeFunction"})},
-		{platformJSON, n.SchedulerRole, []string{"lambda:InvokeFunction"}},
-		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, []string{"s3:GetObject", "kms:Decrypt",
+		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, xray, []string{"kms:Decrypt", "kms:GenerateDataKey",
+			"s3:ListAllMyBuckets", "sts:AssumeRole", "sts:TagSession", "sqs:SendMessage", "lambda:InvokeFunction",
+			// its failure queue's event source
+			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
+		{platformJSON, n.SchedulerRole, []string{"kms:Decrypt", "kms:GenerateDataKey", "lambda:InvokeFunction", "sqs:SendMessage"}},
+		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, xray, []string{"s3:GetObject", "kms:Decrypt",
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "sts:AssumeRole", "sts:TagSession",
 			// the task queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"})},
@@ -708,7 +712,7 @@ func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
 // partial batch responses and the maximum concurrency of the context value.
 func TestWorkerEventSourceTakesMaxConcurrencyFromContext(t *testing.T) {
 	n := platform.NamesFor("", "")
-	_, mapping := platformJSON.one(t, "AWS::Lambda::EventSourceMapping")
+	mapping := eventSourceOf(t, n.TaskQueue)
 	workerID := ""
 	for id, f := range platformJSON.of("AWS::Lambda::Function") {
 		if f.Properties["FunctionName"] == n.WorkerFunction {
@@ -809,18 +813,23 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("alarm %v notifies %v, want the alarm topic", a.Properties["AlarmName"], a.Properties["AlarmActions"])
 		}
 	}
-	want := map[string]struct {
+	type alarm = struct {
 		metric    string
 		threshold float64
-	}{
-		n.TaskDLQ + "-not-empty": {"ApproximateNumberOfMessagesVisible", 1},
+	}
+	want := map[string]alarm{
+		n.TaskDLQ + "-not-empty":     {"ApproximateNumberOfMessagesVisible", 1},
+		n.TaskQueue + "-oldest-task": {"ApproximateAgeOfOldestMessage", TaskAgeAlarm.Seconds()},
+		n.APIName + "-5xx-rate":      {"", APIServerErrorRate}, // a math expression over 5xx and Count
+		// The queues of asynchronous failures (failures.go).
+		n.PlannerFailures + "-not-empty":    {"ApproximateNumberOfMessagesVisible", 1},
+		n.PlannerFailuresDLQ + "-not-empty": {"ApproximateNumberOfMessagesVisible", 1},
+		n.SchedulerDLQ + "-not-empty":       {"ApproximateNumberOfMessagesVisible", 1},
 	}
 	for _, s := range Functions() {
 		name := s.FunctionName(n)
-		want[name+"-errors"] = struct {
-			metric    string
-			threshold float64
-		}{"Errors", 1}
+		want[name+"-errors"] = alarm{"Errors", 1}
+		want[name+"-throttles"] = alarm{"Throttles", 1}
 		if s.OverTime > 0 {
 			want[name+"-over-time-budget"] = struct {
 				metric    string
@@ -840,7 +849,7 @@ func TestAlarms(t *testing.T) {
 			t.Errorf("no alarm %s", name)
 			continue
 		}
-		if a.Properties["MetricName"] != w.metric || a.Properties["Threshold"] != w.threshold {
+		if a.Properties["MetricName"] != nil && a.Properties["MetricName"] != w.metric || a.Properties["Threshold"] != w.threshold {
 			t.Errorf("alarm %s on %v >= %v, want %s >= %v", name, a.Properties["MetricName"], a.Properties["Threshold"], w.metric, w.threshold)
 		}
 	}
@@ -880,18 +889,21 @@ func TestResourcesAreNamedAndTagged(t *testing.T) {
 		"AWS::Cognito::UserPool": "UserPoolName", "AWS::Cognito::UserPoolClient": "ClientName", "AWS::ApiGatewayV2::Api": "Name",
 		"AWS::ApiGatewayV2::Authorizer": "Name", "AWS::CloudWatch::Alarm": "AlarmName", "AWS::CloudWatch::Dashboard": "DashboardName",
 		"AWS::SNS::Topic": "TopicName", "AWS::Scheduler::ScheduleGroup": "Name", "AWS::KMS::Alias": "AliasName",
+		"AWS::Scheduler::Schedule": "Name",
 	}
 	// Resources without a name of their own (the key is named by its alias).
 	nameless := map[string]bool{
 		"AWS::KMS::Key": true, "AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true,
 		"AWS::ApiGatewayV2::Route": true, "AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::Stage": true,
 		"AWS::Lambda::Permission": true, "AWS::Lambda::EventSourceMapping": true, "AWS::IAM::Policy": true,
+		"AWS::Lambda::EventInvokeConfig": true,
 	}
 	untaggable := map[string]bool{
 		"AWS::KMS::Alias": true, "AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true,
 		"AWS::ApiGatewayV2::Route": true, "AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::Authorizer": true,
 		"AWS::Lambda::Permission": true, "AWS::CloudWatch::Alarm": true, "AWS::CloudWatch::Dashboard": true,
 		"AWS::Cognito::UserPoolClient": true, "AWS::Lambda::EventSourceMapping": true, "AWS::IAM::Policy": true,
+		"AWS::Lambda::EventInvokeConfig": true, "AWS::Scheduler::Schedule": true,
 	}
 	for id, r := range platformJSON.Resources {
 		if prop, ok := nameProps[r.Type]; ok {
@@ -939,17 +951,24 @@ func TestResourceCounts(t *testing.T) {
 
 		"AWS::DynamoDB::Table": 1,
 		"AWS::S3::Bucket":      3, "AWS::S3::BucketPolicy": 3, // LZ, DLZ, access logs
-		"AWS::SQS::Queue": 2, "AWS::SQS::QueuePolicy": 2,
-		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers,
+		"AWS::SQS::Queue": 5, "AWS::SQS::QueuePolicy": 5, // tasks, planner failures, their DLQs, the scheduler's DLQ
+		// The planner's on-failure destination and its consumer (no IAM::Policy: its role's inline policy allows it).
+		"AWS::Lambda::EventInvokeConfig": 1, "AWS::Scheduler::Schedule": 1,
+		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers + 1,
 		// The functions', the scheduler's and the source reader's.
-		"AWS::IAM::Role": fns + 2, "AWS::IAM::Policy": consumers, "AWS::IAM::ManagedPolicy": 0,
+		// Each function's role gets a policy: active tracing's X-Ray
+		// statement (and the task queue's, for its consumer).
+		"AWS::IAM::Role": fns + 2, "AWS::IAM::Policy": fns, "AWS::IAM::ManagedPolicy": 0,
 		"AWS::Logs::LogGroup":    fns + 1,
 		"AWS::ApiGatewayV2::Api": 1, "AWS::ApiGatewayV2::Stage": 1, "AWS::ApiGatewayV2::Authorizer": 1,
 		"AWS::ApiGatewayV2::Integration": 1, "AWS::ApiGatewayV2::Route": len(httpapi.Routes()),
 		"AWS::Cognito::UserPool": 1, "AWS::Cognito::UserPoolClient": 1,
 		"AWS::Scheduler::ScheduleGroup": 1,
 		"AWS::SNS::Topic":               1, "AWS::SNS::TopicPolicy": 1, "AWS::SNS::Subscription": 0,
-		"AWS::CloudWatch::Alarm": 1 + fns + overTime, "AWS::CloudWatch::Dashboard": 1,
+		// The DLQ's, the oldest task's, the API's 5xx rate; errors and
+		// throttles per function; over time where the function has a budget;
+		// the three queues of asynchronous failures (failures.go).
+		"AWS::CloudWatch::Alarm": 3 + 2*fns + overTime + 3, "AWS::CloudWatch::Dashboard": 1,
 	}
 	total := 0
 	for typ, n := range counts {

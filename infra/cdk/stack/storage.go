@@ -68,6 +68,8 @@ func tableProps(name string) *awsdynamodb.TableProps {
 		},
 		DeletionProtection: jsii.Bool(true),
 		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		// Run records expire (metadata.AttrExpiresAt); the catalog never.
+		TimeToLiveAttribute: jsii.String(metadata.AttrExpiresAt),
 	}
 	for _, k := range in.KeySchema {
 		attr := &awsdynamodb.Attribute{Name: k.AttributeName, Type: types[*k.AttributeName]}

@@ -11,43 +11,23 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/datalake-platform/s3connections/shared/metadata"
-	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/infra/cmd/internal/operator"
 )
 
 func main() {
-	table := flag.String("table", orEnv(platform.EnvTable, platform.NamesFor("", "").Table), "the metadata table")
+	table := operator.TableFlag()
 	flag.Parse()
 	ctx := context.Background()
-	cfg, err := platform.LoadAWS(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-domains:", err)
-		os.Exit(1)
-	}
-	store := metadata.New(dynamodb.NewFromConfig(cfg), *table)
+	store, _, err := operator.Store(ctx, *table)
+	operator.Exit("migrate-domains", err)
 	n, err := store.MigrateDomains(ctx)
 	fmt.Printf("%d domains owned by the creator of their earliest dataset\n", n)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-domains:", err)
-		os.Exit(1)
-	}
+	operator.Exit("migrate-domains", err)
 	r, err := store.RetireDeletedNames(ctx)
 	fmt.Printf("%d names of deleted datasets retired, %d claimed already\n", r.Retired, r.Claimed)
 	for _, prefix := range r.Reused {
 		fmt.Printf("reused: %s/ holds files of a deleted dataset and of the dataset that took its name since\n", prefix)
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-domains:", err)
-		os.Exit(1)
-	}
-}
-
-func orEnv(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
+	operator.Exit("migrate-domains", err)
 }

@@ -16,9 +16,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/datalake-platform/s3connections/infra/cmd/internal/operator"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
@@ -26,32 +26,19 @@ import (
 
 func main() {
 	names := platform.NamesFor("", "")
-	table := flag.String("table", orEnv(platform.EnvTable, names.Table), "the metadata table")
-	from := flag.String("from", orEnv(platform.EnvKMSKey, names.KeyAlias), "the key the secrets are under now (id, ARN or alias)")
-	to := flag.String("to", orEnv(platform.EnvSecretsKey, names.SecretsKeyAlias), "the secrets key (id, ARN or alias)")
+	table := operator.TableFlag()
+	from := flag.String("from", operator.OrEnv(platform.EnvKMSKey, names.KeyAlias), "the key the secrets are under now (id, ARN or alias)")
+	to := flag.String("to", operator.OrEnv(platform.EnvSecretsKey, names.SecretsKeyAlias), "the secrets key (id, ARN or alias)")
 	dryRun := flag.Bool("dry-run", false, "report what would change, write nothing")
 	flag.Parse()
 	ctx := context.Background()
-	cfg, err := platform.LoadAWS(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-secrets:", err)
-		os.Exit(1)
-	}
-	m := Migration{KMS: kms.NewFromConfig(cfg), Store: metadata.New(dynamodb.NewFromConfig(cfg), *table),
+	store, cfg, err := operator.Store(ctx, *table)
+	operator.Exit("migrate-secrets", err)
+	m := Migration{KMS: kms.NewFromConfig(cfg), Store: store,
 		From: *from, To: *to, DryRun: *dryRun, Out: os.Stdout}
 	sum, err := m.Run(ctx)
 	fmt.Println(sum)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-secrets:", err)
-		os.Exit(1)
-	}
-}
-
-func orEnv(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
+	operator.Exit("migrate-secrets", err)
 }
 
 // Migration re-encrypts the secrets under From onto To.

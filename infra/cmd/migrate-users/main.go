@@ -19,20 +19,15 @@ import (
 	"io"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/datalake-platform/s3connections/infra/cmd/internal/operator"
 	"github.com/datalake-platform/s3connections/shared/access"
-	"github.com/datalake-platform/s3connections/shared/metadata"
-	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 func main() {
-	table := flag.String("table", orEnv(platform.EnvTable, platform.NamesFor("", "").Table), "the metadata table")
+	table := operator.TableFlag()
 	users := flag.String("users", "", "the output of aws cognito-idp list-users (- for standard input)")
 	flag.Parse()
-	if err := run(context.Background(), *table, *users); err != nil {
-		fmt.Fprintln(os.Stderr, "migrate-users:", err)
-		os.Exit(1)
-	}
+	operator.Exit("migrate-users", run(context.Background(), *table, *users))
 }
 
 func run(ctx context.Context, table, users string) error {
@@ -52,11 +47,11 @@ func run(ctx context.Context, table, users string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := platform.LoadAWS(ctx)
+	store, _, err := operator.Store(ctx, table)
 	if err != nil {
 		return err
 	}
-	m, err := metadata.New(dynamodb.NewFromConfig(cfg), table).MigrateUsers(ctx, names)
+	m, err := store.MigrateUsers(ctx, names)
 	fmt.Printf("%d records and %d access entries moved onto user names; %d names bound to their sub, %d already bound to another\n",
 		m.Items, m.Entries, m.Bound, m.Taken)
 	return err
@@ -91,11 +86,4 @@ func subsToNames(r io.Reader) (map[string]string, error) {
 		return nil, errors.New("no user with a sub attribute in the input")
 	}
 	return names, nil
-}
-
-func orEnv(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }

@@ -12,14 +12,12 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/datalake-platform/s3connections/infra/cmd/internal/operator"
 	"github.com/datalake-platform/s3connections/shared/access"
-	"github.com/datalake-platform/s3connections/shared/metadata"
-	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 func main() {
-	table := flag.String("table", orEnv(platform.EnvTable, platform.NamesFor("", "").Table), "the metadata table")
+	table := operator.TableFlag()
 	name := flag.String("name", "", "the user name to release")
 	flag.Parse()
 	if !access.ValidUser(*name) {
@@ -27,26 +25,14 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	cfg, err := platform.LoadAWS(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "release-user:", err)
-		os.Exit(1)
-	}
-	released, err := metadata.New(dynamodb.NewFromConfig(cfg), *table).ReleaseUser(ctx, *name)
+	store, _, err := operator.Store(ctx, *table)
+	operator.Exit("release-user", err)
+	released, err := store.ReleaseUser(ctx, *name)
+	operator.Exit("release-user", err)
 	switch {
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "release-user:", err)
-		os.Exit(1)
 	case released:
 		fmt.Printf("%s released: the next user of the pool named %s is bound to it at their first request\n", *name, *name)
 	default:
 		fmt.Printf("%s was not bound to anyone\n", *name)
 	}
-}
-
-func orEnv(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }

@@ -134,7 +134,7 @@ func authzRows() []authzRow {
 			[nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 
 		{"POST /schedules", func(t *testing.T, w *authzWorld) (string, any) {
-			return "/schedules", map[string]any{"ScheduleName": "authz", "DatasetId": w.dataset}
+			return "/schedules", map[string]any{"ScheduleName": uniqueName("authz"), "DatasetId": w.dataset}
 		}, [nCols]int{201, 201, 400, 400, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET /schedules", fixed("/schedules?limit=100"), [nCols]int{200, 200, 200, 200, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET /schedules/{id}", schedule, [nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
@@ -396,7 +396,7 @@ func authzSchedule(t *testing.T, dataset string, revoke bool) string {
 		users = authzAccess
 	}
 	status, out := call(t, authzOwner, "POST", "/schedules", map[string]any{
-		"ScheduleName": "authz", "DatasetId": dataset, "AuthorizedUsers": users,
+		"ScheduleName": uniqueName("authz"), "DatasetId": dataset, "AuthorizedUsers": users,
 	})
 	if status != 201 {
 		t.Fatalf("schedule: %d %v", status, out)

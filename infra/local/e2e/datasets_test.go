@@ -201,7 +201,9 @@ func TestScheduleRules(t *testing.T) {
 	_, ds := call(t, "planner-user", "POST", "/datasets", map[string]any{
 		"DatasetName": uniqueName("sched"), "Domain": "schedule-rules", "ConnectionId": conn, "FileType": "json",
 	})
-	base := func() map[string]any { return map[string]any{"ScheduleName": "s", "DatasetId": ds["DatasetId"]} }
+	base := func() map[string]any { // a name of its own: names are unique per dataset
+		return map[string]any{"ScheduleName": uniqueName("s"), "DatasetId": ds["DatasetId"]}
+	}
 	with := func(k string, v any) map[string]any { m := base(); m[k] = v; return m }
 	testCases := []struct {
 		name   string

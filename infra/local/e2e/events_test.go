@@ -122,7 +122,9 @@ func TestAPIEventFixtures(t *testing.T) {
 	invoke("delete-connection", 204)
 }
 
-// The planner's sample events: a connection test, and a scheduled firing.
+// The planner's sample events: a connection test, a scheduled firing, a
+// batch of its failure queue (Lambda's record of a failed invocation, here
+// of a run that had ended, which it leaves as it is) and the lease sweep.
 func TestPlannerEventFixtures(t *testing.T) {
 	id := connect(t, "alice", policyConn(platformlocal.DemoBucket))
 	out, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction,
@@ -145,5 +147,19 @@ func TestPlannerEventFixtures(t *testing.T) {
 	if len(list) != 1 || list[0].(map[string]any)["Trigger"] != "schedule" {
 		t.Fatalf("runs after a scheduled firing: %v", runs)
 	}
-	waitRun(t, "alice", list[0].(map[string]any)["RunId"].(string))
+	runID := list[0].(map[string]any)["RunId"].(string)
+	ended := waitRun(t, "alice", runID)
+
+	out, err = plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction,
+		loadFixture(t, "planner", "failure-record", map[string]string{fixtureRun: runID}))
+	var resp events.SQSEventResponse
+	if err != nil || json.Unmarshal(out, &resp) != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("planner answered the failure record with %s (%v), want no batch item failures", out, err)
+	}
+	if _, r := call(t, "alice", "GET", "/runs/"+runID, nil); r["State"] != ended["State"] || r["Reason"] != ended["Reason"] {
+		t.Errorf("a failure record changed the ended run: %v, was %v", r, ended)
+	}
+	if _, err := plat.Runtime.Invoke(context.Background(), plat.Names.PlannerFunction, loadFixture(t, "planner", "sweep-leases", nil)); err != nil {
+		t.Errorf("lease sweep: %v", err)
+	}
 }

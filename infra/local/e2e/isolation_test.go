@@ -75,6 +75,7 @@ func TestBucketOwnedByThePlatformAccountIsRefused(t *testing.T) {
 	if _, err := own.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("in/secret.csv"), Body: strings.NewReader("a\n1\n")}); err != nil {
 		t.Fatal(err)
 	}
+	nextSecond()
 	id := mustCreate(t, "intruder", policyConn(bucket))
 	wantTestRefused(t, "intruder", id, "platform's own account")
 	wantRunRefused(t, "intruder", id, "platform's own account")
@@ -93,6 +94,7 @@ func TestReaderSessionsNeverReadThePlatformAccount(t *testing.T) {
 	if _, err := own.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k.csv"), Body: strings.NewReader("a\n1\n")}); err != nil {
 		t.Fatal(err)
 	}
+	nextSecond()
 	reader := plat.ReaderRoleARN()
 	admit := policy.Document{Version: policy.Version, Statement: policy.Statements{{Sid: "AdmitReader", Effect: policy.Allow,
 		Principal: policy.Principal{"AWS": {reader}}, Action: policy.Strings{"s3:ListBucket", "s3:GetObject"},

@@ -25,7 +25,15 @@
 //     exactly as on AWS. infra/rie's tests compare these answers with the
 //     Go runtime's under aws-lambda-rie;
 //   - InvocationType Event (202, run later, two retries on error with a
-//     doubling delay), RequestResponse (default) and DryRun (204);
+//     doubling delay, or Function.Async.MaximumRetryAttempts), RequestResponse
+//     (default) and DryRun (204);
+//   - on-failure destinations (Function.Async.OnFailure): an asynchronous
+//     event that failed every attempt is sent, through Options.Destinations
+//     (the local SQS, sqslocal.ARNSender), as Lambda's invocation record
+//     ([InvocationRecord]: version "1.0", requestContext with condition
+//     RetriesExhausted and approximateInvokeCount, the event as
+//     requestPayload, the last error as responsePayload), so the platform's
+//     consumer of the planner's failures runs as on AWS;
 //   - payload quotas: 6 MB synchronous request and response, 1 MB
 //     asynchronous request (413 RequestTooLargeException); a body that is not
 //     JSON is rejected with 400 InvalidRequestContentException; an empty body
@@ -39,9 +47,10 @@
 // the account and region inside an ARN (only the function name is used),
 // authentication (SigV4 signatures are not checked), X-Amz-Log-Type: Tail
 // (accepted, but no X-Amz-Log-Result is returned: logs go to the process's
-// slog logger), dead-letter queues and on-failure destinations (an async
-// invocation that exhausts its retries is logged at error level), and
-// process isolation: concurrent invocations of one function share one
+// slog logger), dead-letter queues (DeadLetterConfig), on-success
+// destinations, MaximumEventAgeInSeconds (so no EventAgeExceeded record;
+// an event without an on-failure destination that exhausts its retries is
+// logged at error level), and process isolation: concurrent invocations of one function share one
 // process and its globals (on AWS each gets its own execution environment),
 // a timed-out or panicking handler cannot be killed, so a timed-out handler
 // goroutine keeps running until it returns, holding its concurrency slot,

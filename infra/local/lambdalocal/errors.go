@@ -216,3 +216,11 @@ func formatStack(e *FunctionError) string {
 	}
 	return b.String()
 }
+
+// ErrorCode is the Lambda API error code, as smithy.APIError names it: a
+// caller (the local Scheduler's dead-letter events) reads it as it would
+// read the SDK's error.
+func (e *ServiceError) ErrorCode() string { return e.Code }
+
+// ErrorMessage is the error's message, as smithy.APIError names it.
+func (e *ServiceError) ErrorMessage() string { return e.Message }

@@ -61,6 +61,9 @@ type Function struct {
 	// Timeout is the per-invocation deadline, as configured on Lambda;
 	// zero means DefaultTimeout.
 	Timeout time.Duration
+	// Async is the function's asynchronous invocation configuration:
+	// retries and on-failure destination.
+	Async EventInvokeConfig
 }
 
 // Options configures a Runtime. The zero value is usable.
@@ -82,6 +85,10 @@ type Options struct {
 	AsyncRetryDelay time.Duration
 	// ShutdownTimeout bounds Close; zero means DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
+	// Destinations delivers the records of asynchronous invocations that
+	// failed every attempt to their function's Async.OnFailure; nil
+	// delivers none (the failure is only logged).
+	Destinations Destinations
 }
 
 // Runtime runs registered Functions the way Lambda would and serves the
@@ -92,6 +99,7 @@ type Runtime struct {
 	maxConcurrency  int
 	retryDelay      time.Duration
 	shutdownTimeout time.Duration
+	destinations    Destinations
 
 	mu     sync.RWMutex
 	fns    map[string]*function
@@ -133,6 +141,7 @@ func New(opts Options, fns ...Function) *Runtime {
 		maxConcurrency:  opts.MaxConcurrency,
 		retryDelay:      opts.AsyncRetryDelay,
 		shutdownTimeout: opts.ShutdownTimeout,
+		destinations:    opts.Destinations,
 		fns:             make(map[string]*function),
 	}
 	if r.log == nil {
@@ -191,6 +200,9 @@ func (r *Runtime) newFunction(f Function) (*function, error) {
 	}
 	if f.Timeout <= 0 {
 		f.Timeout = DefaultTimeout
+	}
+	if n := f.Async.MaximumRetryAttempts; n != nil && (*n < 0 || *n > AsyncRetries) {
+		return nil, fmt.Errorf("lambdalocal: function %q: MaximumRetryAttempts %d is not within 0 to %d", f.Name, *n, AsyncRetries)
 	}
 	fn := &function{Function: f, arn: r.FunctionARN(f.Name), invoke: invoke}
 	if r.maxConcurrency > 0 {
@@ -271,9 +283,10 @@ func (r *Runtime) Invoke(ctx context.Context, name string, payload []byte) ([]by
 }
 
 // InvokeAsync queues the function to run in the background, as
-// InvocationType Event would: on a function error it is retried twice, after
-// AsyncRetryDelay and twice that, and a final failure is logged (Lambda would
-// hand it to a DLQ or on-failure destination). It returns the request id the
+// InvocationType Event would: on a function error it is retried twice (or
+// Async.MaximumRetryAttempts times), after AsyncRetryDelay and twice that,
+// and a final failure's record goes to the function's on-failure
+// destination (Async.OnFailure), or is logged when it has none. It returns the request id the
 // attempts share, or why the event was not accepted (also logged, for the
 // fire-and-forget caller that ignores it).
 func (r *Runtime) InvokeAsync(name string, payload []byte) (requestID string, err error) {
@@ -445,7 +458,9 @@ func (r *Runtime) enqueue(inv *invocation) error {
 }
 
 // runAsync is Lambda's event queue for one event: wait for a concurrency
-// slot, run, and on a function error retry twice with a doubling delay.
+// slot, run, on a function error retry (twice by default) with a doubling
+// delay, and send the record of the last failure to the on-failure
+// destination.
 func (r *Runtime) runAsync(inv *invocation) {
 	defer r.work.done()
 	delay := r.retryDelay
@@ -458,7 +473,10 @@ func (r *Runtime) runAsync(inv *invocation) {
 		if err == nil {
 			return
 		}
-		if n > AsyncRetries {
+		if n > inv.fn.retries() {
+			if r.sendFailure(inv, n, err) {
+				return
+			}
 			r.log.Error("lambda async invocation failed, no retries left",
 				slog.String("function", inv.fn.Name), slog.String("request_id", inv.requestID),
 				slog.Int("attempts", n), slog.String("error", err.Error()))
@@ -628,7 +646,7 @@ func (r *Runtime) logAttempt(inv *invocation, n int, d time.Duration, err error)
 		slog.String("request_id", inv.requestID),
 		slog.String("invocation_type", inv.kind),
 		slog.Int("attempt", n),
-		slog.Duration("duration", d),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000), // as the gateway's request lines
 	}
 	level := slog.LevelInfo
 	var fe *FunctionError

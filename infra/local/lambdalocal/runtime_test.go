@@ -367,10 +367,13 @@ func TestLogsNeverContainPayloads(t *testing.T) {
 			t.Errorf("logs contain %q:\n%s", secret, logs)
 		}
 	}
-	for _, want := range []string{"function=echo", "function=fail", "request_id=", "duration=", "error_type=errorString"} {
+	for _, want := range []string{"function=echo", "function=fail", "request_id=", "duration_ms=", "error_type=errorString"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q:\n%s", want, logs)
 		}
+	}
+	if strings.Contains(logs, " duration=") {
+		t.Errorf("logs hold an unlabelled duration, where request lines say duration_ms:\n%s", logs)
 	}
 }
 

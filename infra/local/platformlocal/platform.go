@@ -20,6 +20,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/datalake-platform/s3connections/infra/local/emulators"
 	"github.com/datalake-platform/s3connections/infra/local/eventsource"
@@ -128,6 +131,10 @@ type Platform struct {
 	// Faults is nil unless Options.Faults.
 	Faults *Faults
 
+	// failuresURL is the planner's on-failure destination queue, which
+	// the planner consumes (a second event source).
+	failuresURL string
+
 	duplicate atomic.Bool // Options.DuplicateDeliveries, switchable
 	// WorkerConcurrency is the event source's maximum concurrency.
 	WorkerConcurrency int
@@ -158,6 +165,9 @@ func Start(ctx context.Context, opts Options) (*Platform, error) {
 }
 
 func (p *Platform) start(ctx context.Context, opts Options) error {
+	if err := checkPorts(opts); err != nil {
+		return err
+	}
 	if err := privateDir(opts.DataDir); err != nil {
 		return err
 	}
@@ -180,6 +190,13 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 		return err
 	}
 	if err := p.startGateway(opts); err != nil {
+		return err
+	}
+	awsCfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.ensureSweepSchedule(ctx, scheduler.NewFromConfig(awsCfg)); err != nil {
 		return err
 	}
 	if opts.Seed {
@@ -343,9 +360,20 @@ func (p *Platform) startSQS(_ context.Context, opts Options) error {
 	return nil
 }
 
-// startLambda serves the local Lambda runtime.
+// serviceSQS is how the local Lambda and Scheduler reach SQS, as the
+// services do with the functions' and the scheduler's roles: on-failure
+// destination records and dead-letter events.
+func (p *Platform) serviceSQS() sqslocal.ARNSender {
+	return sqslocal.ARNSender{Client: sqs.New(sqs.Options{Region: Region, BaseEndpoint: aws.String(p.Endpoints["SQS"]),
+		Credentials: credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, "")})}
+}
+
+// startLambda serves the local Lambda runtime, which sends the records of
+// asynchronous invocations that failed every try to their on-failure
+// destination.
 func (p *Platform) startLambda(_ context.Context, opts Options) error {
-	p.Runtime = lambdalocal.New(lambdalocal.Options{Region: Region, AccountID: Account, Logger: opts.Log, AsyncRetryDelay: time.Second})
+	p.Runtime = lambdalocal.New(lambdalocal.Options{Region: Region, AccountID: Account, Logger: opts.Log, AsyncRetryDelay: time.Second,
+		Destinations: p.serviceSQS()})
 	p.closers = append(p.closers, func() { _ = p.Runtime.Close() })
 	var err error
 	p.Endpoints["LAMBDA"], err = p.serve(addr(opts, 4), p.Runtime)
@@ -357,7 +385,7 @@ func (p *Platform) startLambda(_ context.Context, opts Options) error {
 func (p *Platform) startScheduler(_ context.Context, opts Options) error {
 	// EventBridge Scheduler invokes its targets asynchronously, as here.
 	p.Scheduler = schedulerlocal.New(schedulerlocal.Options{
-		AccountID: Account, Region: Region, Logger: opts.Log,
+		AccountID: Account, Region: Region, Logger: opts.Log, DeadLetters: p.serviceSQS(),
 		Fire: func(ctx context.Context, t schedulerlocal.Target) error {
 			_, err := p.Runtime.InvokeAsync(functionName(t.Arn), []byte(t.Input))
 			return err
@@ -428,7 +456,8 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 	worker := app.NewWorker(workerCfg, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
 	return p.Runtime.Register(
 		lambdalocal.Function{Name: p.Names.APIFunction, Handler: lambdalocal.NewHandler(api.Handle), Timeout: 29 * time.Second},
-		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambdalocal.NewHandler(planner.Handle), Timeout: 15 * time.Minute},
+		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambdalocal.NewHandler(planner.Handle), Timeout: 15 * time.Minute,
+			Async: lambdalocal.EventInvokeConfig{OnFailure: queueARN(p.Names.PlannerFailures)}},
 		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambdalocal.NewHandler(worker.Handle), Timeout: workerTimeout},
 	)
 }
@@ -460,6 +489,17 @@ func (p *Platform) startEventSource(ctx context.Context, opts Options) error {
 		MaxConcurrency: concurrency, Logger: opts.Log,
 	})
 	p.closers = append(p.closers, p.Poller.Stop)
+	// The planner consumes its own on-failure destination, as the stack's
+	// second event source mapping has it.
+	failures := eventsource.Start(context.WithoutCancel(ctx), eventsource.Options{
+		QueueURL: p.failuresURL, SQS: sqs.NewFromConfig(awsCfg),
+		Invoke: func(ctx context.Context, payload []byte) ([]byte, error) {
+			return p.Runtime.Invoke(ctx, p.Names.PlannerFunction, payload)
+		},
+		FunctionARN: p.Runtime.FunctionARN(p.Names.PlannerFunction), QueueARN: queueARN(p.Names.PlannerFailures),
+		Region: Region, BatchSize: platform.FailureBatchSize, MaxConcurrency: 2, Logger: opts.Log,
+	})
+	p.closers = append(p.closers, failures.Stop)
 	return nil
 }
 

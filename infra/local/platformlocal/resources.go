@@ -17,6 +17,7 @@ import (
 	schedtypes "github.com/aws/aws-sdk-go-v2/service/scheduler/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/datalake-platform/s3connections/shared/eventscheduler"
 	"github.com/datalake-platform/s3connections/shared/metadata"
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
@@ -52,6 +53,9 @@ func (p *Platform) createResources(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if p.failuresURL, err = ensureFailureQueues(ctx, sqs.NewFromConfig(cfg), n, keyARN); err != nil {
+		return err
+	}
 	if err := ensureScheduleGroup(ctx, scheduler.NewFromConfig(cfg), n.ScheduleGroup); err != nil {
 		return err
 	}
@@ -70,6 +74,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 		PlannerFunctionARN:  fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, n.PlannerFunction),
 		ScheduleGroup:       n.ScheduleGroup,
 		SchedulerRoleARN:    fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, n.SchedulerRole),
+		SchedulerDLQARN:     queueARN(n.SchedulerDLQ),
 		MaxReceiveCount:     maxReceiveCount,
 	}
 	p.registerReader()
@@ -154,3 +159,47 @@ func ensureQueues(ctx context.Context, c *sqs.Client, queue, dlq, keyARN string)
 // AWS the stack gives the queue six times the worker's timeout, as Lambda
 // recommends.)
 const workerTimeout = time.Minute
+
+// queueARN is the ARN of the platform's queue name.
+func queueARN(name string) string { return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", Region, Account, name) }
+
+// ensureFailureQueues creates, as the stack does, the planner's on-failure
+// destination with its dead-letter queue, and the schedules' dead-letter
+// queue, all encrypted with the platform key; it returns the destination's
+// URL.
+func ensureFailureQueues(ctx context.Context, c *sqs.Client, n platform.Names, keyARN string) (string, error) {
+	for _, q := range []string{n.PlannerFailuresDLQ, n.SchedulerDLQ} {
+		if _, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(q), Attributes: map[string]string{
+			"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN,
+		}}); err != nil {
+			return "", fmt.Errorf("create queue %s: %w", q, err)
+		}
+	}
+	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(n.PlannerFailures), Attributes: map[string]string{
+		"MessageRetentionPeriod": "1209600", "KmsMasterKeyId": keyARN, "VisibilityTimeout": strconv.Itoa(int(workerTimeout.Seconds())),
+		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":%d}`, queueARN(n.PlannerFailuresDLQ), maxReceiveCount),
+	}})
+	if err != nil {
+		return "", fmt.Errorf("create queue %s: %w", n.PlannerFailures, err)
+	}
+	return aws.ToString(q.QueueUrl), nil
+}
+
+// ensureSweepSchedule creates the platform's lease sweep, as the stack
+// does: every eventscheduler.SweepExpression, the planner ends the runs
+// whose lease expired.
+func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client) error {
+	_, err := c.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
+		Name: aws.String(eventscheduler.SweepScheduleName), GroupName: aws.String(p.Names.ScheduleGroup),
+		ScheduleExpression: aws.String(eventscheduler.SweepExpression),
+		FlexibleTimeWindow: &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
+		Target: &schedtypes.Target{Arn: aws.String(p.Config.PlannerFunctionARN), RoleArn: aws.String(p.Config.SchedulerRoleARN),
+			Input: aws.String(eventscheduler.SweepInput()), RetryPolicy: eventscheduler.RetryPolicy(),
+			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: aws.String(p.Config.SchedulerDLQARN)}},
+	})
+	var exists *schedtypes.ConflictException
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("create the lease sweep schedule: %w", err)
+	}
+	return nil
+}

@@ -156,8 +156,10 @@ func TestPlannerDiesBetweenPages(t *testing.T) {
 }
 
 // Between the listing and the copy, one source file is deleted and another
-// rewritten: the deleted one is recorded as failed with the reason, the
-// rewritten one lands with its new content, and the run ends.
+// rewritten: the deleted one is counted as Vanished, the rewritten one as
+// Deferred (written after the run started: never half-copied, never its
+// old content), both listed among the skipped files, and the run
+// succeeds; the next run copies the rewritten file.
 func TestSourceChangesBetweenListingAndCopy(t *testing.T) {
 	noFaults(t)
 	f := newFixture(t, 40, 0, false, false)
@@ -178,19 +180,24 @@ func TestSourceChangesBetweenListingAndCopy(t *testing.T) {
 	}})
 	r := f.run(t)
 	n := len(f.files)
-	wantCounts(t, r, map[string]int{"Listed": n, "TasksPlanned": n, "TasksDone": n, "Copied": n - 1, "Failed": 1})
-	failed, _ := r["FailedFiles"].([]any)
-	if r["State"] != "failed" || len(failed) != 1 || failed[0].(map[string]any)["Name"] != gone ||
-		!strings.Contains(failed[0].(map[string]any)["Reason"].(string), "deleted") {
-		t.Errorf("run %v, want failed naming %s as deleted", r, gone)
+	wantCounts(t, r, map[string]int{"Listed": n, "TasksPlanned": n, "TasksDone": n, "Copied": n - 2, "Vanished": 1, "Deferred": 1, "Failed": 0})
+	skipped := map[string]string{}
+	for _, s := range r["SkippedFiles"].([]any) {
+		skipped[s.(map[string]any)["Name"].(string)] = s.(map[string]any)["Outcome"].(string)
+	}
+	if r["State"] != "succeeded" || skipped[gone] != "vanished" || skipped[changed] != "deferred" {
+		t.Errorf("run %v, want succeeded with %s vanished and %s deferred", r, gone, changed)
 	}
 	delete(f.files, gone)
-	f.files[changed] = newBody
+	delete(f.files, changed)
 	f.checkDataset(t)
 
+	nextSecond() // the rewrite is older than the next run
 	r = f.run(t)
-	wantCounts(t, r, map[string]int{"Listed": n - 1, "SkippedUnchanged": n - 1, "Copied": 0, "Failed": 0})
+	wantCounts(t, r, map[string]int{"Listed": n - 1, "SkippedUnchanged": n - 2, "Copied": 1, "Deferred": 0, "Failed": 0})
 	if r["State"] != "succeeded" {
 		t.Errorf("re-run %v", r)
 	}
+	f.files[changed] = newBody
+	f.checkDataset(t)
 }

@@ -287,7 +287,12 @@ func (f *fixture) putAll(t *testing.T) {
 	if err := <-errs; err != nil {
 		t.Fatal(err)
 	}
+	nextSecond() // a run started now sees them (rules.Deferred)
 }
+
+// nextSecond waits for the start of the next second: a run ingests what
+// was written before the second it started in.
+func nextSecond() { time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) }
 
 func (f *fixture) put(name string, body []byte) error {
 	_, err := f.source.PutObject(context.Background(), &s3.PutObjectInput{

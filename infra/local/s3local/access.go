@@ -86,7 +86,12 @@ func (s *Server) authorize(r *http.Request, bucket, key string, q url.Values, wh
 		if !s.permits(who, bucket, action, resource) {
 			return errAccessDenied()
 		}
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && action == "s3:GetObject" &&
+		// GetObjectAttributes needs s3:GetObject as well (on an unversioned bucket).
+		reads := action == "s3:GetObject" || action == "s3:GetObjectAttributes"
+		if action == "s3:GetObjectAttributes" && !s.permits(who, bucket, "s3:GetObject", resource) {
+			return errAccessDenied()
+		}
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && reads &&
 			!s.exists(bucket, key) && !s.permits(who, bucket, "s3:ListBucket", s3ARN+bucket) {
 			return errAccessDenied() // S3 does not tell callers who may not list what is missing
 		}
@@ -155,6 +160,8 @@ func operation(method, bucket, key string, q url.Values) (action, resource strin
 		return "s3:ListMultipartUploadParts", resource
 	case method == http.MethodDelete && uploadID:
 		return "s3:AbortMultipartUpload", resource
+	case method == http.MethodGet && q.Has("attributes"):
+		return "s3:GetObjectAttributes", resource // and s3:GetObject: see authorize
 	case method == http.MethodGet, method == http.MethodHead:
 		return "s3:GetObject", resource
 	case method == http.MethodDelete:
@@ -174,6 +181,8 @@ func bucketOperation(method, bucket string, q url.Values) (action, resource stri
 		return "s3:PutObject", resource + "/*"
 	case method == http.MethodGet && q.Has("location"):
 		return "s3:GetBucketLocation", resource
+	case q.Has("requestPayment"):
+		return map[string]string{http.MethodGet: "s3:GetBucketRequestPayment", http.MethodPut: "s3:PutBucketRequestPayment"}[method], resource
 	case method == http.MethodGet && q.Has("uploads"):
 		return "s3:ListBucketMultipartUploads", resource
 	case method == http.MethodGet && q.Has("versions"):

@@ -4,36 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"hash"
-	"hash/crc32"
-	"hash/crc64"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/datalake-platform/s3connections/infra/local/sigv4"
+	"github.com/datalake-platform/s3connections/shared/checksum"
 )
-
-// checksumAlgs maps S3's checksum header suffixes to their hash and name.
-var checksumAlgs = map[string]struct {
-	name string
-	new  func() hash.Hash
-}{
-	"crc32":     {"CRC32", func() hash.Hash { return crc32.NewIEEE() }},
-	"crc32c":    {"CRC32C", func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) }},
-	"crc64nvme": {"CRC64NVME", func() hash.Hash { return crc64.New(crc64NVMETable) }},
-	"sha1":      {"SHA1", sha1.New},
-	"sha256":    {"SHA256", sha256.New},
-}
-
-// The NVME polynomial, bit-reversed as crc64.MakeTable wants it (as the SDK does).
-var crc64NVMETable = crc64.MakeTable(0x9a6c9329ac4bc9b5)
 
 const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -54,7 +37,7 @@ func (v *verifier) check() *s3Error {
 
 // payloadVerifiers returns the checks S3 makes on a plain (not aws-chunked)
 // payload: x-amz-content-sha256 when it is a digest, and x-amz-checksum-*.
-func payloadVerifiers(h http.Header) []*verifier {
+func payloadVerifiers(h http.Header, withChecksums bool) []*verifier {
 	var vs []*verifier
 	if sha := h.Get("X-Amz-Content-Sha256"); len(sha) == 64 {
 		if _, err := hex.DecodeString(sha); err == nil {
@@ -67,20 +50,19 @@ func payloadVerifiers(h http.Header) []*verifier {
 				}})
 		}
 	}
-	for suffix := range checksumAlgs {
-		if v := h.Get("X-Amz-Checksum-" + suffix); v != "" {
-			vs = append(vs, checksumVerifier(suffix, v))
+	for _, a := range checksum.Algorithms {
+		if v := h.Get(a.Header()); v != "" && withChecksums {
+			vs = append(vs, checksumVerifier(a, v))
 		}
 	}
 	return vs
 }
 
-func checksumVerifier(suffix, want string) *verifier {
-	alg := checksumAlgs[suffix]
-	return &verifier{h: alg.new(), want: want, enc: base64.StdEncoding.EncodeToString,
+func checksumVerifier(a checksum.Algorithm, want string) *verifier {
+	return &verifier{h: a.New(), want: want, enc: base64.StdEncoding.EncodeToString,
 		fail: func(string) *s3Error {
 			return newErr(http.StatusBadRequest, "BadDigest",
-				"The "+alg.name+" you specified did not match the calculated checksum.")
+				"The "+string(a)+" you specified did not match the calculated checksum.")
 		}}
 }
 
@@ -235,8 +217,15 @@ func (s *Server) prepareBody(r *http.Request, sc *sigCtx, rw *respWriter) *s3Err
 			}
 		}
 	}
+	// A CompleteMultipartUpload's x-amz-checksum-* describes the object, not the body.
+	payloadChecksums := !(r.Method == http.MethodPost && r.URL.Query().Has("uploadId"))
 	if !chunked {
-		if vs := payloadVerifiers(r.Header); len(vs) > 0 {
+		if r.Method == http.MethodPut {
+			if _, _, e := requestChecksum(r.Header); e != nil {
+				return e
+			}
+		}
+		if vs := payloadVerifiers(r.Header, payloadChecksums); len(vs) > 0 {
 			r.Body = &verifyingReader{ReadCloser: r.Body, vs: vs, rw: rw}
 		}
 		return nil
@@ -255,13 +244,16 @@ func (s *Server) prepareBody(r *http.Request, sc *sigCtx, rw *respWriter) *s3Err
 	}
 	for name, v := range trailers {
 		if suffix, ok := strings.CutPrefix(name, "x-amz-checksum-"); ok {
-			if _, known := checksumAlgs[suffix]; known {
-				r.Header.Set("X-Amz-Checksum-"+suffix, v)
+			if a, known := checksum.Parse(suffix); known {
+				r.Header.Set(a.Header(), v)
 			}
 		}
 	}
+	if _, _, e := requestChecksum(r.Header); e != nil {
+		return e
+	}
 	r.Header.Del("X-Amz-Content-Sha256") // only the chunks were signed; the payload is checked below
-	for _, v := range payloadVerifiers(r.Header) {
+	for _, v := range payloadVerifiers(r.Header, payloadChecksums) {
 		v.h.Write(data)
 		if e := v.check(); e != nil {
 			return e

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type state struct {
 	Regions  map[string]string `json:"regions"`
 	Owners   map[string]string `json:"owners,omitempty"`
 	Policies map[string]text   `json:"policies,omitempty"` // as PUT
+	// RequesterPays are the Requester Pays buckets.
+	RequesterPays []string `json:"requesterPays,omitempty"`
 }
 
 // loadState reads the saved side state and gives every existing bucket a
@@ -64,6 +67,9 @@ func (s *Server) loadState() error {
 		if o := saved.Owners[b.Name]; o != "" {
 			s.owners[b.Name] = o
 		}
+		if slices.Contains(saved.RequesterPays, b.Name) {
+			s.payers[b.Name] = true
+		}
 		if raw, ok := saved.Policies[b.Name]; ok {
 			doc, e := parseBucketPolicy(b.Name, []byte(raw))
 			if e != nil {
@@ -81,6 +87,10 @@ func (s *Server) saveLocked() error {
 		return nil
 	}
 	st := state{Regions: s.regions, Owners: s.owners, Policies: map[string]text{}}
+	for b := range s.payers {
+		st.RequesterPays = append(st.RequesterPays, b)
+	}
+	slices.Sort(st.RequesterPays)
 	for b, p := range s.policies {
 		st.Policies[b] = text(p.raw)
 	}
@@ -108,6 +118,7 @@ func (s *Server) forgetBucket(bucket string) {
 	defer s.mu.Unlock()
 	delete(s.regions, bucket)
 	delete(s.owners, bucket)
+	delete(s.payers, bucket)
 	delete(s.policies, bucket)
 	_ = s.saveLocked()
 }

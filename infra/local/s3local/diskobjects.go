@@ -69,6 +69,13 @@ func (d *diskBackend) GetObject(bucket, key string, rngReq *gofakes3.ObjectRange
 // commits by renaming the record over the old one under the lock; the old
 // body is removed after.
 func (d *diskBackend) PutObject(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions) (gofakes3.PutObjectResult, error) {
+	return d.putSealed(bucket, key, meta, input, size, cond, nil)
+}
+
+// putSealed is PutObject that lets seal complete the object's metadata
+// once the body is written (a checksum of the streamed body), before the
+// record is.
+func (d *diskBackend) putSealed(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions, seal func(map[string]string)) (gofakes3.PutObjectResult, error) {
 	var res gofakes3.PutObjectResult
 	d.mu.RLock()
 	b, err := d.bucketLocked(bucket)
@@ -102,6 +109,9 @@ func (d *diskBackend) PutObject(bucket, key string, meta map[string]string, inpu
 	}()
 	if o.body, o.md5, err = writeBody(dir, o.stem, input, size); err != nil {
 		return res, err
+	}
+	if seal != nil {
+		seal(o.meta)
 	}
 	o.modified = time.Now().UTC()
 	raw, err := json.Marshal(o.record())

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/datalake-platform/s3connections/infra/local/iamlocal"
+	"github.com/datalake-platform/s3connections/shared/policy"
 )
 
 func TestCrossAccountReadsNeedTheBucketPolicy(t *testing.T) {
@@ -392,4 +394,40 @@ func TestExpiredSessionRefused(t *testing.T) {
 	_, err = e.client(withCreds(s.AccessKeyId, s.SecretAccessKey, s.SessionToken)).PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(zoneBucket), Key: aws.String("k"), Body: strings.NewReader("x")})
 	expectCode(t, err, "InvalidAccessKeyId", http.StatusForbidden)
+}
+
+// GetObjectAttributes needs s3:GetObject and s3:GetObjectAttributes (on an
+// unversioned bucket, as S3's API reference says); a missing key is 403 to
+// callers who may not list the bucket.
+func TestGetObjectAttributesNeedsBothActions(t *testing.T) {
+	e, w, _ := startWorld(t, Options{})
+	for _, tc := range []struct {
+		akid    string
+		actions []string
+		allowed bool
+	}{
+		{"AKIAGETOBJECTONLY", []string{"s3:GetObject"}, false},
+		{"AKIAATTRIBUTESONLY", []string{"s3:GetObjectAttributes"}, false},
+		{"AKIAGETANDATTRS", []string{"s3:GetObject", "s3:GetObjectAttributes"}, true},
+	} {
+		w.reg.AddKey(tc.akid, "attr-secret", iamlocal.Principal{Account: sourceAccount, ARN: "arn:aws:iam::" + sourceAccount + ":user/" + tc.akid,
+			Policies: []policy.Document{{Version: policy.Version, Statement: policy.Statements{{
+				Effect: policy.Allow, Action: policy.Strings(tc.actions), Resource: policy.Strings{"arn:aws:s3:::" + sourceBucket + "/*"},
+			}}}}})
+		c := e.client(withCreds(tc.akid, "attr-secret", ""))
+		attrs := func(key string) error {
+			_, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: aws.String(sourceBucket), Key: aws.String(key),
+				ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesChecksum}})
+			return err
+		}
+		err := attrs("src.csv")
+		if !tc.allowed {
+			expectDenied(t, tc.akid+" GetObjectAttributes", err)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s GetObjectAttributes: %v", tc.akid, err)
+		}
+		expectDenied(t, tc.akid+" GetObjectAttributes of a missing key without s3:ListBucket", attrs("missing"))
+	}
 }

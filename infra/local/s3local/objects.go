@@ -2,11 +2,8 @@ package s3local
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/datalake-platform/s3connections/shared/checksum"
 	"github.com/johannesboyne/gofakes3"
 )
 
@@ -47,8 +45,10 @@ func restoreExpiryFor(now time.Time, days int) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, time.UTC)
 }
 
-// restore marks an archived object restored for days; it reports whether it
-// already was.
+// restore starts a restore of an archived object for days, which completes
+// after Options.RestoreDelay; it reports whether the object was restored
+// already (S3 then extends the copy's expiry), and refuses a request while
+// one is in progress (409 RestoreAlreadyInProgress).
 func (s *Server) restore(bucket, key string, days int) (already bool, err error) {
 	obj, err := s.store.HeadObject(bucket, key)
 	if err != nil {
@@ -59,10 +59,17 @@ func (s *Server) restore(bucket, key string, days int) (already bool, err error)
 		return false, newErr(http.StatusForbidden, "InvalidObjectState",
 			"Restore is not allowed for the object's current storage class")
 	}
-	_, already = restoreExpiry(obj.Metadata, s.now())
-	expiry := restoreExpiryFor(s.now(), days)
+	now := s.now()
+	if restoreOngoing(obj.Metadata, now) {
+		return false, newErr(http.StatusConflict, "RestoreAlreadyInProgress", "Object restore is already in progress")
+	}
+	_, already = restoreExpiry(obj.Metadata, now)
+	expiry := restoreExpiryFor(now, days)
 	err = s.store.updateMeta(bucket, key, func(m map[string]string) {
 		m[metaRestore] = expiry.Format(time.RFC3339)
+		if !already {
+			m[metaRestoreReady] = now.Add(s.opts.RestoreDelay).UTC().Format(time.RFC3339Nano)
+		}
 	})
 	if err != nil {
 		return false, objectErr(err, bucket, key)
@@ -79,8 +86,9 @@ func (s *Server) restoreObject(w http.ResponseWriter, r *http.Request, bucket, k
 	var req struct {
 		Days int    `xml:"Days"`
 		Type string `xml:"Type"`
+		Tier string `xml:"GlacierJobParameters>Tier"`
 	}
-	if xml.Unmarshal(body, &req) != nil {
+	if xml.Unmarshal(body, &req) != nil || !slices.Contains([]string{"", "Standard", "Bulk", "Expedited"}, req.Tier) {
 		s.writeError(w, r, errMalformedXML())
 		return
 	}
@@ -179,6 +187,10 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	if e == nil {
 		directive, tagDirective, e = copyDirectives(r.Header)
 	}
+	var alg checksum.Algorithm
+	if e == nil {
+		alg, e = requestAlgorithm(r.Header)
+	}
 	if e != nil {
 		s.writeError(w, r, e)
 		return
@@ -189,7 +201,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	}
 	newClass := r.Header.Get("X-Amz-Storage-Class")
 	if srcBucket == bucket && srcKey == key && directive == "COPY" && (newClass == "" || newClass == srcClass) &&
-		r.Header.Get("X-Amz-Website-Redirect-Location") == "" && r.Header.Get("X-Amz-Server-Side-Encryption") == "" {
+		r.Header.Get("X-Amz-Website-Redirect-Location") == "" && r.Header.Get("X-Amz-Server-Side-Encryption") == "" && alg == "" {
 		s.writeError(w, r, errInvalidRequest("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."))
 		return
 	}
@@ -203,7 +215,7 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	now := time.Now()
 	meta["Last-Modified"] = now.UTC().Format(http.TimeFormat)
 
-	res, err := s.store.CopyObject(srcBucket, srcKey, bucket, key, meta)
+	res, sum, err := s.store.copyWith(srcBucket, srcKey, bucket, key, meta, copyChecksum(src.Metadata, alg, s.corrupts(bucket, key)))
 	if err != nil {
 		s.writeError(w, r, objectErr(err, bucket, key))
 		return
@@ -214,8 +226,25 @@ func (s *Server) copyObject(w http.ResponseWriter, r *http.Request, bucket, key 
 	b.WriteString(now.UTC().Truncate(time.Second).Format(isoMillis))
 	b.WriteString("</LastModified><ETag>")
 	xmlEscape(&b, res.ETag)
-	b.WriteString("</ETag></CopyObjectResult>")
+	b.WriteString("</ETag>")
+	if sum.alg != "" {
+		checksumXML(&b, sum, true)
+	}
+	b.WriteString("</CopyObjectResult>")
 	writeXML(w, s, b.String())
+}
+
+// copyChecksum is how a copy gets its checksum, as in S3: the source's
+// full-object checksum is copied; a composite one (a multipart source) is
+// recomputed over the bytes with the same algorithm; x-amz-checksum-algorithm
+// recomputes with that one; a source without one gets the default. The
+// copy fault recomputes over the corrupted bytes.
+func copyChecksum(src map[string]string, alg checksum.Algorithm, corrupt bool) writeOpts {
+	o := writeOpts{compute: alg, corrupt: corrupt}
+	if c, ok := storedChecksum(src); ok && alg == "" && c.typ == checksum.Composite {
+		o.compute = c.alg
+	}
+	return o
 }
 
 // copyDirectives reads x-amz-metadata-directive and x-amz-tagging-directive.
@@ -289,7 +318,8 @@ var headerMetaKeys = func() map[string]bool {
 }()
 
 // uploadPartCopy serves UploadPartCopy (gofakes3 answers 411) by handing
-// gofakes3 an UploadPart with the source bytes.
+// gofakes3 an UploadPart with the source bytes, and records the part's
+// checksums like uploadPart.
 func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket, key string) {
 	srcBucket, srcKey, src, e := s.copySource(r)
 	if e != nil {
@@ -316,6 +346,9 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket, 
 	if err != nil {
 		s.writeError(w, r, errInternal(err))
 		return
+	}
+	if s.corrupts(bucket, key) {
+		data = corrupt(data)
 	}
 
 	part := r.Clone(r.Context())
@@ -345,61 +378,19 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, bucket, 
 	b.WriteString(time.Now().UTC().Truncate(time.Second).Format(isoMillis))
 	b.WriteString("</LastModified><ETag>")
 	xmlEscape(&b, rec.Header().Get("ETag"))
-	b.WriteString("</ETag></CopyPartResult>")
+	b.WriteString("</ETag>")
+	if up := s.upload(r.URL.Query().Get("uploadId")); up != nil {
+		ps := partSumsOf(up, data)
+		part, _ := strconv.Atoi(r.URL.Query().Get("partNumber"))
+		up.mu.Lock()
+		up.parts[part] = ps
+		up.mu.Unlock()
+		if up.alg != "" { // S3 returns the part's checksum only for uploads with an algorithm
+			checksumXML(&b, objChecksum{alg: up.alg, value: checksum.Encode(ps.sum)}, false)
+		}
+	}
+	b.WriteString("</CopyPartResult>")
 	writeXML(w, s, b.String())
-}
-
-// completeMultipart lets the completed object keep S3's multipart ETag: it is
-// computed from the request's part list and handed to the store's PutObject,
-// which gofakes3's uploader calls during the completion, through
-// store.pending (keyed by object; completions of one key are serialised).
-func (s *Server) completeMultipart(w *respWriter, r *http.Request, bucket, key string) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.writeError(w, r, errInternal(err))
-		return
-	}
-	_ = r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-
-	var req struct {
-		Parts []struct {
-			ETag string `xml:"ETag"`
-		} `xml:"Part"`
-	}
-	etag := ""
-	if xml.Unmarshal(body, &req) == nil && len(req.Parts) > 0 {
-		h := md5.New()
-		ok := true
-		for _, p := range req.Parts {
-			sum, err := hex.DecodeString(strings.Trim(p.ETag, `" `))
-			if err != nil {
-				ok = false
-				break
-			}
-			h.Write(sum)
-		}
-		if ok {
-			etag = fmt.Sprintf(`"%s-%d"`, hex.EncodeToString(h.Sum(nil)), len(req.Parts))
-		}
-	}
-
-	id := bucket + "\x00" + key
-	f := fnv.New32a()
-	_, _ = f.Write([]byte(id))
-	lock := &s.mpuLock[f.Sum32()%uint32(len(s.mpuLock))]
-	lock.Lock()
-	defer lock.Unlock()
-	s.store.mu.Lock()
-	s.store.pending[id] = etag
-	s.store.mu.Unlock()
-	defer func() {
-		s.store.mu.Lock()
-		delete(s.store.pending, id)
-		s.store.mu.Unlock()
-	}()
-	s.passthrough(w, r)
 }
 
 type tagSet struct {

@@ -454,3 +454,45 @@ func testObjectTagging(t *testing.T, opts Options) {
 	_, err = c.GetObjectTagging(ctx, &s3.GetObjectTaggingInput{Bucket: aws.String("tags"), Key: aws.String("nope")})
 	expectCode(t, err, "NoSuchKey", http.StatusNotFound)
 }
+
+// With a RestoreDelay a restore takes time, as S3's do: in progress, the
+// object says ongoing-request="true", cannot be read, and a second request
+// is refused (409 RestoreAlreadyInProgress); once the delay has passed it
+// reads, and a new request extends it (200). An unknown tier is refused.
+func TestRestoreTakesItsDelay(t *testing.T) {
+	e := start(t, Options{RestoreDelay: time.Hour}, false)
+	c := e.client()
+	mustBucket(t, c, "arch", "")
+	mustPut(t, c, "arch", "cold.csv", []byte("a\n"), types.StorageClassGlacier)
+	restore := func(tier types.Tier) (int, error) {
+		out, err := c.RestoreObject(ctx, &s3.RestoreObjectInput{Bucket: aws.String("arch"), Key: aws.String("cold.csv"),
+			RestoreRequest: &types.RestoreRequest{Days: aws.Int32(1), GlacierJobParameters: &types.GlacierJobParameters{Tier: tier}}})
+		if err != nil {
+			return 0, err
+		}
+		return rawResponse(out.ResultMetadata).StatusCode, nil
+	}
+	if _, err := restore("Slow"); apiCode(err) != "MalformedXML" {
+		t.Fatalf("an unknown tier: %v", err)
+	}
+	if got, err := restore(types.TierBulk); err != nil || got != http.StatusAccepted {
+		t.Fatalf("first restore: %d %v", got, err)
+	}
+	head, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("arch"), Key: aws.String("cold.csv")})
+	if err != nil || aws.ToString(head.Restore) != `ongoing-request="true"` {
+		t.Fatalf("in progress: restore %q, %v", aws.ToString(head.Restore), err)
+	}
+	_, err = getBytes(c, "arch", "cold.csv")
+	expectCode(t, err, "InvalidObjectState", http.StatusForbidden)
+	_, err = restore(types.TierBulk)
+	expectCode(t, err, "RestoreAlreadyInProgress", http.StatusConflict)
+
+	e.srv.now = func() time.Time { return time.Now().Add(time.Hour + time.Minute) }
+	defer func() { e.srv.now = time.Now }()
+	if got, err := getBytes(c, "arch", "cold.csv"); err != nil || string(got) != "a\n" {
+		t.Fatalf("after the delay: %q %v", got, err)
+	}
+	if got, err := restore(types.TierBulk); err != nil || got != http.StatusOK {
+		t.Fatalf("a restore of a restored object: %d %v", got, err)
+	}
+}

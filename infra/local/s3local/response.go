@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/datalake-platform/s3connections/shared/checksum"
 )
 
 type opKind int
@@ -14,7 +16,8 @@ const (
 	opOther opKind = iota
 	opGetObject
 	opHeadObject
-	opPutObject // PutObject and UploadPart
+	opPutObject  // PutObject
+	opUploadPart // its checksum headers are set by uploadPart
 )
 
 var errSuppressed = errors.New("s3local: response replaced by an error")
@@ -30,6 +33,7 @@ type respWriter struct {
 	op           opKind
 	checksumMode bool // x-amz-checksum-mode: ENABLED
 	ranged       bool
+	written      *writeResult // PutObject: the checksum the store wrote
 
 	override    *s3Error
 	wroteHeader bool
@@ -47,12 +51,10 @@ func (w *respWriter) WriteHeader(code int) {
 		return
 	}
 	if w.op == opPutObject && code == http.StatusOK {
-		// S3 confirms the checksum it verified (a header or an aws-chunked trailer).
-		for k, v := range w.r.Header {
-			if strings.HasPrefix(k, "X-Amz-Checksum-") && checksumAlgs[strings.ToLower(k[len("X-Amz-Checksum-"):])].new != nil {
-				w.Header()[k] = v
-				w.Header().Set("X-Amz-Checksum-Type", "FULL_OBJECT")
-			}
+		// S3 confirms the checksum it stored: the one it verified (a header
+		// or an aws-chunked trailer) or its default.
+		if w.written != nil && w.written.ok {
+			setChecksumHeaders(w.Header(), w.written.sum)
 		}
 	} else if (w.op == opGetObject || w.op == opHeadObject) && code < 400 {
 		if e := w.fixObjectHeaders(code); e != nil {
@@ -118,12 +120,15 @@ func (w *respWriter) statusCode() int {
 func (w *respWriter) fixObjectHeaders(code int) *s3Error {
 	h := w.Header()
 	class := h.Get("X-Amz-Storage-Class")
-	expiry, restored := restoreExpiry(map[string]string{metaRestore: h.Get(metaRestore)}, w.s.now())
+	restore := map[string]string{metaRestore: h.Get(metaRestore), metaRestoreReady: h.Get(metaRestoreReady)}
+	expiry, restored := restoreExpiry(restore, w.s.now())
 	if w.op == opGetObject && code < 300 && isArchived(class) && !restored {
 		return errInvalidObjectState(class)
 	}
 	if restored {
 		h.Set("X-Amz-Restore", `ongoing-request="false", expiry-date="`+expiry.UTC().Format(http.TimeFormat)+`"`)
+	} else if restoreOngoing(restore, w.s.now()) {
+		h.Set("X-Amz-Restore", `ongoing-request="true"`)
 	}
 	if class == "" || class == "STANDARD" {
 		h.Del("X-Amz-Storage-Class")
@@ -143,6 +148,7 @@ func (w *respWriter) fixObjectHeaders(code int) *s3Error {
 		}
 	}
 	hasChecksum := false
+	typ := h.Get(metaChecksumType)
 	for k := range h {
 		switch {
 		case strings.HasPrefix(k, metaPrefix):
@@ -158,7 +164,10 @@ func (w *respWriter) fixObjectHeaders(code int) *s3Error {
 		}
 	}
 	if hasChecksum {
-		h.Set("X-Amz-Checksum-Type", "FULL_OBJECT")
+		if typ == "" {
+			typ = string(checksum.FullObject)
+		}
+		h.Set("X-Amz-Checksum-Type", typ)
 	}
 	if h.Get("Content-Type") == "" {
 		h.Set("Content-Type", "binary/octet-stream")

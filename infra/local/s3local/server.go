@@ -40,6 +40,11 @@ type Options struct {
 	// (created by an older version, or without IAM), so that policies and
 	// x-amz-expected-bucket-owner can be checked against them.
 	DefaultOwner string
+	// RestoreDelay is how long a restore of an archived object takes (S3
+	// takes minutes to hours, by tier): until then HeadObject says
+	// ongoing-request="true", GetObject answers InvalidObjectState and a
+	// second request 409 RestoreAlreadyInProgress. Zero: at once.
+	RestoreDelay time.Duration
 }
 
 // Identities resolves access keys to principals; *iamlocal.Registry is one.
@@ -58,12 +63,16 @@ type Server struct {
 	now     func() time.Time // restore expiry clock; tests move it
 	reqSeq  atomic.Uint64
 	mpuLock [64]sync.Mutex // serialises completions per key (see completeMultipart)
+	uploads sync.Map       // upload id -> *upload: checksums of multipart uploads in progress
+	// copyFault, when set, says which copy targets (bucket, key) to corrupt; see CorruptCopies.
+	copyFault atomic.Pointer[func(bucket, key string) bool]
 
 	mu       sync.RWMutex
 	creds    map[string]string
 	regions  map[string]string       // existing buckets -> region
 	owners   map[string]string       // buckets -> owner account, where recorded
 	policies map[string]bucketPolicy // buckets -> policy, where set
+	payers   map[string]bool         // Requester Pays buckets (requestpayment.go)
 }
 
 // New starts a Server; call Close to release the data directory.
@@ -78,6 +87,7 @@ func New(opts Options) (*Server, error) {
 		regions:  map[string]string{},
 		owners:   map[string]string{},
 		policies: map[string]bucketPolicy{},
+		payers:   map[string]bool{},
 	}
 	for k, v := range opts.Credentials {
 		s.creds[k] = v
@@ -109,6 +119,25 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// CorruptCopies makes CopyObject and UploadPartCopy store other bytes
+// than the source's (the last byte flipped) at the targets match accepts,
+// while reporting, as S3 would, the checksum of what was stored: a fault
+// between source and target for tests to show that a copier catches it by
+// comparing checksums. nil (the default) turns it off.
+func (s *Server) CorruptCopies(match func(bucket, key string) bool) {
+	if match == nil {
+		s.copyFault.Store(nil)
+		return
+	}
+	s.copyFault.Store(&match)
+}
+
+// corrupts says whether the copy fault applies to a target.
+func (s *Server) corrupts(bucket, key string) bool {
+	f := s.copyFault.Load()
+	return f != nil && (*f)(bucket, key)
 }
 
 // Handler returns s; it exists for symmetry with other local emulators.
@@ -164,10 +193,10 @@ func (s *Server) secret(akid string) (string, bool) {
 // object requests (a GET ?policy would list the bucket). Object ?tagging and
 // bucket ?policy are served here.
 var unsupportedSubresources = []string{
-	"accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+	"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
 	"inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
 	"object-lock", "ownershipControls", "policy", "policyStatus", "publicAccessBlock",
-	"replication", "requestPayment", "retention", "select", "tagging", "torrent", "website",
+	"replication", "retention", "select", "tagging", "torrent", "website",
 }
 
 func unsupported(q url.Values, key string) *s3Error {
@@ -210,6 +239,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if e == nil {
 		e = s.authorize(r, bucket, key, q, who)
+	}
+	if e == nil {
+		e = s.checkRequestPayer(w, r, bucket, q, who)
 	}
 	if e != nil {
 		s.writeError(w, r, e)
@@ -290,6 +322,10 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 		s.getBucketLocation(w, r, bucket)
 	case isPolicy:
 		s.bucketPolicy(w, r, bucket, who)
+	case q.Has("requestPayment"):
+		s.requestPayment(w, r, bucket)
+	case wantsEncodedListing(r, q):
+		s.listEncoded(w, r, bucket, q)
 	case r.Method == http.MethodDelete && len(q) == 0:
 		s.passthrough(w, r)
 		if w.statusCode() == http.StatusNoContent {
@@ -303,6 +339,7 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string, q url.Values) {
 	_, isRestore := q["restore"]
 	_, isUploads := q["uploads"]
+	_, isAttributes := q["attributes"]
 	uploadID := q.Get("uploadId")
 	copySource := r.Header.Get("X-Amz-Copy-Source")
 	_, isTagging := q["tagging"]
@@ -317,6 +354,12 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 		s.copyObject(w, r, bucket, key)
 	case r.Method == http.MethodPost && uploadID != "":
 		s.completeMultipart(w, r, bucket, key)
+	case r.Method == http.MethodDelete && uploadID != "":
+		s.abortMultipart(w, r, uploadID)
+	case r.Method == http.MethodGet && uploadID != "":
+		s.listParts(w, r, uploadID)
+	case r.Method == http.MethodGet && isAttributes:
+		s.getObjectAttributes(w, r, bucket, key)
 	case (r.Method == http.MethodPut && uploadID == "") || (r.Method == http.MethodPost && isUploads):
 		if e := checkStorageClass(r.Header); e != nil {
 			s.writeError(w, r, e)
@@ -326,17 +369,13 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 			s.writeError(w, r, e)
 			return
 		}
-		stripTransportHeaders(r.Header)
 		if isUploads {
-			r.Header.Set(metaMPU, "1")
-		} else {
-			w.op = opPutObject
+			s.createMultipart(w, r)
+			return
 		}
-		s.fake.ServeHTTP(w, r)
-		w.finish()
+		s.putObject(w, r)
 	case r.Method == http.MethodPut: // UploadPart
-		w.op = opPutObject
-		s.passthrough(w, r)
+		s.uploadPart(w, r, uploadID)
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		w.op = opHeadObject
 		if r.Method == http.MethodGet {
@@ -348,6 +387,21 @@ func (s *Server) serveObject(w *respWriter, r *http.Request, bucket, key string,
 	default:
 		s.passthrough(w, r)
 	}
+}
+
+// putObject lets gofakes3 store the object; the store reports the
+// checksum it stored (the request's, or the default it computed), which
+// the response confirms.
+func (s *Server) putObject(w *respWriter, r *http.Request) {
+	stripTransportHeaders(r.Header)
+	res := &writeResult{}
+	token := s.requestID()
+	s.store.writes.Store(token, res)
+	defer s.store.writes.Delete(token)
+	r.Header.Set(metaWrite, token)
+	w.op, w.written = opPutObject, res
+	s.fake.ServeHTTP(w, r)
+	w.finish()
 }
 
 func (s *Server) passthrough(w *respWriter, r *http.Request) {

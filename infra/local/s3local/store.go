@@ -1,12 +1,14 @@
 package s3local
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/datalake-platform/s3connections/shared/checksum"
 	"github.com/johannesboyne/gofakes3"
 )
 
@@ -18,8 +20,11 @@ const (
 	metaPrefix  = "X-Amz-S3local-"
 	metaKeys    = metaPrefix + "Keys"    // keys written by the latest write; older ones are stale
 	metaRestore = metaPrefix + "Restore" // RFC 3339 expiry of the object's restored copy
-	metaETag    = metaPrefix + "Etag"    // multipart ETag ("<hex>-<n>") where it differs from the MD5
-	metaMPU     = metaPrefix + "Mpu"     // set on multipart uploads: completion stamps metaETag
+	// metaRestoreReady is when a requested restore completes (RFC 3339,
+	// nanoseconds): until then the restore is in progress.
+	metaRestoreReady = metaPrefix + "Restore-Ready"
+	metaETag         = metaPrefix + "Etag" // multipart ETag ("<hex>-<n>") where it differs from the MD5
+	metaMPU          = metaPrefix + "Mpu"  // set on multipart uploads: completion stamps metaETag
 )
 
 // headerMeta maps headers S3 stores but gofakes3 drops to the metadata keys
@@ -35,29 +40,64 @@ var headerMeta = map[string]string{
 // overwrite would keep the old storage class, restore state and user
 // metadata): the wrapper records which keys each write set and hides the
 // rest on reads. Backends list objects without their storage class: the
-// wrapper fills listings from the stored metadata.
+// wrapper fills listings from the stored metadata. Every write stores a
+// checksum: the one the request carried (verified), a multipart upload's,
+// or one the wrapper computes over the written bytes (CRC64NVME, S3's
+// default, unless a copy asked for another algorithm).
 type store struct {
 	gofakes3.Backend
 
 	mu      sync.Mutex
-	pending map[string]string // bucket+"\x00"+key -> ETag of the multipart upload being completed
+	pending map[string]*completion // bucket+"\x00"+key -> the multipart upload being completed
+	writes  sync.Map               // metaWrite token -> *writeResult of a PutObject request
+}
+
+// completion is what a multipart completion adds to the object's metadata.
+type completion struct {
+	etag string            // "<md5 of part md5s>-<parts>"
+	meta map[string]string // checksum, checksum type and parts
+}
+
+// writeOpts changes how a write stores the object.
+type writeOpts struct {
+	compute checksum.Algorithm // recompute the checksum with this algorithm
+	corrupt bool               // store other bytes than the input's (the copy fault)
+}
+
+// writeResult receives the checksum a PutObject request stored.
+type writeResult struct {
+	sum objChecksum
+	ok  bool
 }
 
 func newStore(b gofakes3.Backend) *store {
-	return &store{Backend: b, pending: map[string]string{}}
+	return &store{Backend: b, pending: map[string]*completion{}}
 }
 
-// stamp records the keys of a new write and resolves the multipart marker.
-func (s *store) stamp(bucket, key string, meta map[string]string) {
-	if _, ok := meta[metaMPU]; ok {
-		delete(meta, metaMPU)
-		s.mu.Lock()
-		etag := s.pending[bucket+"\x00"+key]
-		s.mu.Unlock()
-		if etag != "" {
-			meta[metaETag] = etag
-		}
+// resolveMultipart turns the multipart marker into the completion's ETag
+// and checksum.
+func (s *store) resolveMultipart(bucket, key string, meta map[string]string) {
+	if _, ok := meta[metaMPU]; !ok {
+		return
 	}
+	delete(meta, metaMPU)
+	s.mu.Lock()
+	c := s.pending[bucket+"\x00"+key]
+	s.mu.Unlock()
+	if c == nil {
+		return
+	}
+	if c.etag != "" {
+		meta[metaETag] = c.etag
+	}
+	dropChecksums(meta)
+	for k, v := range c.meta {
+		meta[k] = v
+	}
+}
+
+// stampKeys records the keys of a new write (see visible).
+func stampKeys(meta map[string]string) {
 	delete(meta, metaKeys)
 	keys := make([]string, 0, len(meta))
 	for k := range meta {
@@ -70,23 +110,105 @@ func (s *store) PutObject(bucket, key string, meta map[string]string, input io.R
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	s.stamp(bucket, key, meta)
-	return s.Backend.PutObject(bucket, key, meta, input, size, cond)
+	var res *writeResult
+	if token := meta[metaWrite]; token != "" {
+		if v, ok := s.writes.Load(token); ok {
+			res = v.(*writeResult)
+		}
+	}
+	delete(meta, metaWrite)
+	out, sum, err := s.put(bucket, key, meta, input, size, cond, writeOpts{})
+	if err == nil && res != nil {
+		res.sum, res.ok = sum, true
+	}
+	return out, err
+}
+
+// put writes an object with its checksum (see store) and returns the checksum.
+func (s *store) put(bucket, key string, meta map[string]string, input io.Reader, size int64, cond *gofakes3.PutConditions, o writeOpts) (gofakes3.PutObjectResult, objChecksum, error) {
+	s.resolveMultipart(bucket, key, meta)
+	have, ok := storedChecksum(meta)
+	alg := o.compute
+	if alg == "" && (!ok || o.corrupt) {
+		alg = checksum.Default
+		if ok {
+			alg = have.alg
+		}
+	}
+	if o.corrupt {
+		data, err := gofakes3.ReadAll(input, size)
+		if err != nil {
+			return gofakes3.PutObjectResult{}, objChecksum{}, err
+		}
+		data = corrupt(data)
+		input, size = bytes.NewReader(data), int64(len(data))
+	}
+	if alg == "" {
+		stampKeys(meta)
+		out, err := s.Backend.PutObject(bucket, key, meta, input, size, cond)
+		return out, have, err
+	}
+	dropChecksums(meta)
+	ck := checksumKey(alg)
+	meta[ck] = "" // listed by stampKeys; filled in once the body is read
+	stampKeys(meta)
+	h := alg.New()
+	sum := objChecksum{alg: alg, typ: checksum.FullObject}
+	seal := func(m map[string]string) {
+		sum.value = checksum.Encode(h.Sum(nil))
+		m[ck] = sum.value
+	}
+	if d, ok := s.Backend.(*diskBackend); ok {
+		out, err := d.putSealed(bucket, key, meta, io.TeeReader(input, h), size, cond, seal)
+		return out, sum, err
+	}
+	data, err := gofakes3.ReadAll(io.TeeReader(input, h), size) // s3mem holds bodies in memory anyway
+	if err != nil {
+		return gofakes3.PutObjectResult{}, objChecksum{}, err
+	}
+	seal(meta)
+	out, err := s.Backend.PutObject(bucket, key, meta, bytes.NewReader(data), size, cond)
+	return out, sum, err
+}
+
+// corrupt is the copy fault: the bytes with the last one flipped (one zero
+// byte for no bytes).
+func corrupt(data []byte) []byte {
+	if len(data) == 0 {
+		return []byte{0}
+	}
+	out := bytes.Clone(data)
+	out[len(out)-1] ^= 0xff
+	return out
 }
 
 // CopyObject reads and writes through the wrapper: gofakes3's helper, which
 // the backends use, would write through the backend's PutObject and so skip
 // stamp.
 func (s *store) CopyObject(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string) (gofakes3.CopyObjectResult, error) {
+	res, _, err := s.copyWith(srcBucket, srcKey, dstBucket, dstKey, meta, writeOpts{})
+	return res, err
+}
+
+// copyWith is CopyObject with write options; it returns the stored checksum.
+func (s *store) copyWith(srcBucket, srcKey, dstBucket, dstKey string, meta map[string]string, o writeOpts) (gofakes3.CopyObjectResult, objChecksum, error) {
 	obj, err := s.GetObject(srcBucket, srcKey, nil)
 	if err != nil {
-		return gofakes3.CopyObjectResult{}, err
+		return gofakes3.CopyObjectResult{}, objChecksum{}, err
 	}
 	defer obj.Contents.Close()
-	if _, err := s.PutObject(dstBucket, dstKey, meta, obj.Contents, obj.Size, nil); err != nil {
-		return gofakes3.CopyObjectResult{}, err
+	_, sum, err := s.put(dstBucket, dstKey, meta, obj.Contents, obj.Size, nil, o)
+	if err != nil {
+		return gofakes3.CopyObjectResult{}, objChecksum{}, err
 	}
-	return gofakes3.CopyObjectResult{ETag: gofakes3.FormatETag(obj.Hash), LastModified: gofakes3.NewContentTime(time.Now())}, nil
+	hash := obj.Hash
+	if o.corrupt {
+		if stored, err := s.Backend.HeadObject(dstBucket, dstKey); err == nil {
+			_ = stored.Contents.Close()
+			hash = stored.Hash
+		}
+	}
+	return gofakes3.CopyObjectResult{ETag: gofakes3.FormatETag(hash), LastModified: gofakes3.NewContentTime(time.Now())}, sum, nil
 }
 
 func (s *store) HeadObject(bucket, key string) (*gofakes3.Object, error) {
@@ -167,10 +289,11 @@ func visible(m map[string]string) map[string]string {
 	return out
 }
 
-// restoreExpiry returns the expiry of an object's restore, if it is restored.
+// restoreExpiry returns the expiry of an object's restore, if it is
+// restored: requested, completed by now, and not expired.
 func restoreExpiry(m map[string]string, now time.Time) (time.Time, bool) {
 	v := m[metaRestore]
-	if v == "" {
+	if v == "" || restoreOngoing(m, now) {
 		return time.Time{}, false
 	}
 	t, err := time.Parse(time.RFC3339, v)
@@ -178,4 +301,11 @@ func restoreExpiry(m map[string]string, now time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// restoreOngoing says whether a restore of the object was requested and
+// has not completed by now.
+func restoreOngoing(m map[string]string, now time.Time) bool {
+	ready, err := time.Parse(time.RFC3339Nano, m[metaRestoreReady])
+	return err == nil && now.Before(ready)
 }

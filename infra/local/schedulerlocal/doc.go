@@ -82,16 +82,24 @@
 // exponential backoff (Options.RetryDelay, doubling, at most one minute)
 // within the target's RetryPolicy: MaximumRetryAttempts retries (default
 // 185) while the event is younger than MaximumEventAgeInSeconds (default
-// 86400). Close cancels the context given to Fire and waits for the fire
-// goroutines to return.
+// 86400). A fire that exhausts its RetryPolicy goes to the target's
+// DeadLetterConfig queue, through Options.DeadLetters (the local SQS:
+// sqslocal.ARNSender), as Scheduler's dead-letter event: the Input as the
+// body and the String attributes ERROR_CODE and ERROR_MESSAGE (the
+// target API's, read from an error with ErrorCode and ErrorMessage, or
+// AWS.Scheduler.InternalServerError), EXECUTION_ID,
+// EXHAUSTED_RETRY_CONDITION (MaximumRetryAttempts or
+// MaximumEventAgeInSeconds), IS_PAYLOAD_TRUNCATED, RETRY_ATTEMPTS,
+// SCHEDULED_TIME, SCHEDULE_ARN and TARGET_ARN. Every error is treated as
+// retryable. Close cancels the context given to Fire and waits for the
+// fire goroutines to return.
 //
 // # Not implemented
 //
 // Persistence: schedules live in memory and are lost when the process
 // exits. Also: authentication and SigV4 checks, KMS encryption (KmsKeyArn is
-// validated and stored only), dead-letter queues (DeadLetterConfig is
-// validated and stored; a fire that exhausts its retries is logged at error
-// level), templated-target parameters other than Input (EcsParameters and
+// validated and stored only), non-retryable target errors (Scheduler
+// sends those to the dead-letter queue at once), templated-target parameters other than Input (EcsParameters and
 // the like are stored and returned verbatim), random placement inside a
 // flexible time window, the DELETING state of schedule groups (deletion is
 // immediate), and service quotas and throttling.

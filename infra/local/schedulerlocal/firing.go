@@ -44,6 +44,7 @@ type job struct {
 	target      Target
 	maxRetries  int
 	maxEventAge time.Duration
+	deadLetter  string // the target's DeadLetterConfig.Arn, or ""
 }
 
 // loop is the firing goroutine: it sleeps until the soonest next fire time
@@ -97,11 +98,15 @@ func (s *Server) takeDue(now time.Time) []job {
 		if sp.target.Input != nil {
 			t.Input = *sp.target.Input
 		}
-		jobs = append(jobs, job{
+		j := job{
 			target:      t,
 			maxRetries:  int(*rp.MaximumRetryAttempts),
 			maxEventAge: time.Duration(*rp.MaximumEventAgeInSeconds) * time.Second,
-		})
+		}
+		if dl := sp.target.DeadLetterConfig; dl != nil && dl.Arn != nil {
+			j.deadLetter = *dl.Arn
+		}
+		jobs = append(jobs, j)
 		next, ok := s.nextFire(sc, now)
 		if ok {
 			sc.next = next
@@ -155,7 +160,12 @@ func (s *Server) deliver(j job) {
 		}
 		age := s.now().Sub(t.ScheduledTime)
 		if attempt > j.maxRetries || age+delay > j.maxEventAge {
-			log.Error("schedule fire failed; giving up (RetryPolicy exhausted)", slog.Any("error", err))
+			condition := conditionRetries
+			if attempt <= j.maxRetries {
+				condition = conditionAge
+			}
+			log.Error("schedule fire failed; giving up (RetryPolicy exhausted)", slog.Any("error", err), slog.String("condition", condition))
+			s.deadLetter(j, t, condition, err, log)
 			return
 		}
 		log.Warn("schedule fire failed; retrying", slog.Any("error", err), slog.Duration("retry_in", delay))

@@ -36,6 +36,11 @@ type Options struct {
 	// RetryDelay is the wait before the first retry of a failed Fire; each
 	// further retry doubles it, up to one minute. Zero means one second.
 	RetryDelay time.Duration
+	// DeadLetters sends the dead-letter event of a fire that exhausted its
+	// target's RetryPolicy to the target's DeadLetterConfig queue (the
+	// local SQS: sqslocal.ARNSender). Nil sends none: the failure is only
+	// logged.
+	DeadLetters DeadLetters
 }
 
 // Target is what a fire delivers: the schedule's target and which schedule
@@ -70,6 +75,7 @@ type Server struct {
 	now             func() time.Time
 	log             *slog.Logger
 	retryDelay      time.Duration
+	deadLetters     DeadLetters
 
 	mu      sync.Mutex
 	groups  map[string]*group
@@ -114,17 +120,18 @@ type schedule struct {
 func New(opts Options) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
-		account:    orDefault(opts.AccountID, "000000000000"),
-		region:     orDefault(opts.Region, "us-east-1"),
-		fire:       opts.Fire,
-		now:        opts.Now,
-		log:        opts.Logger,
-		retryDelay: opts.RetryDelay,
-		groups:     map[string]*group{},
-		wake:       make(chan struct{}, 1),
-		ctx:        ctx,
-		cancel:     cancel,
-		loopDone:   make(chan struct{}),
+		account:     orDefault(opts.AccountID, "000000000000"),
+		region:      orDefault(opts.Region, "us-east-1"),
+		fire:        opts.Fire,
+		now:         opts.Now,
+		log:         opts.Logger,
+		retryDelay:  opts.RetryDelay,
+		deadLetters: opts.DeadLetters,
+		groups:      map[string]*group{},
+		wake:        make(chan struct{}, 1),
+		ctx:         ctx,
+		cancel:      cancel,
+		loopDone:    make(chan struct{}),
 	}
 	if s.now == nil {
 		s.now = time.Now

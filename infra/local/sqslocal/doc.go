@@ -78,4 +78,12 @@
 // operation fail with it (an *APIError such as ErrThrottled or ErrInternal is
 // sent as is, any other error as a 500 InternalFailure). A hook may also
 // sleep to add latency.
+//
+// # Delivering to a queue ARN
+//
+// [ARNSender] is the client side of what AWS services do with a queue
+// ARN they were given (a Lambda on-failure destination, an EventBridge
+// Scheduler dead-letter queue): GetQueueUrl from the ARN's account and
+// name, then SendMessage, through the real SDK client. The local Lambda
+// and Scheduler stand-ins deliver through it.
 package sqslocal

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // A pool of the probe's bootstrap answers concurrent invocations, each on a
@@ -49,7 +50,13 @@ func TestPoolInvokesAndFreezesItsSandboxes(t *testing.T) {
 		t.Errorf("a handler error came back as %v", err)
 	}
 	for _, s := range pool.All {
-		states := bootstrapStates(t, s)
+		// SIGSTOP takes effect when the kernel next schedules the process.
+		var states []string
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if states = bootstrapStates(t, s); len(states) == 1 && states[0] == "T" {
+				break
+			}
+		}
 		if len(states) != 1 || states[0] != "T" {
 			t.Errorf("sandbox %s: bootstrap states %v between invocations, want one stopped (T)", s.url, states)
 		}

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -80,13 +81,26 @@ func run(args []string) error {
 		EmulatorLog: logFile,
 	})
 	if err != nil {
-		return err
+		return explainListen(err)
 	}
 	defer p.Close()
 	printSummary(p, *data, time.Since(started))
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "\nstopping…")
 	return nil
+}
+
+// explainListen names the flag that moves an address the platform could
+// not listen on.
+func explainListen(err error) error {
+	var le *platformlocal.ListenError
+	if !errors.As(err, &le) {
+		return err
+	}
+	if le.Emulator {
+		return fmt.Errorf("%w: move the emulators with -emulator-ports (the first of eight ports; 0 picks free ones), e.g. make run RUN_ARGS=\"-emulator-ports 14566\"", err)
+	}
+	return fmt.Errorf("%w: move the API with -addr, e.g. make run RUN_ARGS=\"-addr 127.0.0.1:18080\"", err)
 }
 
 func printSummary(p *platformlocal.Platform, data string, took time.Duration) {

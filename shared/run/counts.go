@@ -1,0 +1,92 @@
+package run
+
+import "log/slog"
+
+// Counts are a run's file counters. Every matched file ends in exactly one
+// of them: the planner's (SkippedUnchanged, SkippedUnsafeKey, Deferred, or
+// a task) and, for a task, the workers' (Copied, SkippedStorageClass,
+// FailedValidation, Failed, Vanished, Deferred), so once a run has ended
+//
+//	Matched = SkippedUnchanged + SkippedUnsafeKey + Deferred + Copied +
+//	          SkippedStorageClass + FailedValidation + Failed + Vanished
+//	TasksPlanned = TasksDone
+//
+// except for a 1.6 run that its check pass failed, which plans no task.
+type Counts struct {
+	// Listed: the objects the source listing returned under the
+	// DirectoryPath, whatever their type (folder markers too).
+	Listed int64
+	// Matched: of those, the files of the dataset's FileType.
+	Matched int64
+	// Copied: files this run put in the DLZ (validated first when their
+	// FileType is, unless the dataset skips the LZ).
+	Copied int64
+	// SkippedUnchanged: files not sent, as the catalog's latest version
+	// of their name has the same size and ETag.
+	SkippedUnchanged int64
+	// SkippedStorageClass: files archived and not restored when their
+	// worker read them (1.7+); listed in SkippedFiles with their class.
+	SkippedStorageClass int64
+	// SkippedUnsafeKey: files not sent, as their names are unsafe in a
+	// zone key; listed in SkippedFiles.
+	SkippedUnsafeKey int64
+	// FailedValidation: files copied into the LZ that failed validation;
+	// they stay there, out of the DLZ, listed in FailedFiles. They do not
+	// fail the run.
+	FailedValidation int64
+	// Failed: files that could not be copied; listed in FailedFiles, and
+	// they fail the run.
+	Failed int64
+	// BytesCopied: the total size of the Copied files (not of those that
+	// failed validation, which never reach the DLZ).
+	BytesCopied int64
+	// Deferred: files written after the run started (rules.Deferred),
+	// left for the next run: not sent by the planner, or found overwritten
+	// since the listing by their worker. Listed in SkippedFiles when a
+	// worker deferred them. They do not fail the run.
+	Deferred int64
+	// Vanished: files deleted from the source between the listing and
+	// their copy; listed in SkippedFiles. They do not fail the run.
+	Vanished int64
+}
+
+// Add counts one worker's outcome: this is the one place that says which
+// outcome adds to which counter, for the run's record and its metrics.
+func (c *Counts) Add(res FileResult) {
+	switch res.Outcome {
+	case "":
+		c.Copied++
+		c.BytesCopied += res.Bytes
+	case OutcomeSkippedStorageClass:
+		c.SkippedStorageClass++
+	case OutcomeFailedValidation:
+		c.FailedValidation++
+	case OutcomeDeferred:
+		c.Deferred++
+	case OutcomeVanished:
+		c.Vanished++
+	default:
+		c.Failed++
+	}
+}
+
+// CountsOf counts the outcomes of results.
+func CountsOf(results []FileResult) Counts {
+	var c Counts
+	for _, res := range results {
+		c.Add(res)
+	}
+	return c
+}
+
+// LogValue logs the counters under the run record's names.
+func (c Counts) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int64("Listed", c.Listed), slog.Int64("Matched", c.Matched),
+		slog.Int64("Copied", c.Copied), slog.Int64("BytesCopied", c.BytesCopied),
+		slog.Int64("SkippedUnchanged", c.SkippedUnchanged), slog.Int64("SkippedStorageClass", c.SkippedStorageClass),
+		slog.Int64("SkippedUnsafeKey", c.SkippedUnsafeKey),
+		slog.Int64("FailedValidation", c.FailedValidation), slog.Int64("Failed", c.Failed),
+		slog.Int64("Deferred", c.Deferred), slog.Int64("Vanished", c.Vanished),
+	)
+}
