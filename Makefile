@@ -188,7 +188,7 @@ S5CMD         := $(TOOLS)/bin/s5cmd
 S5CMD_VERSION := v2.3.0
 RCLONE        := $(TOOLS)/bin/rclone
 
-.PHONY: bench bench-go
+.PHONY: bench bench-go bench-million
 
 bench: tools $(S5CMD) $(RCLONE) ## the platform vs s5cmd vs rclone on the local S3 (BENCH_OBJECTS=10000 BENCH_ROUNDS=3 …)
 	go build -o bin/bench ./infra/local/bench/cmd/bench
@@ -198,6 +198,15 @@ BENCH_GO_FLAGS ?= -count 1
 
 bench-go: tools ## Go benchmarks of the hot paths, per 1,000 objects (ns/op, B/op, allocs/op); BENCH_GO_FLAGS="-count 5"
 	go test -run '^$$' -bench . -benchmem -timeout 20m $(BENCH_GO_FLAGS) ./shared/ingest/ ./shared/taskqueue/ ./shared/metadata/
+
+# `make bench-million`: TestScale100k (make test-scale) with a million
+# objects, in no test tier: seeding and the run take most of an hour on 2
+# cores. DynamoDB Local gets a larger heap for the table.
+BENCH_MILLION_OBJECTS ?= 1000000
+BENCH_MILLION_HEAP    ?= 6g
+
+bench-million: tools ## 1,000,000 objects through the planner's continuation chain: time, planner peak RSS, time to first copy, DynamoDB Local CPU per object
+	DYNAMODB_LOCAL_HEAP=$(BENCH_MILLION_HEAP) SCALE_OBJECTS=$(BENCH_MILLION_OBJECTS) go test -tags scale -count=1 -timeout 4h -run TestScale100k -v ./infra/rie/
 
 # s5cmd v2.3.0 cannot be `go install`ed as is (the proxy refuses the version
 # list that go install reads for deprecations, and its module zip lacks the

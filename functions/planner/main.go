@@ -3,10 +3,13 @@
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/datalake-platform/s3connections/shared/app"
 )
 
 func main() {
+	app.TuneRuntime(os.Getenv)
 	lambda.Start(app.TracedPlanner(app.NewPlanner(app.Init(app.PlannerSettings))))
 }

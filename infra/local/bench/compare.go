@@ -14,6 +14,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,7 +54,16 @@ type Config struct {
 	S5cmdPath, RclonePath                         string
 	S5cmdWorkers, RcloneTransfers, RcloneCheckers int
 	// WorkerConcurrency is the platform's worker concurrency; 0 means 90.
+	// With Sandboxes, invocations beyond them wait for a free sandbox.
 	WorkerConcurrency int
+	// Sandboxes, when above 0, runs the planner and that many worker
+	// sandboxes as the functions' real bootstraps under aws-lambda-rie
+	// (processes of their own, whose CPU is measured apart); 0 runs the
+	// functions in the benchmark's process.
+	Sandboxes int
+	// FunctionEnv is added to the sandboxed functions' environment
+	// ("GOGC=100", …), for experiments.
+	FunctionEnv []string
 	// Poll is how often the run is read while it runs.
 	Poll time.Duration
 	// CPUProfileDir, when set, receives a CPU profile of the benchmark's
@@ -157,7 +167,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		"objects": cfg.Objects, "min_kib": cfg.MinKiB, "max_kib": cfg.MaxKiB, "large": cfg.Large, "large_mib": cfg.LargeMiB,
 		"rounds": cfg.Rounds, "warmup_objects": cfg.Warmup, "tools": cfg.Tools, "s5cmd_workers": cfg.S5cmdWorkers,
 		"rclone_transfers": cfg.RcloneTransfers, "rclone_checkers": cfg.RcloneCheckers,
-		"worker_concurrency": cfg.WorkerConcurrency, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
+		"worker_concurrency": cfg.WorkerConcurrency, "sandboxes": cfg.Sandboxes, "function_env": cfg.FunctionEnv, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
 	}
 
 	plat, err := platformlocal.Start(ctx, platformlocal.Options{
@@ -179,6 +189,13 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(scratch)
+	if cfg.Sandboxes > 0 {
+		stop, err := startSandboxes(plat, filepath.Join(scratch, "functions"), cfg.Sandboxes, cfg.FunctionEnv, cfg.Log)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	awsEnv := []string{"AWS_ACCESS_KEY_ID=" + platformlocal.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + platformlocal.SecretAccessKey, "AWS_REGION=" + platformlocal.Region}
 	e := &comparison{
 		cfg: cfg, plat: plat, res: res,
@@ -273,7 +290,8 @@ func (e *comparison) measure(round int, kind, row string, src source, f func(*Ph
 	runtime.GC()
 	time.Sleep(300 * time.Millisecond) // let the previous phase's stragglers settle
 	p := Phase{Round: round, Kind: kind, Tool: row, Objects: src.totals.Objects, Bytes: src.totals.Bytes}
-	stopProfile, err := e.startProfile(round, kind, row)
+	var prof bytes.Buffer
+	stopProfile, err := e.startProfile(round, kind, row, &prof)
 	if err != nil {
 		return err
 	}
@@ -291,6 +309,9 @@ func (e *comparison) measure(round int, kind, row string, src source, f func(*Ph
 	for k, v := range p.CPUSeconds {
 		cpu[k] = v
 	}
+	for k, v := range splitSelf(prof.Bytes(), cpu["self"]) {
+		cpu[k] = v
+	}
 	p.CPUSeconds, p.Load1After = cpu, Load1()
 	p.Seconds = round4(p.Seconds)
 	label := fmt.Sprintf("round %d", round)
@@ -305,23 +326,36 @@ func (e *comparison) measure(round int, kind, row string, src source, f func(*Ph
 	return nil
 }
 
-// startProfile starts a CPU profile of a timed platform phase, if asked.
-func (e *comparison) startProfile(round int, kind, row string) (stop func(), err error) {
-	if e.cfg.CPUProfileDir == "" || round == 0 || (row != RowPlatform && row != RowPlatformRerun) {
+// startProfile starts a CPU profile of the benchmark's process for a timed
+// phase into buf (splitSelf reads it), and into CPUProfileDir for the
+// platform's phases if asked.
+func (e *comparison) startProfile(round int, kind, row string, buf *bytes.Buffer) (stop func(), err error) {
+	if round == 0 {
 		return func() {}, nil
 	}
-	if err := os.MkdirAll(e.cfg.CPUProfileDir, 0o755); err != nil {
+	var w io.Writer = buf
+	var f *os.File
+	if e.cfg.CPUProfileDir != "" && (row == RowPlatform || row == RowPlatformRerun) {
+		if err := os.MkdirAll(e.cfg.CPUProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+		if f, err = os.Create(filepath.Join(e.cfg.CPUProfileDir, fmt.Sprintf("platform-%s-r%d.pprof", kind, round))); err != nil {
+			return nil, err
+		}
+		w = io.MultiWriter(buf, f)
+	}
+	if err := pprof.StartCPUProfile(w); err != nil {
+		if f != nil {
+			f.Close()
+		}
 		return nil, err
 	}
-	f, err := os.Create(filepath.Join(e.cfg.CPUProfileDir, fmt.Sprintf("platform-%s-r%d.pprof", kind, round)))
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() {
+		pprof.StopCPUProfile()
+		if f != nil {
+			f.Close()
+		}
+	}, nil
 }
 
 // verify checks that bucket/prefix holds what src does.

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -78,10 +79,12 @@ func procField(file, name string) string {
 const clockTicks = 100
 
 // CPUTimes returns the CPU seconds (user + system) used so far by this
-// process ("self": the platform's functions, the local S3, SQS, Lambda
-// runtime and gateway all run in it) and by each of its descendant
-// processes, named by command ("dynamodb" for DynamoDB Local's java,
-// "kms" for local-kms). Not Linux: empty.
+// process ("self": the local S3, SQS, Lambda runtime, event source and
+// gateway, and the functions unless they run in sandboxes) and by each of
+// its descendant processes, named by command ("dynamodb" for DynamoDB
+// Local's java, "kms" for local-kms, "rie" for aws-lambda-rie, and
+// "fn:<function>" for a function's bootstrap, named by its folder). Not
+// Linux: empty.
 func CPUTimes() map[string]float64 {
 	type proc struct {
 		ppid int
@@ -120,6 +123,12 @@ func CPUTimes() map[string]float64 {
 			name = "dynamodb"
 		case "local-kms":
 			name = "kms"
+		case "aws-lambda-rie":
+			name = "rie"
+		case "bootstrap":
+			if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil {
+				name = "fn:" + filepath.Base(filepath.Dir(exe))
+			}
 		}
 		out[name] += p.cpu
 	}

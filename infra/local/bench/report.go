@@ -148,6 +148,7 @@ func Table(w io.Writer, res *Results) {
 		writeAligned(w, rows)
 		fmt.Fprintln(w)
 	}
+	cpuPerObject(w, res.Summary)
 	fmt.Fprintln(w, "× s5cmd: s5cmd's median time (cp for copies, sync for re-runs) / the row's; above 1 is faster than s5cmd. × rclone likewise.")
 	fmt.Fprintln(w, "CPU s: median CPU seconds of the benchmark process (platform functions + local S3/SQS/Lambda/gateway), DynamoDB Local, and the external tool.")
 	for _, p := range res.Phases {
@@ -158,6 +159,70 @@ func Table(w io.Writer, res *Results) {
 				d["worker_invocations"], orDash(d["messages_per_invocation"]))
 		}
 	}
+}
+
+// cpuColumns are the columns of the CPU-per-object table: a name and the
+// CPU keys (see CPUTimes, splitSelf) it sums.
+var cpuColumns = []struct {
+	name string
+	keys []string
+}{
+	{"functions", []string{"fn:planner", "fn:worker", "self:functions-inproc"}},
+	{"tool", []string{"tool"}},
+	{"lambda rt", []string{"rie", "self:lambda"}},
+	{"s3", []string{"self:s3"}},
+	{"sqs", []string{"self:sqs"}},
+	{"event src", []string{"self:eventsource"}},
+	{"dynamodb", []string{"dynamodb"}},
+	{"kms", []string{"kms"}},
+	{"gw/sts/iam", []string{"self:gateway", "self:sts-iam"}},
+	{"gc", []string{"self:gc"}},
+	{"other", []string{"self:other", "self:harness"}},
+}
+
+// cpuPerObject writes the copies' CPU per copied object by process and
+// stand-in, and the functions' figure against s5cmd's process.
+func cpuPerObject(w io.Writer, rows []Row) {
+	fmt.Fprintln(w, "CPU per copied object, ms (median CPU s over rounds / objects), by process and stand-in")
+	header := []string{"tool"}
+	for _, c := range cpuColumns {
+		header = append(header, c.name)
+	}
+	table := [][]string{append(header, "all")}
+	perObject := map[string]float64{}
+	for _, r := range rows {
+		if r.Kind != KindCopy || r.Objects == 0 {
+			continue
+		}
+		line, all := []string{r.Tool}, 0.0
+		for _, c := range cpuColumns {
+			v, seen := 0.0, false
+			for _, k := range c.keys {
+				if x, ok := r.CPU[k]; ok {
+					v, seen = v+x, true
+				}
+			}
+			ms := v * 1000 / float64(r.Objects)
+			perObject[r.Tool+"/"+c.name], all = ms, all+ms
+			if seen {
+				line = append(line, fmt.Sprintf("%.3f", ms))
+			} else {
+				line = append(line, "-")
+			}
+		}
+		table = append(table, append(line, fmt.Sprintf("%.3f", all)))
+	}
+	writeAligned(w, table)
+	fn, s5 := perObject[RowPlatform+"/functions"], perObject[RowS5cmdCp+"/tool"]
+	if fn > 0 && s5 > 0 {
+		verdict := "at or below"
+		if fn > s5 {
+			verdict = "ABOVE"
+		}
+		fmt.Fprintf(w, "the functions (planner + worker processes): %.3f ms per copied object, %s s5cmd's process: %.3f ms (%.2f×)\n", fn, verdict, s5, fn/s5)
+	}
+	fmt.Fprintln(w, "functions: the planner's and workers' bootstrap processes (under aws-lambda-rie); tool: the external tool's process alone; the stand-ins in the benchmark's process are split by a CPU profile (gc: its collector, which serves all of them; other: HTTP plumbing before a handler, the scheduler)")
+	fmt.Fprintln(w)
 }
 
 // pagesText shortens a list of page times: the first three and the last.

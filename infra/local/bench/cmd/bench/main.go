@@ -47,12 +47,15 @@ func run() error {
 	flag.IntVar(&cfg.RcloneTransfers, "rclone-transfers", envInt("BENCH_RCLONE_TRANSFERS", 32), "rclone --transfers (BENCH_RCLONE_TRANSFERS)")
 	flag.IntVar(&cfg.RcloneCheckers, "rclone-checkers", envInt("BENCH_RCLONE_CHECKERS", 32), "rclone --checkers (BENCH_RCLONE_CHECKERS)")
 	flag.IntVar(&cfg.WorkerConcurrency, "worker-concurrency", envInt("WORKER_CONCURRENCY", 0), "the platform's worker concurrency, 0 = 90 (WORKER_CONCURRENCY)")
+	flag.IntVar(&cfg.Sandboxes, "sandboxes", envInt("BENCH_SANDBOXES", 8), "worker sandboxes: the planner and worker run as their bootstraps under aws-lambda-rie, processes of their own; 0 runs them in the benchmark's process (BENCH_SANDBOXES)")
+	functionEnv := flag.String("function-env", envStr("BENCH_FUNCTION_ENV", ""), "space-separated K=V added to the sandboxed functions' environment, e.g. \"GOGC=100 GOMAXPROCS=2\" (BENCH_FUNCTION_ENV)")
 	flag.DurationVar(&cfg.Poll, "poll", envDuration("BENCH_POLL", 50*time.Millisecond), "how often a platform run is read while it runs (BENCH_POLL)")
 	flag.StringVar(&cfg.CPUProfileDir, "cpuprofile-dir", envStr("BENCH_CPUPROFILE_DIR", ""), "write a CPU profile of each timed platform phase here (BENCH_CPUPROFILE_DIR; go tool pprof bin/bench FILE)")
 	flag.StringVar(&jsonPath, "json", envStr("BENCH_JSON", "bin/bench-results.json"), "where to write the results as JSON (BENCH_JSON)")
 	timeout := flag.Duration("timeout", envDuration("BENCH_TIMEOUT", 2*time.Hour), "give up after this long (BENCH_TIMEOUT)")
 	flag.StringVar(&logPath, "log", envStr("BENCH_LOG", ""), "file for the platform's warnings and metrics (BENCH_LOG; default: discarded)")
 	flag.Parse()
+	cfg.FunctionEnv = strings.Fields(*functionEnv)
 	for _, t := range strings.Split(tools, ",") {
 		if t = strings.TrimSpace(t); t != "" {
 			cfg.Tools = append(cfg.Tools, t)
