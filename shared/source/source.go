@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -121,7 +122,7 @@ func (a *Access) credentials(ctx context.Context, c connection.Connection) (aws.
 		o.RoleSessionName = SessionName(c.ConnectionId)
 		o.Tags = []ststypes.Tag{{Key: aws.String(policy.ConnectionTag), Value: aws.String(c.ConnectionId)}}
 		// The default 15 minutes outlasts any invocation; the cache renews it.
-	}))
+	}), renewEarly)
 	if c.ConnectionAccessType != connection.AssumeRole {
 		return reader, nil
 	}
@@ -129,7 +130,16 @@ func (a *Access) credentials(ctx context.Context, c connection.Connection) (aws.
 	return aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(asReader, c.RoleArn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = SessionName(c.ConnectionId)
 		o.ExternalID = aws.String(c.ExternalId)
-	})), nil
+	}), renewEarly), nil
+}
+
+// renewEarly renews a cached session one to two minutes before it expires
+// (jittered, so that concurrent workers do not all renew at once): a
+// request signed just before the expiry could reach S3 after it, and fail
+// with ExpiredToken mid-run (the million-object bench met it).
+func renewEarly(o *aws.CredentialsCacheOptions) {
+	o.ExpiryWindow = 2 * time.Minute
+	o.ExpiryWindowJitterFrac = 0.5
 }
 
 // SessionName names a reader session after its connection, so CloudTrail

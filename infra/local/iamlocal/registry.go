@@ -101,11 +101,14 @@ type Registry struct {
 	created map[string]bool
 	// file is where Persist saves roles; "" keeps them in memory only.
 	file string
+	// expired are the sessions that expired in the last hour, with when:
+	// a request signed with one gets AWS's ExpiredToken, not an unknown key.
+	expired map[string]time.Time
 }
 
 // New returns an empty registry.
 func New() *Registry {
-	return &Registry{keys: map[string]Key{}, roles: map[string]Role{}, created: map[string]bool{}}
+	return &Registry{keys: map[string]Key{}, roles: map[string]Role{}, created: map[string]bool{}, expired: map[string]time.Time{}}
 }
 
 // AddKey adds (or replaces) a long-term access key of p.
@@ -127,6 +130,15 @@ func (r *Registry) AddRole(role Role) {
 	defer r.mu.Unlock()
 	r.roles[role.ARN] = role
 	delete(r.created, role.ARN)
+}
+
+// Expired says whether akid is a session that expired (in the last hour),
+// which AWS answers with ExpiredToken rather than as an unknown key.
+func (r *Registry) Expired(akid string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	_, ok := r.expired[akid]
+	return ok
 }
 
 // Lookup returns the key akid as of now: expired sessions are gone, and a
@@ -154,6 +166,12 @@ func (r *Registry) lookup(akid string, now time.Time) (Key, bool) {
 		r.mu.Lock()
 		if cur, still := r.keys[akid]; still && cur.Token == k.Token {
 			delete(r.keys, akid)
+			for id, at := range r.expired {
+				if now.Sub(at) > time.Hour {
+					delete(r.expired, id)
+				}
+			}
+			r.expired[akid] = k.Expires
 		}
 		r.mu.Unlock()
 		return Key{}, false

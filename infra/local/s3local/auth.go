@@ -231,6 +231,9 @@ func (s *Server) credential(r *http.Request, q url.Values, akid string) (string,
 		return secret, nil, nil
 	}
 	key, ok := s.opts.IAM.Lookup(akid, time.Now())
+	if expiry, can := s.opts.IAM.(interface{ Expired(string) bool }); !ok && can && expiry.Expired(akid) {
+		return "", nil, newErr(http.StatusBadRequest, "ExpiredToken", "The provided token has expired.")
+	}
 	if !ok {
 		return "", nil, errInvalidAccessKeyID(akid)
 	}

@@ -431,3 +431,25 @@ func TestGetObjectAttributesNeedsBothActions(t *testing.T) {
 		expectDenied(t, tc.akid+" GetObjectAttributes of a missing key without s3:ListBucket", attrs("missing"))
 	}
 }
+
+// A request signed with a session that has expired gets S3's ExpiredToken
+// (400), which clients retry with new credentials; an unknown key is
+// InvalidAccessKeyId (403).
+func TestExpiredSessionIsExpiredToken(t *testing.T) {
+	e, w, _ := startWorld(t, Options{})
+	old, err := w.reg.AssumeRole(w.admin, iamlocalInput("c1"), time.Now().Add(-61*time.Minute)) // an hour long (STS's default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(withCreds(old.AccessKeyId, old.SecretAccessKey, old.SessionToken))
+	for range 2 { // the first lookup finds it expired, the second no longer has it
+		err := listErr(c, sourceBucket)
+		if apiCode(err) != "ExpiredToken" || httpStatus(err) != http.StatusBadRequest {
+			t.Fatalf("an expired session: %v", err)
+		}
+	}
+	err = listErr(e.client(withCreds("AKIANOBODY", "x", "")), sourceBucket)
+	if apiCode(err) != "InvalidAccessKeyId" {
+		t.Fatalf("an unknown key: %v", err)
+	}
+}
