@@ -384,7 +384,6 @@ func TestOldStateGetsTheDefaultOwner(t *testing.T) {
 	expectDenied(t, "another account's write", err)
 }
 
-
 // GetObjectAttributes needs s3:GetObject and s3:GetObjectAttributes (on an
 // unversioned bucket, as S3's API reference says); a missing key is 403 to
 // callers who may not list the bucket.
