@@ -41,6 +41,18 @@ func SourceOwner(cfg aws.Config) Owner {
 	}
 }
 
+// OwnerFromEndpoints is the source account's clients as endpoints.env
+// (ReadEndpoints) gives them, for the commands that act as the owner on a
+// running platform.
+func OwnerFromEndpoints(env map[string]string) Owner {
+	creds := credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")
+	cfg := aws.Config{Region: env["AWS_REGION"], Credentials: creds}
+	return Owner{
+		S3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_S3"]) }),
+		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_IAM"]) }),
+	}
+}
+
 // MergeBucketPolicy adds doc's statements to bucket's policy, as an owner
 // who serves several connections does: a statement with the same Sid is
 // replaced, the others are kept.

@@ -612,7 +612,7 @@ func (p *Platform) EndpointsEnv() string {
 func ReadEndpoints(data string) (map[string]string, error) {
 	b, err := os.ReadFile(filepath.Join(data, "endpoints.env"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (is the platform running? make run)", err)
 	}
 	env := map[string]string{}
 	for _, line := range strings.Split(string(b), "\n") {

@@ -13,8 +13,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/inventorygen"
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
@@ -40,10 +38,9 @@ func run(args []string) error {
 	}
 	env, err := platformlocal.ReadEndpoints(*data)
 	if err != nil {
-		return fmt.Errorf("%w (is the platform running? make run)", err)
+		return err
 	}
-	cfg := aws.Config{Region: env["AWS_REGION"], Credentials: credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")}
-	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_S3"]) })
+	c := platformlocal.OwnerFromEndpoints(env).S3
 	ctx := context.Background()
 	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: dest}); err != nil {
 		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: dest}); err != nil {

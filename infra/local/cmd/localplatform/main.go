@@ -17,10 +17,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/localauth"
 	"github.com/datalake-platform/s3connections/infra/local/platformlocal"
 )
@@ -176,19 +172,13 @@ func attachPolicy(args []string) error {
 	}
 	env, err := platformlocal.ReadEndpoints(*data)
 	if err != nil {
-		return fmt.Errorf("%w (is the platform running? make run)", err)
+		return err
 	}
 	t, err := tokenFor(*data, *user)
 	if err != nil {
 		return err
 	}
-	creds := credentials.NewStaticCredentialsProvider(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], "")
-	cfg := aws.Config{Region: env["AWS_REGION"], Credentials: creds}
-	owner := platformlocal.Owner{
-		S3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_S3"]) }),
-		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_IAM"]) }),
-	}
-	target, err := platformlocal.AttachConnectionPolicy(context.Background(), env["S3CONNECTIONS_API_URL"], t, *id, owner)
+	target, err := platformlocal.AttachConnectionPolicy(context.Background(), env["S3CONNECTIONS_API_URL"], t, *id, platformlocal.OwnerFromEndpoints(env))
 	if err != nil {
 		return err
 	}
