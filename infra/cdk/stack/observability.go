@@ -101,66 +101,87 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 	o.alarm("TaskAge", o.names.TaskQueue+"-oldest-task",
 		fmt.Sprintf("A copy task has waited over %v in %s, longer than any retry takes: are the workers throttled, failing or stopped (their event source disabled)? Tasks expire after the queue's retention", TaskAgeAlarm, o.names.TaskQueue),
 		oldest, TaskAgeAlarm.Seconds())
-	var invocations, errors, durations, throttles []awscloudwatch.IMetric
-	for _, f := range fns.All {
-		name := f.Spec.FunctionName(o.names)
-		// Alarm metrics carry no label: CloudWatch alarms take plain metrics.
-		o.alarm(f.Spec.Name+"Errors", name+"-errors", "The "+name+" function failed: look at its log group /aws/lambda/"+name,
-			f.Fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}), 1)
-		o.alarm(f.Spec.Name+"Throttles", name+"-throttles",
-			"Lambda refused invocations of "+name+" (the account's or its reserved concurrency is used up): see the README's deploy guide on reserved concurrency",
-			f.Fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five}), 1)
-		if f.Spec.OverTime > 0 {
-			d := f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five})
-			o.alarm(f.Spec.Name+"OverTime", name+"-over-time-budget",
-				fmt.Sprintf("An invocation of %s lasted over %v of its %v timeout: it did not hand its work on in time, and the next may time out", name, f.Spec.OverTime, f.Spec.Timeout),
-				d, float64(f.Spec.OverTime.Milliseconds()))
-		}
-		throttles = append(throttles, f.Fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
-		invocations = append(invocations, f.Fn.MetricInvocations(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
-		errors = append(errors, f.Fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five, Label: jsii.String(name)}))
-		durations = append(durations, f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: five, Label: jsii.String(name)}))
-	}
+	graphs := o.watchFunctions(fns, five)
 	queueDepth := []awscloudwatch.IMetric{
 		q.Tasks.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String("waiting")}),
 		q.Tasks.MetricApproximateNumberOfMessagesNotVisible(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: five, Label: jsii.String("in flight")}),
 	}
-	ops := []awscloudwatch.IWidget{graph("Oldest task (s)", []awscloudwatch.IMetric{oldest}), graph("Function throttles", throttles)}
+	ops := []awscloudwatch.IWidget{graph("Oldest task (s)", []awscloudwatch.IMetric{oldest}), graph("Function throttles", graphs.throttles)}
 	if o.api != nil {
 		ops = append(ops, graph("API requests and 5xx", o.apiMetrics(five)))
 	}
+	o.addDashboard([]*[]awscloudwatch.IWidget{
+		{
+			graph("Files skipped and failed", emf(metrics.FilesSkippedUnchanged, metrics.FilesSkippedStorageClass, metrics.FilesSkippedUnsafeKey, metrics.FilesFailed)),
+			graph("Task queue depth", queueDepth),
+			graph("Dead-letter queue depth", []awscloudwatch.IMetric{dlqDepth}),
+		},
+		{failures},
+		{
+			graph("Function invocations", graphs.invocations),
+			graph("Function errors", graphs.errors),
+			graph("Function duration p99 (ms)", graphs.durations),
+		},
+		&ops,
+	})
+}
+
+// functionGraphs are the functions' metrics the dashboard draws, one line
+// each.
+type functionGraphs struct{ invocations, errors, durations, throttles []awscloudwatch.IMetric }
+
+// watchFunctions adds each function's alarms (errors, throttles, over its
+// time budget where it has one) and returns its dashboard metrics.
+func (o *Observability) watchFunctions(fns *FunctionSet, period awscdk.Duration) functionGraphs {
+	var g functionGraphs
+	for _, f := range fns.All {
+		name := f.Spec.FunctionName(o.names)
+		// Alarm metrics carry no label: CloudWatch alarms take plain metrics.
+		o.alarm(f.Spec.Name+"Errors", name+"-errors", "The "+name+" function failed: look at its log group /aws/lambda/"+name,
+			f.Fn.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}), 1)
+		o.alarm(f.Spec.Name+"Throttles", name+"-throttles",
+			"Lambda refused invocations of "+name+" (the account's or its reserved concurrency is used up): see the README's deploy guide on reserved concurrency",
+			f.Fn.MetricThrottles(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}), 1)
+		if f.Spec.OverTime > 0 {
+			d := f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: period})
+			o.alarm(f.Spec.Name+"OverTime", name+"-over-time-budget",
+				fmt.Sprintf("An invocation of %s lasted over %v of its %v timeout: it did not hand its work on in time, and the next may time out", name, f.Spec.OverTime, f.Spec.Timeout),
+				d, float64(f.Spec.OverTime.Milliseconds()))
+		}
+		sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period, Label: jsii.String(name)}
+		g.throttles = append(g.throttles, f.Fn.MetricThrottles(sum))
+		g.invocations = append(g.invocations, f.Fn.MetricInvocations(sum))
+		g.errors = append(g.errors, f.Fn.MetricErrors(sum))
+		g.durations = append(g.durations, f.Fn.MetricDuration(&awscloudwatch.MetricOptions{Statistic: jsii.String("p99"), Period: period, Label: jsii.String(name)}))
+	}
+	return g
+}
+
+// addDashboard makes the dashboard: a title, the runs' metrics, rows, and
+// the state of every alarm.
+func (o *Observability) addDashboard(rows []*[]awscloudwatch.IWidget) {
 	alarms := make([]interfacesawscloudwatch.IAlarmRef, len(o.Alarms))
 	for i, a := range o.Alarms {
 		alarms[i] = a
 	}
+	widgets := []*[]awscloudwatch.IWidget{
+		{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Width: jsii.Number(24), Height: jsii.Number(2), Markdown: jsii.String(
+			"# S3 Connections\nIngestion runs and files (from the functions' Embedded Metric Format logs, namespace `" + metrics.Namespace +
+				"`), the task queue, the functions and the alarms.")})},
+		{
+			graph("Runs", emf(metrics.RunsStarted, metrics.RunsSucceeded, metrics.RunsFailed)),
+			graph("Objects listed and copied", emf(metrics.ObjectsListed, metrics.ObjectsCopied)),
+			graph("Bytes copied", emf(metrics.BytesCopied)),
+		},
+	}
+	widgets = append(widgets, rows...)
+	widgets = append(widgets, &[]awscloudwatch.IWidget{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+		Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24),
+	})})
 	o.Dashboard = awscloudwatch.NewDashboard(o.Scope, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName:   jsii.String(o.names.Dashboard),
 		DefaultInterval: awscdk.Duration_Days(jsii.Number(7)),
-		Widgets: &[]*[]awscloudwatch.IWidget{
-			{awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Width: jsii.Number(24), Height: jsii.Number(2), Markdown: jsii.String(
-				"# S3 Connections\nIngestion runs and files (from the functions' Embedded Metric Format logs, namespace `" + metrics.Namespace +
-					"`), the task queue, the functions and the alarms.")})},
-			{
-				graph("Runs", emf(metrics.RunsStarted, metrics.RunsSucceeded, metrics.RunsFailed)),
-				graph("Objects listed and copied", emf(metrics.ObjectsListed, metrics.ObjectsCopied)),
-				graph("Bytes copied", emf(metrics.BytesCopied)),
-			},
-			{
-				graph("Files skipped and failed", emf(metrics.FilesSkippedUnchanged, metrics.FilesSkippedStorageClass, metrics.FilesSkippedUnsafeKey, metrics.FilesFailed)),
-				graph("Task queue depth", queueDepth),
-				graph("Dead-letter queue depth", []awscloudwatch.IMetric{dlqDepth}),
-			},
-			{failures},
-			{
-				graph("Function invocations", invocations),
-				graph("Function errors", errors),
-				graph("Function duration p99 (ms)", durations),
-			},
-			&ops,
-			{awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-				Title: jsii.String("Alarms"), Alarms: &alarms, Width: jsii.Number(24),
-			})},
-		},
+		Widgets:         &widgets,
 	})
 	o.untagDashboard()
 }
