@@ -19,6 +19,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/runevents"
 	"github.com/datalake-platform/s3connections/shared/source"
 	"github.com/datalake-platform/s3connections/shared/taskqueue"
@@ -78,7 +79,12 @@ func NewWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *ingest
 		receives = ingest.DefaultMaxReceiveCount
 	}
 	store := metadata.New(dynamodb.NewFromConfig(awsCfg), cfg.Table).WithRunRetention(cfg.RunRetentionDays)
+	waits, err := rules.ParseRestoreWaits(cfg.RestoreWaits)
+	if err != nil {
+		log.Error("bad setting: S3's restore times are used", "setting", platform.EnvRestoreWaits, "error", err)
+	}
 	return &ingest.Worker{
+		RestoreWaits:    waits,
 		Store:           store,
 		Sources:         sourceClients{&source.Clients{Access: sourceAccess(cfg, awsCfg)}},
 		Copier:          copier,

@@ -27,6 +27,6 @@ var (
 		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvSecretsKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,
 			platform.EnvSourceReaderRoleARN, platform.EnvEventBus},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvPartSize, platform.EnvCopyThreshold,
-			platform.EnvS3PathStyle, platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
+			platform.EnvS3PathStyle, platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint, platform.EnvRestoreWaits},
 	}
 )

@@ -139,6 +139,11 @@ type DatasetRef struct {
 	DatasetName string
 	Domain      string
 	SkipLZ      bool
+	// RestoreArchived says the dataset restores archived files: the
+	// policies grant s3:RestoreObject on its DirectoryPath (written with
+	// the option, so every reference that has it names its path).
+	RestoreArchived bool   `dynamodbav:",omitempty"`
+	DirectoryPath   string `dynamodbav:",omitempty"`
 	// Inventory is the dataset's, for the policies that grant its reads.
 	Inventory *inventory.Location `dynamodbav:",omitempty"`
 }

@@ -302,25 +302,41 @@ func (s *Service) Downgrade(ctx context.Context, caller, id string) (View, error
 	if !ok {
 		return View{}, apperr.Conflict("Version", "connection %s has no upgrade to undo: only an upgraded connection can be downgraded", old.ConnectionName)
 	}
-	if !target.AllowsSkipLZ() {
-		refs, err := s.Store.DatasetsOfConnection(ctx, id)
-		if err != nil {
-			return View{}, err
-		}
-		var skipLZ []DatasetRef
-		for _, r := range refs {
-			if r.SkipLZ {
-				skipLZ = append(skipLZ, r)
-			}
-		}
-		if len(skipLZ) > 0 {
-			return View{}, apperr.Conflict("Version", "cannot downgrade to %s: datasets %s use SkipLZ, which needs %s or later", target, names(skipLZ), rules.V1_8)
-		}
+	if err := s.strandsNoDataset(ctx, id, target); err != nil {
+		return View{}, err
 	}
 	c := old
 	c.PreviousVersions = slices.Clone(old.PreviousVersions[:len(old.PreviousVersions)-1])
 	c.Version = target
 	return s.save(ctx, old, c)
+}
+
+// strandsNoDataset refuses a downgrade to target while a dataset of the
+// connection uses an option that target lacks.
+func (s *Service) strandsNoDataset(ctx context.Context, id string, target rules.Version) error {
+	if target.AllowsSkipLZ() && target.AllowsRestore() {
+		return nil
+	}
+	refs, err := s.Store.DatasetsOfConnection(ctx, id)
+	if err != nil {
+		return err
+	}
+	var skipLZ, restore []DatasetRef
+	for _, r := range refs {
+		if r.SkipLZ && !target.AllowsSkipLZ() {
+			skipLZ = append(skipLZ, r)
+		}
+		if r.RestoreArchived && !target.AllowsRestore() {
+			restore = append(restore, r)
+		}
+	}
+	switch {
+	case len(skipLZ) > 0:
+		return apperr.Conflict("Version", "cannot downgrade to %s: datasets %s use SkipLZ, which needs %s or later", target, names(skipLZ), rules.V1_8)
+	case len(restore) > 0:
+		return apperr.Conflict("Version", "cannot downgrade to %s: datasets %s use RestoreArchived, which needs %s or later", target, names(restore), rules.V1_7)
+	}
+	return nil
 }
 
 func (s *Service) save(ctx context.Context, old, c Connection) (View, error) {

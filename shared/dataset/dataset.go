@@ -11,6 +11,7 @@ import (
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/inventory"
+	"github.com/datalake-platform/s3connections/shared/rules"
 )
 
 // FileType selects which source files a dataset extracts.
@@ -62,6 +63,9 @@ type Dataset struct {
 	// Inventory, when set, is where the source's S3 Inventory reports are:
 	// runs plan from the newest complete one instead of listing.
 	Inventory *inventory.Location `json:",omitempty" dynamodbav:",omitempty"`
+	// RestoreArchived, when set, has runs restore archived files and
+	// ingest them once readable (1.7 and later).
+	RestoreArchived *rules.RestoreArchived `json:",omitempty" dynamodbav:",omitempty"`
 }
 
 // CanSee says whether user may see and use the dataset.
@@ -93,7 +97,8 @@ type View struct {
 	FileType        FileType
 	DirectoryPath   string
 	SkipLZ          bool
-	Inventory       *inventory.Location `json:",omitempty"`
+	Inventory       *inventory.Location    `json:",omitempty"`
+	RestoreArchived *rules.RestoreArchived `json:",omitempty"`
 	CreatedBy       string
 	AuthorizedUsers []string
 	CreatedAt       time.Time
@@ -105,7 +110,7 @@ func (d Dataset) View() View {
 	return View{
 		DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, Description: d.Description,
 		ConnectionId: d.ConnectionId, FileType: d.FileType, DirectoryPath: d.DirectoryPath, SkipLZ: d.SkipLZ,
-		Inventory: d.Inventory, CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		Inventory: d.Inventory, RestoreArchived: d.RestoreArchived, CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 }
 

@@ -95,6 +95,9 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	if err := normalizeInventory(in.Inventory, conn); err != nil {
 		return View{}, err
 	}
+	if err := normalizeRestore(in.RestoreArchived, conn); err != nil {
+		return View{}, err
+	}
 	if err := s.refusePlatformInventory(in.Inventory); err != nil {
 		return View{}, err
 	}
@@ -109,14 +112,14 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	d := Dataset{
 		DatasetId: id.String(), DatasetName: in.DatasetName, Domain: in.Domain, Description: in.Description,
 		ConnectionId: conn.ConnectionId, FileType: in.FileType, DirectoryPath: in.DirectoryPath, SkipLZ: in.SkipLZ,
-		Inventory: in.Inventory, CreatedBy: caller, AuthorizedUsers: access.WithOwner(caller, in.AuthorizedUsers),
+		Inventory: in.Inventory, RestoreArchived: in.RestoreArchived, CreatedBy: caller, AuthorizedUsers: access.WithOwner(caller, in.AuthorizedUsers),
 		CreatedAt: now, UpdatedAt: now, Revision: 1,
 	}
 	switch err := s.Store.CreateDataset(ctx, d); {
 	case claimError(err, d) != nil:
 		return View{}, claimError(err, d)
 	case errors.Is(err, ErrConnectionChanged):
-		return View{}, apperr.Conflict("ConnectionId", "connection %s was deleted or downgraded below %s meanwhile", conn.ConnectionName, rules.V1_8)
+		return View{}, apperr.Conflict("ConnectionId", "connection %s was deleted or downgraded meanwhile below the version this dataset's options need", conn.ConnectionName)
 	case err != nil:
 		return View{}, err
 	}
@@ -142,7 +145,8 @@ func (s *Service) List(ctx context.Context, caller string, limit int, next strin
 	return views, token, nil
 }
 
-// Update changes the description, the authorized users or SkipLZ.
+// Update changes the description, the authorized users, SkipLZ, the
+// inventory or the restore option.
 func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput) (View, error) {
 	old, err := s.owned(ctx, caller, id)
 	if err != nil {
@@ -182,13 +186,22 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 			return View{}, err
 		}
 	}
+	if in.RestoreArchived != nil {
+		conn, err := s.Connections.GetConnection(ctx, d.ConnectionId)
+		if err != nil {
+			return View{}, err
+		}
+		if err := updateRestore(&d, in.RestoreArchived, conn); err != nil {
+			return View{}, err
+		}
+	}
 	d.UpdatedAt = s.now()
 	d.Revision = old.Revision + 1
 	switch err := s.Store.UpdateDataset(ctx, old, d); {
 	case errors.Is(err, ErrConcurrentChange):
 		return View{}, apperr.Conflict("", "dataset %s was changed by another request: read it again and retry", d.DatasetName)
 	case errors.Is(err, ErrConnectionChanged):
-		return View{}, apperr.Conflict("SkipLZ", "the connection was downgraded below %s meanwhile", rules.V1_8)
+		return View{}, apperr.Conflict("", "the connection was downgraded meanwhile below the version this dataset's options need")
 	case err != nil:
 		return View{}, err
 	}

@@ -36,6 +36,8 @@ type CreateInput struct {
 	AuthorizedUsers []string
 	// Inventory plans runs from the source's S3 Inventory reports.
 	Inventory *inventory.Location
+	// RestoreArchived restores archived files, then ingests them.
+	RestoreArchived *rules.RestoreArchived
 }
 
 // UpdateInput is the body of PUT /datasets/{id}: only these fields change.
@@ -45,6 +47,8 @@ type UpdateInput struct {
 	SkipLZ          *bool
 	// Inventory sets the dataset's inventory; {} removes it.
 	Inventory *inventory.Location
+	// RestoreArchived sets the dataset's restore option; {} removes it.
+	RestoreArchived *rules.RestoreArchived
 }
 
 func (in *CreateInput) normalize() error {
@@ -85,8 +89,8 @@ func (in *CreateInput) normalize() error {
 }
 
 func (in *UpdateInput) validate() error {
-	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil && in.Inventory == nil {
-		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, SkipLZ or Inventory")
+	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil && in.Inventory == nil && in.RestoreArchived == nil {
+		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, SkipLZ, Inventory or RestoreArchived")
 	}
 	if in.Description != nil {
 		if err := validateDescription(*in.Description); err != nil {

@@ -167,5 +167,5 @@ func (p *Planner) sweep(ctx context.Context) error {
 			return fmt.Errorf("sweep the run-event outbox: %w", err)
 		}
 	}
-	return nil
+	return p.followUpRestores(ctx)
 }

@@ -179,6 +179,26 @@ func (m *memS3) AbortMultipartUpload(context.Context, *s3.AbortMultipartUploadIn
 	return nil, apiError("NotImplemented")
 }
 
+// RestoreObject starts a restore as S3 does: 409 while one is in progress,
+// 403 InvalidObjectState for an object in no archive.
+func (m *memS3) RestoreObject(_ context.Context, in *s3.RestoreObjectInput, _ ...func(*s3.Options)) (*s3.RestoreObjectOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, "RestoreObject "+*in.Bucket+"/"+*in.Key)
+	o, ok := m.objects[*in.Bucket+"/"+*in.Key]
+	switch {
+	case !ok:
+		return nil, apiError("NoSuchKey")
+	case o.class != types.StorageClassGlacier && o.class != types.StorageClassDeepArchive:
+		return nil, apiError("InvalidObjectState")
+	case strings.Contains(o.restore, `ongoing-request="true"`):
+		return nil, apiError("RestoreAlreadyInProgress")
+	}
+	o.restore = `ongoing-request="true"`
+	m.objects[*in.Bucket+"/"+*in.Key] = o
+	return &s3.RestoreObjectOutput{}, nil
+}
+
 // memSources opens every connection's bucket on the same memS3.
 type memSources struct{ s3 *memS3 }
 

@@ -37,6 +37,7 @@ type PlannerStore interface {
 	RunLedger
 	PlanningLog
 	Recovery
+	FollowUps
 	// CatalogRange reads the catalog's latest version of the names from
 	// from to to, for the unchanged-file rule.
 	CatalogRange(ctx context.Context, datasetID, from, to string) (map[string]dataset.File, error)
@@ -386,6 +387,7 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, de
 			Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
 			StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
 			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
+			ScheduleId: r.ScheduleId, Restore: d.RestoreArchived,
 		})
 	}
 	return tasks, deferred

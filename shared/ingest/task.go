@@ -28,6 +28,12 @@ type Task struct {
 	// orders the runs of a dataset by it. (Tasks sent before it existed
 	// have none: the worker reads the run's.)
 	RunStarted time.Time
+	// ScheduleId is the run's schedule: a restore's follow-up run is one
+	// of it.
+	ScheduleId string `json:",omitempty"`
+	// Restore is the dataset's RestoreArchived option, unless this run
+	// requests no restores (nil).
+	Restore *rules.RestoreArchived `json:",omitempty"`
 }
 
 // Complete says whether t names everything a worker needs to act on it: a

@@ -83,6 +83,10 @@ type Worker struct {
 	// Events announces the runs the worker ends.
 	Events Announcer
 
+	// RestoreWaits are how long restores take: when the platform looks
+	// for a restored copy (nil: rules.DefaultRestoreWaits).
+	RestoreWaits rules.RestoreWaits
+
 	// StreamBudget bounds the bytes that streamed copies hold at once, so
 	// that a batch of large files waits rather than exhausting the
 	// function's memory; 0: no bound.
@@ -172,7 +176,7 @@ func (w *Worker) runBatch(ctx context.Context, runID string, ds []delivery) []st
 		w.Log.ErrorContext(ctx, "read the run's start time", "runId", runID, "error", err)
 		return messageIDs(ds)
 	}
-	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId, StartedAt: &started}
+	r := run.Run{RunId: runID, DatasetId: ds[0].task.DatasetId, ScheduleId: ds[0].task.ScheduleId, StartedAt: &started}
 	done, err := w.committed(ctx, r, ds)
 	if err != nil {
 		w.Log.ErrorContext(ctx, "read the catalog's gates", "runId", runID, "error", err)
@@ -477,6 +481,8 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey,
 	}
 	res.File, res.Bytes = file, obj.Size
+	res.Restored = obj.Restored()
+	res.EndsRestore = t.Restore != nil && obj.Class.MayNeedRestore() // Intelligent-Tiering shows no restored copy
 	if landing(t) == rules.DLZ {
 		return res, nil
 	}
@@ -510,7 +516,10 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 			}
 		}
 		res.StorageClass = string(obj.Class)
-		switch action, reason := t.Version.AtCopy(obj); action {
+		switch action, reason := t.Version.AtCopy(obj, t.Restore); action {
+		case rules.Restore, rules.Restoring:
+			res, err := w.restore(ctx, src, conn, t, obj, action == rules.Restore)
+			return res, obj, err
 		case rules.Skip:
 			res.Outcome, res.Reason = run.OutcomeSkippedStorageClass, reason
 			return res, obj, nil

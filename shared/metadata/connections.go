@@ -91,8 +91,9 @@ func (s *Store) ListConnections(ctx context.Context, user string, limit int, nex
 
 // UpdateConnection replaces the connection if its revision is still old's,
 // and adds or removes access entries for users added or removed. When the
-// new version does not allow SkipLZ but the old one did, it also requires
-// that no dataset of the connection uses SkipLZ, in the same transaction.
+// new version does not allow an option the old one did (SkipLZ,
+// RestoreArchived), it also requires that no dataset of the connection
+// uses it, in the same transaction.
 func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Connection) error {
 	item, err := attributevalue.MarshalMap(connectionItem{
 		PK: connectionPrefix + updated.ConnectionId, SK: skConnection, Kind: "Connection", Connection: updated,
@@ -101,9 +102,9 @@ func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Co
 		return fmt.Errorf("encode connection %s: %w", updated.ConnectionId, err)
 	}
 	items := []types.TransactWriteItem{s.putIfRevision(item, old.Revision)}
-	guardSkipLZ := old.Version.AllowsSkipLZ() && !updated.Version.AllowsSkipLZ()
-	if guardSkipLZ {
-		items = append(items, types.TransactWriteItem{ConditionCheck: s.check(usageKey(updated.ConnectionId), noneCounted("SkipLZDatasets"))})
+	guard, guarded := downgradeGuard(old.Version, updated.Version)
+	if guarded {
+		items = append(items, types.TransactWriteItem{ConditionCheck: s.check(usageKey(updated.ConnectionId), guard)})
 	}
 	items = append(items, s.accessChanges(connectionPrefix, updated.ConnectionId, old.AuthorizedUsers, updated.AuthorizedUsers)...)
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -111,7 +112,7 @@ func (s *Store) UpdateConnection(ctx context.Context, old, updated connection.Co
 		if conditionFailed(reasons[0]) {
 			return connection.ErrConcurrentChange
 		}
-		if guardSkipLZ && len(reasons) > 1 && conditionFailed(reasons[1]) {
+		if guarded && len(reasons) > 1 && conditionFailed(reasons[1]) {
 			return connection.ErrInUse
 		}
 	}

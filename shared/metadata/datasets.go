@@ -62,7 +62,10 @@ func (s *Store) datasetWrites(d dataset.Dataset) (item, ref map[string]types.Att
 	}
 	ref, err = attributevalue.MarshalMap(datasetRef{
 		PK: connectionPrefix + d.ConnectionId, SK: datasetPrefix + d.DatasetId, Kind: "DatasetRef",
-		DatasetRef: connection.DatasetRef{DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, SkipLZ: d.SkipLZ, Inventory: d.Inventory},
+		DatasetRef: connection.DatasetRef{
+			DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, SkipLZ: d.SkipLZ, Inventory: d.Inventory,
+			RestoreArchived: d.RestoreArchived != nil, DirectoryPath: d.DirectoryPath,
+		},
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("encode dataset reference %s: %w", d.DatasetId, err)
@@ -70,34 +73,83 @@ func (s *Store) datasetWrites(d dataset.Dataset) (item, ref map[string]types.Att
 	return item, ref, nil
 }
 
-// connectionAllows checks that the connection exists and, when skipLZ,
-// is at a version that allows SkipLZ.
-func (s *Store) connectionAllows(connID string, skipLZ bool) types.TransactWriteItem {
-	cond := itemExists()
-	if skipLZ {
-		cond = cond.And(allowsSkipLZ())
-	}
-	return types.TransactWriteItem{ConditionCheck: s.check(connectionKey(connID), cond)}
+// versionGuard is a dataset option that needs a connection version: the
+// connection's usage item counts the datasets that use it, so that a
+// downgrade that would strand one is refused in its own transaction.
+type versionGuard struct {
+	counter string
+	allows  func(rules.Version) bool
+	uses    func(dataset.Dataset) bool
 }
 
-// allowsSkipLZ holds for a connection at a version that allows skip-LZ
-// datasets (of rules.Versions, at least the latest does).
-func allowsSkipLZ() expression.ConditionBuilder {
+var versionGuards = []versionGuard{
+	{"SkipLZDatasets", rules.Version.AllowsSkipLZ, func(d dataset.Dataset) bool { return d.SkipLZ }},
+	{"RestoreDatasets", rules.Version.AllowsRestore, func(d dataset.Dataset) bool { return d.RestoreArchived != nil }},
+}
+
+// connectionAllows checks that the connection exists at a version that
+// allows every guarded option d uses.
+func (s *Store) connectionAllows(d dataset.Dataset) types.TransactWriteItem {
+	cond := itemExists()
+	for _, g := range versionGuards {
+		if g.uses(d) {
+			cond = cond.And(versionIn(g.allows))
+		}
+	}
+	return types.TransactWriteItem{ConditionCheck: s.check(connectionKey(d.ConnectionId), cond)}
+}
+
+// versionIn holds for a connection at a version that allows (of
+// rules.Versions, at least the latest does).
+func versionIn(allows func(rules.Version) bool) expression.ConditionBuilder {
 	var allowed []expression.OperandBuilder
 	for _, v := range rules.Versions {
-		if v.AllowsSkipLZ() {
+		if allows(v) {
 			allowed = append(allowed, expression.Value(v))
 		}
 	}
 	return expression.Name("Version").In(allowed[0], allowed[1:]...)
 }
 
-// countOnConnection adds to the connection's dataset counters.
-func (s *Store) countOnConnection(connID string, datasets, skipLZ int64) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: s.update(usageKey(connID), expression.
-		Add(expression.Name("Datasets"), expression.Value(datasets)).
-		Add(expression.Name("SkipLZDatasets"), expression.Value(skipLZ)).
-		Set(expression.Name("Kind"), expression.Value("ConnectionUsage")))}
+// countOnConnection adds datasets to the connection's dataset counter and
+// the change from old to updated (either empty) to its guarded options'.
+func (s *Store) countOnConnection(connID string, datasets int64, old, updated dataset.Dataset) types.TransactWriteItem {
+	up := expression.Add(expression.Name("Datasets"), expression.Value(datasets)).
+		Set(expression.Name("Kind"), expression.Value("ConnectionUsage"))
+	for _, g := range versionGuards {
+		if n := boolInt(g.uses(updated)) - boolInt(g.uses(old)); n != 0 {
+			up = up.Add(expression.Name(g.counter), expression.Value(n))
+		}
+	}
+	return types.TransactWriteItem{Update: s.update(usageKey(connID), up)}
+}
+
+// guardsChanged says whether updated uses a guarded option old did not.
+func guardsChanged(old, updated dataset.Dataset) bool {
+	for _, g := range versionGuards {
+		if g.uses(updated) && !g.uses(old) {
+			return true
+		}
+	}
+	return false
+}
+
+// downgradeGuard is the condition on the connection's usage item that an
+// update from version old to updated needs: no dataset uses an option
+// that old allows and updated does not (ok false: nothing to check).
+func downgradeGuard(old, updated rules.Version) (expression.ConditionBuilder, bool) {
+	var cond expression.ConditionBuilder
+	ok := false
+	for _, g := range versionGuards {
+		if g.allows(old) && !g.allows(updated) {
+			if !ok {
+				cond, ok = noneCounted(g.counter), true
+			} else {
+				cond = cond.And(noneCounted(g.counter))
+			}
+		}
+	}
+	return cond, ok
 }
 
 func boolInt(b bool) int64 {
@@ -121,11 +173,11 @@ func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 	}
 	items := []types.TransactWriteItem{
 		s.claimName(d),
-		s.connectionAllows(d.ConnectionId, d.SkipLZ),
+		s.connectionAllows(d),
 		s.claimOwned(d.CreatedBy, quota.Datasets),
 		{Put: s.putNew(item)},
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
-		s.countOnConnection(d.ConnectionId, 1, boolInt(d.SkipLZ)),
+		s.countOnConnection(d.ConnectionId, 1, dataset.Dataset{}, d),
 		s.claimDomain(d),
 	}
 	for _, u := range d.AuthorizedUsers {
@@ -172,11 +224,9 @@ func (s *Store) UpdateDataset(ctx context.Context, old, updated dataset.Dataset)
 		s.putIfRevision(item, old.Revision),
 		{Put: &types.Put{TableName: &s.table, Item: ref}},
 	}
-	if old.SkipLZ != updated.SkipLZ {
-		items = append(items, s.countOnConnection(updated.ConnectionId, 0, boolInt(updated.SkipLZ)-boolInt(old.SkipLZ)))
-		if updated.SkipLZ {
-			items = append(items, s.connectionAllows(updated.ConnectionId, true))
-		}
+	items = append(items, s.countOnConnection(updated.ConnectionId, 0, old, updated))
+	if guardsChanged(old, updated) {
+		items = append(items, s.connectionAllows(updated))
 	}
 	items = append(items, s.accessChanges(datasetPrefix, updated.DatasetId, old.AuthorizedUsers, updated.AuthorizedUsers)...)
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
@@ -209,7 +259,7 @@ func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
 		{Delete: state},
 		s.retireName(d),
 		{Delete: &types.Delete{TableName: &s.table, Key: key(connectionPrefix+d.ConnectionId, datasetPrefix+d.DatasetId)}},
-		s.countOnConnection(d.ConnectionId, -1, -boolInt(d.SkipLZ)),
+		s.countOnConnection(d.ConnectionId, -1, d, dataset.Dataset{}),
 		s.releaseOwned(d.CreatedBy, quota.Datasets),
 	}
 	for _, u := range d.AuthorizedUsers {

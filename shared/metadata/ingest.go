@@ -328,9 +328,17 @@ func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (
 func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
 	committed := 0
 	for len(results) > 0 {
-		k, items := 0, 1 // the counter item
-		for k < len(results) && items+itemsOf(results[k]) <= maxTransactItems {
-			items += itemsOf(results[k])
+		k, items, followUp := 0, 1, false // the counter item, and the restores' follow-up once
+		for k < len(results) {
+			n := itemsOf(results[k])
+			if results[k].Restore != nil && !followUp {
+				n++
+			}
+			if items+n > maxTransactItems {
+				break
+			}
+			items += n
+			followUp = followUp || results[k].Restore != nil
 			k++
 		}
 		n, err := s.commitChunk(ctx, r, results[:k])
@@ -347,12 +355,14 @@ func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileRe
 const maxTransactItems = 100
 
 // itemsOf is how many items commitItems writes for res: its catalog entry
-// (the gate), and the skipped/failed entry of a file not simply copied.
+// (the gate), the skipped/failed entry of a file not simply copied, and
+// its pending restore (restoreItemsOf).
 func itemsOf(res run.FileResult) int {
+	n := 1 + restoreItemsOf(res)
 	if res.Outcome != "" {
-		return 2
+		n++
 	}
-	return 1
+	return n
 }
 
 // commitChunk commits results that fit in one transaction.
@@ -414,6 +424,7 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 		}
 	}
 	items = append(items, listed...)
+	items = append(items, s.restoreItems(r, results)...)
 	return append(items, s.countOnShard(r.RunId, results)), nil
 }
 
@@ -458,9 +469,12 @@ func (s *Store) listOutcome(runID string, res run.FileResult) (types.TransactWri
 	if res.Outcome.Skipped() {
 		list = skippedPrefix
 	}
-	item, err := outcomeItem(runID, list, run.FileOutcome{
-		Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason,
-	}, s.expiresAt())
+	f := run.FileOutcome{Name: res.Name, SourceKey: res.SourceKey, Outcome: res.Outcome, StorageClass: res.StorageClass, Reason: res.Reason}
+	if p := res.Restore; p != nil {
+		f.RestoreTier = p.Tier
+		f.RestoreRequestedAt = p.RequestedAt
+	}
+	item, err := outcomeItem(runID, list, f, s.expiresAt())
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -483,16 +497,12 @@ func outcomeItem(runID, list string, f run.FileOutcome, expires types.AttributeV
 func (s *Store) countOnShard(runID string, results []run.FileResult) types.TransactWriteItem {
 	c := run.CountsOf(results)
 	shard := key(runPrefix+runID, fmt.Sprintf("%s%02d", countPrefix, rand.IntN(counterShards)))
-	return types.TransactWriteItem{Update: s.update(shard, expression.
-		Add(expression.Name("TasksDone"), expression.Value(len(results))).
-		Add(expression.Name("Copied"), expression.Value(c.Copied)).
-		Add(expression.Name("SkippedStorageClass"), expression.Value(c.SkippedStorageClass)).
-		Add(expression.Name("FailedValidation"), expression.Value(c.FailedValidation)).
-		Add(expression.Name("Failed"), expression.Value(c.Failed)).
-		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)).
-		Add(expression.Name("Deferred"), expression.Value(c.Deferred)).
-		Add(expression.Name("Vanished"), expression.Value(c.Vanished)).
-		Set(expression.Name(AttrExpiresAt), expression.Value(s.expiry())))}
+	up := expression.Add(expression.Name("TasksDone"), expression.Value(len(results))).
+		Set(expression.Name(AttrExpiresAt), expression.Value(s.expiry()))
+	for _, f := range c.WorkerFields() {
+		up = up.Add(expression.Name(f.Name), expression.Value(*f.Value))
+	}
+	return types.TransactWriteItem{Update: s.update(shard, up)}
 }
 
 // shardTotals sums a run's counter items.
@@ -511,13 +521,10 @@ func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, err
 	var t shardTotals
 	for _, sh := range shards {
 		t.TasksDone += sh.TasksDone
-		t.Copied += sh.Copied
-		t.SkippedStorageClass += sh.SkippedStorageClass
-		t.FailedValidation += sh.FailedValidation
-		t.Failed += sh.Failed
-		t.BytesCopied += sh.BytesCopied
-		t.Deferred += sh.Deferred
-		t.Vanished += sh.Vanished
+		total, add := t.WorkerFields(), sh.WorkerFields()
+		for i := range total {
+			*total[i].Value += *add[i].Value
+		}
 	}
 	return t, nil
 }
@@ -532,11 +539,14 @@ func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
 	if err != nil {
 		return err
 	}
-	r.TasksDone = t.TasksDone
-	r.Copied, r.SkippedStorageClass, r.FailedValidation, r.Failed, r.BytesCopied =
-		t.Copied, t.SkippedStorageClass, t.FailedValidation, t.Failed, t.BytesCopied
 	// The record's Deferred is the planner's; the workers' add to it.
-	r.Deferred, r.Vanished = r.Deferred+t.Deferred, t.Vanished
+	deferred := r.Deferred
+	r.TasksDone = t.TasksDone
+	got, sum := r.WorkerFields(), t.WorkerFields()
+	for i := range got {
+		*got[i].Value = *sum[i].Value
+	}
+	r.Deferred += deferred
 	return nil
 }
 

@@ -187,14 +187,10 @@ func (s *Store) endRun(runID string, state run.State, reason string, at time.Tim
 	set := endSet(state, reason, at)
 	cond := runIn(run.Queued, run.Planning, run.Running)
 	if totals != nil {
-		set = set.Set(expression.Name("TasksDone"), expression.Value(totals.TasksDone)).
-			Set(expression.Name("Copied"), expression.Value(totals.Copied)).
-			Set(expression.Name("SkippedStorageClass"), expression.Value(totals.SkippedStorageClass)).
-			Set(expression.Name("FailedValidation"), expression.Value(totals.FailedValidation)).
-			Set(expression.Name("Failed"), expression.Value(totals.Failed)).
-			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied)).
-			Set(expression.Name("Deferred"), expression.Value(totals.Deferred)). // the planner's and the workers'
-			Set(expression.Name("Vanished"), expression.Value(totals.Vanished))
+		set = set.Set(expression.Name("TasksDone"), expression.Value(totals.TasksDone))
+		for _, f := range totals.WorkerFields() { // Deferred: the planner's and the workers'
+			set = set.Set(expression.Name(f.Name), expression.Value(*f.Value))
+		}
 		cond = runIn(run.Running)
 	}
 	return types.TransactWriteItem{Update: s.updateIf(runKey(runID), set, cond)}

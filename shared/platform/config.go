@@ -48,6 +48,10 @@ const (
 	// EnvEventBus is the platform's outbound EventBridge bus, where the
 	// ingestion functions announce the ends of runs (shared/runevents).
 	EnvEventBus = "EVENT_BUS_NAME"
+	// EnvRestoreWaits is how long restores of archived files take, by
+	// archive and tier (rules.ParseRestoreWaits: "GLACIER/Bulk=12h,…",
+	// "*=5s"); unset means S3's documented times.
+	EnvRestoreWaits = "RESTORE_WAITS"
 )
 
 // Config is what a function knows about the platform it runs in.
@@ -75,6 +79,7 @@ type Config struct {
 	RunRetentionDays    int    // 0 means the default
 	OTLPEndpoint        string // "" means no tracing
 	EventBus            string // the outbound bus of run events
+	RestoreWaits        string // rules.ParseRestoreWaits' setting; "" means S3's times
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -134,6 +139,7 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		RunRetentionDays:      int(integer(get(EnvRunRetentionDays))),
 		OTLPEndpoint:          get(EnvOTLPEndpoint),
 		EventBus:              get(EnvEventBus),
+		RestoreWaits:          get(EnvRestoreWaits),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -186,6 +192,7 @@ func (c Config) Env() map[string]string {
 		EnvRunRetentionDays:      strconv.Itoa(c.RunRetentionDays),
 		EnvOTLPEndpoint:          c.OTLPEndpoint,
 		EnvEventBus:              c.EventBus,
+		EnvRestoreWaits:          c.RestoreWaits,
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

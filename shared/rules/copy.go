@@ -30,13 +30,25 @@ const (
 	Skip
 	// Fail: the file cannot be ingested; the run fails, naming it (1.6).
 	Fail
+	// Restore: the file is archived and its dataset restores archived
+	// files: RestoreObject is sent (RestoreFor) and the file is listed as
+	// restoring, to be ingested once readable.
+	Restore
+	// Restoring: a restore of the file is in progress: it is listed as
+	// restoring and not requested again.
+	Restoring
 )
 
 // AtCopy decides an object at copy time, on its current state (an archived
-// class needs HeadObject's word, see StorageClass.MayNeedRestore), and says
-// why when it is not copied.
-func (v Version) AtCopy(o Object) (Action, string) {
+// class needs HeadObject's word, see StorageClass.MayNeedRestore) and its
+// dataset's restore option (nil: none), and says why when it is not
+// copied (Restore and Restoring: see RestoringReason).
+func (v Version) AtCopy(o Object, restore *RestoreArchived) (Action, string) {
 	switch {
+	case v.AllowsRestore() && restore != nil && o.Archived() && o.RestoreInProgress():
+		return Restoring, ""
+	case v.AllowsRestore() && restore != nil && o.Archived():
+		return Restore, ""
 	case v.SkipsArchived() && o.Archived():
 		return Skip, "in " + string(o.Class) + " and not restored"
 	case !v.SkipsArchived() && o.Class != Standard:

@@ -22,7 +22,12 @@ func TestIngestionRules(t *testing.T) {
 		return p
 	}
 	atCopy := func(v Version, o Object) Action {
-		a, _ := v.AtCopy(o)
+		a, _ := v.AtCopy(o, nil)
+		return a
+	}
+	bulk := &RestoreArchived{Tier: Bulk, Days: 2}
+	restoring := func(v Version, o Object) Action {
+		a, _ := v.AtCopy(o, bulk)
 		return a
 	}
 	in := func(c StorageClass) Object { o := std; o.Class = c; return o }
@@ -60,6 +65,18 @@ func TestIngestionRules(t *testing.T) {
 		{"1.7 skips Intelligent-Tiering's archive tier", atCopy(V1_7, Object{Class: IntelligentTiering, ArchiveStatus: "ARCHIVE_ACCESS"}), Skip},
 		{"1.7 skips Intelligent-Tiering's deep archive tier", atCopy(V1_7, Object{Class: IntelligentTiering, ArchiveStatus: "DEEP_ARCHIVE_ACCESS"}), Skip},
 		{"1.7 does not allow skip-LZ", V1_7.AllowsSkipLZ(), false},
+		// 1.7 and later, when the dataset opts in: archived files are restored, then ingested.
+		{"1.6 does not allow restores", V1_6.AllowsRestore(), false},
+		{"1.6 fails Glacier even when its dataset would restore", restoring(V1_6, in(Glacier)), Fail},
+		{"1.7 allows restores", V1_7.AllowsRestore(), true},
+		{"1.7 restores Glacier when the dataset opts in", restoring(V1_7, in(Glacier)), Restore},
+		{"1.7 restores Deep Archive when the dataset opts in", restoring(V1_7, in(DeepArchive)), Restore},
+		{"1.7 restores Intelligent-Tiering's archive tier", restoring(V1_7, Object{Class: IntelligentTiering, ArchiveStatus: "ARCHIVE_ACCESS"}), Restore},
+		{"a restore in progress is not requested again", restoring(V1_7, Object{Class: Glacier, Restore: `ongoing-request="true"`}), Restoring},
+		{"an Intelligent-Tiering restore in progress is not requested again", restoring(V1_8, Object{Class: IntelligentTiering, ArchiveStatus: "DEEP_ARCHIVE_ACCESS", Restore: `ongoing-request="true"`}), Restoring},
+		{"a restored Glacier file is copied", restoring(V1_8, Object{Class: Glacier, Restore: restored}), Copy},
+		{"a Standard file is copied whatever the option", restoring(V1_8, std), Copy},
+		{"Glacier Instant Retrieval needs no restore", restoring(V1_8, in("GLACIER_IR")), Copy},
 		{"1.7 lands a skip-LZ dataset's file in the LZ all the same", V1_7.Zone(true, true), LZ},
 		// 1.8: adds skip-LZ.
 		{"1.8 allows skip-LZ", V1_8.AllowsSkipLZ(), true},
@@ -96,7 +113,7 @@ func TestReasons(t *testing.T) {
 		t.Errorf("an unsafe name's reason: %q", why)
 	}
 	for v, class := range map[Version]StorageClass{V1_6: "STANDARD_IA", V1_7: Glacier, V1_8: DeepArchive} {
-		if a, why := v.AtCopy(Object{Class: class}); a == Copy || !strings.Contains(why, string(class)) {
+		if a, why := v.AtCopy(Object{Class: class}, nil); a == Copy || !strings.Contains(why, string(class)) {
 			t.Errorf("%s on %s: %v, %q: want a reason naming the class", v, class, a, why)
 		}
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 // By is who a run acts for: who started it on demand, or the schedule's
-// owner for a scheduled firing.
+// owner for a scheduled firing or a restore follow-up.
 func (r Run) By() string {
-	if r.Trigger == Scheduled {
+	if r.Trigger == Scheduled || r.Trigger == RestoreFollowUp {
 		return r.CreatedBy
 	}
 	return r.TriggeredBy

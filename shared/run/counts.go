@@ -8,7 +8,8 @@ import "log/slog"
 // FailedValidation, Failed, Vanished, Deferred), so once a run has ended
 //
 //	Matched = SkippedUnchanged + SkippedUnsafeKey + Deferred + Copied +
-//	          SkippedStorageClass + FailedValidation + Failed + Vanished
+//	          SkippedStorageClass + FailedValidation + Failed + Vanished +
+//	          Restoring
 //	TasksPlanned = TasksDone
 //
 // except for a 1.6 run that its check pass failed, which plans no task, and
@@ -51,6 +52,37 @@ type Counts struct {
 	// Vanished: files deleted from the source between the listing and
 	// their copy; listed in SkippedFiles. They do not fail the run.
 	Vanished int64
+	// Restoring: archived files of a dataset that restores them
+	// (RestoreArchived) whose restore is pending, requested by this run
+	// or earlier; listed in SkippedFiles with class and tier, and ingested
+	// once readable. They do not fail the run.
+	Restoring int64
+	// RestoreRequested: of the Restoring files, those whose restore this
+	// run requested.
+	RestoreRequested int64
+	// Restored: of the Copied files, those read from a restored copy.
+	Restored int64
+	// RestoreCostMicroUSD: the estimated cost of the restores this run
+	// requested, in millionths of a US dollar (rules.RestorePrices).
+	RestoreCostMicroUSD int64
+}
+
+// WorkerField is one counter that workers add to, by its name in the run
+// record.
+type WorkerField struct {
+	Name  string
+	Value *int64
+}
+
+// WorkerFields are c's counters that workers add to: the one list that the
+// store's counter shards, their sums and the run's end follow.
+func (c *Counts) WorkerFields() []WorkerField {
+	return []WorkerField{
+		{"Copied", &c.Copied}, {"SkippedStorageClass", &c.SkippedStorageClass}, {"FailedValidation", &c.FailedValidation},
+		{"Failed", &c.Failed}, {"BytesCopied", &c.BytesCopied}, {"Deferred", &c.Deferred}, {"Vanished", &c.Vanished},
+		{"Restoring", &c.Restoring}, {"RestoreRequested", &c.RestoreRequested}, {"Restored", &c.Restored},
+		{"RestoreCostMicroUSD", &c.RestoreCostMicroUSD},
+	}
 }
 
 // Add counts one worker's outcome: this is the one place that says which
@@ -60,6 +92,15 @@ func (c *Counts) Add(res FileResult) {
 	case "":
 		c.Copied++
 		c.BytesCopied += res.Bytes
+		if res.Restored {
+			c.Restored++
+		}
+	case OutcomeRestoring:
+		c.Restoring++
+		if res.Restore != nil && res.Restore.Requested {
+			c.RestoreRequested++
+			c.RestoreCostMicroUSD += res.Restore.CostMicroUSD
+		}
 	case OutcomeSkippedStorageClass:
 		c.SkippedStorageClass++
 	case OutcomeFailedValidation:
@@ -91,5 +132,6 @@ func (c Counts) LogValue() slog.Value {
 		slog.Int64("SkippedUnsafeKey", c.SkippedUnsafeKey),
 		slog.Int64("FailedValidation", c.FailedValidation), slog.Int64("Failed", c.Failed),
 		slog.Int64("Deferred", c.Deferred), slog.Int64("Vanished", c.Vanished),
+		slog.Int64("Restoring", c.Restoring), slog.Int64("RestoreRequested", c.RestoreRequested), slog.Int64("Restored", c.Restored),
 	)
 }

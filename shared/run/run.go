@@ -34,6 +34,10 @@ type Trigger string
 const (
 	OnDemand  Trigger = "on_demand"
 	Scheduled Trigger = "schedule"
+	// RestoreFollowUp: the platform started the run to ingest files whose
+	// restores were due; it acts for the schedule's owner, as a scheduled
+	// run does.
+	RestoreFollowUp Trigger = "restore_follow_up"
 )
 
 // Run is one ingestion run of a schedule's dataset.
@@ -100,13 +104,17 @@ const (
 	OutcomeDeferred Outcome = "deferred"
 	// OutcomeVanished: deleted from the source after the listing.
 	OutcomeVanished Outcome = "vanished"
+	// OutcomeRestoring: archived, in a dataset that restores archived
+	// files: its restore is pending (requested by this run or earlier), and
+	// the platform ingests it once readable.
+	OutcomeRestoring Outcome = "restoring"
 )
 
 // Skipped says whether a file of outcome o is listed among the run's
 // skipped files (SkippedFiles) rather than its failed ones.
 func (o Outcome) Skipped() bool {
 	switch o {
-	case OutcomeSkippedStorageClass, OutcomeSkippedUnsafeKey, OutcomeDeferred, OutcomeVanished:
+	case OutcomeSkippedStorageClass, OutcomeSkippedUnsafeKey, OutcomeDeferred, OutcomeVanished, OutcomeRestoring:
 		return true
 	}
 	return false
@@ -119,6 +127,11 @@ type FileOutcome struct {
 	Outcome      Outcome
 	StorageClass string `json:",omitempty"`
 	Reason       string
+	// RestoreTier and RestoreRequestedAt describe a restoring file's
+	// restore (RequestedAt: when this run requested it; absent when it
+	// found it in progress).
+	RestoreTier        string     `json:",omitempty" dynamodbav:",omitempty"`
+	RestoreRequestedAt *time.Time `json:",omitempty" dynamodbav:",omitempty"`
 }
 
 // FileResult is what a worker did with one file, committed exactly once.
@@ -130,6 +143,13 @@ type FileResult struct {
 	Reason       string
 	Bytes        int64         // the size copied; BytesCopied counts it only for a copied file
 	File         *dataset.File // the catalog entry to write, when the file landed
+	// Restore is a restoring file's pending restore.
+	Restore *dataset.PendingRestore
+	// Restored says a copied file was read from a restored copy.
+	Restored bool
+	// EndsRestore says the file's pending restore, if any, ends with its
+	// commit: it was read, in a dataset that restores archived files.
+	EndsRestore bool
 }
 
 // View is a run as the API shows it.
@@ -143,3 +163,11 @@ type View struct {
 
 // MaxListedFiles caps each file list of a run's view.
 const MaxListedFiles = 1000
+
+// FollowUp is a dataset with pending restores: the schedule whose run
+// requested them, and when each archive's (storage class) are expected
+// done, so the platform starts a run of it then.
+type FollowUp struct {
+	DatasetId, ScheduleId string
+	Due                   map[string]time.Time
+}
