@@ -118,7 +118,9 @@ func (s *sweepStore) ExpireLeases(_ context.Context, now time.Time) ([]string, e
 	return []string{"r1"}, s.err
 }
 
-func (s *sweepStore) DueFollowUps(context.Context, time.Time) ([]run.FollowUp, error) { return nil, nil }
+func (s *sweepStore) DueFollowUps(context.Context, time.Time) ([]run.FollowUp, error) {
+	return nil, nil
+}
 
 // sweepEvents records what the planner announces and when it publishes
 // the outbox's leftovers.
