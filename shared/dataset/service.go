@@ -38,6 +38,8 @@ type Store interface {
 	DatasetsOfConnection(ctx context.Context, id string) ([]connection.DatasetRef, error)
 	// ListFiles pages through the dataset's catalog by name.
 	ListFiles(ctx context.Context, datasetID string, limit int, next string) ([]File, string, error)
+	// ListRestores pages through the dataset's pending restores by name.
+	ListRestores(ctx context.Context, datasetID string, limit int, next string) ([]PendingRestore, string, error)
 }
 
 // ConnectionGetter reads the connection a dataset ingests from.
@@ -246,6 +248,19 @@ func (s *Service) Files(ctx context.Context, caller, id string, limit int, next 
 		return nil, "", err
 	}
 	return s.Store.ListFiles(ctx, id, limit, next)
+}
+
+// Restores pages through the pending restores of a dataset the caller may
+// see and read (as Files: they name its source's keys).
+func (s *Service) Restores(ctx context.Context, caller, id string, limit int, next string) ([]PendingRestore, string, error) {
+	d, err := s.Visible(ctx, caller, id)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.readable(ctx, caller, d); err != nil {
+		return nil, "", err
+	}
+	return s.Store.ListRestores(ctx, id, limit, next)
 }
 
 // Visible loads a dataset the caller may see; others get not-found.

@@ -15,6 +15,7 @@ type Datasets interface {
 	Update(ctx context.Context, caller, id string, in dataset.UpdateInput) (dataset.View, error)
 	Delete(ctx context.Context, caller, id string) error
 	Files(ctx context.Context, caller, id string, limit int, next string) ([]dataset.File, string, error)
+	Restores(ctx context.Context, caller, id string, limit int, next string) ([]dataset.PendingRestore, string, error)
 	OnConnection(ctx context.Context, caller, connectionID string) ([]dataset.Built, error)
 }
 
@@ -71,6 +72,17 @@ func (a *API) addDatasets(s Datasets) {
 			Files []dataset.File
 			Next  string `json:",omitempty"`
 		}{nonNil(files), next}, err
+	})
+	a.add(Route{Method: "GET", Path: "/datasets/{id}/restores"}, func(ctx context.Context, r request) (int, any, error) {
+		limit, err := limitParam(r)
+		if err != nil {
+			return 0, nil, err
+		}
+		pending, next, err := s.Restores(ctx, r.caller, r.PathParameters["id"], limit, r.QueryStringParameters["next"])
+		return http.StatusOK, struct {
+			Restores []dataset.PendingRestore
+			Next     string `json:",omitempty"`
+		}{nonNil(pending), next}, err
 	})
 }
 

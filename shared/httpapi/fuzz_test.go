@@ -130,6 +130,10 @@ func (world) DeleteDataset(context.Context, dataset.Dataset) error              
 func (world) SchedulesOfDataset(context.Context, string) ([]dataset.ScheduleRef, error) {
 	return []dataset.ScheduleRef{{ScheduleId: worldSchedule, ScheduleName: "nightly"}}, nil
 }
+func (world) ListRestores(context.Context, string, int, string) ([]dataset.PendingRestore, string, error) {
+	return nil, "", nil
+}
+
 func (world) ListFiles(context.Context, string, int, string) ([]dataset.File, string, error) {
 	return []dataset.File{{Name: "a.csv", SourceKey: "sales/a.csv", Size: 3, State: dataset.InDLZ}}, "", nil
 }
@@ -379,6 +383,8 @@ func resourceSeeds() []fuzzSeed {
 		{"PUT /datasets/{id}", `{"SkipLZ":false,"AuthorizedUsers":["carol"]}`, worldDataset, 0, 0, "", ""},
 		{"DELETE /datasets/{id}", "", worldDataset, 0, 0, "", ""},
 		{"GET /datasets/{id}/files", "", worldDataset, 0, 0, "-1", ""},
+		{"GET /datasets/{id}/restores", "", worldDataset, 0, 0, "5", ""},
+		{"PUT /datasets/{id}", `{"RestoreArchived":{"Tier":"bulk","Days":31}}`, worldDataset, 0, 0, "", ""},
 		{"POST /schedules", seedSchedule, "", 0, 0, "", ""},
 		{"POST /schedules", strings.Replace(seedSchedule, "cron(0 2 * * ? *)", "rate(0 minutes)", 1), "", 0, 0, "", ""},
 		{"POST /schedules", strings.Replace(seedSchedule, "Europe/Rome", "../../../etc/passwd", 1), "", 0, 0, "", ""},
