@@ -20,6 +20,9 @@ type Policies struct {
 	// buckets (other than the source) of the connection's datasets, by
 	// bucket (bucket_policy).
 	InventoryBucketPolicies map[string]policy.Document `json:",omitempty"`
+	// RestoresPaidBy says who pays for the restores the grants of datasets
+	// with RestoreArchived allow; absent when no dataset restores.
+	RestoresPaidBy string `json:",omitempty"`
 }
 
 // PoliciesFor builds least-privilege policies that let the source reader

@@ -65,3 +65,39 @@ func TestSecretNeverPrints(t *testing.T) {
 		}
 	}
 }
+
+// RestoreObject is granted on the prefixes of the datasets that restore
+// archived files, to this connection's sessions only, and the policies say
+// who pays.
+func TestRestoreGrants(t *testing.T) {
+	refs := []DatasetRef{
+		{DatasetId: "d1", DirectoryPath: "sales/archive/", RestoreArchived: true},
+		{DatasetId: "d2", DirectoryPath: "sales/live/"},
+		{DatasetId: "d3", DirectoryPath: "sales/archive/", RestoreArchived: true},
+	}
+	if got := RestorePrefixes(refs); len(got) != 1 || got[0] != "sales/archive/" {
+		t.Fatalf("prefixes %v", got)
+	}
+	c := Connection{ConnectionId: "11111111-2222-3333-4444-555555555555", S3Bucket: "acme", S3BucketRegion: "eu-west-1", ConnectionAccessType: BucketPolicy}
+	reader := "arn:aws:iam::000000000000:role/reader"
+	p := withRestores(PoliciesFor(c, reader), c, reader, RestorePrefixes(refs))
+	last := p.BucketPolicy.Statement[len(p.BucketPolicy.Statement)-1]
+	if last.Action[0] != "s3:RestoreObject" || len(last.Resource) != 1 || last.Resource[0] != "arn:aws:s3:::acme/sales/archive/*" ||
+		last.Condition["StringEquals"]["aws:PrincipalTag/"+"ConnectionId"][0] != c.ConnectionId {
+		t.Errorf("restore grant %+v", last)
+	}
+	if !strings.Contains(p.RestoresPaidBy, "bucket owner") {
+		t.Errorf("paid by %q", p.RestoresPaidBy)
+	}
+	for _, st := range PoliciesFor(c, reader).BucketPolicy.Statement {
+		if slices.Contains(st.Action, "s3:RestoreObject") {
+			t.Errorf("RestoreObject granted with no dataset restoring: %+v", st)
+		}
+	}
+	c.ConnectionAccessType, c.RequesterPays = AssumeRole, true
+	p = withRestores(RolePoliciesFor(c, reader), c, reader, []string{""})
+	last = p.PermissionsPolicy.Statement[len(p.PermissionsPolicy.Statement)-1]
+	if last.Resource[0] != "arn:aws:s3:::acme/*" || last.Principal != nil || !strings.Contains(p.RestoresPaidBy, "Requester Pays") {
+		t.Errorf("role grant %+v, paid by %q", last, p.RestoresPaidBy)
+	}
+}

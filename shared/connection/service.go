@@ -242,9 +242,9 @@ func (s *Service) Policies(ctx context.Context, caller, id string) (Policies, er
 	}
 	switch c.ConnectionAccessType {
 	case BucketPolicy:
-		return PoliciesFor(c, s.SourceReaderRoleARN, inventories...), nil
+		return withRestores(PoliciesFor(c, s.SourceReaderRoleARN, inventories...), c, s.SourceReaderRoleARN, RestorePrefixes(refs)), nil
 	case AssumeRole:
-		return RolePoliciesFor(c, s.SourceReaderRoleARN, inventories...), nil
+		return withRestores(RolePoliciesFor(c, s.SourceReaderRoleARN, inventories...), c, s.SourceReaderRoleARN, RestorePrefixes(refs)), nil
 	}
 	return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no policy", c.ConnectionName)
 }

@@ -37,12 +37,16 @@ func RetryPolicy() *types.RetryPolicy {
 	return &types.RetryPolicy{MaximumRetryAttempts: aws.Int32(MaximumRetryAttempts), MaximumEventAgeInSeconds: aws.Int32(MaximumEventAgeInSeconds)}
 }
 
-// The platform's lease sweep: a schedule of the stack (and of the local
+// The platform's sweep: a schedule of the stack (and of the local
 // platform) in the platform's group that has the planner end the runs
-// whose lease expired (ingest.ActionSweepLeases), every SweepExpression.
+// whose lease expired, publish the run ends left in the outbox and start
+// the follow-up runs of due restores (ingest.ActionSweepLeases), every
+// SweepExpression: a minute, Scheduler's finest rate, so that an
+// Expedited restore (1–5 minutes) is followed up within a minute of its
+// expected end. A sweep with nothing to do is two queries.
 const (
 	SweepScheduleName = platform.Prefix + "-lease-sweep"
-	SweepExpression   = "rate(5 minutes)"
+	SweepExpression   = "rate(1 minute)"
 )
 
 // SweepInput is the sweep schedule's input to the planner.

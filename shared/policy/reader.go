@@ -6,8 +6,9 @@ package policy
 const ConnectionTag = "ConnectionId"
 
 // SourceRead are the only actions a source-reader session may take on a
-// source bucket.
-var SourceRead = []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"}
+// source bucket: read it, and restore its archived objects for datasets
+// that ask (which the bucket's own policy grants on their prefixes only).
+var SourceRead = []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:RestoreObject"}
 
 // Reader describes the platform's source-reader role: the identity every
 // bucket-policy read goes through, one session per connection. It can read

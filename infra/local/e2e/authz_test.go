@@ -132,6 +132,9 @@ func authzRows() []authzRow {
 			[nCols]int{204, 403, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 		{"GET /datasets/{id}/files", func(t *testing.T, w *authzWorld) (string, any) { return "/datasets/" + w.dataset + "/files", nil },
 			[nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		// Pending restores name the source's keys: read as the files are.
+		{"GET /datasets/{id}/restores", func(t *testing.T, w *authzWorld) (string, any) { return "/datasets/" + w.dataset + "/restores", nil },
+			[nCols]int{200, 200, 404, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 
 		{"POST /schedules", func(t *testing.T, w *authzWorld) (string, any) {
 			return "/schedules", map[string]any{"ScheduleName": uniqueName("authz"), "DatasetId": w.dataset}

@@ -94,6 +94,22 @@ type Options struct {
 	// EventRecord, when set, receives every event the local EventBridge
 	// accepts, one JSON line each (as EventsFile does under DataDir).
 	EventRecord io.Writer
+	// RestoreDelay is how long the local S3 takes to restore an archived
+	// object; 0 means DefaultRestoreDelay. The functions' expected restore
+	// times (RESTORE_WAITS) are set to it, so restored files are followed
+	// up at the next sweep.
+	RestoreDelay time.Duration
+}
+
+// DefaultRestoreDelay is the local S3's restore time: seconds, where S3
+// takes minutes to hours, so that a restore's follow-up really waits.
+const DefaultRestoreDelay = 5 * time.Second
+
+func (o Options) restoreDelay() time.Duration {
+	if o.RestoreDelay > 0 {
+		return o.RestoreDelay
+	}
+	return DefaultRestoreDelay
 }
 
 // Faults are the injectors in front of the emulators (Options.Faults).
@@ -187,6 +203,7 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 	}
 	p.Config.PlannerBudget, p.Config.PartSize, p.Config.CopyThreshold = opts.PlannerBudget, opts.PartSize, opts.CopyThreshold
 	p.Config.MaxConnectionsPerUser, p.Config.MaxDatasetsPerUser, p.Config.MaxSchedulesPerUser = opts.Limits.Connections, opts.Limits.Datasets, opts.Limits.Schedules
+	p.Config.RestoreWaits = "*=" + opts.restoreDelay().String() // the local S3's restores all take RestoreDelay
 	for k, v := range p.Config.Env() {
 		os.Setenv(k, v)
 	}
@@ -316,7 +333,7 @@ func (p *Platform) startS3(_ context.Context, opts Options) error {
 			return err
 		}
 	}
-	s3srv, err := s3local.New(s3local.Options{DataPath: s3dir, DefaultRegion: Region, IAM: p.IAM, DefaultOwner: Account})
+	s3srv, err := s3local.New(s3local.Options{DataPath: s3dir, DefaultRegion: Region, IAM: p.IAM, DefaultOwner: Account, RestoreDelay: opts.restoreDelay()})
 	if err != nil {
 		return fmt.Errorf("local S3: %w", err)
 	}

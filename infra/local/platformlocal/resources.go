@@ -190,21 +190,29 @@ func ensureFailureQueues(ctx context.Context, c *sqs.Client, n platform.Names, k
 	return aws.ToString(q.QueueUrl), nil
 }
 
-// ensureSweepSchedule creates the platform's lease sweep, as the stack
-// does: every eventscheduler.SweepExpression, the planner ends the runs
-// whose lease expired.
+// ensureSweepSchedule creates the platform's sweep, as the stack does:
+// every eventscheduler.SweepExpression, the planner ends the runs whose
+// lease expired and follows up due restores. A sweep of an older data
+// folder is updated to the current expression.
 func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client) error {
-	_, err := c.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
+	in := &scheduler.CreateScheduleInput{
 		Name: aws.String(eventscheduler.SweepScheduleName), GroupName: aws.String(p.Names.ScheduleGroup),
 		ScheduleExpression: aws.String(eventscheduler.SweepExpression),
 		FlexibleTimeWindow: &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
 		Target: &schedtypes.Target{Arn: aws.String(p.Config.PlannerFunctionARN), RoleArn: aws.String(p.Config.SchedulerRoleARN),
 			Input: aws.String(eventscheduler.SweepInput()), RetryPolicy: eventscheduler.RetryPolicy(),
 			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: aws.String(p.Config.SchedulerDLQARN)}},
-	})
+	}
+	_, err := c.CreateSchedule(ctx, in)
 	var exists *schedtypes.ConflictException
-	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("create the lease sweep schedule: %w", err)
+	if errors.As(err, &exists) {
+		_, err = c.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
+			Name: in.Name, GroupName: in.GroupName, ScheduleExpression: in.ScheduleExpression,
+			FlexibleTimeWindow: in.FlexibleTimeWindow, Target: in.Target,
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("create the sweep schedule: %w", err)
 	}
 	return nil
 }
