@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -15,10 +16,13 @@ import (
 
 // restore handles an archived file of a dataset that restores them: it
 // requests the restore (send), unless one is in progress, and returns the
-// file's outcome, restoring, with its pending restore. A restore that S3
-// says is in progress already (another delivery or run asked first) is not
-// an error; one the source refuses skips the file with the reason, and the
-// run goes on; anything else is retried.
+// file's outcome, restoring, with its pending restore. A restore in
+// progress that no earlier run recorded was requested by a duplicate
+// delivery of this very task (SQS delivers at least once), so it counts
+// as requested by this run whichever duplicate commits (or, rarely, by the
+// bucket's owner: the estimate then errs on the high side). A restore the
+// source refuses skips the file with the reason, and the run goes on;
+// anything else is retried.
 func (w *Worker) restore(ctx context.Context, src Source, conn connection.Connection, t Task, obj rules.Object, send bool) (run.FileResult, error) {
 	res := run.FileResult{Name: t.Name, SourceKey: t.Key, StorageClass: string(obj.Class)}
 	req := rules.RestoreFor(obj, *t.Restore)
@@ -33,7 +37,8 @@ func (w *Worker) restore(ctx context.Context, src Source, conn connection.Connec
 		switch code := errorCode(err); {
 		case err == nil:
 			requested = true
-		case code == "RestoreAlreadyInProgress":
+		case code == "RestoreAlreadyInProgress": // a duplicate delivery of this task, or another run, asked after our HEAD
+			requested = true
 		case vanished(err):
 			res.Outcome, res.Reason = run.OutcomeVanished, rules.VanishedReason
 			return res, nil
@@ -52,14 +57,22 @@ func (w *Worker) restore(ctx context.Context, src Source, conn connection.Connec
 	}
 	p := &dataset.PendingRestore{
 		Name: t.Name, SourceKey: t.Key, StorageClass: string(obj.Class), Tier: string(req.Tier), Size: obj.Size,
-		Requested: requested, ReadyAt: w.restoreWaits().ReadyAt(obj, req, now),
+		ReadyAt: w.restoreWaits().ReadyAt(obj, req, now),
+	}
+	if !send {
+		earlier, err := w.Store.PendingRestore(ctx, t.DatasetId, t.Name)
+		if err != nil {
+			return res, fmt.Errorf("read the pending restore: %w", err)
+		}
+		requested = earlier == nil || earlier.RequestedAt == nil || !earlier.RequestedAt.Before(t.RunStarted)
+		if !requested {
+			p.RequestedAt, p.ReadyAt = earlier.RequestedAt, later(earlier.ReadyAt, w.restoreWaits().Recheck(obj, req, now))
+		}
 	}
 	if requested {
-		p.RequestedAt = &now
+		p.Requested, p.RequestedAt = true, &now
 		cost, _ := rules.RestoreCost(obj, req)
 		p.CostMicroUSD = rules.MicroUSD(cost)
-	} else {
-		p.ReadyAt = w.restoreWaits().Recheck(obj, req, now)
 	}
 	res.Outcome, res.Reason, res.Restore = run.OutcomeRestoring, rules.RestoringReason(obj, req, requested), p
 	return res, nil
@@ -76,6 +89,14 @@ func (w *Worker) requestRestore(ctx context.Context, src Source, t Task, req rul
 	}
 	_, err := src.Reader.RestoreObject(ctx, in)
 	return err
+}
+
+// later is the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (w *Worker) restoreWaits() rules.RestoreWaits {

@@ -72,6 +72,27 @@ func (s *taskStore) CompleteIfPlanned(_ context.Context, r run.Run) (run.Run, bo
 	return r, false, nil
 }
 
+// PendingRestore is the restore the latest commit of name recorded, as the
+// store keeps it: with the time it was first requested.
+func (s *taskStore) PendingRestore(_ context.Context, datasetID, name string) (*dataset.PendingRestore, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var found *dataset.PendingRestore
+	for _, c := range s.commits {
+		for _, res := range c.results {
+			if c.datasetID != datasetID || res.Name != name || res.Restore == nil {
+				continue
+			}
+			p := *res.Restore
+			if found != nil && found.RequestedAt != nil {
+				p.RequestedAt = found.RequestedAt
+			}
+			found = &p
+		}
+	}
+	return found, nil
+}
+
 var _ WorkerStore = (*taskStore)(nil)
 
 // plannedTask is a task as the planner builds it.

@@ -35,6 +35,8 @@ type WorkerStore interface {
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
 	CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error)
+	// PendingRestore reads a file's pending restore (nil if none).
+	PendingRestore(ctx context.Context, datasetID, name string) (*dataset.PendingRestore, error)
 }
 
 // Sources opens a connection's bucket for reading, with its access; a

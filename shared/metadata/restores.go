@@ -101,6 +101,19 @@ func restoreItemsOf(res run.FileResult) int {
 	return 0
 }
 
+// PendingRestore reads a file's pending restore (nil if none).
+func (s *Store) PendingRestore(ctx context.Context, datasetID, name string) (*dataset.PendingRestore, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: pendingKey(datasetID, name), ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return nil, err
+	}
+	var p dataset.PendingRestore
+	if err := attributevalue.UnmarshalMap(out.Item, &p); err != nil {
+		return nil, fmt.Errorf("decode the pending restore of %s: %w", name, err)
+	}
+	return &p, nil
+}
+
 // ListRestores pages through a dataset's pending restores by name.
 func (s *Store) ListRestores(ctx context.Context, datasetID string, limit int, next string) ([]dataset.PendingRestore, string, error) {
 	pk := restoresPrefix + datasetID
@@ -127,9 +140,13 @@ func (s *Store) ListRestores(ctx context.Context, datasetID string, limit int, n
 func (s *Store) DueFollowUps(ctx context.Context, now time.Time) ([]run.FollowUp, error) {
 	in := s.query(expression.NewBuilder().WithKeyCondition(expression.Key(attrPK).Equal(expression.Value(followUpPK))))
 	in.ConsistentRead = aws.Bool(true)
-	items, err := queryAll[map[string]types.AttributeValue](ctx, s.client, in)
-	if err != nil {
-		return nil, fmt.Errorf("read restore follow-ups: %w", err)
+	var items []map[string]types.AttributeValue
+	for pages := dynamodb.NewQueryPaginator(s.client, in); pages.HasMorePages(); {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read restore follow-ups: %w", err)
+		}
+		items = append(items, page.Items...)
 	}
 	var due []run.FollowUp
 	for _, it := range items {

@@ -169,6 +169,19 @@ func (s *Server) MarkRestored(bucket, key string) error {
 	return err
 }
 
+// ExpireRestore ends a restored copy's life now, as S3 does at its expiry
+// date: the object is archived again, with no x-amz-restore.
+func (s *Server) ExpireRestore(bucket, key string) error {
+	err := s.store.updateMeta(bucket, key, func(m map[string]string) {
+		m[metaRestore] = s.now().Add(-time.Second).UTC().Format(time.RFC3339)
+		delete(m, metaRestoreReady)
+	})
+	if err != nil {
+		return objectErr(err, bucket, key)
+	}
+	return nil
+}
+
 func (s *Server) requestID() string {
 	return fmt.Sprintf("S3L%013X", s.reqSeq.Add(1))
 }
