@@ -14,8 +14,13 @@ type PlanPage struct {
 	Deferred int64
 	// Rejected counts the matched files of a check pass's page in other
 	// storage classes (listed apart, by PlanningLog.ListRejected).
-	Rejected    int64
-	Phase, Next string // the position after this page
+	Rejected int64
+	// RestoreEstimate is the estimated cost of the page's restores in an
+	// estimate pass, in millionths of a dollar; RestoresWithheld, set on
+	// the pass's last page, says why the run requests none.
+	RestoreEstimate  int64
+	RestoresWithheld string
+	Phase, Next      string // the position after this page
 	// Writer identifies the planner invocation, so that a save whose
 	// answer was lost is recognised as its own when retried.
 	Writer string

@@ -289,7 +289,7 @@ func (p *Planner) load(ctx context.Context, r run.Run, started time.Time) (*plan
 		emit(ctx, p.Log, p.Metrics, r.RunId, metrics.RunsStarted.Of(1))
 	}
 	if r.Phase == "" {
-		r.Phase = string(c.Version.FirstPass())
+		r.Phase = string(c.Version.FirstPass(d.RestoreArchived))
 	}
 	deadline := started.Add(p.Budget)
 	if dl, ok := ctx.Deadline(); ok && dl.Add(-p.Margin).Before(deadline) {
@@ -335,32 +335,31 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	page := PlanPage{Phase: r.Phase, Next: out.next, Listed: int64(len(out.objects)), Writer: pl.writer}
 	matched, deferred := p.match(pl, out.objects)
 	page.Matched = int64(len(matched)) + deferred
-	if pass == rules.CheckPass {
-		if stop, err := p.checkPage(ctx, pl, matched, &page, ended); stop {
-			return stopped, err
+	var stop bool
+	switch pass {
+	case rules.CheckPass:
+		stop, err = p.checkPage(ctx, pl, matched, &page, ended)
+	case rules.EstimatePass:
+		stop, err = p.estimatePage(ctx, pl, matched, &page, ended)
+	default:
+		if c.Version.FirstPass(pl.d.RestoreArchived) != rules.PlanPass {
+			page.Listed, page.Matched = 0, 0 // the first pass counted them
 		}
-	} else {
-		if c.Version.FirstPass() == rules.CheckPass {
-			page.Listed, page.Matched = 0, 0 // the check pass counted them
-		}
-		send, unchanged, unsafe, err := p.changed(ctx, pl, matched)
-		if err != nil {
-			return stopped, p.retryLater(ctx, *r, "catalog", err)
-		}
-		if err := p.Store.ListSkipped(ctx, r.RunId, unsafe); err != nil {
-			return stopped, p.retryLater(ctx, *r, "listing skipped files", err)
-		}
-		if err := p.Tasks.Send(ctx, send); err != nil {
-			return stopped, p.retryLater(ctx, *r, "sending tasks", err)
-		}
-		page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = unchanged, int64(len(unsafe)), int64(len(send))
+		stop, err = p.sendPage(ctx, pl, matched, &page)
 		page.Deferred = deferred // counted in the plan pass, which every version has
+	}
+	if stop {
+		return stopped, err
 	}
 	if next, err := p.savePage(ctx, pl, page); next == stopped {
 		return stopped, err
 	}
 	r.Pages++
 	r.Rejected += page.Rejected
+	r.RestoreEstimateMicroUSD += page.RestoreEstimate
+	if page.RestoresWithheld != "" {
+		r.RestoresWithheld = page.RestoresWithheld
+	}
 	r.Phase, r.Continuation = page.Phase, page.Next
 	if ended && pass == rules.PlanPass {
 		return planned, nil
@@ -368,11 +367,52 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	return nextPage, nil
 }
 
+// sendPage sends the tasks of a page's files that the rules do not skip,
+// and lists the files skipped as unsafe; it says whether planning stopped.
+func (p *Planner) sendPage(ctx context.Context, pl *planning, matched []Task, page *PlanPage) (bool, error) {
+	r := pl.r
+	send, unchanged, unsafe, err := p.changed(ctx, pl, matched)
+	if err != nil {
+		return true, p.retryLater(ctx, r, "catalog", err)
+	}
+	if err := p.Store.ListSkipped(ctx, r.RunId, unsafe); err != nil {
+		return true, p.retryLater(ctx, r, "listing skipped files", err)
+	}
+	if err := p.Tasks.Send(ctx, send); err != nil {
+		return true, p.retryLater(ctx, r, "sending tasks", err)
+	}
+	page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = unchanged, int64(len(unsafe)), int64(len(send))
+	return false, nil
+}
+
+// estimatePage adds to the run's restore estimate the archived files of a
+// page that the plan pass would send; at the listing's end it decides
+// whether the run requests restores (rules.RestoreArchived.Withheld) and
+// moves on to the plan pass. It says whether planning stopped.
+func (p *Planner) estimatePage(ctx context.Context, pl *planning, matched []Task, page *PlanPage, ended bool) (bool, error) {
+	send, _, _, err := p.changed(ctx, pl, matched)
+	if err != nil {
+		return true, p.retryLater(ctx, pl.r, "catalog", err)
+	}
+	for _, t := range send {
+		page.RestoreEstimate += rules.ListedRestoreCost(t.object(), *pl.d.RestoreArchived)
+	}
+	if ended {
+		page.RestoresWithheld = pl.d.RestoreArchived.Withheld(pl.r.RestoreEstimateMicroUSD + page.RestoreEstimate)
+		page.Phase, page.Next = string(rules.PlanPass), pl.listing.restart()
+	}
+	return false, nil
+}
+
 // match makes a task of every listed file of the dataset's type, but for
 // those written after the run started (rules.Deferred), which it counts:
 // the run does not see them, the next one does.
 func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, deferred int64) {
 	r, d, c := pl.r, pl.d, pl.c
+	restore := d.RestoreArchived
+	if r.RestoresWithheld != "" {
+		restore = nil // over the dataset's cap: archived files are skipped and reported
+	}
 	for _, o := range listed {
 		key := aws.ToString(o.Key)
 		if !d.FileType.Matches(key) {
@@ -387,7 +427,7 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, de
 			Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
 			StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
 			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
-			ScheduleId: r.ScheduleId, Restore: d.RestoreArchived,
+			ScheduleId: r.ScheduleId, Restore: restore,
 		})
 	}
 	return tasks, deferred

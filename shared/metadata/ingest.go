@@ -122,11 +122,15 @@ func (s *Store) SavePlanPage(ctx context.Context, r run.Run, p ingest.PlanPage) 
 		Add(expression.Name("Rejected"), expression.Value(p.Rejected)).
 		Add(expression.Name("TasksPlanned"), expression.Value(p.Tasks)).
 		Add(expression.Name("Deferred"), expression.Value(p.Deferred)).
+		Add(expression.Name("RestoreEstimateMicroUSD"), expression.Value(p.RestoreEstimate)).
 		Set(expression.Name("Continuation"), expression.Value(p.Next)).
 		Set(expression.Name("Phase"), expression.Value(p.Phase)).
 		Set(expression.Name("Pages"), expression.Value(r.Pages+1)).
 		Set(expression.Name("PlannedBy"), expression.Value(p.Writer)).
 		Set(expression.Name("PlanningErrors"), expression.Value(0))
+	if p.RestoresWithheld != "" {
+		page = page.Set(expression.Name("RestoresWithheld"), expression.Value(p.RestoresWithheld))
+	}
 	_, err := s.updateItemIf(ctx, runKey(r.RunId), page, planningAt(r.Pages), types.ReturnValueNone)
 	var ccf *types.ConditionalCheckFailedException
 	if !errors.As(err, &ccf) {

@@ -11,14 +11,21 @@ const (
 	CheckPass Pass = "check"
 	// PlanPass sends the copy tasks.
 	PlanPass Pass = "plan"
+	// EstimatePass sums what the restores of a run would cost before any
+	// is requested, for a dataset that caps it (1.7+).
+	EstimatePass Pass = "estimate"
 )
 
-// FirstPass is the pass a run of v starts planning in.
-func (v Version) FirstPass() Pass {
-	if v.SkipsArchived() {
-		return PlanPass
+// FirstPass is the pass a run of v starts planning in, for a dataset
+// with restore option restore (nil: none).
+func (v Version) FirstPass(restore *RestoreArchived) Pass {
+	switch {
+	case !v.SkipsArchived():
+		return CheckPass
+	case v.AllowsRestore() && restore != nil && restore.MaxEstimatedCostUSD != nil:
+		return EstimatePass
 	}
-	return CheckPass
+	return PlanPass
 }
 
 // Plan is what the planner does with a listed file of the dataset's type.

@@ -90,3 +90,26 @@ func TestRestoreCost(t *testing.T) {
 		})
 	}
 }
+
+// A capped run requests restores only when its estimate is within the cap.
+func TestWithheld(t *testing.T) {
+	limit := 0.10
+	opt := RestoreArchived{Tier: StandardTier, Days: 1, MaxEstimatedCostUSD: &limit}
+	gb := Object{Class: Glacier, Size: 1 << 30}
+	one := ListedRestoreCost(gb, opt) // $0.01 and a request
+	if one != MicroUSD(0.01+0.05/1000) {
+		t.Fatalf("one GB of Glacier at Standard: %d", one)
+	}
+	if ListedRestoreCost(Object{Class: IntelligentTiering, Size: 1 << 30}, opt) != 0 || ListedRestoreCost(Object{Class: Standard, Size: 1 << 30}, opt) != 0 {
+		t.Error("a class that a listing cannot tell archived is estimated")
+	}
+	if why := opt.Withheld(9 * one); why != "" {
+		t.Errorf("within the cap: %q", why)
+	}
+	if why := opt.Withheld(11 * one); !strings.Contains(why, "$0.11") || !strings.Contains(why, "$0.10") {
+		t.Errorf("over the cap: %q", why)
+	}
+	if (RestoreArchived{Tier: Bulk, Days: 1}).Withheld(1e12) != "" {
+		t.Error("an uncapped option withheld restores")
+	}
+}

@@ -1,5 +1,7 @@
 package rules
 
+import "fmt"
+
 // RestorePrice is what S3 charges to restore from one archive with one
 // tier: per GB retrieved and per 1,000 restore requests, in USD.
 type RestorePrice struct {
@@ -45,3 +47,28 @@ func RestoreCost(o Object, req RestoreRequest) (usd float64, unconfirmed bool) {
 
 // MicroUSD is a cost in millionths of a dollar: run counters add integers.
 func MicroUSD(usd float64) int64 { return int64(usd*1e6 + 0.5) }
+
+// ListedRestoreCost is the estimated cost, in millionths of a dollar, of
+// restoring a file the plan pass would send, from its listing: Glacier and
+// Deep Archive files count whole (whether or not a restore is already in
+// progress or done, which only HeadObject tells: the estimate errs on the
+// high side); Intelligent-Tiering's archive tiers cannot be told from a
+// listing and restore free with Bulk and Standard, so they count nothing.
+func ListedRestoreCost(o Object, opt RestoreArchived) int64 {
+	if o.Class != Glacier && o.Class != DeepArchive {
+		return 0
+	}
+	usd, _ := RestoreCost(o, RestoreFor(o, opt))
+	return MicroUSD(usd)
+}
+
+// Withheld says why a run whose restores are estimated at estimate
+// (millionths of a dollar) requests none: its estimate is over the cap;
+// "" when it may request them.
+func (opt RestoreArchived) Withheld(estimate int64) string {
+	if opt.MaxEstimatedCostUSD == nil || estimate <= MicroUSD(*opt.MaxEstimatedCostUSD) {
+		return ""
+	}
+	return fmt.Sprintf("no restore requested: their estimated cost, $%.2f, is over the dataset's MaxEstimatedCostUSD, $%.2f (%s)",
+		float64(estimate)/1e6, *opt.MaxEstimatedCostUSD, RestorePricesSource)
+}

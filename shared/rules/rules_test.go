@@ -38,7 +38,7 @@ func TestIngestionRules(t *testing.T) {
 		got, want any
 	}{
 		// 1.6: incremental by name, size and ETag.
-		{"1.6 plans a check pass first", V1_6.FirstPass(), CheckPass},
+		{"1.6 plans a check pass first", V1_6.FirstPass(nil), CheckPass},
 		{"1.6 skips a file of the same name, size and ETag", plan(V1_6, PlanPass, std, same), SkipUnchanged},
 		{"1.6 ingests a file of another size", plan(V1_6, PlanPass, std, resized), Send},
 		{"1.6 ingests a file of another ETag", plan(V1_6, PlanPass, std, retagged), Send},
@@ -53,7 +53,7 @@ func TestIngestionRules(t *testing.T) {
 		{"1.6 fails a file that left Standard after the check", atCopy(V1_6, in("STANDARD_IA")), Fail},
 		{"1.6 fails even a restored Glacier file", atCopy(V1_6, Object{Class: Glacier, Restore: restored}), Fail},
 		// 1.7: archived files are skipped and listed; everything else is ingested.
-		{"1.7 plans without a check pass", V1_7.FirstPass(), PlanPass},
+		{"1.7 plans without a check pass", V1_7.FirstPass(nil), PlanPass},
 		{"1.7 still skips unchanged files", plan(V1_7, PlanPass, in(Glacier), &Catalogued{Size: 10, ETag: "e1"}), SkipUnchanged},
 		{"1.7 skips Glacier Flexible Retrieval", atCopy(V1_7, in(Glacier)), Skip},
 		{"1.7 skips Glacier being restored", atCopy(V1_7, Object{Class: Glacier, Restore: `ongoing-request="true"`}), Skip},
@@ -69,6 +69,9 @@ func TestIngestionRules(t *testing.T) {
 		{"1.6 does not allow restores", V1_6.AllowsRestore(), false},
 		{"1.6 fails Glacier even when its dataset would restore", restoring(V1_6, in(Glacier)), Fail},
 		{"1.7 allows restores", V1_7.AllowsRestore(), true},
+		{"1.7 plans a capped restore's estimate first", V1_7.FirstPass(&RestoreArchived{Tier: Bulk, Days: 1, MaxEstimatedCostUSD: new(float64)}), EstimatePass},
+		{"1.7 plans an uncapped restore at once", V1_7.FirstPass(bulk), PlanPass},
+		{"1.6 checks classes whatever the restore option", V1_6.FirstPass(&RestoreArchived{Tier: Bulk, Days: 1, MaxEstimatedCostUSD: new(float64)}), CheckPass},
 		{"1.7 restores Glacier when the dataset opts in", restoring(V1_7, in(Glacier)), Restore},
 		{"1.7 restores Deep Archive when the dataset opts in", restoring(V1_7, in(DeepArchive)), Restore},
 		{"1.7 restores Intelligent-Tiering's archive tier", restoring(V1_7, Object{Class: IntelligentTiering, ArchiveStatus: "ARCHIVE_ACCESS"}), Restore},

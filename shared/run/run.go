@@ -62,6 +62,11 @@ type Run struct {
 	// Rejected counts the matched files that 1.6's check pass found in
 	// other storage classes on the pages planned so far.
 	Rejected int64 `json:"-"`
+	// RestoreEstimateMicroUSD is what a dataset that caps its restores
+	// estimated they would cost before it requested any, in millionths of
+	// a dollar; RestoresWithheld says why it requested none (over the cap).
+	RestoreEstimateMicroUSD int64  `json:",omitempty"`
+	RestoresWithheld        string `json:",omitempty"`
 	// CreatedBy and AuthorizedUsers are the schedule's at the run's start:
 	// who may read the run, even after the schedule is gone.
 	CreatedBy       string   `json:"-"`
