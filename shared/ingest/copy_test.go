@@ -315,3 +315,19 @@ func TestSumForms(t *testing.T) {
 		t.Error("no checksum has a catalog form")
 	}
 }
+
+// An empty object copies with the checksum of no bytes on both paths.
+func TestEmptyObjectCopies(t *testing.T) {
+	l := newLocalS3(t, "src", "zone")
+	etag := l.put(t, "src", "empty", nil, upload{})
+	c := testCopier(l.client)
+	want := Sum{Algorithm: checksum.CRC64NVME, Value: checksum.Of(checksum.CRC64NVME, nil), Type: checksum.FullObject}
+	server, err := c.ServerSide(context.Background(), "src", "empty", 0, etag, Sum{}, "zone", "a")
+	if err != nil || server != want {
+		t.Errorf("server-side: %+v, %v; want %+v", server, err, want)
+	}
+	streamed, err := c.Stream(context.Background(), l.client, "src", "empty", 0, etag, "zone", "b")
+	if err != nil || streamed != want {
+		t.Errorf("streamed: %+v, %v; want %+v", streamed, err, want)
+	}
+}
