@@ -135,6 +135,12 @@ type File struct {
 	State      FileState
 	Reason     string `json:",omitempty"`
 	Key        string // where it is in its zone's bucket
+	// Checksum is S3's full-object checksum of the copy in the zone,
+	// checked against the source's when the copy was made:
+	// "<ALGORITHM>:<Base64>", e.g. "CRC64NVME:Rnr2/5P7Gsk=" (the
+	// source's own algorithm when it has a full-object one, else
+	// CRC64NVME). Entries written before checksums were kept have none.
+	Checksum string `json:",omitempty" dynamodbav:",omitempty"`
 }
 
 // ScheduleRef names a schedule of a dataset, for 409 messages.

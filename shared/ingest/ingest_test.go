@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/datalake-platform/s3connections/shared/checksum"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/rules"
@@ -91,6 +92,9 @@ func (m *memS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(
 		return nil, err
 	}
 	out := &s3.HeadObjectOutput{ContentLength: aws.Int64(int64(len(o.body))), ETag: aws.String(`"` + o.etag() + `"`), StorageClass: o.class}
+	if in.ChecksumMode == types.ChecksumModeEnabled { // every object has S3's default checksum
+		out.ChecksumCRC64NVME, out.ChecksumType = aws.String(checksum.Of(checksum.CRC64NVME, o.body)), types.ChecksumTypeFullObject
+	}
 	if !o.lastModified.IsZero() {
 		out.LastModified = aws.Time(o.lastModified)
 	}
@@ -116,7 +120,11 @@ func (m *memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s
 		}
 		body = body[from : to+1]
 	}
-	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(body)), ContentLength: aws.Int64(int64(len(body)))}, nil
+	out := &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(body)), ContentLength: aws.Int64(int64(len(body)))}
+	if in.ChecksumMode == types.ChecksumModeEnabled && in.Range == nil {
+		out.ChecksumCRC64NVME, out.ChecksumType = aws.String(checksum.Of(checksum.CRC64NVME, body)), types.ChecksumTypeFullObject
+	}
+	return out, nil
 }
 
 func (m *memS3) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(*s3.Options)) (*s3.CopyObjectOutput, error) {
@@ -132,7 +140,12 @@ func (m *memS3) CopyObject(_ context.Context, in *s3.CopyObjectInput, _ ...func(
 		m.t.Errorf("CopyObject to %s/%s without SSE-KMS", *in.Bucket, *in.Key)
 	}
 	m.put(*in.Bucket, *in.Key, memObject{body: o.body, class: types.StorageClassStandard})
-	return &s3.CopyObjectOutput{}, nil
+	if in.ChecksumAlgorithm != types.ChecksumAlgorithmCrc64nvme {
+		m.t.Errorf("CopyObject to %s/%s asks for checksum %q, want CRC64NVME (the source's)", *in.Bucket, *in.Key, in.ChecksumAlgorithm)
+	}
+	return &s3.CopyObjectOutput{CopyObjectResult: &types.CopyObjectResult{
+		ChecksumCRC64NVME: aws.String(checksum.Of(checksum.CRC64NVME, o.body)), ChecksumType: types.ChecksumTypeFullObject,
+	}}, nil
 }
 
 func (m *memS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
@@ -146,8 +159,11 @@ func (m *memS3) PutObject(_ context.Context, in *s3.PutObjectInput, _ ...func(*s
 	m.mu.Lock()
 	m.calls = append(m.calls, "PutObject "+*in.Bucket+"/"+*in.Key)
 	m.mu.Unlock()
+	if sum := checksum.Of(checksum.CRC64NVME, body); aws.ToString(in.ChecksumCRC64NVME) != sum {
+		return nil, apiError("BadDigest")
+	}
 	m.put(*in.Bucket, *in.Key, memObject{body: body, class: types.StorageClassStandard})
-	return &s3.PutObjectOutput{}, nil
+	return &s3.PutObjectOutput{ChecksumCRC64NVME: in.ChecksumCRC64NVME, ChecksumType: types.ChecksumTypeFullObject}, nil
 }
 
 func (m *memS3) DeleteObject(_ context.Context, in *s3.DeleteObjectInput, _ ...func(*s3.Options)) (*s3.DeleteObjectOutput, error) {
@@ -251,38 +267,38 @@ func TestIngestPaths(t *testing.T) {
 	}{
 		{name: "server-side copy, validated in the LZ, moved to the DLZ", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.CSV,
 			object: memObject{body: good}, inDLZ: true,
-			calls: []string{"CopyObject src/k.csv", "GetObject platform-lz/t", "CopyObject platform-lz/t", "DeleteObject platform-lz/t"}},
+			calls: []string{"HeadObject src/k.csv", "CopyObject src/k.csv", "GetObject platform-lz/t", "CopyObject platform-lz/t", "DeleteObject platform-lz/t"}},
 		{name: "skip-LZ on 1.8 goes straight to the DLZ", access: connection.BucketPolicy, version: rules.V1_8, skipLZ: true, fileTyp: dataset.CSV,
-			object: memObject{body: good}, inDLZ: true, calls: []string{"CopyObject src/k.csv"}},
+			object: memObject{body: good}, inDLZ: true, calls: []string{"HeadObject src/k.csv", "CopyObject src/k.csv"}},
 		{name: "skip-LZ on 1.7 still stops in the LZ", access: connection.BucketPolicy, version: rules.V1_7, skipLZ: true, fileTyp: dataset.CSV,
 			object: memObject{body: good}, inDLZ: true,
-			calls: []string{"CopyObject src/k.csv", "GetObject platform-lz/t", "CopyObject platform-lz/t", "DeleteObject platform-lz/t"}},
+			calls: []string{"HeadObject src/k.csv", "CopyObject src/k.csv", "GetObject platform-lz/t", "CopyObject platform-lz/t", "DeleteObject platform-lz/t"}},
 		{name: "nothing to validate goes straight to the DLZ", access: connection.BucketPolicy, version: rules.V1_6, fileTyp: dataset.Others,
-			object: memObject{body: bad}, inDLZ: true, calls: []string{"CopyObject src/k.csv"}},
+			object: memObject{body: bad}, inDLZ: true, calls: []string{"HeadObject src/k.csv", "CopyObject src/k.csv"}},
 		{name: "streamed with the connection's keys", access: connection.AccessKeys, version: rules.V1_8, fileTyp: dataset.CSV,
 			object: memObject{body: good}, inDLZ: true,
 			calls: []string{"HeadObject src/k.csv", "GetObject src/k.csv", "PutObject platform-lz/t", "GetObject platform-lz/t", "CopyObject platform-lz/t", "DeleteObject platform-lz/t"}},
 		{name: "failed validation stays in the LZ", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.CSV,
 			object: memObject{body: bad}, outcome: run.OutcomeFailedValidation, inLZ: true,
-			calls: []string{"CopyObject src/k.csv", "GetObject platform-lz/t"}},
+			calls: []string{"HeadObject src/k.csv", "CopyObject src/k.csv", "GetObject platform-lz/t"}},
 		{name: "changed since the listing: read again, copied as it is now", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.Others,
 			object: memObject{body: good}, listed: func(t *Task) { t.ETag = "0123456789abcdef0123456789abcdef" }, inDLZ: true,
-			calls: []string{"CopyObject src/k.csv", "HeadObject src/k.csv", "CopyObject src/k.csv"}},
+			calls: []string{"HeadObject src/k.csv", "HeadObject src/k.csv", "HeadObject src/k.csv", "CopyObject src/k.csv"}},
 		{name: "1.7 skips Glacier", access: connection.BucketPolicy, version: rules.V1_7, fileTyp: dataset.CSV,
 			object: memObject{body: good, class: types.StorageClassGlacier}, listed: func(t *Task) { t.StorageClass = "GLACIER" },
 			outcome: run.OutcomeSkippedStorageClass, calls: []string{"HeadObject src/k.csv"}},
 		{name: "1.7 copies restored Glacier", access: connection.BucketPolicy, version: rules.V1_7, fileTyp: dataset.Others,
 			object: memObject{body: good, class: types.StorageClassGlacier, restore: restored}, listed: func(t *Task) { t.StorageClass = "GLACIER" },
-			inDLZ: true, calls: []string{"HeadObject src/k.csv", "CopyObject src/k.csv"}},
+			inDLZ: true, calls: []string{"HeadObject src/k.csv", "HeadObject src/k.csv", "CopyObject src/k.csv"}},
 		{name: "archived since the listing: read again, then skipped", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.Others,
 			object: memObject{body: good, class: types.StorageClassDeepArchive}, outcome: run.OutcomeSkippedStorageClass,
-			calls: []string{"CopyObject src/k.csv", "HeadObject src/k.csv"}},
+			calls: []string{"HeadObject src/k.csv", "CopyObject src/k.csv", "HeadObject src/k.csv"}},
 		{name: "1.6 fails a file that left Standard", access: connection.BucketPolicy, version: rules.V1_6, fileTyp: dataset.CSV,
 			object: memObject{body: good, class: types.StorageClassStandardIa}, listed: func(t *Task) { t.StorageClass = "STANDARD_IA" },
 			outcome: run.OutcomeFailed},
 		{name: "overwritten after the run started: left for the next run", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.Others,
 			object: memObject{body: good, lastModified: testRunStart.Add(time.Second)}, listed: func(t *Task) { t.ETag = "0123456789abcdef0123456789abcdef" },
-			outcome: run.OutcomeDeferred, calls: []string{"CopyObject src/k.csv", "HeadObject src/k.csv"}},
+			outcome: run.OutcomeDeferred, calls: []string{"HeadObject src/k.csv", "HeadObject src/k.csv"}},
 		{name: "overwritten in the second the run started: left too", access: connection.AccessKeys, version: rules.V1_6, fileTyp: dataset.Others,
 			object:  memObject{body: good, lastModified: testRunStart.Truncate(time.Second)},
 			outcome: run.OutcomeDeferred, calls: []string{"HeadObject src/k.csv"}},
@@ -292,7 +308,7 @@ func TestIngestPaths(t *testing.T) {
 		{name: "deleted since the listing", access: connection.AccessKeys, version: rules.V1_8, fileTyp: dataset.CSV,
 			outcome: run.OutcomeVanished, calls: []string{"HeadObject src/k.csv"}},
 		{name: "deleted since the listing, copied server-side", access: connection.BucketPolicy, version: rules.V1_8, fileTyp: dataset.CSV,
-			outcome: run.OutcomeVanished, calls: []string{"CopyObject src/k.csv"}},
+			outcome: run.OutcomeVanished, calls: []string{"HeadObject src/k.csv"}},
 	}
 	for _, tc := range testCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,6 +345,9 @@ func TestIngestPaths(t *testing.T) {
 			}
 			if landed := tc.inDLZ || tc.inLZ; landed != (res.File != nil) || landed && (res.File.SourceETag != tc.object.etag() || res.Bytes != int64(len(tc.object.body))) {
 				t.Errorf("catalog entry %+v, %d bytes: want the object as copied (ETag %s)", res.File, res.Bytes, tc.object.etag())
+			}
+			if want := "CRC64NVME:" + checksum.Of(checksum.CRC64NVME, tc.object.body); res.File != nil && res.File.Checksum != want {
+				t.Errorf("catalog entry's checksum %q, want %q", res.File.Checksum, want)
 			}
 			if got := strings.Join(mem.calls, ", "); got != strings.Join(tc.calls, ", ") {
 				t.Errorf("S3 calls\n  %s\nwant\n  %s", got, strings.Join(tc.calls, ", "))

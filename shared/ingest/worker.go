@@ -480,7 +480,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 	}
 	file := &dataset.File{
 		Name: t.Name, SourceKey: t.Key, Size: obj.Size, SourceETag: obj.ETag, RunId: t.RunId,
-		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey,
+		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey, Checksum: copiedChecksum(res),
 	}
 	res.File, res.Bytes = file, obj.Size
 	res.Restored = obj.Restored()
@@ -506,6 +506,7 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 	fresh := !serverSide || obj.Class.MayNeedRestore() || obj.ETag == ""
 	zone := w.bucket(landing(t))
 	var err error
+	var sum Sum
 	for {
 		if fresh {
 			if obj, err = w.head(ctx, src.Reader, t); err != nil {
@@ -534,9 +535,9 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 			return res, obj, nil
 		}
 		if serverSide {
-			err = w.Copier.From(src.Copier, src.Owner).ServerSide(ctx, t.Bucket, t.Key, obj.Size, obj.ETag, zone, t.TargetKey)
+			sum, err = w.Copier.From(src.Copier, src.Owner).ServerSide(ctx, t.Bucket, t.Key, obj.Size, obj.ETag, Sum{}, zone, t.TargetKey)
 		} else {
-			err = w.stream(ctx, src.Reader, t, obj, zone)
+			sum, err = w.stream(ctx, src.Reader, t, obj, zone)
 		}
 		// Changed since the listing (another ETag), or archived since:
 		// read its current state and apply the rules again.
@@ -554,6 +555,7 @@ func (w *Worker) copyIn(ctx context.Context, src Source, conn connection.Connect
 	} else if err != nil {
 		return res, obj, fmt.Errorf("copy: %w", err)
 	}
+	res.File = &dataset.File{Checksum: sum.String()} // ingest completes the catalog entry
 	return res, obj, nil
 }
 
@@ -569,8 +571,14 @@ func (w *Worker) settle(ctx context.Context, t Task, res run.FileResult) (run.Fi
 		res.Outcome, res.Reason = run.OutcomeFailedValidation, invalid.Reason
 		return res, nil
 	}
-	if err := w.Copier.ServerSide(ctx, w.LZBucket, t.TargetKey, res.Bytes, "", w.DLZBucket, t.TargetKey); err != nil {
+	moved, err := w.Copier.ServerSide(ctx, w.LZBucket, t.TargetKey, res.Bytes, "", ParseSum(res.File.Checksum), w.DLZBucket, t.TargetKey)
+	if reason, ok := mismatchReason(err); ok {
+		return w.moveFailed(ctx, t, reason)
+	} else if err != nil {
 		return res, fmt.Errorf("move to DLZ: %w", err)
+	}
+	if moved.Known() {
+		res.File.Checksum = moved.String()
 	}
 	if _, err := w.Copier.Target.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(w.LZBucket), Key: aws.String(t.TargetKey)}); err != nil {
 		return res, fmt.Errorf("remove from LZ: %w", err)
@@ -621,12 +629,12 @@ func readAll(r io.ReadCloser, err error) ([]byte, error) {
 
 // stream copies with the source's credentials within the worker's memory
 // budget: a streamed file holds up to PartSize × Copier.Parallel bytes.
-func (w *Worker) stream(ctx context.Context, src SourceReader, t Task, obj rules.Object, zone string) error {
+func (w *Worker) stream(ctx context.Context, src SourceReader, t Task, obj rules.Object, zone string) (Sum, error) {
 	if w.StreamBudget > 0 {
 		w.streamsOnce.Do(func() { w.streams = semaphore.NewWeighted(w.StreamBudget) })
 		need := min(max(obj.Size, 1), w.Copier.PartSize*int64(max(w.Copier.Parallel, 1)), w.StreamBudget)
 		if err := w.streams.Acquire(ctx, need); err != nil {
-			return err
+			return Sum{}, err
 		}
 		defer w.streams.Release(need)
 	}
@@ -704,6 +712,9 @@ func vanished(err error) bool {
 
 // permanent says whether err cannot heal by retrying, and why in words.
 func permanent(err error, c connection.Connection) (string, bool) {
+	if reason, ok := mismatchReason(err); ok { // the copy was removed
+		return reason, true
+	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return "", false

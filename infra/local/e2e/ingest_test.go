@@ -558,6 +558,16 @@ func TestAccessKeysConnectionStreams(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("DLZ holds %v", got)
 	}
+	// Streamed copies (one PutObject, a multipart upload for big.csv) are
+	// recorded with the source's checksum.
+	sums := sourceChecksums(t, bucket, []srcFile{{key: "in/small.csv"}, {key: "in/big.csv"}})
+	_, listing := call(t, "streamer", "GET", "/datasets/"+ds["DatasetId"].(string)+"/files", nil)
+	for _, e := range listing["Files"].([]any) {
+		e := e.(map[string]any)
+		if want := sums["in/"+fmt.Sprint(e["Name"])]; want == "" || e["Checksum"] != want {
+			t.Errorf("streamed %v: Checksum %v, want the source's %s", e["Name"], e["Checksum"], want)
+		}
+	}
 	for _, k := range got {
 		if strings.HasSuffix(k, "big.csv") {
 			out, err := s3client(t).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(plat.Config.DLZBucket), Key: aws.String(prefix + k)})

@@ -686,3 +686,39 @@ func TestTrailerChecksums(t *testing.T) {
 		}
 	})
 }
+
+// ListMultipartUploads lists none in a bucket that never had an upload
+// (gofakes3 answers NoSuchUpload), and the uploads in progress otherwise,
+// so a copier's test can show it left none behind.
+func TestListMultipartUploads(t *testing.T) {
+	e := start(t, Options{}, false)
+	c := e.client()
+	mustBucket(t, c, bkt, "")
+	list := func() []types.MultipartUpload {
+		t.Helper()
+		out, err := c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bkt)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Uploads
+	}
+	if got := list(); len(got) != 0 {
+		t.Fatalf("a bucket without uploads lists %d", len(got))
+	}
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("k"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc64nvme, ChecksumType: types.ChecksumTypeFullObject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); len(got) != 1 || aws.ToString(got[0].UploadId) != aws.ToString(up.UploadId) {
+		t.Fatalf("uploads %+v, want the one in progress", got)
+	}
+	if _, err := c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bkt), Key: aws.String("k"), UploadId: up.UploadId}); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); len(got) != 0 {
+		t.Fatalf("an aborted upload is still listed: %+v", got)
+	}
+	_, err = c.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("no-such-bucket")})
+	expectCode(t, err, "NoSuchBucket", http.StatusNotFound)
+}

@@ -30,7 +30,9 @@
 //     refuses a pointless copy of an object onto itself like S3.
 //     Cache-Control, Content-Language and Expires are stored and returned.
 //   - Multipart: completed objects keep S3's "<md5 of part md5s>-<parts>" ETag
-//     in HeadObject, GetObject and listings; UploadPartCopy works.
+//     in HeadObject, GetObject and listings; UploadPartCopy works;
+//     ListMultipartUploads of a bucket that never had an upload lists none
+//     (gofakes3 answers NoSuchUpload).
 //   - Checksums (checksums.go, multipart.go, attributes.go; the values come
 //     from shared/checksum), as S3 computes them:
 //     every object has one. A PutObject's x-amz-checksum-<alg> (header or

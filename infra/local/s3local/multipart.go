@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -500,4 +501,35 @@ type listedPart struct {
 	ChecksumCRC64NVME string `xml:"ChecksumCRC64NVME,omitempty"`
 	ChecksumSHA1      string `xml:"ChecksumSHA1,omitempty"`
 	ChecksumSHA256    string `xml:"ChecksumSHA256,omitempty"`
+}
+
+// listUploads is gofakes3's ListMultipartUploads, except that a bucket
+// that never had an upload lists none, as in S3, rather than answering
+// NoSuchUpload.
+func (s *Server) listUploads(w *respWriter, r *http.Request, bucket string, q url.Values) {
+	if _, ok := s.bucketRegion(bucket); !ok {
+		s.writeError(w, r, errNoSuchBucket(bucket))
+		return
+	}
+	stripTransportHeaders(r.Header)
+	rec := httptest.NewRecorder()
+	s.fake.ServeHTTP(rec, r)
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "<Code>NoSuchUpload</Code>") {
+		copyRecorded(w, rec)
+		return
+	}
+	maxUploads := q.Get("max-uploads")
+	if maxUploads == "" {
+		maxUploads = "1000"
+	}
+	var b strings.Builder
+	b.WriteString(xml.Header)
+	b.WriteString(`<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>`)
+	xmlEscape(&b, bucket)
+	b.WriteString("</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>")
+	xmlEscape(&b, q.Get("prefix"))
+	b.WriteString("</Prefix><MaxUploads>")
+	xmlEscape(&b, maxUploads)
+	b.WriteString("</MaxUploads><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>")
+	writeXML(w, s, b.String())
 }

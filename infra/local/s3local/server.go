@@ -339,6 +339,8 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 		s.requestPayment(w, r, bucket)
 	case wantsEncodedListing(r, q):
 		s.listEncoded(w, r, bucket, q)
+	case r.Method == http.MethodGet && q.Has("uploads"):
+		s.listUploads(w, r, bucket, q)
 	case r.Method == http.MethodDelete && len(q) == 0:
 		s.passthrough(w, r)
 		if w.statusCode() == http.StatusNoContent {
