@@ -187,3 +187,36 @@ func TestRestoreNeedsVersion17(t *testing.T) {
 		t.Fatalf("downgrade once no dataset restores: %d %v", status, out)
 	}
 }
+
+// A dataset that caps its restores' estimated cost: a run estimates them
+// in a first pass and requests none when over the cap, saying why; within
+// the cap it requests them. The first pass counts the listing once.
+func TestRestoreCostCap(t *testing.T) {
+	const user, bucket = "restorer", "restore-cost-cap"
+	putFiles(t, bucket, []srcFile{
+		{"data/a.csv", []byte("id\n1\n"), ""},
+		{"data/g.csv", []byte("id\n2\n"), s3types.StorageClassGlacier},
+	})
+	dsID, sch := setup(t, user, bucket, "1.7", "csv", "data/", false)
+	optIn := func(limit float64) {
+		t.Helper()
+		status, ds := call(t, user, "PUT", "/datasets/"+dsID, map[string]any{"RestoreArchived": map[string]any{"Tier": "Bulk", "Days": 1, "MaxEstimatedCostUSD": limit}})
+		if status != http.StatusOK {
+			t.Fatalf("opt in: %d %v", status, ds)
+		}
+		attach(t, user, ds["ConnectionId"].(string))
+	}
+	optIn(0)
+	r := runToEnd(t, user, sch)
+	c := restoreCounts(r)
+	if c["Listed"] != 2 || c["Matched"] != 2 || c["Copied"] != 1 || c["SkippedStorageClass"] != 1 || c["Restoring"] != 0 ||
+		r["RestoreEstimateMicroUSD"] != float64(25) || !strings.Contains(fmt.Sprint(r["RestoresWithheld"]), "MaxEstimatedCostUSD") {
+		t.Fatalf("over the cap: %v", r)
+	}
+	optIn(0.01)
+	r = runToEnd(t, user, sch)
+	c = restoreCounts(r)
+	if c["Listed"] != 2 || c["SkippedUnchanged"] != 1 || c["Restoring"] != 1 || c["RestoreRequested"] != 1 || r["RestoresWithheld"] != nil {
+		t.Fatalf("within the cap: %v", r)
+	}
+}
