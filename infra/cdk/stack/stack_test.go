@@ -549,7 +549,7 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 			"events:PutEvents"})},
 		// Its Deny names the same reads as its Allow; it assumes owners'
 		// roles for assume_role connections.
-		{platformJSON, n.SourceReaderRole, with([]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject",
+		{platformJSON, n.SourceReaderRole, with([]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:RestoreObject",
 			"s3:PutObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "kms:Decrypt", "sts:AssumeRole"})},
 	}
 	for _, tc := range testCases {
