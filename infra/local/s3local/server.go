@@ -163,10 +163,16 @@ func (s *Server) AddCredentials(akid, secret string) {
 }
 
 // MarkRestored restores an archived object for one day, as a RestoreObject
-// request would; it fails like S3 for objects that are not archived.
+// request would once done (at once, whatever Options.RestoreDelay); it
+// fails like S3 for objects that are not archived.
 func (s *Server) MarkRestored(bucket, key string) error {
-	_, err := s.restore(bucket, key, 1)
-	return err
+	if _, err := s.restore(bucket, key, 1); err != nil {
+		return err
+	}
+	if err := s.store.updateMeta(bucket, key, func(m map[string]string) { delete(m, metaRestoreReady) }); err != nil {
+		return objectErr(err, bucket, key)
+	}
+	return nil
 }
 
 // ExpireRestore ends a restored copy's life now, as S3 does at its expiry
