@@ -130,6 +130,8 @@ type File struct {
 	State      FileState
 	Reason     string `json:",omitempty"`
 	Key        string // where it is in its zone's bucket
+	// Checksum is the full-object checksum S3 verified, as <ALGORITHM>:<base64>.
+	Checksum string `json:",omitempty" dynamodbav:",omitempty"`
 }
 
 // ScheduleRef names a schedule of a dataset, for 409 messages.

@@ -23,6 +23,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/metrics"
+	"github.com/datalake-platform/s3connections/shared/report"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
@@ -117,6 +118,9 @@ type Planner struct {
 	// Events announces the runs the planner ends, and on each sweep the
 	// ends left in the outbox.
 	Events RunEvents
+	// Reports, when set, gets a part of the run's report per listing page,
+	// with the files the planner decided on (reports.go).
+	Reports ReportParts
 }
 
 // PageSize is how many keys one ListObjectsV2 call returns.
@@ -333,7 +337,7 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	pass, ended := rules.Pass(r.Phase), out.ended
 	page := PlanPage{Phase: r.Phase, Next: out.next, Listed: int64(len(out.objects)), Writer: pl.writer}
 	matched, deferred := p.match(pl, out.objects)
-	page.Matched = int64(len(matched)) + deferred
+	page.Matched = int64(len(matched) + len(deferred))
 	if pass == rules.CheckPass {
 		if stop, err := p.checkPage(ctx, pl, matched, &page, ended); stop {
 			return stopped, err
@@ -346,14 +350,17 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 		if err != nil {
 			return stopped, p.retryLater(ctx, *r, "catalog", err)
 		}
+		if err := p.reportPage(ctx, *r, planRows(unchanged, unsafe, deferred, matched)); err != nil {
+			return stopped, p.retryLater(ctx, *r, "writing the report", err)
+		}
 		if err := p.Store.ListSkipped(ctx, r.RunId, unsafe); err != nil {
 			return stopped, p.retryLater(ctx, *r, "listing skipped files", err)
 		}
 		if err := p.Tasks.Send(ctx, send); err != nil {
 			return stopped, p.retryLater(ctx, *r, "sending tasks", err)
 		}
-		page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = unchanged, int64(len(unsafe)), int64(len(send))
-		page.Deferred = deferred // counted in the plan pass, which every version has
+		page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = int64(len(unchanged)), int64(len(unsafe)), int64(len(send))
+		page.Deferred = int64(len(deferred)) // counted in the plan pass, which every version has
 	}
 	if next, err := p.savePage(ctx, pl, page); next == stopped {
 		return stopped, err
@@ -368,25 +375,26 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 }
 
 // match makes a task of every listed file of the dataset's type, but for
-// those written after the run started (rules.Deferred), which it counts:
-// the run does not see them, the next one does.
-func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, deferred int64) {
+// those written after the run started (rules.Deferred), which it returns
+// apart: the run does not see them, the next one does.
+func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks, deferred []Task) {
 	r, d, c := pl.r, pl.d, pl.c
 	for _, o := range listed {
 		key := aws.ToString(o.Key)
 		if !d.FileType.Matches(key) {
 			continue
 		}
-		if rules.Deferred(aws.ToTime(o.LastModified), *r.StartedAt) {
-			deferred++
-			continue
-		}
-		tasks = append(tasks, Task{
+		t := Task{
 			RunId: r.RunId, DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket,
 			Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
 			StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
 			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
-		})
+		}
+		if rules.Deferred(aws.ToTime(o.LastModified), *r.StartedAt) {
+			deferred = append(deferred, t)
+			continue
+		}
+		tasks = append(tasks, t)
 	}
 	return tasks, deferred
 }
@@ -400,6 +408,9 @@ func (p *Planner) checkPage(ctx context.Context, pl *planning, matched []Task, p
 	r := &pl.r
 	rejected := check(pl.c.Version, matched)
 	page.Rejected = int64(len(rejected))
+	if err := p.reportPage(ctx, *r, outcomeRows(rejected, matched)); err != nil {
+		return true, p.retryLater(ctx, *r, "writing the report", err)
+	}
 	room := max(0, maxRejected-r.Rejected)
 	if err := p.Store.ListRejected(ctx, r.RunId, rejected[:min(int64(len(rejected)), room)]); err != nil {
 		return true, p.retryLater(ctx, *r, "listing rejected files", err)
@@ -470,16 +481,16 @@ func (p *Planner) completeIfDone(ctx context.Context, runID string) error {
 // unsafe names (returned as the run's skipped files), merging the sorted
 // page with the sorted catalog in one range query rather than a read per
 // file (an inventory's page reads its names in batches: catalogOf).
-func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Task, int64, []run.FileOutcome, error) {
+func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Task, []report.Row, []run.FileOutcome, error) {
 	if len(tasks) == 0 {
-		return nil, 0, nil, nil
+		return nil, nil, nil, nil
 	}
 	catalog, err := p.catalogOf(ctx, pl, tasks)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, nil, nil, err
 	}
-	send := tasks[:0]
-	var unchanged int64
+	send := tasks[:0:0] // tasks stay whole: the report's rows read them
+	var unchanged []report.Row
 	var unsafe []run.FileOutcome
 	for _, t := range tasks {
 		var latest *rules.Catalogued
@@ -488,7 +499,7 @@ func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Ta
 		}
 		switch plan, reason := t.Version.Listed(rules.PlanPass, t.object(), latest, t.RunId); plan {
 		case rules.SkipUnchanged:
-			unchanged++
+			unchanged = append(unchanged, report.OfUnchanged(t.Name, t.Key, listedOf(t), catalog[t.Name]))
 		case rules.SkipUnsafeKey:
 			unsafe = append(unsafe, run.FileOutcome{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeSkippedUnsafeKey, Reason: reason})
 		default:
