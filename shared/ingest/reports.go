@@ -43,7 +43,7 @@ func (w *Worker) beginPart(ctx context.Context, runID string, results []run.File
 		rows[i] = report.OfResult(res, listed[i])
 		rows[i].Tentative = true
 	}
-	p := &chunkPart{key: report.ChunkKey(runID, rows), rows: rows}
+	p := &chunkPart{key: report.ChunkKey(runID), rows: rows}
 	return p, w.Reports.Put(ctx, p.key, rows)
 }
 

@@ -48,7 +48,18 @@ const (
 	// EnvEventBus is the platform's outbound EventBridge bus, where the
 	// ingestion functions announce the ends of runs (shared/runevents).
 	EnvEventBus = "EVENT_BUS_NAME"
+	// EnvReportsBucket is the platform's bucket of run reports, where the
+	// planner and the workers write report parts and the run-event
+	// publisher assembles them (shared/report).
+	EnvReportsBucket = "REPORTS_BUCKET"
+	// EnvReportURLExpiry is how long a report's presigned URL is valid
+	// (e.g. "5m"); unset means DefaultReportURLExpiry.
+	EnvReportURLExpiry = "REPORT_URL_EXPIRY"
 )
+
+// DefaultReportURLExpiry is how long GET /runs/{runId}/report's presigned
+// URL is valid by default: long enough to follow the redirect.
+const DefaultReportURLExpiry = 5 * time.Minute
 
 // Config is what a function knows about the platform it runs in.
 type Config struct {
@@ -75,6 +86,8 @@ type Config struct {
 	RunRetentionDays    int    // 0 means the default
 	OTLPEndpoint        string // "" means no tracing
 	EventBus            string // the outbound bus of run events
+	ReportsBucket       string // run reports (shared/report)
+	ReportURLExpiry     time.Duration
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -134,6 +147,8 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		RunRetentionDays:      int(integer(get(EnvRunRetentionDays))),
 		OTLPEndpoint:          get(EnvOTLPEndpoint),
 		EventBus:              get(EnvEventBus),
+		ReportsBucket:         get(EnvReportsBucket),
+		ReportURLExpiry:       duration(get(EnvReportURLExpiry)),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -186,6 +201,8 @@ func (c Config) Env() map[string]string {
 		EnvRunRetentionDays:      strconv.Itoa(c.RunRetentionDays),
 		EnvOTLPEndpoint:          c.OTLPEndpoint,
 		EnvEventBus:              c.EventBus,
+		EnvReportsBucket:         c.ReportsBucket,
+		EnvReportURLExpiry:       c.ReportURLExpiry.String(),
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

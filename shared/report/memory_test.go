@@ -48,7 +48,7 @@ func TestAssembleBoundedMemory(t *testing.T) {
 				rows = append(rows, report.Row{Name: fmt.Sprintf("dir/file-%07d.csv", i), SourceKey: fmt.Sprintf("in/dir/file-%07d.csv", i),
 					Outcome: "failed", Reason: reason, Size: int64(i)})
 			}
-			if err := parts.Put(ctx, report.ChunkKey(runID, rows), rows); err != nil {
+			if err := parts.Put(ctx, report.ChunkKey(runID), rows); err != nil {
 				return err
 			}
 			if (first/chunk)%10 != 0 {
@@ -59,7 +59,7 @@ func TestAssembleBoundedMemory(t *testing.T) {
 			for i := range dup {
 				dup[i].Tentative, dup[i].Outcome = true, "copied"
 			}
-			return parts.Put(ctx, report.ChunkKey(runID, dup), dup)
+			return parts.Put(ctx, report.ChunkKey(runID), dup)
 		})
 	}
 	must(t, g.Wait())

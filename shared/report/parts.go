@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
 )
 
 // A run's objects in the reports bucket, under Prefix(runID):
@@ -21,12 +20,12 @@ import (
 //	merge/<level>-<n>.jsonl the assembly's intermediate merges
 //	report.csv, report.json the assembled report
 //
-// A part holds JSON Lines sorted by name. Its key is deterministic: a
-// planner page's is its number in the run's listing (an invocation that
-// retries the page writes the same rows on the same key), a worker
-// chunk's a hash of its file names (a chunk retried as it was rewrites
-// its own part). A chunk redelivered in another composition, or a duplicate
-// delivery, writes another part: assembly keeps one row per name.
+// A part holds JSON Lines sorted by name. A planner page's key is its
+// number in the run's listing: an invocation that plans the page again
+// writes the same rows on the same key. A worker chunk's key is new for
+// each commit: a duplicate delivery, whose commit is refused, deletes its
+// own part, never the one that committed the files. Assembly keeps one row
+// per name, preferring a confirmed one (see Row.Tentative).
 const (
 	partsDir = "parts/"
 	mergeDir = "merge/"
@@ -40,19 +39,15 @@ func PageKey(runID string, page int64) string {
 	return fmt.Sprintf("%s%sp-%010d.jsonl", Prefix(runID), partsDir, page)
 }
 
-// ChunkKey is the key of the part of a worker's chunk of rows.
-func ChunkKey(runID string, rows []Row) string {
-	names := make([]string, len(rows))
-	for i, r := range rows {
-		names[i] = r.Name
+// ChunkKey is a new key for the part of one commit of a worker's chunk:
+// unique (time-ordered), so that no other delivery of the same files,
+// whose part may say they were refused, ever writes over it.
+func ChunkKey(runID string) string {
+	id, err := uuid.NewV7()
+	if err != nil { // the clock or entropy failed: a random id is unique all the same
+		id = uuid.New()
 	}
-	slices.Sort(names)
-	h := sha256.New()
-	for _, n := range names {
-		h.Write([]byte(n))
-		h.Write([]byte{0})
-	}
-	return Prefix(runID) + partsDir + "w-" + hex.EncodeToString(h.Sum(nil)[:16]) + ".jsonl"
+	return Prefix(runID) + partsDir + "w-" + id.String() + ".jsonl"
 }
 
 // ObjectWriter writes and deletes objects (*s3.Client).

@@ -165,7 +165,7 @@ func TestAssembleListsEachFileOnce(t *testing.T) {
 	// another chunk, whose commit of a.csv was refused but whose part
 	// stayed tentative (its worker crashed), where a.csv failed.
 	confirmed := []report.Row{report.OfResult(copied("a.csv"), listed), report.OfResult(copied("b.csv"), listed)}
-	must(t, parts.Put(ctx, report.ChunkKey(runID, confirmed), confirmed))
+	must(t, parts.Put(ctx, report.ChunkKey(runID), confirmed))
 	dup := []report.Row{
 		report.OfResult(run.FileResult{Name: "a.csv", SourceKey: "in/a.csv", Outcome: run.OutcomeFailed, Reason: "boom"}, listed),
 		report.OfResult(run.FileResult{Name: "r.csv", SourceKey: "in/r.csv", Outcome: "restoring", Reason: "restore requested"}, listed),
@@ -173,7 +173,7 @@ func TestAssembleListsEachFileOnce(t *testing.T) {
 	for i := range dup {
 		dup[i].Tentative = true
 	}
-	must(t, parts.Put(ctx, report.ChunkKey(runID, dup), dup))
+	must(t, parts.Put(ctx, report.ChunkKey(runID), dup))
 
 	a := &report.Assembler{S3: c, Bucket: bucket, FanIn: 2} // 3 parts: one intermediate level
 	rep, err := a.Assemble(ctx, runID)
