@@ -64,6 +64,20 @@ func download(t *testing.T, user, runID, format string) string {
 	}
 }
 
+// waitReport waits until runID's report is assembled (302).
+func waitReport(t *testing.T, user, runID string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		status, _, out := reportLink(t, user, runID, "csv")
+		if status == http.StatusFound {
+			return
+		}
+		if status != http.StatusConflict || time.Now().After(deadline) {
+			t.Fatalf("report of run %s: %d %v", runID, status, out)
+		}
+	}
+}
+
 // reportRows parses a CSV report into its rows by name, failing on a name
 // listed twice or a header other than report.Columns.
 func reportRows(t *testing.T, body string) map[string]map[string]string {
