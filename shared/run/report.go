@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"errors"
 
 	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
@@ -57,6 +58,9 @@ func (s *Service) ReportURL(ctx context.Context, caller, runID, format string) (
 		return "", apperr.Conflict("", "run %s is %s: its report is written while it runs and assembled when it ends; try again then", runID, r.State)
 	case r.Report == nil:
 		return "", apperr.Conflict("", "run %s ended; its report is still being assembled: try again in a minute", runID)
+	}
+	if s.Reports == nil {
+		return "", errors.New("no report linker configured")
 	}
 	return s.Reports.Link(ctx, r.Report.Bucket, r.Report.Key(format))
 }
