@@ -2,11 +2,13 @@ package app
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
@@ -17,6 +19,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
 	"github.com/datalake-platform/s3connections/shared/quota"
+	"github.com/datalake-platform/s3connections/shared/report"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
 )
@@ -41,10 +44,19 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 			SourceReaderRoleARN: cfg.SourceReaderRoleARN,
 			PlatformBuckets:     cfg.PlatformBuckets,
 		},
-		Datasets:   datasets,
-		Schedules:  schedules,
-		Runs:       &run.Service{Store: store, Schedules: schedules, Upstream: store, Planner: planner, Log: log},
+		Datasets:  datasets,
+		Schedules: schedules,
+		Runs: &run.Service{Store: store, Schedules: schedules, Upstream: store, Planner: planner, Log: log,
+			Reports: &report.Linker{Presign: s3.NewPresignClient(s3.NewFromConfig(awsCfg, cfg.S3Options)), Expiry: reportURLExpiry(cfg)}},
 		Domains:    &dataset.Domains{Store: store},
 		Identities: store,
 	}, log)
+}
+
+// reportURLExpiry is how long a report's presigned URL is valid.
+func reportURLExpiry(cfg platform.Config) time.Duration {
+	if cfg.ReportURLExpiry > 0 {
+		return cfg.ReportURLExpiry
+	}
+	return platform.DefaultReportURLExpiry
 }

@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/datalake-platform/s3connections/shared/ingest"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/report"
+	"github.com/datalake-platform/s3connections/shared/runevents"
 )
 
 // full is a platform configuration with every setting set.
@@ -20,7 +23,7 @@ func full() platform.Config {
 		SchedulerDLQARN:     "arn:aws:sqs:eu-west-1:123456789012:dlq",
 		PlatformBuckets:     []string{"lz", "dlz"},
 		EnabledOptInRegions: []string{"eu-south-1"}, S3PathStyle: true, PlannerBudget: 3 * time.Minute, MaxReceiveCount: 7,
-		PartSize: 8 << 20, CopyThreshold: 16 << 20, EventBus: "s3connections-runs",
+		PartSize: 8 << 20, CopyThreshold: 16 << 20, EventBus: "s3connections-runs", ReportsBucket: "reports", ReportURLExpiry: 2 * time.Minute,
 	}
 }
 
@@ -46,6 +49,17 @@ func TestFunctionsStartFromTheirSettings(t *testing.T) {
 	p := NewPlanner(only(PlannerSettings), awsCfg, log)
 	if p.Budget != 3*time.Minute || p.Tasks == nil || p.Continue == nil || p.Events == nil || w.Events == nil {
 		t.Errorf("planner built from its settings: %+v", p)
+	}
+	for name, r := range map[string]ingest.ReportParts{"planner": p.Reports, "worker": w.Reports} {
+		if parts, ok := r.(*report.Parts); !ok || parts.Bucket != "reports" {
+			t.Errorf("%s writes report parts to %+v, want the reports bucket", name, r)
+		}
+	}
+	if pub, ok := w.Events.(*runevents.Publisher); !ok || pub.Reports.(*report.Assembler).Bucket != "reports" {
+		t.Errorf("the worker's run events assemble reports in %+v, want the reports bucket", w.Events)
+	}
+	if got := reportURLExpiry(only(APISettings)); got != 2*time.Minute {
+		t.Errorf("the API's report links last %s, want the setting's 2m", got)
 	}
 	if NewAPI(only(APISettings), awsCfg, log) == nil {
 		t.Error("no API")

@@ -19,6 +19,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/metrics"
 	"github.com/datalake-platform/s3connections/shared/plannercall"
 	"github.com/datalake-platform/s3connections/shared/platform"
+	"github.com/datalake-platform/s3connections/shared/report"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/runevents"
 	"github.com/datalake-platform/s3connections/shared/source"
@@ -62,6 +63,7 @@ func NewPlanner(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *inges
 		Log:      log,
 		Metrics:  metrics.NewEmitter(os.Stdout),
 		Events:   runEvents(cfg, awsCfg, store, log),
+		Reports:  reportParts(cfg, awsCfg),
 	}
 }
 
@@ -97,6 +99,7 @@ func NewWorker(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *ingest
 		Log:             log,
 		Metrics:         metrics.NewEmitter(os.Stdout),
 		Events:          runEvents(cfg, awsCfg, store, log),
+		Reports:         reportParts(cfg, awsCfg),
 	}
 }
 
@@ -118,9 +121,16 @@ func (s sourceClients) Open(ctx context.Context, c connection.Connection) (inges
 }
 
 // runEvents publishes the ends of runs on the platform's outbound bus
-// (EVENT_BUS_NAME) from store's outbox.
+// (EVENT_BUS_NAME) from store's outbox, each after assembling its run's
+// report in REPORTS_BUCKET.
 func runEvents(cfg platform.Config, awsCfg aws.Config, store *metadata.Store, log *slog.Logger) *runevents.Publisher {
-	return &runevents.Publisher{Outbox: store, Bus: eventbridge.NewFromConfig(awsCfg), BusName: cfg.EventBus, Log: log}
+	reports := &report.Assembler{S3: s3.NewFromConfig(awsCfg, cfg.S3Options), Bucket: cfg.ReportsBucket}
+	return &runevents.Publisher{Outbox: store, Bus: eventbridge.NewFromConfig(awsCfg), BusName: cfg.EventBus, Log: log, Reports: reports}
+}
+
+// reportParts writes the parts of run reports in REPORTS_BUCKET.
+func reportParts(cfg platform.Config, awsCfg aws.Config) *report.Parts {
+	return &report.Parts{S3: s3.NewFromConfig(awsCfg, cfg.S3Options), Bucket: cfg.ReportsBucket}
 }
 
 func orDefault(v, d int64) int64 {

@@ -15,17 +15,17 @@ var (
 			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets,
 			platform.EnvSchedulerDLQARN},
 		Optional: []string{platform.EnvMaxConnectionsPerUser, platform.EnvMaxDatasetsPerUser, platform.EnvMaxSchedulesPerUser,
-			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
+			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint, platform.EnvReportURLExpiry, platform.EnvS3PathStyle},
 	}
 	PlannerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
-			platform.EnvSourceReaderRoleARN, platform.EnvEventBus},
+			platform.EnvSourceReaderRoleARN, platform.EnvEventBus, platform.EnvReportsBucket},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle,
 			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}
 	WorkerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvSecretsKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,
-			platform.EnvSourceReaderRoleARN, platform.EnvEventBus},
+			platform.EnvSourceReaderRoleARN, platform.EnvEventBus, platform.EnvReportsBucket},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvMaxReceiveCount, platform.EnvPartSize, platform.EnvCopyThreshold,
 			platform.EnvS3PathStyle, platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint, platform.EnvRestoreWaits},
 	}

@@ -151,12 +151,25 @@ func (a *API) fail(ctx context.Context, ev events.APIGatewayV2HTTPRequest, err e
 	})
 }
 
+// redirect is a body that answers with a redirect to Location (which it
+// also holds, for a client that does not follow it).
+type redirect struct{ Location string }
+
 // respond answers with body as JSON; a nil body (204 No Content) has no
 // content, so no content type either.
 func respond(status int, body any) events.APIGatewayV2HTTPResponse {
 	if body == nil {
 		return events.APIGatewayV2HTTPResponse{StatusCode: status}
 	}
+	if rd, ok := body.(redirect); ok {
+		resp := respondJSON(status, rd)
+		resp.Headers["location"] = rd.Location
+		return resp
+	}
+	return respondJSON(status, body)
+}
+
+func respondJSON(status int, body any) events.APIGatewayV2HTTPResponse {
 	resp := events.APIGatewayV2HTTPResponse{
 		StatusCode: status,
 		Headers:    map[string]string{"content-type": "application/json"},

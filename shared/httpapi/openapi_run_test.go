@@ -24,7 +24,8 @@ func TestOpenAPIDescribesEveryFieldOfARun(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	full := run.Run{Reason: "r", StartedAt: &now, FinishedAt: &now, RestoreEstimateMicroUSD: 1, RestoresWithheld: "w"} // every omitempty field present
+	full := run.Run{Reason: "r", StartedAt: &now, FinishedAt: &now, Report: &run.Report{}, // every omitempty field present
+		RestoreEstimateMicroUSD: 1, RestoresWithheld: "w"}
 	raw, err := json.Marshal(full)
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,8 @@ type Runs interface {
 	RunNow(ctx context.Context, caller, scheduleID string) (run.Run, error)
 	Get(ctx context.Context, caller, runID string) (run.View, error)
 	List(ctx context.Context, caller, scheduleID string, limit int, next string) ([]run.Run, string, error)
+	// ReportURL is a short-lived URL of an ended run's report.
+	ReportURL(ctx context.Context, caller, runID, format string) (string, error)
 }
 
 var fixedScheduleFields = []string{"ScheduleId", "ScheduleName", "ScheduleType", "DatasetId", "CreatedBy", "CreatedAt", "UpdatedAt"}
@@ -84,5 +86,9 @@ func (a *API) addSchedules(s Schedules, runs Runs) {
 	a.add(Route{Method: "GET", Path: "/runs/{runId}"}, func(ctx context.Context, r request) (int, any, error) {
 		v, err := runs.Get(ctx, r.caller, r.PathParameters["runId"])
 		return http.StatusOK, v, err
+	})
+	a.add(Route{Method: "GET", Path: "/runs/{runId}/report"}, func(ctx context.Context, r request) (int, any, error) {
+		url, err := runs.ReportURL(ctx, r.caller, r.PathParameters["runId"], r.QueryStringParameters["format"])
+		return http.StatusFound, redirect{Location: url}, err
 	})
 }

@@ -327,14 +327,14 @@ func (s *workerStore) GetRunRecord(_ context.Context, id string) (run.Run, error
 func (s *workerStore) CommittedTasks(context.Context, run.Run, []string) (map[string]dataset.File, error) {
 	return nil, nil
 }
-func (s *workerStore) CommitFiles(_ context.Context, _ run.Run, results []run.FileResult) (int, error) {
+func (s *workerStore) CommitOutcomes(_ context.Context, _ run.Run, results []run.FileResult) ([]run.FileResult, error) {
 	s.committed.Add(int64(len(results)))
 	for _, r := range results {
 		if r.Outcome != "" {
 			s.outcomes.Add(1)
 		}
 	}
-	return len(results), nil
+	return results, nil
 }
 func (s *workerStore) RenewLease(context.Context, string, string, time.Time) error { return nil }
 func (s *workerStore) CompleteIfDone(_ context.Context, id string) (run.Run, bool, error) {

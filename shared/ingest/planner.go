@@ -23,6 +23,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/connection"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/metrics"
+	"github.com/datalake-platform/s3connections/shared/report"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/schedule"
@@ -118,6 +119,9 @@ type Planner struct {
 	// Events announces the runs the planner ends, and on each sweep the
 	// ends left in the outbox.
 	Events RunEvents
+	// Reports, when set, gets a part of the run's report per listing page,
+	// with the files the planner decided on (reports.go).
+	Reports ReportParts
 }
 
 // PageSize is how many keys one ListObjectsV2 call returns.
@@ -334,7 +338,7 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 	pass, ended := rules.Pass(r.Phase), out.ended
 	page := PlanPage{Phase: r.Phase, Next: out.next, Listed: int64(len(out.objects)), Writer: pl.writer}
 	matched, deferred := p.match(pl, out.objects)
-	page.Matched = int64(len(matched)) + deferred
+	page.Matched = int64(len(matched) + len(deferred))
 	var stop bool
 	switch pass {
 	case rules.CheckPass:
@@ -345,8 +349,8 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 		if c.Version.FirstPass(pl.d.RestoreArchived) != rules.PlanPass {
 			page.Listed, page.Matched = 0, 0 // the first pass counted them
 		}
-		stop, err = p.sendPage(ctx, pl, matched, &page)
-		page.Deferred = deferred // counted in the plan pass, which every version has
+		stop, err = p.sendPage(ctx, pl, matched, deferred, &page)
+		page.Deferred = int64(len(deferred)) // counted in the plan pass, which every version has
 	}
 	if stop {
 		return stopped, err
@@ -368,12 +372,16 @@ func (p *Planner) planPage(ctx context.Context, pl *planning) (step, error) {
 }
 
 // sendPage sends the tasks of a page's files that the rules do not skip,
-// and lists the files skipped as unsafe; it says whether planning stopped.
-func (p *Planner) sendPage(ctx context.Context, pl *planning, matched []Task, page *PlanPage) (bool, error) {
+// writes the page's part of the run's report and lists the files skipped
+// as unsafe; it says whether planning stopped.
+func (p *Planner) sendPage(ctx context.Context, pl *planning, matched, deferred []Task, page *PlanPage) (bool, error) {
 	r := pl.r
 	send, unchanged, unsafe, err := p.changed(ctx, pl, matched)
 	if err != nil {
 		return true, p.retryLater(ctx, r, "catalog", err)
+	}
+	if err := p.reportPage(ctx, r, planRows(unchanged, unsafe, deferred, matched)); err != nil {
+		return true, p.retryLater(ctx, r, "writing the report", err)
 	}
 	if err := p.Store.ListSkipped(ctx, r.RunId, unsafe); err != nil {
 		return true, p.retryLater(ctx, r, "listing skipped files", err)
@@ -381,7 +389,7 @@ func (p *Planner) sendPage(ctx context.Context, pl *planning, matched []Task, pa
 	if err := p.Tasks.Send(ctx, send); err != nil {
 		return true, p.retryLater(ctx, r, "sending tasks", err)
 	}
-	page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = unchanged, int64(len(unsafe)), int64(len(send))
+	page.SkippedUnchanged, page.SkippedUnsafeKey, page.Tasks = int64(len(unchanged)), int64(len(unsafe)), int64(len(send))
 	return false, nil
 }
 
@@ -405,9 +413,9 @@ func (p *Planner) estimatePage(ctx context.Context, pl *planning, matched []Task
 }
 
 // match makes a task of every listed file of the dataset's type, but for
-// those written after the run started (rules.Deferred), which it counts:
-// the run does not see them, the next one does.
-func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, deferred int64) {
+// those written after the run started (rules.Deferred), which it returns
+// apart: the run does not see them, the next one does.
+func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks, deferred []Task) {
 	r, d, c := pl.r, pl.d, pl.c
 	restore := d.RestoreArchived
 	if r.RestoresWithheld != "" {
@@ -418,17 +426,18 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks []Task, de
 		if !d.FileType.Matches(key) {
 			continue
 		}
-		if rules.Deferred(aws.ToTime(o.LastModified), *r.StartedAt) {
-			deferred++
-			continue
-		}
-		tasks = append(tasks, Task{
+		t := Task{
 			RunId: r.RunId, DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket,
 			Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
 			StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
 			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
 			ScheduleId: r.ScheduleId, Restore: restore,
-		})
+		}
+		if rules.Deferred(aws.ToTime(o.LastModified), *r.StartedAt) {
+			deferred = append(deferred, t)
+			continue
+		}
+		tasks = append(tasks, t)
 	}
 	return tasks, deferred
 }
@@ -442,6 +451,9 @@ func (p *Planner) checkPage(ctx context.Context, pl *planning, matched []Task, p
 	r := &pl.r
 	rejected := check(pl.c.Version, matched)
 	page.Rejected = int64(len(rejected))
+	if err := p.reportPage(ctx, *r, outcomeRows(rejected, matched)); err != nil {
+		return true, p.retryLater(ctx, *r, "writing the report", err)
+	}
 	room := max(0, maxRejected-r.Rejected)
 	if err := p.Store.ListRejected(ctx, r.RunId, rejected[:min(int64(len(rejected)), room)]); err != nil {
 		return true, p.retryLater(ctx, *r, "listing rejected files", err)
@@ -512,16 +524,16 @@ func (p *Planner) completeIfDone(ctx context.Context, runID string) error {
 // unsafe names (returned as the run's skipped files), merging the sorted
 // page with the sorted catalog in one range query rather than a read per
 // file (an inventory's page reads its names in batches: catalogOf).
-func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Task, int64, []run.FileOutcome, error) {
+func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Task, []report.Row, []run.FileOutcome, error) {
 	if len(tasks) == 0 {
-		return nil, 0, nil, nil
+		return nil, nil, nil, nil
 	}
 	catalog, err := p.catalogOf(ctx, pl, tasks)
 	if err != nil {
-		return nil, 0, nil, err
+		return nil, nil, nil, err
 	}
-	send := tasks[:0]
-	var unchanged int64
+	send := tasks[:0:0] // tasks stay whole: the report's rows read them
+	var unchanged []report.Row
 	var unsafe []run.FileOutcome
 	for _, t := range tasks {
 		var latest *rules.Catalogued
@@ -530,7 +542,7 @@ func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Ta
 		}
 		switch plan, reason := t.Version.Listed(rules.PlanPass, t.object(), latest, t.RunId); plan {
 		case rules.SkipUnchanged:
-			unchanged++
+			unchanged = append(unchanged, report.OfUnchanged(t.Name, t.Key, listedOf(t), catalog[t.Name]))
 		case rules.SkipUnsafeKey:
 			unsafe = append(unsafe, run.FileOutcome{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeSkippedUnsafeKey, Reason: reason})
 		default:

@@ -55,7 +55,7 @@ func TestRestoreRequestedOnce(t *testing.T) {
 	if c := run.CountsOf([]run.FileResult{again}); c.Restoring != 1 || c.RestoreRequested != 1 || c.RestoreCostMicroUSD != first.Restore.CostMicroUSD {
 		t.Errorf("counts of the duplicate %+v", c)
 	}
-	if _, err := store.CommitFiles(context.Background(), run.Run{RunId: "r1", DatasetId: "d"}, []run.FileResult{first}); err != nil {
+	if _, err := store.CommitOutcomes(context.Background(), run.Run{RunId: "r1", DatasetId: "d"}, []run.FileResult{first}); err != nil {
 		t.Fatal(err)
 	}
 	next := task

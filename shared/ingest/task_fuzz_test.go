@@ -52,14 +52,14 @@ func (s *taskStore) GetRunRecord(_ context.Context, id string) (run.Run, error) 
 	return run.Run{RunId: id, State: run.Running, StartedAt: &started}, nil
 }
 
-func (s *taskStore) CommitFiles(_ context.Context, r run.Run, results []run.FileResult) (int, error) {
+func (s *taskStore) CommitOutcomes(_ context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.commits[r.RunId]
 	c.datasetID = r.DatasetId
 	c.results = append(c.results, results...)
 	s.commits[r.RunId] = c
-	return len(results), nil
+	return results, nil
 }
 
 func (s *taskStore) RenewLease(context.Context, string, string, time.Time) error { return nil }

@@ -20,6 +20,7 @@ import (
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/filecheck"
 	"github.com/datalake-platform/s3connections/shared/metrics"
+	"github.com/datalake-platform/s3connections/shared/report"
 	"github.com/datalake-platform/s3connections/shared/rules"
 	"github.com/datalake-platform/s3connections/shared/run"
 	"github.com/datalake-platform/s3connections/shared/source"
@@ -31,7 +32,9 @@ type WorkerStore interface {
 	GetConnection(ctx context.Context, id string) (connection.Connection, error)
 	GetRunRecord(ctx context.Context, id string) (run.Run, error)
 	CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]dataset.File, error)
-	CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error)
+	// CommitOutcomes commits results exactly once and returns those it
+	// committed (a file another delivery committed first is left out).
+	CommitOutcomes(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error)
 	RenewLease(ctx context.Context, datasetID, runID string, until time.Time) error
 	CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error)
 	CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error)
@@ -84,6 +87,9 @@ type Worker struct {
 
 	// Events announces the runs the worker ends.
 	Events Announcer
+	// Reports, when set, gets a part of the run's report per committed
+	// chunk (reports.go).
+	Reports ReportParts
 
 	// RestoreWaits are how long restores take: when the platform looks
 	// for a restored copy (nil: rules.DefaultRestoreWaits).
@@ -257,8 +263,9 @@ type batch struct {
 	w              *Worker
 	r              run.Run
 	pending        []run.FileResult
-	pendingIDs     []string // the messages that pending settles
-	retry, release []string // message ids to retry; receipt handles to release at once
+	listed         []report.Listed // what the listing said of pending's files
+	pendingIDs     []string        // the messages that pending settles
+	retry, release []string        // message ids to retry; receipt handles to release at once
 }
 
 // commitAll commits every outcome, a chunk at a time.
@@ -273,6 +280,7 @@ func (b *batch) commitAll(ctx context.Context, outcomes <-chan outcome) {
 		}
 		if o.res != nil {
 			b.pending = append(b.pending, *o.res)
+			b.listed = append(b.listed, listedOf(o.d.task))
 			if o.err == nil {
 				b.pendingIDs = append(b.pendingIDs, o.d.messageID)
 			}
@@ -289,13 +297,19 @@ func (b *batch) commit(ctx context.Context) {
 	if len(b.pending) == 0 {
 		return
 	}
-	if _, err := b.w.Store.CommitFiles(ctx, b.r, b.pending); err != nil {
+	part, err := b.w.beginPart(ctx, b.r.RunId, b.pending, b.listed)
+	if err != nil { // no commit without its report rows
+		b.w.Log.ErrorContext(ctx, "write report part", "runId", b.r.RunId, "files", len(b.pending), "error", err)
+		b.retry = append(b.retry, b.pendingIDs...)
+	} else if committed, err := b.w.Store.CommitOutcomes(ctx, b.r, b.pending); err != nil {
+		b.w.settlePart(ctx, part, committed, err)
 		b.w.Log.ErrorContext(ctx, "commit files", "runId", b.r.RunId, "files", len(b.pending), "error", err)
 		b.retry = append(b.retry, b.pendingIDs...)
 	} else {
+		b.w.settlePart(ctx, part, committed, nil)
 		b.w.emitCommitted(ctx, b.r.RunId, b.pending)
 	}
-	b.pending, b.pendingIDs = b.pending[:0], b.pendingIDs[:0]
+	b.pending, b.listed, b.pendingIDs = b.pending[:0], b.listed[:0], b.pendingIDs[:0]
 }
 
 // finish hands back the tasks not started, renews the run's lease and ends
@@ -396,7 +410,7 @@ const MaxKeyBytes = 1024
 
 // CommitChunk is how many outcomes the worker commits at once: a DynamoDB
 // transaction holds 100 items, and a copied file takes one (its catalog
-// entry) besides the run's counter item (CommitFiles splits a chunk that
+// entry) besides the run's counter item (CommitOutcomes splits a chunk that
 // needs more, as skipped and failed files take two).
 const CommitChunk = 99
 

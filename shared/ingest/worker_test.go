@@ -29,11 +29,11 @@ type chunkStore struct {
 	calls []int
 }
 
-func (s *chunkStore) CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
+func (s *chunkStore) CommitOutcomes(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error) {
 	s.mu.Lock()
 	s.calls = append(s.calls, len(results))
 	s.mu.Unlock()
-	return s.taskStore.CommitFiles(ctx, r, results)
+	return s.taskStore.CommitOutcomes(ctx, r, results)
 }
 
 // A batch hands back the tasks it cannot finish: those it has no time to

@@ -235,7 +235,10 @@ func (s *Store) CatalogRange(ctx context.Context, datasetID, from, to string) (m
 	lo, hi := catalogBounds(from, to)
 	inRange := expression.Key(attrPK).Equal(expression.Value(filesPrefix + datasetID)).
 		And(expression.Key(attrSK).Between(expression.Value(lo), expression.Value(hi)))
-	fields := expression.NamesList(expression.Name("Name"), expression.Name("Size"), expression.Name("SourceETag"), expression.Name("RunId"))
+	// The rule needs name, size and ETag; the run's report shows where an
+	// unchanged file's version is (a read costs the whole item anyway).
+	fields := expression.NamesList(expression.Name("Name"), expression.Name("Size"), expression.Name("SourceETag"), expression.Name("RunId"),
+		expression.Name("Key"), expression.Name("IngestedAt"), expression.Name("State"), expression.Name("Checksum"))
 	entries, err := queryAll[dataset.File](ctx, s.client, s.query(expression.NewBuilder().WithKeyCondition(inRange).WithProjection(fields)))
 	if err != nil {
 		return nil, fmt.Errorf("read catalog of dataset %s: %w", datasetID, err)
@@ -330,7 +333,16 @@ func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (
 // committed before (a redelivered task) is dropped and the rest retried.
 // It returns how many files it committed.
 func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
-	committed := 0
+	committed, err := s.CommitOutcomes(ctx, r, results)
+	return len(committed), err
+}
+
+// CommitOutcomes is CommitFiles returning the outcomes it committed, in
+// results' order: the run's report lists those (a file another delivery
+// committed first is left out). On an error the others' fate is unknown
+// (a transaction whose answer was lost may have committed).
+func (s *Store) CommitOutcomes(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error) {
+	var committed []run.FileResult
 	for len(results) > 0 {
 		k, items, followUp := 0, 1, false // the counter item, and the restores' follow-up once
 		for k < len(results) {
@@ -345,8 +357,8 @@ func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileRe
 			followUp = followUp || results[k].Restore != nil
 			k++
 		}
-		n, err := s.commitChunk(ctx, r, results[:k])
-		committed += n
+		done, err := s.commitChunk(ctx, r, results[:k])
+		committed = append(committed, done...)
 		if err != nil {
 			return committed, err
 		}
@@ -369,20 +381,21 @@ func itemsOf(res run.FileResult) int {
 	return n
 }
 
-// commitChunk commits results that fit in one transaction.
-func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
+// commitChunk commits results that fit in one transaction and returns
+// those it committed.
+func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error) {
 	for attempt := 0; len(results) > 0; attempt++ {
 		items, err := s.commitItems(r, results)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
-			return len(results), nil
+			return results, nil
 		}
 		reasons := canceledBy(err)
 		if len(reasons) == 0 || attempt >= 12 {
-			return 0, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
+			return nil, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
 		}
 		kept := results[:0:0]
 		for i, res := range results { // gates come first, one per result
@@ -392,12 +405,12 @@ func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileRe
 		}
 		if len(kept) == len(results) { // a conflict with another transaction: wait and retry
 			if err := backoff(ctx, attempt+1); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
 		results = kept
 	}
-	return 0, nil
+	return nil, nil
 }
 
 // commitItems is the transaction that commits results of run r: each

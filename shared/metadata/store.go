@@ -21,7 +21,7 @@
 //	catalog entry          FILES#<datasetId>               FILE#<name>           a dataset's files by name: the planner's merge, GET …/files; Gate: exactly-once commit of a file's outcome
 //	schedule               SCHEDULE#<id>                   SCHEDULE              get, update, delete by id
 //	run index              SCHEDULE#<id>                   RUN#<runId>           a schedule's runs, newest first (run ids are time-ordered)
-//	run                    RUN#<id>                        RUN                   the record: state, planner counts, position (PlannedBy: the invocation that saved it; PlanningErrors: failed invocations since)
+//	run                    RUN#<id>                        RUN                   the record: state, planner counts, position (PlannedBy: the invocation that saved it; PlanningErrors: failed invocations since); Report once assembled (reports.go)
 //	run counters           RUN#<id>                        COUNT#<00..15>        workers' counts, sharded against hot-item conflicts
 //	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated

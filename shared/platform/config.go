@@ -52,7 +52,18 @@ const (
 	// archive and tier (rules.ParseRestoreWaits: "GLACIER/Bulk=12h,…",
 	// "*=5s"); unset means S3's documented times.
 	EnvRestoreWaits = "RESTORE_WAITS"
+	// EnvReportsBucket is the platform's bucket of run reports, where the
+	// planner and the workers write report parts and the run-event
+	// publisher assembles them (shared/report).
+	EnvReportsBucket = "REPORTS_BUCKET"
+	// EnvReportURLExpiry is how long a report's presigned URL is valid
+	// (e.g. "5m"); unset means DefaultReportURLExpiry.
+	EnvReportURLExpiry = "REPORT_URL_EXPIRY"
 )
+
+// DefaultReportURLExpiry is how long GET /runs/{runId}/report's presigned
+// URL is valid by default: long enough to follow the redirect.
+const DefaultReportURLExpiry = 5 * time.Minute
 
 // Config is what a function knows about the platform it runs in.
 type Config struct {
@@ -80,6 +91,8 @@ type Config struct {
 	OTLPEndpoint        string // "" means no tracing
 	EventBus            string // the outbound bus of run events
 	RestoreWaits        string // rules.ParseRestoreWaits' setting; "" means S3's times
+	ReportsBucket       string // run reports (shared/report)
+	ReportURLExpiry     time.Duration
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -140,6 +153,8 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		OTLPEndpoint:          get(EnvOTLPEndpoint),
 		EventBus:              get(EnvEventBus),
 		RestoreWaits:          get(EnvRestoreWaits),
+		ReportsBucket:         get(EnvReportsBucket),
+		ReportURLExpiry:       duration(get(EnvReportURLExpiry)),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -193,6 +208,8 @@ func (c Config) Env() map[string]string {
 		EnvOTLPEndpoint:          c.OTLPEndpoint,
 		EnvEventBus:              c.EventBus,
 		EnvRestoreWaits:          c.RestoreWaits,
+		EnvReportsBucket:         c.ReportsBucket,
+		EnvReportURLExpiry:       c.ReportURLExpiry.String(),
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

@@ -21,6 +21,9 @@ type Names struct {
 	AssetsBucket string
 	// LogsBucket holds the server access logs of the LZ and DLZ buckets.
 	LogsBucket string
+	// ReportsBucket holds the runs' reports, and their parts while they
+	// run (shared/report): a bucket of its own, private to the platform.
+	ReportsBucket string
 	// EventBus is the platform's own outbound EventBridge bus (run
 	// events), NotificationTopic the SNS topic its notification rules
 	// feed, NotificationsDLQ where the rules put what they could not.
@@ -41,6 +44,7 @@ func NamesFor(account, region string) Names {
 		LZBucket:         fmt.Sprintf("%s-lz-%s-%s", Prefix, account, region),
 		DLZBucket:        fmt.Sprintf("%s-dlz-%s-%s", Prefix, account, region),
 		LogsBucket:       fmt.Sprintf("%s-logs-%s-%s", Prefix, account, region),
+		ReportsBucket:    fmt.Sprintf("%s-reports-%s-%s", Prefix, account, region),
 		AssetsBucket:     fmt.Sprintf("cdk-hnb659fds-assets-%s-%s", account, region),
 		TaskQueue:        Prefix + "-tasks",
 		TaskDLQ:          Prefix + "-tasks-dlq",
@@ -66,7 +70,7 @@ func NamesFor(account, region string) Names {
 
 // Buckets are the platform's own buckets: none of them may be a source.
 func (n Names) Buckets() []string {
-	return []string{n.LZBucket, n.DLZBucket, n.LogsBucket, n.AssetsBucket}
+	return []string{n.LZBucket, n.DLZBucket, n.LogsBucket, n.AssetsBucket, n.ReportsBucket}
 }
 
 // RoleARN is the ARN of the platform's role name in account.

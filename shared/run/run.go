@@ -84,6 +84,10 @@ type Run struct {
 	// Scheduler's execution id, in the planner's payload), so that
 	// Lambda's retries of the firing resume it and its failure ends it.
 	Firing string `json:"-"`
+
+	// Report is where the run's report of every file is, once it is
+	// assembled after the run's end (shared/report); absent until then.
+	Report *Report `json:",omitempty" dynamodbav:",omitempty"`
 }
 
 // UploadDate is the run's upload_date partition in both zones: when it was

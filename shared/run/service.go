@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/datalake-platform/s3connections/shared/access"
 	"github.com/datalake-platform/s3connections/shared/apperr"
 	"github.com/datalake-platform/s3connections/shared/chain"
 	"github.com/datalake-platform/s3connections/shared/schedule"
@@ -58,8 +57,10 @@ type Service struct {
 	// Upstream reads the schedule's dataset and connection for the chain check.
 	Upstream chain.Reader
 	Planner  PlannerStarter
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Reports links the reports of ended runs (GET /runs/{runId}/report).
+	Reports ReportLinker
+	Log     *slog.Logger
+	Now     func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -118,12 +119,9 @@ func (s *Service) RunNow(ctx context.Context, caller, scheduleID string) (Run, e
 
 // Get returns a run the caller may see, with its skipped and failed files.
 func (s *Service) Get(ctx context.Context, caller, runID string) (View, error) {
-	r, err := s.Store.GetRun(ctx, runID)
+	r, err := s.visible(ctx, caller, runID)
 	if err != nil {
 		return View{}, err
-	}
-	if !access.CanSee(r.CreatedBy, r.AuthorizedUsers, caller) {
-		return View{}, NotFound(runID)
 	}
 	v := View{Run: r}
 	v.SkippedFiles, v.FailedFiles, v.MoreFiles, err = s.Store.RunFiles(ctx, runID, MaxListedFiles)

@@ -50,19 +50,14 @@ type Detail struct {
 	run.Counts
 	TasksPlanned int64
 	TasksDone    int64
-	// Report is where the run's report is: null until run reports exist
-	// (issue 21, item 1, fills it from the run record).
-	Report *Report
+	// Report is where the run's report is (its CSV and JSON objects in
+	// the platform's reports bucket, and how many files it lists); null
+	// for a run whose record names none (ended before reports existed).
+	Report *run.Report
 	// Notify is the run's schedule's notification setting when the run
 	// started ("failure" or "always"; absent for none): the notification
 	// rules on the bus match it (NotificationRules).
 	Notify string `json:",omitempty"`
-}
-
-// Report is the location of a run's report.
-type Report struct {
-	Bucket string
-	Key    string
 }
 
 // Entry is one event to put on the bus.
@@ -91,7 +86,7 @@ func Build(r run.Run) (Entry, error) {
 		EventId: EventId(r.RunId, KindEnded), RunId: r.RunId, ScheduleId: r.ScheduleId, DatasetId: r.DatasetId,
 		State: r.State, Reason: r.Reason, Trigger: r.Trigger, CreatedAt: r.CreatedAt.UTC(), StartedAt: utc(r.StartedAt),
 		FinishedAt: r.FinishedAt.UTC(), DurationSeconds: duration(r), Counts: r.Counts,
-		TasksPlanned: r.TasksPlanned, TasksDone: r.TasksDone, Notify: r.Notify,
+		TasksPlanned: r.TasksPlanned, TasksDone: r.TasksDone, Notify: r.Notify, Report: r.Report,
 	}
 	b, err := json.Marshal(d)
 	if err != nil {

@@ -36,7 +36,8 @@ func detailOf(t *testing.T, e Entry) map[string]any {
 }
 
 // A run that ended is one event: its detail-type by state, the stable
-// EventId, the counts, the duration from its start, a null Report, the
+// EventId, the counts, the duration from its start, the run's Report (null
+// when it names none), the
 // schedule's Notify; who may read the run and its planning position stay
 // out.
 func TestBuild(t *testing.T) {
@@ -51,6 +52,15 @@ func TestBuild(t *testing.T) {
 	}
 	if r, ok := d["Report"]; !ok || r != nil {
 		t.Errorf("Report = %v (present %v), want null", r, ok)
+	}
+	withReport := ended(run.Succeeded, "")
+	withReport.Report = &run.Report{Bucket: "reports", Csv: "runs/x/report.csv", Json: "runs/x/report.json", Files: 3}
+	re, err := Build(withReport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := detailOf(t, re)["Report"].(map[string]any); r["Bucket"] != "reports" || r["Csv"] != "runs/x/report.csv" || r["Json"] != "runs/x/report.json" || r["Files"] != 3.0 {
+		t.Errorf("Report = %v, want the run's", r)
 	}
 	if d["Notify"] != "failure" || !e.Time.Equal(*ended(run.Failed, "").FinishedAt) {
 		t.Errorf("Notify %v, time %v", d["Notify"], e.Time)

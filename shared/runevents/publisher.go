@@ -21,6 +21,16 @@ type Outbox interface {
 	PendingRunEnd(ctx context.Context, runID string) (r run.Run, pending bool, err error)
 	PendingRunEvents(ctx context.Context, before time.Time) ([]string, error)
 	RunEventPublished(ctx context.Context, runID string) error
+	// SetRunReport names the run's assembled report on its record.
+	SetRunReport(ctx context.Context, runID string, rep run.Report) error
+}
+
+// Reports assembles the report of an ended run from the parts its planner
+// and workers wrote (*report.Assembler), and deletes the parts once the
+// run's record names it.
+type Reports interface {
+	Assemble(ctx context.Context, runID string) (run.Report, error)
+	Cleanup(ctx context.Context, runID string) error
 }
 
 // Bus puts events on an EventBridge bus (*eventbridge.Client).
@@ -46,6 +56,10 @@ type Publisher struct {
 	Bus     Bus
 	BusName string
 	Log     *slog.Logger
+	// Reports, when set, assembles each run's report before its event is
+	// built, so that the event names it: an end stays in the outbox until
+	// both are done, and the sweep retries what a crash interrupted.
+	Reports Reports
 }
 
 // Announce publishes the ends of runIDs that are in the outbox: an ender
@@ -136,6 +150,9 @@ func (p *Publisher) entry(ctx context.Context, runID string) (*types.PutEventsRe
 	case err != nil:
 		return nil, err
 	}
+	if err := p.report(ctx, &r); err != nil {
+		return nil, err
+	}
 	e, err := Build(r)
 	if err != nil {
 		return nil, err
@@ -144,4 +161,26 @@ func (p *Publisher) entry(ctx context.Context, runID string) (*types.PutEventsRe
 		EventBusName: aws.String(p.BusName), Source: aws.String(Source), DetailType: aws.String(e.DetailType),
 		Detail: aws.String(e.Detail), Time: aws.Time(e.Time),
 	}, nil
+}
+
+// report assembles r's report unless its record names one already, and
+// names it there; the parts are deleted afterwards, at most once per run
+// (a failed cleanup leaves them to the bucket's lifecycle rule).
+func (p *Publisher) report(ctx context.Context, r *run.Run) error {
+	if p.Reports == nil || r.Report != nil {
+		return nil
+	}
+	rep, err := p.Reports.Assemble(ctx, r.RunId)
+	if err != nil {
+		return fmt.Errorf("assemble the report of run %s: %w", r.RunId, err)
+	}
+	if err := p.Outbox.SetRunReport(ctx, r.RunId, rep); err != nil {
+		return err
+	}
+	r.Report = &rep
+	p.Log.InfoContext(ctx, "run report assembled", "runId", r.RunId, "files", rep.Files, "bucket", rep.Bucket, "key", rep.Csv)
+	if err := p.Reports.Cleanup(ctx, r.RunId); err != nil {
+		p.Log.WarnContext(ctx, "report parts left to the lifecycle rule", "runId", r.RunId, "error", err)
+	}
+	return nil
 }

@@ -41,16 +41,21 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			withConditions(statement("PassSchedulerRoleToScheduler", []string{"iam:PassRole"}, r.Scheduling.Role.RoleArn()),
 				map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "scheduler.amazonaws.com"}}),
 			statement("InvokePlanner", []string{"lambda:InvokeFunction"}, planner, jsii.String(*planner+":*")),
+			// Presigned report links are signed with the API's role: it
+			// may read the assembled reports, nothing else of the bucket.
+			statement("ReadReportsForLinks", []string{"s3:GetObject"}, r.Storage.Reports.ArnForObjects(jsii.String("runs/*/report.*"))),
+			withConditions(statement("ReportsKeyViaS3", []string{"kms:Decrypt"}, r.Key.KeyArn()), viaService(r.Scope, "s3")),
 		)
 	},
 	// The planner decrypts secrets with the secrets key, enqueues tasks
 	// (the platform key through SQS only), invokes itself, and
 	// lists sources through source-reader sessions only. Its own s3 right
 	// is ListAllMyBuckets: bucket names, never contents, to tell whether
-	// the platform's account owns a source bucket.
+	// the platform's account owns a source bucket; and, like the worker,
+	// the run objects of the reports bucket (reportsAccess).
 	"planner": func(r Resources) []awsiam.PolicyStatement {
 		self := functionARN(r.Scope, r.Names.PlannerFunction)
-		return append(tableAccess(r),
+		return append(append(tableAccess(r), reportsAccess(r)...),
 			withConditions(statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.SecretsKey.KeyArn()), secretContextConditions()),
 			// SQS producers need both: SQS checks the data key it reuses.
 			withConditions(statement("EncryptTasksViaSQS", []string{"kms:GenerateDataKey", "kms:Decrypt"}, r.Key.KeyArn()),
@@ -65,15 +70,18 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			statement("ConsumeFailedInvocations", []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
 				"sqs:GetQueueAttributes"}, r.Queues.PlannerFailures.QueueArn()),
 			publishRunEvents(r),
+			withConditions(statement("ReportsKeyViaS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, r.Key.KeyArn()),
+				viaService(r.Scope, "s3")),
 		)
 	},
 	// The worker reads sources (and copies them into the zones) through
 	// source-reader sessions only; with its own role it validates and
 	// moves zone objects (LZ to DLZ) with the platform key through S3,
-	// decrypts secrets with the secrets key and updates the catalog.
+	// decrypts secrets with the secrets key, updates the catalog and
+	// writes report parts and reports (reportsAccess).
 	"worker": func(r Resources) []awsiam.PolicyStatement {
 		objects := []*string{r.Storage.LZ.ArnForObjects(jsii.String("*")), r.Storage.DLZ.ArnForObjects(jsii.String("*"))}
-		return append(tableAccess(r),
+		return append(append(tableAccess(r), reportsAccess(r)...),
 			goStatement(sourceReader(r).Assume(sourceReaderARN(r))),
 			statement("WriteZones", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}, objects...),
 			withConditions(statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.SecretsKey.KeyArn()), secretContextConditions()),
@@ -260,6 +268,8 @@ func settingValues(c constructs.Construct, r Resources, opts FunctionOptions, re
 		// The LZ, DLZ and CDK assets buckets: never a source.
 		platform.EnvPlatformBuckets: awscdk.Fn_Join(jsii.String(","), strs(r.Names.Buckets()...)),
 		platform.EnvEventBus:        r.Events.Bus.EventBusName(),
+		platform.EnvReportsBucket:   r.Storage.Reports.BucketName(),
+		platform.EnvReportURLExpiry: jsii.String(platform.DefaultReportURLExpiry.String()),
 	}
 	if opts.CollectorLayer != "" {
 		values[platform.EnvOTLPEndpoint] = jsii.String(CollectorEndpoint)
@@ -305,6 +315,18 @@ func tableAccess(r Resources) []awsiam.PolicyStatement {
 
 // publishRunEvents lets the ingestion functions announce the ends of runs
 // on the platform's outbound bus, and on no other bus.
+// reportsAccess lets an ingestion function write its report parts and, as
+// the publisher of run events, assemble reports from them and delete them:
+// the run objects of the reports bucket, and their listing.
+func reportsAccess(r Resources) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		statement("WriteAndAssembleReports", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
+			r.Storage.Reports.ArnForObjects(jsii.String("runs/*"))),
+		withConditions(statement("ListReportParts", []string{"s3:ListBucket"}, r.Storage.Reports.BucketArn()),
+			map[string]any{"StringLike": map[string]any{"s3:prefix": "runs/*"}}),
+	}
+}
+
 func publishRunEvents(r Resources) awsiam.PolicyStatement {
 	return statement("PublishRunEvents", []string{"events:PutEvents"}, r.Events.Bus.EventBusArn())
 }

@@ -138,6 +138,8 @@ func (s *Stack) roleNag() []nagSuppression {
 	indexes := "Resource::<" + s.logicalID(s.Storage.Table) + ".Arn>/index/*"
 	lzObjects := "Resource::<" + s.logicalID(s.Storage.LZ) + ".Arn>/*"
 	dlzObjects := "Resource::<" + s.logicalID(s.Storage.DLZ) + ".Arn>/*"
+	runReports := "Resource::<" + s.logicalID(s.Storage.Reports) + ".Arn>/runs/*"
+	reportParts := "Objects of the reports bucket's runs (report parts and reports), keyed per run at run time"
 	const (
 		plannerVersions = "Invokes the planner function only: ':*' adds its own versions and aliases, as CDK's grantInvoke does"
 		tableIndexes    = "The metadata table's own indexes: Query on an index names the index's ARN under the table's"
@@ -160,6 +162,10 @@ func (s *Stack) roleNag() []nagSuppression {
 			reason: "The '*' is s3:ListAllMyBuckets's, which has no resource-level permissions (bucket names, not contents)"},
 		iam5("Functions/workerRole", "Objects of the platform's own LZ and DLZ buckets, keyed per dataset at run time",
 			lzObjects, dlzObjects),
+		iam5("Functions/workerRole", reportParts, runReports),
+		iam5("Functions/plannerRole", reportParts, runReports),
+		iam5("Functions/apiRole", "The assembled reports of runs (report.csv, report.json), keyed per run at run time: the API presigns links to them",
+			"Resource::<"+s.logicalID(s.Storage.Reports)+".Arn>/runs/*/report.*"),
 		iam5("Functions/SourceReaderRole", "Writes copies into objects of the platform's LZ and DLZ buckets, keyed per dataset at run time",
 			"Resource::arn:<AWS::Partition>:s3:::<"+s.logicalID(s.Storage.LZ)+">/*",
 			"Resource::arn:<AWS::Partition>:s3:::<"+s.logicalID(s.Storage.DLZ)+">/*"),

@@ -116,7 +116,7 @@ func TestOnlyIngestionRolesCanDecryptSecrets(t *testing.T) {
 			if !strings.Contains(s, "dynamodb.") && !strings.Contains(s, "s3.") && !strings.Contains(s, "sqs.") {
 				t.Errorf("%s may decrypt through %s", role, s)
 			}
-			if role == n.APIFunction && !strings.Contains(s, "dynamodb.") {
+			if role == n.APIFunction && !strings.Contains(s, "dynamodb.") && !strings.Contains(s, "s3.") { // the reports it links
 				t.Errorf("%s may decrypt through %s", role, s)
 			}
 			if role == n.SchedulerRole && !strings.Contains(s, "sqs.") { // its dead letters
@@ -291,6 +291,18 @@ func zoneBuckets(t *testing.T) (lz, dlz string) {
 	return lz, dlz
 }
 
+// reportsBucketID is the logical id of the reports bucket.
+func reportsBucketID(t *testing.T) string {
+	t.Helper()
+	for id, b := range platformJSON.of("AWS::S3::Bucket") {
+		if resolvedText(b.Properties["BucketName"]) == symbolic.ReportsBucket {
+			return id
+		}
+	}
+	t.Fatal("no reports bucket")
+	return ""
+}
+
 // templateReader is policy.Reader with the template's tokens.
 func templateReader(t *testing.T) policy.Reader {
 	t.Helper()
@@ -415,14 +427,17 @@ func containsAll(have []string, want []string) bool {
 }
 
 // No role but the source reader may read (policy.SourceRead) anything but
-// the zone buckets, and none reads or lists "*" (the planner lists bucket
-// names, s3:ListAllMyBuckets, which never shows a bucket's content).
+// the zone buckets and the run objects of the reports bucket, and none
+// reads or lists "*" (the planner lists bucket names, s3:ListAllMyBuckets,
+// which never shows a bucket's content).
 func TestOnlyTheSourceReaderReadsBeyondTheZones(t *testing.T) {
 	n := platform.NamesFor("", "")
 	lz, dlz := zoneBuckets(t)
+	reports := reportsBucketID(t)
 	zones := []string{"${" + lz + ".Arn}", "${" + dlz + ".Arn}", "arn:${AWS::Partition}:s3:::${" + lz + "}", "arn:${AWS::Partition}:s3:::${" + dlz + "}"}
 	inZones := func(r string) bool {
-		return slices.ContainsFunc(zones, func(z string) bool { return r == z || strings.HasPrefix(r, z+"/") })
+		return slices.ContainsFunc(zones, func(z string) bool { return r == z || strings.HasPrefix(r, z+"/") }) ||
+			r == "${"+reports+".Arn}" || strings.HasPrefix(r, "${"+reports+".Arn}/runs/")
 	}
 	for _, r := range platformJSON.of("AWS::IAM::Role") {
 		name := r.Properties["RoleName"].(string)
@@ -502,7 +517,7 @@ func TestFunctionsGetTheSourceReaderAndThePlatformBuckets(t *testing.T) {
 	want[n.APIFunction][platform.EnvPlatformBuckets] = strings.Join([]string{
 		resolvedText(platformJSON.Resources[lz].Properties["BucketName"]),
 		resolvedText(platformJSON.Resources[dlz].Properties["BucketName"]),
-		symbolic.LogsBucket, symbolic.AssetsBucket,
+		symbolic.LogsBucket, symbolic.AssetsBucket, symbolic.ReportsBucket,
 	}, ",")
 	for _, fn := range platformJSON.of("AWS::Lambda::Function") {
 		name := fn.Properties["FunctionName"].(string)

@@ -98,6 +98,7 @@ func (s *Stack) outputs() {
 	}
 	out("LandingZoneBucket", "Landing-zone (LZ) bucket", s.Storage.LZ.BucketName())
 	out("DataLakeZoneBucket", "Data-lake-zone (DLZ) bucket", s.Storage.DLZ.BucketName())
+	out("ReportsBucket", "Run reports bucket (expires reports after 30 days)", s.Storage.Reports.BucketName())
 	out("MetadataTable", "DynamoDB table of connections, datasets, schedules, runs and the catalog", s.Storage.Table.TableName())
 	out("TaskQueueUrl", "SQS queue of copy tasks", s.Queues.Tasks.QueueUrl())
 	out("KeyArn", "KMS key of every store", s.Keys.Key.KeyArn())

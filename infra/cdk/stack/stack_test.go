@@ -236,7 +236,7 @@ func TestEveryStoreIsEncryptedWithThePlatformKey(t *testing.T) {
 			}
 			return sse["KMSMasterKeyId"]
 		}},
-		{"AWS::S3::Bucket", 3, func(p map[string]any) any {
+		{"AWS::S3::Bucket", 4, func(p map[string]any) any {
 			if resolvedText(p["BucketName"]) == symbolic.LogsBucket {
 				return getAtt(keyID, "Arn") // SSE-S3 by design: TestAccessLogsBucket
 			}
@@ -535,18 +535,20 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 	}{
 		{platformJSON, n.APIFunction, with(logs, table, tableKey, xray, []string{"kms:Encrypt",
 			"scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule", "scheduler:GetSchedule",
-			"iam:PassRole", "lambda:InvokeFunction"})},
+			"iam:PassRole", "lambda:InvokeFunction", "s3:GetObject"})}, // the assembled reports, for presigned links
 		{platformJSON, n.PlannerFunction, with(logs, table, tableKey, xray, []string{"kms:Decrypt", "kms:GenerateDataKey",
 			"s3:ListAllMyBuckets", "sts:AssumeRole", "sts:TagSession", "sqs:SendMessage", "lambda:InvokeFunction",
 			// its failure queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"events:PutEvents"})}, // run events, on the outbound bus only (TestOnlyIngestionPutsRunEvents)
+			"events:PutEvents", // run events, on the outbound bus only (TestOnlyIngestionPutsRunEvents)
+			// report parts, and reports assembled as it publishes run events
+			"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket"})},
 		{platformJSON, n.SchedulerRole, []string{"kms:Decrypt", "kms:GenerateDataKey", "lambda:InvokeFunction", "sqs:SendMessage"}},
 		{platformJSON, n.WorkerFunction, with(logs, table, tableKey, xray, []string{"s3:GetObject", "kms:Decrypt",
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "sts:AssumeRole", "sts:TagSession",
 			// the task queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"events:PutEvents"})},
+			"events:PutEvents", "s3:ListBucket"})}, // the listing of its run's report parts
 		// Its Deny names the same reads as its Allow; it assumes owners'
 		// roles for assume_role connections.
 		{platformJSON, n.SourceReaderRole, with([]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:RestoreObject",
@@ -564,19 +566,23 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 
 // The API encrypts secrets (with the secrets key, for one connection's
 // encryption context) but cannot decrypt them: its only kms:Decrypt is what
-// DynamoDB does with the table key on its behalf, and it reads no source
-// bucket.
+// DynamoDB does with the table key on its behalf, and S3 with the platform
+// key for the assembled reports it links (presigned with its role); it
+// reads no source bucket, and of the reports bucket only the reports.
 func TestAPICannotDecryptSecretsOrReadSources(t *testing.T) {
 	n := platform.NamesFor("", "")
 	_, secretsKey := keyIDs(t)
+	platformKey, _ := keyIDs(t)
+	reports := reportsBucketID(t)
 	for _, s := range roleStatements(t, platformJSON, n.APIFunction) {
 		for _, a := range s.actions() {
-			if strings.HasPrefix(a, "s3:") {
-				t.Errorf("the API may %s (%s)", a, s.Sid)
+			if strings.HasPrefix(a, "s3:") && (a != "s3:GetObject" || asJSON(resolved(s.Resource)) != `"${`+reports+`.Arn}/runs/*/report.*"`) {
+				t.Errorf("the API may %s on %s (%s)", a, asJSON(resolved(s.Resource)), s.Sid)
 			}
 			if a == "kms:Decrypt" || strings.HasPrefix(a, "kms:ReEncrypt") {
 				via := asJSON(s.Condition["StringEquals"]["kms:ViaService"])
-				if len(s.Condition) != 1 || len(s.Condition["StringEquals"]) != 1 || !strings.Contains(via, `"dynamodb."`) {
+				viaS3 := a == "kms:Decrypt" && strings.Contains(via, `"s3."`) && asJSON(s.Resource) == asJSON(getAtt(platformKey, "Arn"))
+				if len(s.Condition) != 1 || len(s.Condition["StringEquals"]) != 1 || !strings.Contains(via, `"dynamodb."`) && !viaS3 {
 					t.Errorf("the API may %s outside DynamoDB: statement %s, condition %s", a, s.Sid, asJSON(s.Condition))
 				}
 			}
@@ -628,14 +634,16 @@ func TestAPIAndSchedulerReachOnlyWhatTheyNeed(t *testing.T) {
 	})
 }
 
-// The planner reads no bucket with its own role: it lists bucket names
-// (s3:ListAllMyBuckets, to tell the platform's own buckets), reads sources
-// through source-reader sessions, and invokes only itself.
+// The planner reads no bucket with its own role but the run objects of
+// the reports bucket (report parts, and reports it assembles): it lists
+// bucket names (s3:ListAllMyBuckets, to tell the platform's own buckets),
+// reads sources through source-reader sessions, and invokes only itself.
 func TestPlannerListsButDoesNotRead(t *testing.T) {
 	n := platform.NamesFor("", "")
 	g := grants(roleStatements(t, platformJSON, n.PlannerFunction))
+	reports := reportsBucketID(t)
 	for _, a := range []string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"} {
-		if g[a] != "" {
+		if g[a] != "" && g[a] != asJSON(map[string]any{"Fn::Join": []any{"", []any{getAtt(reports, "Arn"), "/runs/*"}}}) {
 			t.Errorf("the planner may %s on %s with its own role", a, g[a])
 		}
 	}
@@ -955,7 +963,7 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::KMS::Key": 2, "AWS::KMS::Alias": 2, // the platform's, the secrets'
 
 		"AWS::DynamoDB::Table": 1,
-		"AWS::S3::Bucket":      3, "AWS::S3::BucketPolicy": 3, // LZ, DLZ, access logs
+		"AWS::S3::Bucket":      4, "AWS::S3::BucketPolicy": 4, // LZ, DLZ, access logs, reports
 		"AWS::SQS::Queue": 6, "AWS::SQS::QueuePolicy": 6, // tasks, planner failures, their DLQs, the scheduler's DLQ, the notifications' DLQ
 		// The planner's on-failure destination and its consumer (no IAM::Policy: its role's inline policy allows it).
 		"AWS::Lambda::EventInvokeConfig": 1, "AWS::Scheduler::Schedule": 1,

@@ -14,6 +14,10 @@ import (
 	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
+// ReportRetention is how many days run reports (and any part an
+// assembly left) are kept in the reports bucket before they expire.
+const ReportRetention = 30
+
 // AccessLogRetention is how long the server access logs of the LZ and DLZ
 // buckets are kept: a year of who read and wrote the zones, then expired.
 const AccessLogRetention = 365
@@ -28,6 +32,10 @@ type Storage struct {
 	Table   awsdynamodb.Table
 	LZ, DLZ awss3.Bucket
 	Logs    awss3.Bucket
+	// Reports holds the runs' reports (shared/report), apart from the
+	// zones: no dataset key can meet a report's, the functions' grants
+	// name it alone, and its lifecycle expires everything in it.
+	Reports awss3.Bucket
 }
 
 // NewStorage creates the table and the buckets.
@@ -41,6 +49,7 @@ func NewStorage(scope constructs.Construct, id string, names platform.Names, key
 	s.Logs = logsBucket(c, "AccessLogs", names.LogsBucket)
 	s.LZ = bucket(c, "LandingZone", names.LZBucket, key, s.Logs, "lz/")
 	s.DLZ = bucket(c, "DataLakeZone", names.DLZBucket, key, s.Logs, "dlz/")
+	s.Reports = reportsBucket(c, "Reports", names.ReportsBucket, key, s.Logs)
 	tag(c, "storage")
 	return s
 }
@@ -109,6 +118,35 @@ func bucket(scope constructs.Construct, id, name string, key awskms.IKey, logs a
 			Id:                                  jsii.String("tidy"),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(90)),
+		}},
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+}
+
+// reportsBucket is the runs' reports bucket: private, SSE-KMS with the
+// platform key, TLS-only and logged like the zones, and every object in
+// it expires ReportRetention days after it was written.
+func reportsBucket(scope constructs.Construct, id, name string, key awskms.IKey, logs awss3.IBucket) awss3.Bucket {
+	return awss3.NewBucket(scope, jsii.String(id), &awss3.BucketProps{
+		BucketName:             jsii.String(name),
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          key,
+		BucketKeyEnabled:       jsii.Bool(true),
+		ServerAccessLogsBucket: logs,
+		ServerAccessLogsPrefix: jsii.String("reports/"),
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		Versioned:              jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Id:                                  jsii.String("expire-reports"),
+			Expiration:                          awscdk.Duration_Days(jsii.Number(ReportRetention)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(1)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}, {
+			Id:                        jsii.String("tidy-delete-markers"),
+			ExpiredObjectDeleteMarker: jsii.Bool(true),
 		}},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})

@@ -159,6 +159,9 @@ func authzRows() []authzRow {
 		// SECURITY.md states this limit; change this cell if the rule changes.
 		{"GET /runs/{runId}", func(t *testing.T, w *authzWorld) (string, any) { return "/runs/" + w.run, nil },
 			[nCols]int{200, 200, 200, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
+		// The report: exactly the run's rule (a redirect where the run is a 200).
+		{"GET /runs/{runId}/report", func(t *testing.T, w *authzWorld) (string, any) { return "/runs/" + w.run + "/report", nil },
+			[nCols]int{302, 302, 302, 404, 401, 401, 401, 401, 401, 401, 401, 401, 401}},
 	}
 }
 
@@ -326,6 +329,7 @@ func authzSetup(t *testing.T) *authzWorld {
 	}
 	w.run = out["RunId"].(string)
 	waitRun(t, authzOwner, w.run)
+	waitReport(t, authzOwner, w.run)
 	authzRevoke(t, "/schedules/"+w.schedule)
 	authzRevoke(t, "/datasets/"+w.dataset)
 	authzRevoke(t, "/connections/"+w.conn)

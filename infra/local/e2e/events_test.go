@@ -100,6 +100,10 @@ func TestAPIEventFixtures(t *testing.T) {
 	invoke("get-run", 200)
 	invoke("list-runs", 200)
 	waitRun(t, "alice", ids[fixtureRun])
+	waitReport(t, "alice", ids[fixtureRun])
+	if loc := invoke("get-run-report", 302)["Location"]; loc == nil {
+		t.Errorf("the report's answer has no Location")
+	}
 
 	// The worker's sample event names the run that just ended: a late
 	// duplicate, which the worker acknowledges without doing anything.

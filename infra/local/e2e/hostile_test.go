@@ -882,7 +882,8 @@ func checkHostileLogs(t *testing.T, lines string, overQuota int) {
 	}
 }
 
-var hostileClient = &http.Client{Timeout: 60 * time.Second}
+// hostileClient keeps the API's own answers: a report's 302 is not followed.
+var hostileClient = &http.Client{Timeout: 60 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 // hostileSend sends one probe as hostileUser and returns the answer.
 func hostileSend(p hostileProbe) (status int, body []byte, ctype string, err error) {

@@ -45,7 +45,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 		return err
 	}
 	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	for _, b := range []string{n.LZBucket, n.DLZBucket} {
+	for _, b := range []string{n.LZBucket, n.DLZBucket, n.ReportsBucket} {
 		if err := EnsureBucket(ctx, s3c, b, Region); err != nil {
 			return err
 		}
@@ -81,6 +81,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 		SchedulerDLQARN:     queueARN(n.SchedulerDLQ),
 		MaxReceiveCount:     maxReceiveCount,
 		EventBus:            n.EventBus,
+		ReportsBucket:       n.ReportsBucket,
 	}
 	p.registerReader()
 	return nil
