@@ -316,7 +316,7 @@ func (p *Platform) startS3(_ context.Context, opts Options) error {
 			return err
 		}
 	}
-	s3srv, err := s3local.New(s3local.Options{DataPath: s3dir, DefaultRegion: Region, IAM: p.IAM, DefaultOwner: Account})
+	s3srv, err := s3local.New(s3local.Options{DataPath: s3dir, DefaultRegion: Region, IAM: p.IAM, DefaultOwner: Account, Notify: p.emitS3Event})
 	if err != nil {
 		return fmt.Errorf("local S3: %w", err)
 	}
@@ -603,6 +603,7 @@ func (p *Platform) EndpointsEnv() string {
 	}
 	fmt.Fprintf(&b, "S3CONNECTIONS_API_URL=%s\n", p.APIURL)
 	fmt.Fprintf(&b, "S3CONNECTIONS_ISSUER=%s\n", p.Issuer.Issuer)
+	fmt.Fprintf(&b, "S3CONNECTIONS_INBOUND_BUS=%s\n", p.InboundBusARN())
 	return b.String()
 }
 

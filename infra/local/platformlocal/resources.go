@@ -63,6 +63,9 @@ func (p *Platform) createResources(ctx context.Context) error {
 	if err := p.ensureEventBus(ctx, eventbridge.NewFromConfig(cfg)); err != nil {
 		return err
 	}
+	if err := p.ensureInboundBus(ctx, eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg), keyARN); err != nil {
+		return err
+	}
 	p.Config = platform.Config{
 		Region:              Region,
 		Table:               n.Table,
