@@ -61,6 +61,7 @@ func NewPlanner(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *inges
 		Log:      log,
 		Metrics:  metrics.NewEmitter(os.Stdout),
 		Events:   runEvents(cfg, awsCfg, store, log),
+		Rolling:  store, RollingQuiet: cfg.RollingQuiet, RollingCap: cfg.RollingCap,
 	}
 }
 

@@ -141,4 +141,8 @@ type DatasetRef struct {
 	SkipLZ      bool
 	// Inventory is the dataset's, for the policies that grant its reads.
 	Inventory *inventory.Location `dynamodbav:",omitempty"`
+	// Trigger and DirectoryPath are the dataset's, for the events rule
+	// the bucket's owner configures ("events"; "" means scheduled).
+	Trigger       string `dynamodbav:",omitempty"`
+	DirectoryPath string `dynamodbav:",omitempty"`
 }

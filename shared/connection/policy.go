@@ -20,6 +20,9 @@ type Policies struct {
 	// buckets (other than the source) of the connection's datasets, by
 	// bucket (bucket_policy).
 	InventoryBucketPolicies map[string]policy.Document `json:",omitempty"`
+	// Events is what the bucket's owner configures for the connection's
+	// event-driven datasets (any access type), nil without one.
+	Events *EventsSetup `json:",omitempty"`
 }
 
 // PoliciesFor builds least-privilege policies that let the source reader

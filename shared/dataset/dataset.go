@@ -62,6 +62,11 @@ type Dataset struct {
 	// Inventory, when set, is where the source's S3 Inventory reports are:
 	// runs plan from the newest complete one instead of listing.
 	Inventory *inventory.Location `json:",omitempty" dynamodbav:",omitempty"`
+	// Trigger is OnEvents for a dataset fed by its source's S3 events (""
+	// means OnSchedule); EventBucket is then its connection's bucket, by
+	// which the events function finds it.
+	Trigger     Trigger `json:",omitempty" dynamodbav:",omitempty"`
+	EventBucket string  `json:"-" dynamodbav:",omitempty"`
 }
 
 // CanSee says whether user may see and use the dataset.
@@ -94,6 +99,7 @@ type View struct {
 	DirectoryPath   string
 	SkipLZ          bool
 	Inventory       *inventory.Location `json:",omitempty"`
+	Trigger         Trigger
 	CreatedBy       string
 	AuthorizedUsers []string
 	CreatedAt       time.Time
@@ -105,7 +111,7 @@ func (d Dataset) View() View {
 	return View{
 		DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, Description: d.Description,
 		ConnectionId: d.ConnectionId, FileType: d.FileType, DirectoryPath: d.DirectoryPath, SkipLZ: d.SkipLZ,
-		Inventory: d.Inventory, CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		Inventory: d.Inventory, Trigger: d.Trigger.Or(), CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 }
 

@@ -98,6 +98,10 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	if err := s.refusePlatformInventory(in.Inventory); err != nil {
 		return View{}, err
 	}
+	trigger, err := normalizeTrigger(in.Trigger, conn)
+	if err != nil {
+		return View{}, err
+	}
 	if err := sharable(conn, []string{caller}, in.AuthorizedUsers); err != nil {
 		return View{}, err
 	}
@@ -110,7 +114,10 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		DatasetId: id.String(), DatasetName: in.DatasetName, Domain: in.Domain, Description: in.Description,
 		ConnectionId: conn.ConnectionId, FileType: in.FileType, DirectoryPath: in.DirectoryPath, SkipLZ: in.SkipLZ,
 		Inventory: in.Inventory, CreatedBy: caller, AuthorizedUsers: access.WithOwner(caller, in.AuthorizedUsers),
-		CreatedAt: now, UpdatedAt: now, Revision: 1,
+		CreatedAt: now, UpdatedAt: now, Revision: 1, Trigger: trigger,
+	}
+	if d.EventDriven() {
+		d.EventBucket = conn.S3Bucket
 	}
 	switch err := s.Store.CreateDataset(ctx, d); {
 	case claimError(err, d) != nil:
@@ -179,6 +186,11 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 			return View{}, err
 		}
 		if err := s.updateInventory(&d, in.Inventory, conn); err != nil {
+			return View{}, err
+		}
+	}
+	if in.Trigger != nil {
+		if err := s.updateTrigger(ctx, &d, *in.Trigger); err != nil {
 			return View{}, err
 		}
 	}

@@ -36,6 +36,8 @@ type CreateInput struct {
 	AuthorizedUsers []string
 	// Inventory plans runs from the source's S3 Inventory reports.
 	Inventory *inventory.Location
+	// Trigger is "schedule" (default) or "events".
+	Trigger Trigger
 }
 
 // UpdateInput is the body of PUT /datasets/{id}: only these fields change.
@@ -45,6 +47,8 @@ type UpdateInput struct {
 	SkipLZ          *bool
 	// Inventory sets the dataset's inventory; {} removes it.
 	Inventory *inventory.Location
+	// Trigger sets what feeds the dataset: "schedule" or "events".
+	Trigger *Trigger
 }
 
 func (in *CreateInput) normalize() error {
@@ -85,8 +89,8 @@ func (in *CreateInput) normalize() error {
 }
 
 func (in *UpdateInput) validate() error {
-	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil && in.Inventory == nil {
-		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, SkipLZ or Inventory")
+	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil && in.Inventory == nil && in.Trigger == nil {
+		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, SkipLZ, Inventory or Trigger")
 	}
 	if in.Description != nil {
 		if err := validateDescription(*in.Description); err != nil {

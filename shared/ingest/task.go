@@ -28,6 +28,10 @@ type Task struct {
 	// orders the runs of a dataset by it. (Tasks sent before it existed
 	// have none: the worker reads the run's.)
 	RunStarted time.Time
+	// Reconcile marks a task of a listing of an event-driven dataset: a
+	// file the events missed, counted Reconciled once copied. Event-made
+	// tasks carry the event's own gate in RunStarted (shared/eventingest).
+	Reconcile bool `json:",omitempty"`
 }
 
 // Complete says whether t names everything a worker needs to act on it: a

@@ -492,6 +492,7 @@ func (s *Store) countOnShard(runID string, results []run.FileResult) types.Trans
 		Add(expression.Name("BytesCopied"), expression.Value(c.BytesCopied)).
 		Add(expression.Name("Deferred"), expression.Value(c.Deferred)).
 		Add(expression.Name("Vanished"), expression.Value(c.Vanished)).
+		Add(expression.Name("Reconciled"), expression.Value(c.Reconciled)).
 		Set(expression.Name(AttrExpiresAt), expression.Value(s.expiry())))}
 }
 
@@ -499,6 +500,8 @@ func (s *Store) countOnShard(runID string, results []run.FileResult) types.Trans
 type shardTotals struct {
 	run.Counts
 	TasksDone int64
+	// Planned is the run's TasksPlanned when the totals end it.
+	Planned int64 `dynamodbav:"-"`
 }
 
 func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, error) {
@@ -518,6 +521,7 @@ func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, err
 		t.BytesCopied += sh.BytesCopied
 		t.Deferred += sh.Deferred
 		t.Vanished += sh.Vanished
+		t.Reconciled += sh.Reconciled
 	}
 	return t, nil
 }
@@ -536,7 +540,7 @@ func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
 	r.Copied, r.SkippedStorageClass, r.FailedValidation, r.Failed, r.BytesCopied =
 		t.Copied, t.SkippedStorageClass, t.FailedValidation, t.Failed, t.BytesCopied
 	// The record's Deferred is the planner's; the workers' add to it.
-	r.Deferred, r.Vanished = r.Deferred+t.Deferred, t.Vanished
+	r.Deferred, r.Vanished, r.Reconciled = r.Deferred+t.Deferred, t.Vanished, t.Reconciled
 	return nil
 }
 
@@ -553,8 +557,17 @@ func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool
 }
 
 // CompleteIfPlanned is CompleteIfDone for a run read after its planning
-// ended (so its TasksPlanned is final): it reads only the workers' counters.
+// ended: it reads only the workers' counters. Events may still add tasks
+// to it (JoinRun): a run read before they did is read again, once.
 func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error) {
+	done, ended, err := s.completeIfPlanned(ctx, r)
+	if err == nil && !ended && !done.State.Ended() && done.TasksPlanned != r.TasksPlanned {
+		return s.completeIfPlanned(ctx, done)
+	}
+	return done, ended, err
+}
+
+func (s *Store) completeIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error) {
 	if err := s.withWorkerCounts(ctx, &r); err != nil || r.TasksDone < r.TasksPlanned {
 		return r, false, err
 	}
@@ -563,7 +576,7 @@ func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 	if succeeded {
 		state = run.Succeeded
 	}
-	end := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone})
+	end := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone, Planned: r.TasksPlanned})
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		end, s.releaseLease(r.DatasetId, r.RunId), s.outboxPut(r.RunId, state, time.Now()),
 	}})

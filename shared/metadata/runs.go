@@ -194,8 +194,11 @@ func (s *Store) endRun(runID string, state run.State, reason string, at time.Tim
 			Set(expression.Name("Failed"), expression.Value(totals.Failed)).
 			Set(expression.Name("BytesCopied"), expression.Value(totals.BytesCopied)).
 			Set(expression.Name("Deferred"), expression.Value(totals.Deferred)). // the planner's and the workers'
-			Set(expression.Name("Vanished"), expression.Value(totals.Vanished))
-		cond = runIn(run.Running)
+			Set(expression.Name("Vanished"), expression.Value(totals.Vanished)).
+			Set(expression.Name("Reconciled"), expression.Value(totals.Reconciled))
+		// Events may add tasks to a running run (JoinRun): it ends with
+		// the tasks it was read with, or not yet.
+		cond = runIn(run.Running).And(expression.Name("TasksPlanned").Equal(expression.Value(totals.Planned)))
 	}
 	return types.TransactWriteItem{Update: s.updateIf(runKey(runID), set, cond)}
 }

@@ -48,6 +48,14 @@ const (
 	// EnvEventBus is the platform's outbound EventBridge bus, where the
 	// ingestion functions announce the ends of runs (shared/runevents).
 	EnvEventBus = "EVENT_BUS_NAME"
+	// EnvInboundBusARN is the platform's bus for sources' S3 events, which
+	// the bucket owners' rules target (the API tells them).
+	EnvInboundBusARN = "INBOUND_BUS_ARN"
+	// EnvRollingQuiet and EnvRollingCap close an event-driven dataset's
+	// rolling run after that long without an event (e.g. "5m") or that
+	// many tasks; unset means the defaults (shared/eventingest).
+	EnvRollingQuiet = "ROLLING_RUN_QUIET"
+	EnvRollingCap   = "ROLLING_RUN_CAP"
 )
 
 // Config is what a function knows about the platform it runs in.
@@ -75,6 +83,9 @@ type Config struct {
 	RunRetentionDays    int    // 0 means the default
 	OTLPEndpoint        string // "" means no tracing
 	EventBus            string // the outbound bus of run events
+	InboundBusARN       string // the inbound bus of sources' S3 events
+	RollingQuiet        time.Duration
+	RollingCap          int64
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -134,6 +145,9 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		RunRetentionDays:      int(integer(get(EnvRunRetentionDays))),
 		OTLPEndpoint:          get(EnvOTLPEndpoint),
 		EventBus:              get(EnvEventBus),
+		InboundBusARN:         get(EnvInboundBusARN),
+		RollingQuiet:          duration(get(EnvRollingQuiet)),
+		RollingCap:            integer(get(EnvRollingCap)),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -186,6 +200,9 @@ func (c Config) Env() map[string]string {
 		EnvRunRetentionDays:      strconv.Itoa(c.RunRetentionDays),
 		EnvOTLPEndpoint:          c.OTLPEndpoint,
 		EnvEventBus:              c.EventBus,
+		EnvInboundBusARN:         c.InboundBusARN,
+		EnvRollingQuiet:          c.RollingQuiet.String(),
+		EnvRollingCap:            strconv.FormatInt(c.RollingCap, 10),
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

@@ -51,6 +51,9 @@ type Counts struct {
 	// Vanished: files deleted from the source between the listing and
 	// their copy; listed in SkippedFiles. They do not fail the run.
 	Vanished int64
+	// Reconciled: of the Copied files, those a reconciling run of an
+	// event-driven dataset found by listing, which its events had missed.
+	Reconciled int64
 }
 
 // Add counts one worker's outcome: this is the one place that says which
@@ -60,6 +63,9 @@ func (c *Counts) Add(res FileResult) {
 	case "":
 		c.Copied++
 		c.BytesCopied += res.Bytes
+		if res.Reconciled {
+			c.Reconciled++
+		}
 	case OutcomeSkippedStorageClass:
 		c.SkippedStorageClass++
 	case OutcomeFailedValidation:
@@ -90,6 +96,6 @@ func (c Counts) LogValue() slog.Value {
 		slog.Int64("SkippedUnchanged", c.SkippedUnchanged), slog.Int64("SkippedStorageClass", c.SkippedStorageClass),
 		slog.Int64("SkippedUnsafeKey", c.SkippedUnsafeKey),
 		slog.Int64("FailedValidation", c.FailedValidation), slog.Int64("Failed", c.Failed),
-		slog.Int64("Deferred", c.Deferred), slog.Int64("Vanished", c.Vanished),
+		slog.Int64("Deferred", c.Deferred), slog.Int64("Vanished", c.Vanished), slog.Int64("Reconciled", c.Reconciled),
 	)
 }

@@ -34,6 +34,9 @@ type Trigger string
 const (
 	OnDemand  Trigger = "on_demand"
 	Scheduled Trigger = "schedule"
+	// Events: a rolling run of an event-driven dataset, started by its
+	// first event and closed after a quiet period or a size cap.
+	Events Trigger = "events"
 )
 
 // Run is one ingestion run of a schedule's dataset.
@@ -75,6 +78,13 @@ type Run struct {
 	// Scheduler's execution id, in the planner's payload), so that
 	// Lambda's retries of the firing resume it and its failure ends it.
 	Firing string `json:"-"`
+
+	// EventTasks counts the tasks that source events added to the run
+	// (all of a rolling run's; those that joined a reconciling run), and
+	// LastEventAt is when the last one joined: a rolling run closes after
+	// a quiet period without one.
+	EventTasks  int64      `json:",omitempty"`
+	LastEventAt *time.Time `json:",omitempty"`
 }
 
 // UploadDate is the run's upload_date partition in both zones: when it was
@@ -128,8 +138,11 @@ type FileResult struct {
 	Outcome      Outcome // "" when copied
 	StorageClass string
 	Reason       string
-	Bytes        int64         // the size copied; BytesCopied counts it only for a copied file
-	File         *dataset.File // the catalog entry to write, when the file landed
+	Bytes        int64 // the size copied; BytesCopied counts it only for a copied file
+	// Reconciled: the file was planned by a listing of an event-driven
+	// dataset (its events missed it), not sent by an event.
+	Reconciled bool
+	File       *dataset.File // the catalog entry to write, when the file landed
 }
 
 // View is a run as the API shows it.

@@ -91,6 +91,9 @@ type Options struct {
 	// S3, DynamoDB and SQS; it targets only the functions' requests and
 	// injects nothing until it is configured.
 	Faults bool
+	// RollingQuiet closes an event-driven dataset's rolling run after that
+	// long without an event, at the next lease sweep (0: the default).
+	RollingQuiet time.Duration
 	// EventRecord, when set, receives every event the local EventBridge
 	// accepts, one JSON line each (as EventsFile does under DataDir).
 	EventRecord io.Writer
@@ -186,6 +189,7 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 		return err
 	}
 	p.Config.PlannerBudget, p.Config.PartSize, p.Config.CopyThreshold = opts.PlannerBudget, opts.PartSize, opts.CopyThreshold
+	p.Config.RollingQuiet = opts.RollingQuiet
 	p.Config.MaxConnectionsPerUser, p.Config.MaxDatasetsPerUser, p.Config.MaxSchedulesPerUser = opts.Limits.Connections, opts.Limits.Datasets, opts.Limits.Schedules
 	for k, v := range p.Config.Env() {
 		os.Setenv(k, v)
@@ -458,6 +462,10 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	eventsCfg, err := p.Config.Only(app.EventsSettings)
+	if err != nil {
+		return err
+	}
 	api := app.NewAPI(apiCfg, awsCfg, opts.Log.With("function", p.Names.APIFunction))
 	planner := app.NewPlanner(plannerCfg, awsCfg, opts.Log.With("function", p.Names.PlannerFunction))
 	worker := app.NewWorker(workerCfg, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
@@ -466,6 +474,8 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambdalocal.NewHandler(planner.Handle), Timeout: 15 * time.Minute,
 			Async: lambdalocal.EventInvokeConfig{OnFailure: queueARN(p.Names.PlannerFailures)}},
 		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambdalocal.NewHandler(worker.Handle), Timeout: workerTimeout},
+		lambdalocal.Function{Name: p.Names.EventsFunction, Timeout: time.Minute,
+			Handler: lambdalocal.NewHandler(app.NewEvents(eventsCfg, awsCfg, opts.Log.With("function", p.Names.EventsFunction)).Handle)},
 	)
 }
 

@@ -84,6 +84,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 		SchedulerDLQARN:     queueARN(n.SchedulerDLQ),
 		MaxReceiveCount:     maxReceiveCount,
 		EventBus:            n.EventBus,
+		InboundBusARN:       p.InboundBusARN(),
 	}
 	p.registerReader()
 	return nil
