@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -225,5 +226,72 @@ func setBucketEvents(t *testing.T, bucket string, on bool) {
 	if _, err := sourceS3(t).PutBucketNotificationConfiguration(context.Background(), &s3.PutBucketNotificationConfigurationInput{
 		Bucket: aws.String(bucket), NotificationConfiguration: cfg}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Who may make a dataset event-driven, and on what: only on a connection
+// the caller may use and that names its bucket's owner (400 naming
+// Trigger otherwise, and for a Trigger that is neither value), only the
+// dataset's owner may change it, and the connection's owner cannot drop
+// S3BucketOwner under an event-driven dataset (409). The owner's events
+// setup is in the connection's policies, for those who may see it only.
+func TestEventDrivenDatasetAuthorization(t *testing.T) {
+	const bucket, owner, other = "event-driven-authz", "trigger-owner", "trigger-other"
+	putObjects(t, bucket, nil)
+	plain := mustCreate(t, owner, policyConn(bucket))
+	body := func(conn string, trigger any) map[string]any {
+		return map[string]any{"DatasetName": uniqueName("trig"), "Domain": uniqueName("tests"), "ConnectionId": conn,
+			"FileType": "csv", "DirectoryPath": "in/", "Trigger": trigger}
+	}
+	for _, c := range []struct {
+		user    string
+		body    map[string]any
+		status  int
+		field   string
+		message string
+	}{
+		{owner, body(plain, "events"), 400, "Trigger", "S3BucketOwner"},
+		{owner, body(plain, "sometimes"), 400, "Trigger", "must be"},
+		{other, body(plain, "events"), 400, "ConnectionId", "no connection"},
+	} {
+		status, out := call(t, c.user, "POST", "/datasets", c.body)
+		if status != c.status || out["Field"] != c.field || !strings.Contains(fmt.Sprint(out["Message"]), c.message) {
+			t.Errorf("%s creates %v: %d %v, want %d naming %s", c.user, c.body["Trigger"], status, out, c.status, c.field)
+		}
+	}
+	conn := policyConn(bucket)
+	conn["S3BucketOwner"], conn["AuthorizedUsers"] = platformlocal.SourceAccount, []string{other}
+	cid := mustCreate(t, owner, conn)
+	status, ds := call(t, owner, "POST", "/datasets", map[string]any{"DatasetName": uniqueName("trig"), "Domain": uniqueName("tests"),
+		"ConnectionId": cid, "FileType": "csv", "DirectoryPath": "in/", "AuthorizedUsers": []string{other}})
+	if status != 201 || ds["Trigger"] != "schedule" {
+		t.Fatalf("dataset: %d %v", status, ds)
+	}
+	path := "/datasets/" + ds["DatasetId"].(string)
+	if status, out := call(t, other, "PUT", path, map[string]any{"Trigger": "events"}); status != 403 && status != 404 {
+		t.Errorf("a user the dataset is shared with changed its Trigger: %d %v", status, out)
+	}
+	if status, out := call(t, owner, "PUT", path, map[string]any{"Trigger": "events"}); status != 200 || out["Trigger"] != "events" {
+		t.Fatalf("the owner's Trigger change: %d %v", status, out)
+	}
+	status, out := call(t, owner, "PUT", "/connections/"+cid, map[string]any{"S3BucketOwner": ""})
+	if status != 409 || out["Field"] != "S3BucketOwner" {
+		t.Errorf("dropping S3BucketOwner under an event-driven dataset: %d %v", status, out)
+	}
+	if status, out := call(t, "trigger-stranger", "GET", "/connections/"+cid+"/policies", nil); status != 404 {
+		t.Errorf("a stranger read the policies: %d %v", status, out)
+	}
+	_, pol := call(t, owner, "GET", "/connections/"+cid+"/policies", nil)
+	setup, _ := pol["Events"].(map[string]any)
+	raw, _ := json.Marshal(setup)
+	if setup == nil || !strings.Contains(string(raw), plat.InboundBusARN()) || !strings.Contains(string(raw), `{"prefix":"in/"}`) ||
+		!strings.Contains(string(raw), `"name":["`+bucket+`"]`) {
+		t.Errorf("the owner's events setup: %s", raw)
+	}
+	if status, out := call(t, owner, "PUT", path, map[string]any{"Trigger": "schedule"}); status != 200 || out["Trigger"] != "schedule" {
+		t.Fatalf("back to schedule: %d %v", status, out)
+	}
+	if status, out := call(t, owner, "PUT", "/connections/"+cid, map[string]any{"S3BucketOwner": ""}); status != 200 {
+		t.Errorf("dropping S3BucketOwner with no event-driven dataset: %d %v", status, out)
 	}
 }
