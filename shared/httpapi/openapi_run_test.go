@@ -24,7 +24,7 @@ func TestOpenAPIDescribesEveryFieldOfARun(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	full := run.Run{Reason: "r", StartedAt: &now, FinishedAt: &now} // every omitempty field present
+	full := run.Run{Reason: "r", StartedAt: &now, FinishedAt: &now, EventTasks: 1, LastEventAt: &now} // every omitempty field present
 	raw, err := json.Marshal(full)
 	if err != nil {
 		t.Fatal(err)
