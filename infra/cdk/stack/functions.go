@@ -67,6 +67,15 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 			publishRunEvents(r),
 		)
 	},
+	// The events function reads metadata and enqueues copy tasks (the
+	// platform key through SQS only); it reads no source.
+	"events": func(r Resources) []awsiam.PolicyStatement {
+		return append(tableAccess(r),
+			withConditions(statement("EncryptTasksViaSQS", []string{"kms:GenerateDataKey", "kms:Decrypt"}, r.Key.KeyArn()),
+				viaService(r.Scope, "sqs")),
+			statement("EnqueueTasks", []string{"sqs:SendMessage"}, r.Queues.Tasks.QueueArn()),
+		)
+	},
 	// The worker reads sources (and copies them into the zones) through
 	// source-reader sessions only; with its own role it validates and
 	// moves zone objects (LZ to DLZ) with the platform key through S3,
@@ -94,6 +103,7 @@ type Resources struct {
 	Queues     *Queues
 	Scheduling *Scheduling
 	Events     *Events
+	Inbound    *Inbound
 }
 
 type keyRef interface{ KeyArn() *string }
@@ -260,6 +270,7 @@ func settingValues(c constructs.Construct, r Resources, opts FunctionOptions, re
 		// The LZ, DLZ and CDK assets buckets: never a source.
 		platform.EnvPlatformBuckets: awscdk.Fn_Join(jsii.String(","), strs(r.Names.Buckets()...)),
 		platform.EnvEventBus:        r.Events.Bus.EventBusName(),
+		platform.EnvInboundBusARN:   r.Inbound.Bus.EventBusArn(),
 	}
 	if opts.CollectorLayer != "" {
 		values[platform.EnvOTLPEndpoint] = jsii.String(CollectorEndpoint)
