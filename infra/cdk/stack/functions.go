@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/datalake-platform/s3connections/infra/cdk/functions"
@@ -200,6 +201,7 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 			Layers:        &layers,
 			// nil when 0: no reservation (new accounts' quotas refuse one).
 			ReservedConcurrentExecutions: reserved(opts.ReservedConcurrency[f.Spec.Name]),
+			DeadLetterQueue:              asyncDLQ(f.Spec, r),
 		})
 		if f.Spec.ConsumesTasks {
 			if err := r.Queues.AttachWorker(f.Fn, f.Spec.Timeout); err != nil {
@@ -341,4 +343,15 @@ func viaService(scope constructs.IConstruct, service string) map[string]any {
 	return map[string]any{"StringEquals": map[string]any{
 		"kms:ViaService": service + "." + *awscdk.Stack_Of(scope).Region() + ".amazonaws.com",
 	}}
+}
+
+// asyncDLQ is where Lambda puts the events that fs, invoked
+// asynchronously by EventBridge, failed on every retry: the events
+// function's is the inbound DLQ (the inbound rule's dead letters go there
+// too); the others have none here.
+func asyncDLQ(fs FunctionSpec, r Resources) awssqs.IQueue {
+	if fs.Name != "events" || r.Inbound == nil {
+		return nil
+	}
+	return r.Inbound.DLQ
 }

@@ -94,6 +94,9 @@ type Options struct {
 	// RollingQuiet closes an event-driven dataset's rolling run after that
 	// long without an event, at the next lease sweep (0: the default).
 	RollingQuiet time.Duration
+	// SweepExpression is the lease sweep's schedule ("": the stack's,
+	// eventscheduler.SweepExpression); `make run` sweeps every minute.
+	SweepExpression string
 	// EventRecord, when set, receives every event the local EventBridge
 	// accepts, one JSON line each (as EventsFile does under DataDir).
 	EventRecord io.Writer
@@ -207,7 +210,7 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := p.ensureSweepSchedule(ctx, scheduler.NewFromConfig(awsCfg)); err != nil {
+	if err := p.ensureSweepSchedule(ctx, scheduler.NewFromConfig(awsCfg), opts.SweepExpression); err != nil {
 		return err
 	}
 	if opts.Seed {

@@ -197,17 +197,26 @@ func ensureFailureQueues(ctx context.Context, c *sqs.Client, n platform.Names, k
 // ensureSweepSchedule creates the platform's lease sweep, as the stack
 // does: every eventscheduler.SweepExpression, the planner ends the runs
 // whose lease expired.
-func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client) error {
+func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client, expression string) error {
+	if expression == "" {
+		expression = eventscheduler.SweepExpression
+	}
+	target := &schedtypes.Target{Arn: aws.String(p.Config.PlannerFunctionARN), RoleArn: aws.String(p.Config.SchedulerRoleARN),
+		Input: aws.String(eventscheduler.SweepInput()), RetryPolicy: eventscheduler.RetryPolicy(),
+		DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: aws.String(p.Config.SchedulerDLQARN)}}
+	window := &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff}
 	_, err := c.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
 		Name: aws.String(eventscheduler.SweepScheduleName), GroupName: aws.String(p.Names.ScheduleGroup),
-		ScheduleExpression: aws.String(eventscheduler.SweepExpression),
-		FlexibleTimeWindow: &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
-		Target: &schedtypes.Target{Arn: aws.String(p.Config.PlannerFunctionARN), RoleArn: aws.String(p.Config.SchedulerRoleARN),
-			Input: aws.String(eventscheduler.SweepInput()), RetryPolicy: eventscheduler.RetryPolicy(),
-			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: aws.String(p.Config.SchedulerDLQARN)}},
+		ScheduleExpression: aws.String(expression), FlexibleTimeWindow: window, Target: target,
 	})
 	var exists *schedtypes.ConflictException
-	if err != nil && !errors.As(err, &exists) {
+	if errors.As(err, &exists) { // kept from an earlier start: its expression may differ
+		_, err = c.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
+			Name: aws.String(eventscheduler.SweepScheduleName), GroupName: aws.String(p.Names.ScheduleGroup),
+			ScheduleExpression: aws.String(expression), FlexibleTimeWindow: window, Target: target,
+		})
+	}
+	if err != nil {
 		return fmt.Errorf("create the lease sweep schedule: %w", err)
 	}
 	return nil
