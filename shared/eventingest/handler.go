@@ -31,7 +31,7 @@ type Store interface {
 	CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]dataset.File, error)
 	// JoinRun counts n tasks on the run holding the dataset's lease, or
 	// starts fresh and counts them on it; UnjoinRun takes them back.
-	JoinRun(ctx context.Context, datasetID string, fresh run.Run, n int64, now time.Time) (run.Run, error)
+	JoinRun(ctx context.Context, datasetID string, fresh func() (run.Run, error), n int64, now time.Time) (run.Run, error)
 	UnjoinRun(ctx context.Context, runID string, n int64) error
 	// CloseRollingRun closes a rolling run that reached its size cap.
 	CloseRollingRun(ctx context.Context, r run.Run) (bool, error)
@@ -187,10 +187,7 @@ func (h *Handler) decide(ctx context.Context, ev Event, t ingest.Task) (string, 
 // send adds t to the run holding d's lease (or a new rolling run) and
 // sends it; a rolling run that reaches the cap is closed.
 func (h *Handler) send(ctx context.Context, d dataset.Dataset, t ingest.Task) error {
-	fresh, err := h.rollingRun(ctx, d)
-	if err != nil {
-		return err
-	}
+	fresh := func() (run.Run, error) { return h.rollingRun(ctx, d) }
 	r, err := h.Store.JoinRun(ctx, d.DatasetId, fresh, 1, h.now())
 	if err != nil {
 		return err

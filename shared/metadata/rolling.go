@@ -22,24 +22,29 @@ import (
 // when its last task is done (CompleteIfDone).
 
 // JoinRun adds n tasks of events to the run that holds datasetID's lease,
-// or starts fresh (a rolling run) and adds them to it when no run holds
-// it. It returns the run the tasks belong to.
-func (s *Store) JoinRun(ctx context.Context, datasetID string, fresh run.Run, n int64, now time.Time) (run.Run, error) {
+// or starts fresh() (a rolling run) and adds them to it when no run holds
+// it. It returns the run the tasks belong to. The lease is renewed when
+// less than run.Lease less a minute is left of it, not at every event.
+func (s *Store) JoinRun(ctx context.Context, datasetID string, fresh func() (run.Run, error), n int64, now time.Time) (run.Run, error) {
 	for range startRunAttempts + 1 {
 		st, err := s.datasetState(ctx, datasetID)
 		if err != nil {
 			return run.Run{}, err
 		}
-		holder := st.ActiveRunId
+		holder, renew := st.ActiveRunId, st.LeaseExpiresAt < now.Add(run.Lease-time.Minute).Unix()
 		if holder == "" || st.LeaseExpiresAt < now.Unix() {
+			r, err := fresh()
+			if err != nil {
+				return run.Run{}, err
+			}
 			var busy *run.InProgressError
-			switch err := s.StartRun(ctx, fresh, now.Add(run.Lease)); {
+			switch err := s.StartRun(ctx, r, now.Add(run.Lease)); {
 			case errors.As(err, &busy):
 				holder = busy.RunId
 			case err != nil:
 				return run.Run{}, err
 			default:
-				holder = fresh.RunId
+				holder, renew = r.RunId, false
 			}
 		}
 		r, err := s.addEventTasks(ctx, holder, n, now)
@@ -48,6 +53,9 @@ func (s *Store) JoinRun(ctx context.Context, datasetID string, fresh run.Run, n 
 		}
 		if err != nil {
 			return run.Run{}, err
+		}
+		if !renew {
+			return r, nil
 		}
 		if err := s.RenewLease(ctx, datasetID, r.RunId, now.Add(run.Lease)); err != nil && !errors.Is(err, ingest.ErrLeaseLost) {
 			return run.Run{}, err

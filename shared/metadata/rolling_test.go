@@ -26,11 +26,11 @@ func rolling(t *testing.T, d dataset.Dataset) run.Run {
 func TestRollingRunsStayOneAtATime(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	d := newDataset(t, s, "rolling")
-	first, err := s.JoinRun(ctx, d.DatasetId, rolling(t, d), 1, time.Now())
+	first, err := s.JoinRun(ctx, d.DatasetId, func() (run.Run, error) { return rolling(t, d), nil }, 1, time.Now())
 	if err != nil || first.Trigger != run.Events || first.TasksPlanned != 1 {
 		t.Fatalf("first join: %+v, %v", first, err)
 	}
-	second, err := s.JoinRun(ctx, d.DatasetId, rolling(t, d), 1, time.Now())
+	second, err := s.JoinRun(ctx, d.DatasetId, func() (run.Run, error) { return rolling(t, d), nil }, 1, time.Now())
 	if err != nil || second.RunId != first.RunId || second.TasksPlanned != 2 || second.EventTasks != 2 {
 		t.Fatalf("second join: %s with %d tasks (%v), want %s with 2", second.RunId, second.TasksPlanned, err, first.RunId)
 	}
@@ -49,7 +49,7 @@ func TestRollingRunsStayOneAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	commit(t, s, stale, "a.csv", "b.csv")
-	third, err := s.JoinRun(ctx, d.DatasetId, rolling(t, d), 1, time.Now()) // joins the closed run: it has not ended
+	third, err := s.JoinRun(ctx, d.DatasetId, func() (run.Run, error) { return rolling(t, d), nil }, 1, time.Now()) // joins the closed run: it has not ended
 	if err != nil || third.RunId != first.RunId {
 		t.Fatalf("an event after the close: %s (%v), want %s", third.RunId, err, first.RunId)
 	}
@@ -60,7 +60,7 @@ func TestRollingRunsStayOneAtATime(t *testing.T) {
 	if r, ended, err := s.CompleteIfPlanned(ctx, stale); err != nil || !ended || r.State != run.Succeeded {
 		t.Fatalf("the run did not end with its last task: %s %v %v", r.State, ended, err)
 	}
-	next, err := s.JoinRun(ctx, d.DatasetId, rolling(t, d), 1, time.Now())
+	next, err := s.JoinRun(ctx, d.DatasetId, func() (run.Run, error) { return rolling(t, d), nil }, 1, time.Now())
 	if err != nil || next.RunId == first.RunId || next.TasksPlanned != 1 {
 		t.Fatalf("after the end: %s with %d tasks (%v), want a new run", next.RunId, next.TasksPlanned, err)
 	}

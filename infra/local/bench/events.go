@@ -21,6 +21,7 @@ import (
 // events function, the task queue, a worker), with no run started.
 type EventLatency struct {
 	Objects int     `json:"objects"`
+	Rate    int     `json:"objects_per_second"`
 	P50     float64 `json:"p50_seconds"`
 	P99     float64 `json:"p99_seconds"`
 	Max     float64 `json:"max_seconds"`
@@ -74,7 +75,7 @@ func (e *comparison) measureEvents(ctx context.Context, n int) (*EventLatency, e
 		return nil, fmt.Errorf("event latency: %d of %d objects reached the DLZ", len(lat), n)
 	}
 	slices.Sort(lat)
-	return &EventLatency{Objects: n, P50: round4(quantile(lat, 0.50)), P99: round4(quantile(lat, 0.99)), Max: round4(lat[len(lat)-1])}, nil
+	return &EventLatency{Objects: n, Rate: eventRate, P50: round4(quantile(lat, 0.50)), P99: round4(quantile(lat, 0.99)), Max: round4(lat[len(lat)-1])}, nil
 }
 
 // quantile of sorted values (nearest rank).
@@ -113,8 +114,12 @@ func (e *comparison) eventDataset(ctx context.Context) (string, error) {
 	return datasetDom + "/events/", nil
 }
 
-// putPaced writes n small objects under Prefix, 8 at a time, reporting
-// when each PutObject answered.
+// eventRate is how many objects a second the latency is measured at:
+// one writer's steady stream, not a burst (a burst measures the backlog).
+const eventRate = 25
+
+// putPaced writes n small objects under Prefix at eventRate a second,
+// reporting when each PutObject answered.
 func (e *comparison) putPaced(ctx context.Context, n int, done func(name string, at time.Time)) error {
 	keys := make(chan int)
 	var wg sync.WaitGroup
@@ -136,7 +141,10 @@ func (e *comparison) putPaced(ctx context.Context, n int, done func(name string,
 			}
 		})
 	}
+	tick := time.NewTicker(time.Second / eventRate)
+	defer tick.Stop()
 	for i := range n {
+		<-tick.C
 		keys <- i
 	}
 	close(keys)
