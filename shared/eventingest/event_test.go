@@ -1,6 +1,8 @@
 package eventingest
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -89,5 +91,24 @@ func TestObject(t *testing.T) {
 		if _, _, reason := e.object(); reason == "" {
 			t.Errorf("%+v was read", e)
 		}
+	}
+}
+
+// The sample event in events/events (S3's shape, AWS-FACTS §4.2) decodes
+// to what it says, and its key is decoded.
+func TestObjectCreatedFixture(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "events", "events", "object-created.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, key, reason := ev.object()
+	if reason != "" || bucket != "s3connections-demo-source" || key != "incoming/orders 1.csv" || ev.Account != "111122223333" ||
+		ev.Detail.Object.Size != 52 || ev.Detail.Object.ETag != "b1946ac92492d2347c6235b4d2611184" || ev.Detail.Reason != "PutObject" ||
+		!ev.Time.Equal(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("decoded %+v: bucket %q key %q (%s)", ev, bucket, key, reason)
 	}
 }
