@@ -149,7 +149,7 @@ func task(ev Event, key string, d dataset.Dataset, c connection.Connection) inge
 	return ingest.Task{
 		DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket, Key: key, Name: d.Name(key),
 		Size: ev.Detail.Object.Size, ETag: strings.Trim(ev.Detail.Object.ETag, `"`), Version: c.Version,
-		FileType: d.FileType, SkipLZ: d.SkipLZ, RunStarted: ev.Gate(),
+		FileType: d.FileType, SkipLZ: d.SkipLZ, RunStarted: ev.Gate(), Event: true,
 	}
 }
 

@@ -32,6 +32,8 @@ type Task struct {
 	// file the events missed, counted Reconciled once copied. Event-made
 	// tasks carry the event's own gate in RunStarted (shared/eventingest).
 	Reconcile bool `json:",omitempty"`
+	// Event marks a task made from a source event.
+	Event bool `json:",omitempty"`
 }
 
 // Complete says whether t names everything a worker needs to act on it: a

@@ -471,7 +471,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		return failedFile(t, reason), nil // the planner sends no such task: refuse it, copying nothing
 	}
 	res, obj, err := w.copyIn(ctx, src, conn, t)
-	res.Reconciled = t.Reconcile
+	res.Reconciled, res.FromEvent = t.Reconcile, t.Event
 	if err != nil || res.Outcome != "" {
 		return res, err
 	}

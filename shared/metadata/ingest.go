@@ -355,35 +355,54 @@ func itemsOf(res run.FileResult) int {
 	return 1
 }
 
-// commitChunk commits results that fit in one transaction.
+// commitChunk commits results that fit in one transaction; those a newer
+// version superseded are counted apart (superseded.go).
 func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
+	n, superseded, err := s.commitGated(ctx, r, results)
+	if err == nil && len(superseded) > 0 {
+		err = s.countSuperseded(ctx, r, superseded)
+	}
+	return n, err
+}
+
+// commitGated commits results through their gates, dropping those
+// committed before, and returns those a newer version's gate refused.
+func (s *Store) commitGated(ctx context.Context, r run.Run, results []run.FileResult) (int, []run.FileResult, error) {
+	_, gate, err := gateOf(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var superseded []run.FileResult
 	for attempt := 0; len(results) > 0; attempt++ {
 		items, err := s.commitItems(r, results)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
-			return len(results), nil
+			return len(results), superseded, nil
 		}
 		reasons := canceledBy(err)
 		if len(reasons) == 0 || attempt >= 12 {
-			return 0, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
+			return 0, nil, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
 		}
 		kept := results[:0:0]
 		for i, res := range results { // gates come first, one per result
-			if !conditionFailed(reasons[i]) {
+			switch {
+			case !conditionFailed(reasons[i]):
 				kept = append(kept, res)
+			case res.FromEvent && supersededBy(reasons[i].Item, gate):
+				superseded = append(superseded, res)
 			}
 		}
 		if len(kept) == len(results) { // a conflict with another transaction: wait and retry
 			if err := backoff(ctx, attempt+1); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 		}
 		results = kept
 	}
-	return 0, nil
+	return 0, superseded, nil
 }
 
 // commitItems is the transaction that commits results of run r: each
@@ -403,6 +422,11 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 		entry, err := gates.commit(res)
 		if err != nil {
 			return nil, err
+		}
+		if entry.Put != nil { // a refusal says which gate refused it (superseded.go)
+			entry.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		} else {
+			entry.Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		}
 		items = append(items, entry)
 		if res.Outcome != "" {

@@ -77,3 +77,40 @@ func commit(t *testing.T, s *Store, r run.Run, names ...string) {
 		t.Fatal(err)
 	}
 }
+
+// Two writes of a key, their events in one rolling run: when the newer
+// version commits first, the older one's commit is refused (the catalog
+// keeps the newer) yet counted done once, as Deferred and listed, however
+// often it is retried, so that the run can end; a duplicate of the newer
+// one counts nothing.
+func TestSupersededEventTasksCountOnce(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	d := newDataset(t, s, "superseded")
+	r, err := s.JoinRun(ctx, d.DatasetId, func() (run.Run, error) { return rolling(t, d), nil }, 2, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	older, newer := r.StartedAt.Add(time.Second), r.StartedAt.Add(2*time.Second)
+	at := func(g time.Time) run.Run { x := r; x.StartedAt = &g; return x }
+	res := func(etag string) []run.FileResult {
+		return []run.FileResult{{Name: "a.csv", SourceKey: "in/a.csv", FromEvent: true,
+			File: &dataset.File{Name: "a.csv", SourceETag: etag, RunId: r.RunId}}}
+	}
+	for _, step := range []struct {
+		gate time.Time
+		etag string
+	}{{newer, "v2"}, {older, "v1"}, {older, "v1"}, {newer, "v2"}} {
+		if _, err := s.CommitFiles(ctx, at(step.gate), res(step.etag)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	totals, err := s.shardTotals(ctx, r.RunId)
+	if err != nil || totals.TasksDone != 2 || totals.Copied != 1 || totals.Deferred != 1 {
+		t.Fatalf("counted %+v (%v), want 2 tasks done: 1 copied, 1 deferred", totals, err)
+	}
+	skipped, _, _, err := s.RunFiles(ctx, r.RunId, 10)
+	if err != nil || len(skipped) != 1 || skipped[0].Reason != SupersededReason {
+		t.Errorf("skipped files %+v (%v)", skipped, err)
+	}
+	wantCatalog(t, s, d.DatasetId, map[string]string{"a.csv": "v2"})
+}

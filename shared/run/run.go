@@ -142,7 +142,10 @@ type FileResult struct {
 	// Reconciled: the file was planned by a listing of an event-driven
 	// dataset (its events missed it), not sent by an event.
 	Reconciled bool
-	File       *dataset.File // the catalog entry to write, when the file landed
+	// FromEvent: the file's task was made from a source event, which
+	// commits under the event's own gate (shared/eventingest).
+	FromEvent bool
+	File      *dataset.File // the catalog entry to write, when the file landed
 }
 
 // View is a run as the API shows it.
