@@ -14,7 +14,7 @@ export GOFLAGS := -mod=readonly
 # Pure Go everywhere: the tests build the Lambda bootstraps (CGO off) and share their cache.
 export CGO_ENABLED := 0
 
-.PHONY: help tools check-java run token attach-policy inventory migrate-secrets migrate-domains migrate-users release-user migrate-run-retention test test-slow test-scale fuzz vet build clean contract-tools lint-openapi
+.PHONY: help tools check-java run token attach-policy source-events inventory migrate-secrets migrate-domains migrate-users release-user migrate-run-retention test test-slow test-scale fuzz vet build clean contract-tools lint-openapi
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ token: ## print a JWT the local API accepts: make token USER=alice
 attach-policy: ## attach a connection's bucket policy as the source owner: make attach-policy USER=alice CONNECTION=<id>
 	@$(user_from_command_line)
 	@go run ./infra/local/cmd/localplatform attach-policy -user "$(USER)" -connection "$(CONNECTION)"
+
+source-events: ## forward a local bucket's Object Created events to the platform, as its owner: make source-events BUCKET=<bucket>
+	@go run ./infra/local/cmd/localplatform source-events -bucket "$(BUCKET)"
 
 inventory: ## deliver an S3 Inventory report of a local bucket, as S3 would: make inventory BUCKET=<source> DEST=<bucket> [ARGS="-prefix inventory -config daily"]
 	@go run ./infra/local/cmd/inventory -bucket "$(BUCKET)" -dest "$(DEST)" $(ARGS)

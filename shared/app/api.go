@@ -43,6 +43,7 @@ func NewAPI(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *httpapi.A
 			Tester:              planner,
 			SourceReaderRoleARN: cfg.SourceReaderRoleARN,
 			PlatformBuckets:     cfg.PlatformBuckets,
+			InboundBusARN:       cfg.InboundBusARN,
 		},
 		Datasets:  datasets,
 		Schedules: schedules,

@@ -64,6 +64,7 @@ func NewPlanner(cfg platform.Config, awsCfg aws.Config, log *slog.Logger) *inges
 		Metrics:  metrics.NewEmitter(os.Stdout),
 		Events:   runEvents(cfg, awsCfg, store, log),
 		Reports:  reportParts(cfg, awsCfg),
+		Rolling:  store, RollingQuiet: cfg.RollingQuiet, RollingCap: cfg.RollingCap,
 	}
 }
 

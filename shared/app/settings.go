@@ -15,13 +15,19 @@ var (
 			platform.EnvScheduleGroup, platform.EnvSchedulerRoleARN, platform.EnvSourceReaderRoleARN, platform.EnvPlatformBuckets,
 			platform.EnvSchedulerDLQARN},
 		Optional: []string{platform.EnvMaxConnectionsPerUser, platform.EnvMaxDatasetsPerUser, platform.EnvMaxSchedulesPerUser,
-			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint, platform.EnvReportURLExpiry, platform.EnvS3PathStyle},
+			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint, platform.EnvReportURLExpiry, platform.EnvS3PathStyle, platform.EnvInboundBusARN},
 	}
 	PlannerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvSecretsKey, platform.EnvTaskQueueURL, platform.EnvPlannerFunction,
 			platform.EnvSourceReaderRoleARN, platform.EnvEventBus, platform.EnvReportsBucket},
 		Optional: []string{platform.EnvEnabledOptInRegions, platform.EnvPlannerBudget, platform.EnvS3PathStyle,
-			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
+			platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint, platform.EnvRollingQuiet, platform.EnvRollingCap},
+	}
+	// EventsSettings are the events function's: it reads the metadata
+	// table and sends tasks to the workers' queue, and reads no source.
+	EventsSettings = platform.Settings{
+		Required: []string{platform.EnvTable, platform.EnvTaskQueueURL},
+		Optional: []string{platform.EnvRollingCap, platform.EnvRunRetentionDays, platform.EnvOTLPEndpoint},
 	}
 	WorkerSettings = platform.Settings{
 		Required: []string{platform.EnvTable, platform.EnvKMSKey, platform.EnvSecretsKey, platform.EnvLZBucket, platform.EnvDLZBucket, platform.EnvTaskQueueURL,

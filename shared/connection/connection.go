@@ -140,10 +140,14 @@ type DatasetRef struct {
 	Domain      string
 	SkipLZ      bool
 	// RestoreArchived says the dataset restores archived files: the
-	// policies grant s3:RestoreObject on its DirectoryPath (written with
-	// the option, so every reference that has it names its path).
-	RestoreArchived bool   `dynamodbav:",omitempty"`
-	DirectoryPath   string `dynamodbav:",omitempty"`
+	// policies grant s3:RestoreObject on its DirectoryPath.
+	RestoreArchived bool `dynamodbav:",omitempty"`
 	// Inventory is the dataset's, for the policies that grant its reads.
 	Inventory *inventory.Location `dynamodbav:",omitempty"`
+	// Trigger and DirectoryPath are the dataset's, for the events rule
+	// the bucket's owner configures ("events"; "" means scheduled) and
+	// the restore grants (written with either option, so every reference
+	// that has one names its path).
+	Trigger       string `dynamodbav:",omitempty"`
+	DirectoryPath string `dynamodbav:",omitempty"`
 }

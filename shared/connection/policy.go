@@ -23,6 +23,9 @@ type Policies struct {
 	// RestoresPaidBy says who pays for the restores the grants of datasets
 	// with RestoreArchived allow; absent when no dataset restores.
 	RestoresPaidBy string `json:",omitempty"`
+	// Events is what the bucket's owner configures for the connection's
+	// event-driven datasets (any access type), nil without one.
+	Events *EventsSetup `json:",omitempty"`
 }
 
 // PoliciesFor builds least-privilege policies that let the source reader

@@ -73,7 +73,10 @@ type Service struct {
 	// PlatformBuckets are the platform's own buckets, which no connection
 	// may name.
 	PlatformBuckets []string
-	Now             func() time.Time
+	// InboundBusARN is the platform's bus for sources' S3 events, the
+	// target of the owners' rules (EventsSetup).
+	InboundBusARN string
+	Now           func() time.Time
 }
 
 // refusePlatformBucket stops a connection from naming one of the
@@ -177,6 +180,11 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 	if err := s.refusePlatformBucket(old.S3Bucket); err != nil { // made before the rule
 		return View{}, err
 	}
+	if in.S3BucketOwner != nil && *in.S3BucketOwner == "" && old.S3BucketOwner != "" {
+		if err := s.refuseOwnerRemoval(ctx, old); err != nil {
+			return View{}, err
+		}
+	}
 	c := old
 	if in.S3BucketOwner != nil {
 		c.S3BucketOwner = *in.S3BucketOwner
@@ -227,12 +235,16 @@ func (s *Service) Policies(ctx context.Context, caller, id string) (Policies, er
 	if err != nil {
 		return Policies{}, err
 	}
-	if c.ConnectionAccessType == AccessKeys {
-		return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no policy", c.ConnectionName)
-	}
 	refs, err := s.Store.DatasetsOfConnection(ctx, id)
 	if err != nil {
 		return Policies{}, err
+	}
+	events := eventsSetupFor(c, refs, s.InboundBusARN)
+	if c.ConnectionAccessType == AccessKeys && events != nil {
+		return Policies{Events: events}, nil
+	}
+	if c.ConnectionAccessType == AccessKeys {
+		return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no policy", c.ConnectionName)
 	}
 	var inventories []inventory.Location
 	for _, r := range refs {
@@ -242,9 +254,13 @@ func (s *Service) Policies(ctx context.Context, caller, id string) (Policies, er
 	}
 	switch c.ConnectionAccessType {
 	case BucketPolicy:
-		return withRestores(PoliciesFor(c, s.SourceReaderRoleARN, inventories...), c, s.SourceReaderRoleARN, RestorePrefixes(refs)), nil
+		p := withRestores(PoliciesFor(c, s.SourceReaderRoleARN, inventories...), c, s.SourceReaderRoleARN, RestorePrefixes(refs))
+		p.Events = events
+		return p, nil
 	case AssumeRole:
-		return withRestores(RolePoliciesFor(c, s.SourceReaderRoleARN, inventories...), c, s.SourceReaderRoleARN, RestorePrefixes(refs)), nil
+		p := withRestores(RolePoliciesFor(c, s.SourceReaderRoleARN, inventories...), c, s.SourceReaderRoleARN, RestorePrefixes(refs))
+		p.Events = events
+		return p, nil
 	}
 	return Policies{}, apperr.Conflict("ConnectionAccessType", "connection %s uses access keys: it needs no policy", c.ConnectionName)
 }

@@ -66,6 +66,11 @@ type Dataset struct {
 	// RestoreArchived, when set, has runs restore archived files and
 	// ingest them once readable (1.7 and later).
 	RestoreArchived *rules.RestoreArchived `json:",omitempty" dynamodbav:",omitempty"`
+	// Trigger is OnEvents for a dataset fed by its source's S3 events (""
+	// means OnSchedule); EventBucket is then its connection's bucket, by
+	// which the events function finds it.
+	Trigger     Trigger `json:",omitempty" dynamodbav:",omitempty"`
+	EventBucket string  `json:"-" dynamodbav:",omitempty"`
 }
 
 // CanSee says whether user may see and use the dataset.
@@ -99,6 +104,7 @@ type View struct {
 	SkipLZ          bool
 	Inventory       *inventory.Location    `json:",omitempty"`
 	RestoreArchived *rules.RestoreArchived `json:",omitempty"`
+	Trigger         Trigger
 	CreatedBy       string
 	AuthorizedUsers []string
 	CreatedAt       time.Time
@@ -110,7 +116,7 @@ func (d Dataset) View() View {
 	return View{
 		DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, Description: d.Description,
 		ConnectionId: d.ConnectionId, FileType: d.FileType, DirectoryPath: d.DirectoryPath, SkipLZ: d.SkipLZ,
-		Inventory: d.Inventory, RestoreArchived: d.RestoreArchived, CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		Inventory: d.Inventory, RestoreArchived: d.RestoreArchived, Trigger: d.Trigger.Or(), CreatedBy: d.CreatedBy, AuthorizedUsers: d.AuthorizedUsers, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 	}
 }
 

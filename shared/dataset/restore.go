@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"math"
 	"slices"
 	"strings"
@@ -37,6 +38,16 @@ func normalizeRestore(opt *rules.RestoreArchived, c connection.Connection) error
 		return apperr.Invalid("RestoreArchived.MaxEstimatedCostUSD", "must be a number of dollars from 0 to 1000000000")
 	}
 	return nil
+}
+
+// applyRestore applies an update's RestoreArchived to d, checked against
+// its connection.
+func (s *Service) applyRestore(ctx context.Context, d *Dataset, in *rules.RestoreArchived) error {
+	conn, err := s.Connections.GetConnection(ctx, d.ConnectionId)
+	if err != nil {
+		return err
+	}
+	return updateRestore(d, in, conn)
 }
 
 // updateRestore applies an update's RestoreArchived to d: a Tier sets it

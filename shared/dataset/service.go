@@ -103,6 +103,10 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 	if err := s.refusePlatformInventory(in.Inventory); err != nil {
 		return View{}, err
 	}
+	trigger, err := normalizeTrigger(in.Trigger, conn)
+	if err != nil {
+		return View{}, err
+	}
 	if err := sharable(conn, []string{caller}, in.AuthorizedUsers); err != nil {
 		return View{}, err
 	}
@@ -115,7 +119,10 @@ func (s *Service) Create(ctx context.Context, caller string, in CreateInput) (Vi
 		DatasetId: id.String(), DatasetName: in.DatasetName, Domain: in.Domain, Description: in.Description,
 		ConnectionId: conn.ConnectionId, FileType: in.FileType, DirectoryPath: in.DirectoryPath, SkipLZ: in.SkipLZ,
 		Inventory: in.Inventory, RestoreArchived: in.RestoreArchived, CreatedBy: caller, AuthorizedUsers: access.WithOwner(caller, in.AuthorizedUsers),
-		CreatedAt: now, UpdatedAt: now, Revision: 1,
+		CreatedAt: now, UpdatedAt: now, Revision: 1, Trigger: trigger,
+	}
+	if d.EventDriven() {
+		d.EventBucket = conn.S3Bucket
 	}
 	switch err := s.Store.CreateDataset(ctx, d); {
 	case claimError(err, d) != nil:
@@ -189,11 +196,12 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 		}
 	}
 	if in.RestoreArchived != nil {
-		conn, err := s.Connections.GetConnection(ctx, d.ConnectionId)
-		if err != nil {
+		if err := s.applyRestore(ctx, &d, in.RestoreArchived); err != nil {
 			return View{}, err
 		}
-		if err := updateRestore(&d, in.RestoreArchived, conn); err != nil {
+	}
+	if in.Trigger != nil {
+		if err := s.updateTrigger(ctx, &d, *in.Trigger); err != nil {
 			return View{}, err
 		}
 	}

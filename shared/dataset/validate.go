@@ -38,6 +38,8 @@ type CreateInput struct {
 	Inventory *inventory.Location
 	// RestoreArchived restores archived files, then ingests them.
 	RestoreArchived *rules.RestoreArchived
+	// Trigger is "schedule" (default) or "events".
+	Trigger Trigger
 }
 
 // UpdateInput is the body of PUT /datasets/{id}: only these fields change.
@@ -49,6 +51,8 @@ type UpdateInput struct {
 	Inventory *inventory.Location
 	// RestoreArchived sets the dataset's restore option; {} removes it.
 	RestoreArchived *rules.RestoreArchived
+	// Trigger sets what feeds the dataset: "schedule" or "events".
+	Trigger *Trigger
 }
 
 func (in *CreateInput) normalize() error {
@@ -89,8 +93,8 @@ func (in *CreateInput) normalize() error {
 }
 
 func (in *UpdateInput) validate() error {
-	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil && in.Inventory == nil && in.RestoreArchived == nil {
-		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, SkipLZ, Inventory or RestoreArchived")
+	if in.Description == nil && in.AuthorizedUsers == nil && in.SkipLZ == nil && in.Inventory == nil && in.RestoreArchived == nil && in.Trigger == nil {
+		return apperr.Invalid("", "nothing to update: give Description, AuthorizedUsers, SkipLZ, Inventory, RestoreArchived or Trigger")
 	}
 	if in.Description != nil {
 		if err := validateDescription(*in.Description); err != nil {

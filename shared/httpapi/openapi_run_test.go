@@ -25,7 +25,7 @@ func TestOpenAPIDescribesEveryFieldOfARun(t *testing.T) {
 	}
 	now := time.Now()
 	full := run.Run{Reason: "r", StartedAt: &now, FinishedAt: &now, Report: &run.Report{}, // every omitempty field present
-		RestoreEstimateMicroUSD: 1, RestoresWithheld: "w"}
+		RestoreEstimateMicroUSD: 1, RestoresWithheld: "w", EventTasks: 1, LastEventAt: &now}
 	raw, err := json.Marshal(full)
 	if err != nil {
 		t.Fatal(err)

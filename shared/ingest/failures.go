@@ -153,6 +153,9 @@ func (p *Planner) startedBy(ctx context.Context, runID, firing string) bool {
 // of its lease's end, rather than at the dataset's next run. It announces
 // them, then the run ends whose enders crashed before they announced them.
 func (p *Planner) sweep(ctx context.Context) error {
+	if err := p.closeRollingRuns(ctx); err != nil {
+		p.Log.ErrorContext(ctx, "close rolling runs", "error", err) // the expired leases still get swept
+	}
 	ended, err := p.Store.ExpireLeases(ctx, p.now())
 	for _, id := range ended {
 		p.Log.WarnContext(ctx, "run failed: its lease on the dataset expired", "runId", id)

@@ -122,6 +122,12 @@ type Planner struct {
 	// Reports, when set, gets a part of the run's report per listing page,
 	// with the files the planner decided on (reports.go).
 	Reports ReportParts
+	// Rolling, when set, lets the sweep close event-driven datasets'
+	// rolling runs after RollingQuiet without an event or at RollingCap
+	// tasks (zero: the defaults), and scheduled runs wait for them.
+	Rolling      RollingStore
+	RollingQuiet time.Duration
+	RollingCap   int64
 }
 
 // PageSize is how many keys one ListObjectsV2 call returns.
@@ -187,8 +193,15 @@ func (p *Planner) fire(ctx context.Context, scheduleID, firing string) error {
 	}
 	r.Firing = firing
 	var busy *run.InProgressError
-	switch err := p.Store.StartRun(ctx, r, now.Add(run.Lease)); {
-	case errors.As(err, &busy) && p.startedBy(ctx, busy.RunId, firing):
+	err = p.Store.StartRun(ctx, r, now.Add(run.Lease))
+	resumes := errors.As(err, &busy) && p.startedBy(ctx, busy.RunId, firing)
+	if errors.As(err, &busy) && !resumes {
+		if yerr := p.yieldToRolling(ctx, busy.RunId); yerr != nil {
+			return yerr
+		}
+	}
+	switch {
+	case resumes:
 		return p.plan(ctx, busy.RunId)
 	case errors.As(err, &busy):
 		r.State, r.Reason, r.FinishedAt = run.Skipped, "run "+busy.RunId+" of this dataset was in progress", &now
@@ -430,7 +443,7 @@ func (p *Planner) match(pl *planning, listed []s3types.Object) (tasks, deferred 
 			RunId: r.RunId, DatasetId: d.DatasetId, ConnectionId: c.ConnectionId, Bucket: c.S3Bucket,
 			Key: key, Name: d.Name(key), Size: aws.ToInt64(o.Size), ETag: strings.Trim(aws.ToString(o.ETag), `"`),
 			StorageClass: string(o.StorageClass), Version: c.Version, FileType: d.FileType, SkipLZ: d.SkipLZ,
-			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt,
+			TargetKey: d.TargetKey(r.UploadDate(), d.Name(key)), RunStarted: *r.StartedAt, Reconcile: d.EventDriven(),
 			ScheduleId: r.ScheduleId, Restore: restore,
 		}
 		if rules.Deferred(aws.ToTime(o.LastModified), *r.StartedAt) {

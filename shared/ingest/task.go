@@ -34,6 +34,12 @@ type Task struct {
 	// Restore is the dataset's RestoreArchived option, unless this run
 	// requests no restores (nil).
 	Restore *rules.RestoreArchived `json:",omitempty"`
+	// Reconcile marks a task of a listing of an event-driven dataset: a
+	// file the events missed, counted Reconciled once copied. Event-made
+	// tasks carry the event's own gate in RunStarted (shared/eventingest).
+	Reconcile bool `json:",omitempty"`
+	// Event marks a task made from a source event.
+	Event bool `json:",omitempty"`
 }
 
 // Complete says whether t names everything a worker needs to act on it: a

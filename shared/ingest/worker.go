@@ -161,10 +161,12 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 			continue // retrying cannot fix it
 		}
 		n, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
-		byRun[t.RunId] = append(byRun[t.RunId], delivery{messageID: m.MessageId, receiptHandle: m.ReceiptHandle, receives: n, task: t})
+		// By run and gate: an event-made task commits under its event's gate.
+		g := t.RunId + "@" + t.RunStarted.String()
+		byRun[g] = append(byRun[g], delivery{messageID: m.MessageId, receiptHandle: m.ReceiptHandle, receives: n, task: t})
 	}
-	for runID, ds := range byRun {
-		for _, id := range w.runBatch(ctx, runID, ds) {
+	for _, ds := range byRun {
+		for _, id := range w.runBatch(ctx, ds[0].task.RunId, ds) {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: id})
 		}
 	}
@@ -489,6 +491,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		return failedFile(t, reason), nil // the planner sends no such task: refuse it, copying nothing
 	}
 	res, obj, err := w.copyIn(ctx, src, conn, t)
+	res.Reconciled, res.FromEvent = t.Reconcile, t.Event
 	if err != nil || res.Outcome != "" {
 		return res, err
 	}

@@ -64,7 +64,7 @@ func (s *Store) datasetWrites(d dataset.Dataset) (item, ref map[string]types.Att
 		PK: connectionPrefix + d.ConnectionId, SK: datasetPrefix + d.DatasetId, Kind: "DatasetRef",
 		DatasetRef: connection.DatasetRef{
 			DatasetId: d.DatasetId, DatasetName: d.DatasetName, Domain: d.Domain, SkipLZ: d.SkipLZ, Inventory: d.Inventory,
-			RestoreArchived: d.RestoreArchived != nil, DirectoryPath: d.DirectoryPath,
+			RestoreArchived: d.RestoreArchived != nil, Trigger: string(d.Trigger), DirectoryPath: d.DirectoryPath,
 		},
 	})
 	if err != nil {
@@ -183,6 +183,7 @@ func (s *Store) CreateDataset(ctx context.Context, d dataset.Dataset) error {
 	for _, u := range d.AuthorizedUsers {
 		items = append(items, s.putAccess(datasetPrefix, u, d.DatasetId))
 	}
+	items = append(items, s.eventIndexWrites(nil, &d)...)
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := canceledBy(err); len(reasons) > 6 {
 		switch {
@@ -229,6 +230,7 @@ func (s *Store) UpdateDataset(ctx context.Context, old, updated dataset.Dataset)
 		items = append(items, s.connectionAllows(updated))
 	}
 	items = append(items, s.accessChanges(datasetPrefix, updated.DatasetId, old.AuthorizedUsers, updated.AuthorizedUsers)...)
+	items = append(items, s.eventIndexWrites(&old, &updated)...)
 	_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := canceledBy(err); len(reasons) > 0 {
 		if conditionFailed(reasons[0]) {
@@ -265,6 +267,7 @@ func (s *Store) DeleteDataset(ctx context.Context, d dataset.Dataset) error {
 	for _, u := range d.AuthorizedUsers {
 		items = append(items, s.deleteAccess(datasetPrefix, u, d.DatasetId))
 	}
+	items = append(items, s.eventIndexWrites(&d, nil)...)
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if reasons := canceledBy(err); len(reasons) > 1 {
 		switch {

@@ -382,35 +382,55 @@ func itemsOf(res run.FileResult) int {
 }
 
 // commitChunk commits results that fit in one transaction and returns
-// those it committed.
+// those it committed; those a newer version superseded are counted apart
+// (superseded.go).
 func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error) {
+	committed, superseded, err := s.commitGated(ctx, r, results)
+	if err == nil && len(superseded) > 0 {
+		err = s.countSuperseded(ctx, r, superseded)
+	}
+	return committed, err
+}
+
+// commitGated commits results through their gates, dropping those
+// committed before, and returns those it committed and those a newer
+// version's gate refused.
+func (s *Store) commitGated(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, []run.FileResult, error) {
+	_, gate, err := gateOf(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var superseded []run.FileResult
 	for attempt := 0; len(results) > 0; attempt++ {
 		items, err := s.commitItems(r, results)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
-			return results, nil
+			return results, superseded, nil
 		}
 		reasons := canceledBy(err)
 		if len(reasons) == 0 || attempt >= 12 {
-			return nil, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
+			return nil, nil, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
 		}
 		kept := results[:0:0]
 		for i, res := range results { // gates come first, one per result
-			if !conditionFailed(reasons[i]) {
+			switch {
+			case !conditionFailed(reasons[i]):
 				kept = append(kept, res)
+			case res.FromEvent && supersededBy(reasons[i].Item, gate):
+				superseded = append(superseded, res)
 			}
 		}
 		if len(kept) == len(results) { // a conflict with another transaction: wait and retry
 			if err := backoff(ctx, attempt+1); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		results = kept
 	}
-	return nil, nil
+	return nil, superseded, nil
 }
 
 // commitItems is the transaction that commits results of run r: each
@@ -430,6 +450,11 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 		entry, err := gates.commit(res)
 		if err != nil {
 			return nil, err
+		}
+		if entry.Put != nil { // a refusal says which gate refused it (superseded.go)
+			entry.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		} else {
+			entry.Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 		}
 		items = append(items, entry)
 		if res.Outcome != "" {
@@ -526,6 +551,8 @@ func (s *Store) countOnShard(runID string, results []run.FileResult) types.Trans
 type shardTotals struct {
 	run.Counts
 	TasksDone int64
+	// Planned is the run's TasksPlanned when the totals end it.
+	Planned int64 `dynamodbav:"-"`
 }
 
 func (s *Store) shardTotals(ctx context.Context, runID string) (shardTotals, error) {
@@ -580,8 +607,17 @@ func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool
 }
 
 // CompleteIfPlanned is CompleteIfDone for a run read after its planning
-// ended (so its TasksPlanned is final): it reads only the workers' counters.
+// ended: it reads only the workers' counters. Events may still add tasks
+// to it (JoinRun): a run read before they did is read again, once.
 func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error) {
+	done, ended, err := s.completeIfPlanned(ctx, r)
+	if err == nil && !ended && !done.State.Ended() && done.TasksPlanned != r.TasksPlanned {
+		return s.completeIfPlanned(ctx, done)
+	}
+	return done, ended, err
+}
+
+func (s *Store) completeIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error) {
 	if err := s.withWorkerCounts(ctx, &r); err != nil || r.TasksDone < r.TasksPlanned {
 		return r, false, err
 	}
@@ -590,7 +626,7 @@ func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 	if succeeded {
 		state = run.Succeeded
 	}
-	end := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone})
+	end := s.endRun(r.RunId, state, reason, time.Now(), &shardTotals{Counts: r.Counts, TasksDone: r.TasksDone, Planned: r.TasksPlanned})
 	_, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		end, s.releaseLease(r.DatasetId, r.RunId), s.outboxPut(r.RunId, state, time.Now()),
 	}})

@@ -191,7 +191,9 @@ func (s *Store) endRun(runID string, state run.State, reason string, at time.Tim
 		for _, f := range totals.WorkerFields() { // Deferred: the planner's and the workers'
 			set = set.Set(expression.Name(f.Name), expression.Value(*f.Value))
 		}
-		cond = runIn(run.Running)
+		// Events may add tasks to a running run (JoinRun): it ends with
+		// the tasks it was read with, or not yet.
+		cond = runIn(run.Running).And(expression.Name("TasksPlanned").Equal(expression.Value(totals.Planned)))
 	}
 	return types.TransactWriteItem{Update: s.updateIf(runKey(runID), set, cond)}
 }

@@ -21,13 +21,14 @@
 //	catalog entry          FILES#<datasetId>               FILE#<name>           a dataset's files by name: the planner's merge, GET …/files; Gate: exactly-once commit of a file's outcome
 //	schedule               SCHEDULE#<id>                   SCHEDULE              get, update, delete by id
 //	run index              SCHEDULE#<id>                   RUN#<runId>           a schedule's runs, newest first (run ids are time-ordered)
-//	run                    RUN#<id>                        RUN                   the record: state, planner counts, position (PlannedBy: the invocation that saved it; PlanningErrors: failed invocations since); Report once assembled (reports.go)
+//	run                    RUN#<id>                        RUN                   the record: state, planner counts, position (PlannedBy: the invocation that saved it; PlanningErrors: failed invocations since); Report once assembled (reports.go); events add tasks to it (EventTasks, LastEventAt: rolling.go)
 //	run counters           RUN#<id>                        COUNT#<00..15>        workers' counts, sharded against hot-item conflicts
 //	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
 //	owned counters         USER#<userId>                   OWNED                 Connections, Datasets, Schedules the user created: per-user quotas (owned.go)
 //	lease index            LEASES                          DATASET#<id>          RunId: datasets whose lease a run took (StartRun), so ExpireLeases finds expired ones without a Scan (leases.go)
 //	run-event outbox       OUTBOX                          RUN#<runId>           a run end not yet announced on the bus: written by the ending transaction, deleted once published (outbox.go)
+//	event index            EVENTBUCKET#<bucket>            DATASET#<id>          the event-driven datasets of a source bucket, for the events function; written with the dataset (eventdatasets.go)
 //
 // <name> in a sort key is fileNameKey(name): the file's name, or, for a name
 // over 1,000 bytes (an S3 key may have 1,024), its first 950 bytes at most,

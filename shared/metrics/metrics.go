@@ -45,13 +45,17 @@ var (
 	FilesSkippedStorageClass = Metric{"FilesSkippedStorageClass", Count}
 	FilesSkippedUnsafeKey    = Metric{"FilesSkippedUnsafeKey", Count}
 	FilesFailed              = Metric{"FilesFailed", Count}
+	// EventsAccepted and EventsDropped count the sources' S3 events the
+	// events function turned into copy tasks, and those it refused.
+	EventsAccepted = Metric{"EventsAccepted", Count}
+	EventsDropped  = Metric{"EventsDropped", Count}
 )
 
 // All lists every metric of the platform.
 func All() []Metric {
 	return []Metric{
 		RunsStarted, RunsSucceeded, RunsFailed, ObjectsListed, ObjectsCopied, BytesCopied,
-		FilesSkippedUnchanged, FilesSkippedStorageClass, FilesSkippedUnsafeKey, FilesFailed,
+		FilesSkippedUnchanged, FilesSkippedStorageClass, FilesSkippedUnsafeKey, FilesFailed, EventsAccepted, EventsDropped,
 	}
 }
 

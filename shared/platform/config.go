@@ -59,6 +59,14 @@ const (
 	// EnvReportURLExpiry is how long a report's presigned URL is valid
 	// (e.g. "5m"); unset means DefaultReportURLExpiry.
 	EnvReportURLExpiry = "REPORT_URL_EXPIRY"
+	// EnvInboundBusARN is the platform's bus for sources' S3 events, which
+	// the bucket owners' rules target (the API tells them).
+	EnvInboundBusARN = "INBOUND_BUS_ARN"
+	// EnvRollingQuiet and EnvRollingCap close an event-driven dataset's
+	// rolling run after that long without an event (e.g. "5m") or that
+	// many tasks; unset means the defaults (shared/eventingest).
+	EnvRollingQuiet = "ROLLING_RUN_QUIET"
+	EnvRollingCap   = "ROLLING_RUN_CAP"
 )
 
 // DefaultReportURLExpiry is how long GET /runs/{runId}/report's presigned
@@ -93,6 +101,9 @@ type Config struct {
 	RestoreWaits        string // rules.ParseRestoreWaits' setting; "" means S3's times
 	ReportsBucket       string // run reports (shared/report)
 	ReportURLExpiry     time.Duration
+	InboundBusARN       string // the inbound bus of sources' S3 events
+	RollingQuiet        time.Duration
+	RollingCap          int64
 	// Per-user quotas; 0 means the default (shared/quota).
 	MaxConnectionsPerUser, MaxDatasetsPerUser, MaxSchedulesPerUser int
 }
@@ -155,6 +166,9 @@ func (s Settings) Read(getenv func(string) string) (Config, error) {
 		RestoreWaits:          get(EnvRestoreWaits),
 		ReportsBucket:         get(EnvReportsBucket),
 		ReportURLExpiry:       duration(get(EnvReportURLExpiry)),
+		InboundBusARN:         get(EnvInboundBusARN),
+		RollingQuiet:          duration(get(EnvRollingQuiet)),
+		RollingCap:            integer(get(EnvRollingCap)),
 		MaxConnectionsPerUser: int(integer(get(EnvMaxConnectionsPerUser))),
 		MaxDatasetsPerUser:    int(integer(get(EnvMaxDatasetsPerUser))),
 		MaxSchedulesPerUser:   int(integer(get(EnvMaxSchedulesPerUser))),
@@ -210,6 +224,9 @@ func (c Config) Env() map[string]string {
 		EnvRestoreWaits:          c.RestoreWaits,
 		EnvReportsBucket:         c.ReportsBucket,
 		EnvReportURLExpiry:       c.ReportURLExpiry.String(),
+		EnvInboundBusARN:         c.InboundBusARN,
+		EnvRollingQuiet:          c.RollingQuiet.String(),
+		EnvRollingCap:            strconv.FormatInt(c.RollingCap, 10),
 		EnvMaxConnectionsPerUser: strconv.Itoa(c.MaxConnectionsPerUser),
 		EnvMaxDatasetsPerUser:    strconv.Itoa(c.MaxDatasetsPerUser),
 		EnvMaxSchedulesPerUser:   strconv.Itoa(c.MaxSchedulesPerUser),

@@ -28,6 +28,10 @@ type Names struct {
 	// events), NotificationTopic the SNS topic its notification rules
 	// feed, NotificationsDLQ where the rules put what they could not.
 	EventBus, NotificationTopic, NotificationsDLQ string
+	// InboundBus receives the S3 "Object Created" events that source
+	// owners forward to the platform; its rule feeds EventsFunction,
+	// EventsDLQ holds what the rule could not deliver.
+	InboundBus, EventsFunction, EventsDLQ string
 
 	APIFunction, PlannerFunction, WorkerFunction string
 	SourceReaderRole, SchedulerRole              string
@@ -63,6 +67,9 @@ func NamesFor(account, region string) Names {
 		SchedulerDLQ:       Prefix + "-scheduler-dlq",
 
 		EventBus:          Prefix + "-runs",
+		InboundBus:        Prefix + "-inbound",
+		EventsFunction:    Prefix + "-events",
+		EventsDLQ:         Prefix + "-events-dlq",
 		NotificationTopic: Prefix + "-notifications",
 		NotificationsDLQ:  Prefix + "-notifications-dlq",
 	}

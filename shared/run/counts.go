@@ -52,6 +52,9 @@ type Counts struct {
 	// Vanished: files deleted from the source between the listing and
 	// their copy; listed in SkippedFiles. They do not fail the run.
 	Vanished int64
+	// Reconciled: of the Copied files, those a reconciling run of an
+	// event-driven dataset found by listing, which its events had missed.
+	Reconciled int64
 	// Restoring: archived files of a dataset that restores them
 	// (RestoreArchived) whose restore is pending, requested by this run
 	// or earlier; listed in SkippedFiles with class and tier, and ingested
@@ -81,7 +84,7 @@ func (c *Counts) WorkerFields() []WorkerField {
 		{"Copied", &c.Copied}, {"SkippedStorageClass", &c.SkippedStorageClass}, {"FailedValidation", &c.FailedValidation},
 		{"Failed", &c.Failed}, {"BytesCopied", &c.BytesCopied}, {"Deferred", &c.Deferred}, {"Vanished", &c.Vanished},
 		{"Restoring", &c.Restoring}, {"RestoreRequested", &c.RestoreRequested}, {"Restored", &c.Restored},
-		{"RestoreCostMicroUSD", &c.RestoreCostMicroUSD},
+		{"RestoreCostMicroUSD", &c.RestoreCostMicroUSD}, {"Reconciled", &c.Reconciled},
 	}
 }
 
@@ -92,6 +95,9 @@ func (c *Counts) Add(res FileResult) {
 	case "":
 		c.Copied++
 		c.BytesCopied += res.Bytes
+		if res.Reconciled {
+			c.Reconciled++
+		}
 		if res.Restored {
 			c.Restored++
 		}
@@ -131,7 +137,7 @@ func (c Counts) LogValue() slog.Value {
 		slog.Int64("SkippedUnchanged", c.SkippedUnchanged), slog.Int64("SkippedStorageClass", c.SkippedStorageClass),
 		slog.Int64("SkippedUnsafeKey", c.SkippedUnsafeKey),
 		slog.Int64("FailedValidation", c.FailedValidation), slog.Int64("Failed", c.Failed),
-		slog.Int64("Deferred", c.Deferred), slog.Int64("Vanished", c.Vanished),
+		slog.Int64("Deferred", c.Deferred), slog.Int64("Vanished", c.Vanished), slog.Int64("Reconciled", c.Reconciled),
 		slog.Int64("Restoring", c.Restoring), slog.Int64("RestoreRequested", c.RestoreRequested), slog.Int64("Restored", c.Restored),
 	)
 }

@@ -38,6 +38,9 @@ const (
 	// restores were due; it acts for the schedule's owner, as a scheduled
 	// run does.
 	RestoreFollowUp Trigger = "restore_follow_up"
+	// Events: a rolling run of an event-driven dataset, started by its
+	// first event and closed after a quiet period or a size cap.
+	Events Trigger = "events"
 )
 
 // Run is one ingestion run of a schedule's dataset.
@@ -88,6 +91,12 @@ type Run struct {
 	// Report is where the run's report of every file is, once it is
 	// assembled after the run's end (shared/report); absent until then.
 	Report *Report `json:",omitempty" dynamodbav:",omitempty"`
+	// EventTasks counts the tasks that source events added to the run
+	// (all of a rolling run's; those that joined a reconciling run), and
+	// LastEventAt is when the last one joined: a rolling run closes after
+	// a quiet period without one.
+	EventTasks  int64      `json:",omitempty"`
+	LastEventAt *time.Time `json:",omitempty"`
 }
 
 // UploadDate is the run's upload_date partition in both zones: when it was
@@ -150,8 +159,14 @@ type FileResult struct {
 	Outcome      Outcome // "" when copied
 	StorageClass string
 	Reason       string
-	Bytes        int64         // the size copied; BytesCopied counts it only for a copied file
-	File         *dataset.File // the catalog entry to write, when the file landed
+	Bytes        int64 // the size copied; BytesCopied counts it only for a copied file
+	// Reconciled: the file was planned by a listing of an event-driven
+	// dataset (its events missed it), not sent by an event.
+	Reconciled bool
+	// FromEvent: the file's task was made from a source event, which
+	// commits under the event's own gate (shared/eventingest).
+	FromEvent bool
+	File      *dataset.File // the catalog entry to write, when the file landed
 	// Restore is a restoring file's pending restore.
 	Restore *dataset.PendingRestore
 	// Restored says a copied file was read from a restored copy.

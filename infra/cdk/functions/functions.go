@@ -57,7 +57,7 @@ const (
 )
 
 // Deployed are the functions the stack deploys.
-func Deployed() []Function { return []Function{API(), Planner(), Worker()} }
+func Deployed() []Function { return []Function{API(), Planner(), Worker(), Events()} }
 
 // ByName returns the function whose Name is name.
 func ByName(name string) (Function, bool) {
@@ -107,5 +107,17 @@ func Worker() Function {
 		Ingestion:     true,
 		ConsumesTasks: true,
 		OverTime:      WorkerOverTime,
+	}
+}
+
+// Events turns the sources' S3 events from the inbound bus into copy tasks.
+func Events() Function {
+	return Function{
+		Name:         "events",
+		FunctionName: func(n platform.Names) string { return n.EventsFunction },
+		Description:  "S3 Connections events: turns the sources' S3 Object Created events into copy tasks",
+		Timeout:      30 * time.Second,
+		MemoryMiB:    256,
+		Env:          app.EventsSettings,
 	}
 }

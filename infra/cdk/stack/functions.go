@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/datalake-platform/s3connections/infra/cdk/functions"
@@ -74,6 +75,15 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 				viaService(r.Scope, "s3")),
 		)
 	},
+	// The events function reads metadata and enqueues copy tasks (the
+	// platform key through SQS only); it reads no source.
+	"events": func(r Resources) []awsiam.PolicyStatement {
+		return append(tableAccess(r),
+			withConditions(statement("EncryptTasksViaSQS", []string{"kms:GenerateDataKey", "kms:Decrypt"}, r.Key.KeyArn()),
+				viaService(r.Scope, "sqs")),
+			statement("EnqueueTasks", []string{"sqs:SendMessage"}, r.Queues.Tasks.QueueArn()),
+		)
+	},
 	// The worker reads sources (and copies them into the zones) through
 	// source-reader sessions only; with its own role it validates and
 	// moves zone objects (LZ to DLZ) with the platform key through S3,
@@ -102,6 +112,7 @@ type Resources struct {
 	Queues     *Queues
 	Scheduling *Scheduling
 	Events     *Events
+	Inbound    *Inbound
 }
 
 type keyRef interface{ KeyArn() *string }
@@ -198,6 +209,7 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 			Layers:        &layers,
 			// nil when 0: no reservation (new accounts' quotas refuse one).
 			ReservedConcurrentExecutions: reserved(opts.ReservedConcurrency[f.Spec.Name]),
+			DeadLetterQueue:              asyncDLQ(f.Spec, r),
 		})
 		if f.Spec.ConsumesTasks {
 			if err := r.Queues.AttachWorker(f.Fn, f.Spec.Timeout); err != nil {
@@ -270,6 +282,7 @@ func settingValues(c constructs.Construct, r Resources, opts FunctionOptions, re
 		platform.EnvEventBus:        r.Events.Bus.EventBusName(),
 		platform.EnvReportsBucket:   r.Storage.Reports.BucketName(),
 		platform.EnvReportURLExpiry: jsii.String(platform.DefaultReportURLExpiry.String()),
+		platform.EnvInboundBusARN:   r.Inbound.Bus.EventBusArn(),
 	}
 	if opts.CollectorLayer != "" {
 		values[platform.EnvOTLPEndpoint] = jsii.String(CollectorEndpoint)
@@ -352,4 +365,15 @@ func viaService(scope constructs.IConstruct, service string) map[string]any {
 	return map[string]any{"StringEquals": map[string]any{
 		"kms:ViaService": service + "." + *awscdk.Stack_Of(scope).Region() + ".amazonaws.com",
 	}}
+}
+
+// asyncDLQ is where Lambda puts the events that fs, invoked
+// asynchronously by EventBridge, failed on every retry: the events
+// function's is the inbound DLQ (the inbound rule's dead letters go there
+// too); the others have none here.
+func asyncDLQ(fs FunctionSpec, r Resources) awssqs.IQueue {
+	if fs.Name != "events" || r.Inbound == nil {
+		return nil
+	}
+	return r.Inbound.DLQ
 }

@@ -100,6 +100,12 @@ func (s *Stack) eventsNag() []nagSuppression {
 	}, {
 		path: "Events/NotificationsDLQ/Resource", rule: "AwsSolutions-SQS3",
 		reason: "It is a DLQ, of the notification rules' target (their DeadLetterConfig), which cdk-nag cannot see",
+	}, {
+		path: "Inbound/EventsDLQ/Resource", rule: "Serverless-SQSRedrivePolicy",
+		reason: "The dead-letter queue of the sources' events (the inbound rule's and the events function's): what it holds waits for an operator, watched by an alarm",
+	}, {
+		path: "Inbound/EventsDLQ/Resource", rule: "AwsSolutions-SQS3",
+		reason: "It is a DLQ, of the inbound rule's target (its DeadLetterConfig), which cdk-nag cannot see",
 	}}
 }
 
@@ -107,7 +113,7 @@ func (s *Stack) eventsNag() []nagSuppression {
 // invoked asynchronously (schedules, its own continuations).
 func (s *Stack) functionNag() []nagSuppression {
 	var out []nagSuppression
-	for _, fn := range []string{"api", "planner", "worker"} {
+	for _, fn := range []string{"api", "planner", "worker", "events"} {
 		out = append(out, nagSuppression{
 			path: "Functions/" + fn + "Role/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
 			reason: "Active tracing's xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions: '*' is their only resource",
@@ -154,6 +160,7 @@ func (s *Stack) roleNag() []nagSuppression {
 		iam5("Functions/apiRole", tableIndexes, indexes),
 		iam5("Functions/plannerRole", tableIndexes, indexes),
 		iam5("Functions/workerRole", tableIndexes, indexes),
+		iam5("Functions/eventsRole", tableIndexes, indexes),
 		iam5("Functions/apiRole", "Schedules of the platform's own schedule group, named per dataset at run time",
 			"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"+n.ScheduleGroup+"/*"),
 		iam5("Functions/plannerRole", "s3:ListAllMyBuckets has no resource-level permissions: '*' is its only resource",

@@ -110,6 +110,7 @@ func (o *Observability) Watch(fns *FunctionSet, q *Queues) {
 	if o.api != nil {
 		ops = append(ops, graph("API requests and 5xx", o.apiMetrics(five)))
 	}
+	ops = append(ops, graph("Source events accepted and dropped", emf(metrics.EventsAccepted, metrics.EventsDropped)))
 	o.addDashboard([]*[]awscloudwatch.IWidget{
 		{
 			graph("Files skipped and failed", emf(metrics.FilesSkippedUnchanged, metrics.FilesSkippedStorageClass, metrics.FilesSkippedUnsafeKey, metrics.FilesFailed)),

@@ -26,6 +26,7 @@ type Stack struct {
 	Queues        *Queues
 	Scheduling    *Scheduling
 	Events        *Events
+	Inbound       *Inbound
 	Functions     *FunctionSet
 	API           *API
 	Observability *Observability
@@ -50,9 +51,10 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	s.Observability = NewObservability(st, "Observability", s.Names, key, props.AlarmEmail)
 	s.Scheduling = NewScheduling(st, "Scheduling", s.Names, key, s.Queues.SchedulerDLQ)
 	s.Events = NewEvents(st, "Events", s.Names, key)
+	s.Inbound = NewInbound(st, "Inbound", s.Names, key)
 	fns, err := NewFunctions(st, "Functions", props.functions(), Resources{
 		Names: s.Names, Key: key, SecretsKey: s.Keys.SecretsKey, Storage: s.Storage, Queues: s.Queues, Scheduling: s.Scheduling,
-		Events: s.Events,
+		Events: s.Events, Inbound: s.Inbound,
 	}, s.Observability, props.AssetDir, FunctionOptions{
 		OptInRegions:        props.EnabledOptInRegions,
 		ReservedConcurrency: map[string]int{"planner": props.PlannerReservedConcurrency, "api": props.APIReservedConcurrency},
@@ -69,6 +71,9 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 		}
 		s.Scheduling.AddSweep(planner.Fn, s.Queues.SchedulerDLQ)
 	}
+	if events := fns.Get("events"); events != nil {
+		s.Inbound.AttachEvents(s.Names, events.Fn)
+	}
 	if api := fns.Get("api"); api != nil {
 		s.API = NewAPI(st, "Api", APIProps{
 			Names:      s.Names,
@@ -81,6 +86,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	}
 	s.Observability.WatchAPI(s.API)
 	s.Observability.WatchEvents(s.Events)
+	s.Observability.WatchInbound(s.Inbound)
 	s.Observability.Watch(fns, s.Queues)
 	s.outputs()
 	s.suppressNagFindings()
@@ -105,6 +111,7 @@ func (s *Stack) outputs() {
 	out("SecretsKeyArn", "KMS key of the connections' secrets (make migrate-secrets moves them onto it)", s.Keys.SecretsKey.KeyArn())
 	out("DashboardName", "CloudWatch dashboard", s.Observability.Dashboard.DashboardName())
 	out("AlarmTopicArn", "SNS topic the alarms notify: subscribe to it", s.Observability.Topic.TopicArn())
+	out("InboundBusArn", "EventBridge bus the source owners' rules forward their buckets' S3 Object Created events to", s.Inbound.Bus.EventBusArn())
 	out("RunEventBusName", "EventBridge bus of the run events (Ingestion Run Succeeded / Failed)", s.Events.Bus.EventBusName())
 	out("NotificationTopicArn", "SNS topic of the schedules' run notifications: subscribe with a filter policy on detail.ScheduleId", s.Events.Topic.TopicArn())
 }

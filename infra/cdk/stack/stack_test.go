@@ -248,7 +248,7 @@ func TestEveryStoreIsEncryptedWithThePlatformKey(t *testing.T) {
 			}
 			return def["KMSMasterKeyID"]
 		}},
-		{"AWS::SQS::Queue", 6, func(p map[string]any) any { return p["KmsMasterKeyId"] }}, // tasks, planner failures, their DLQs, the scheduler's DLQ, the notifications' DLQ
+		{"AWS::SQS::Queue", 7, func(p map[string]any) any { return p["KmsMasterKeyId"] }}, // tasks, planner failures, their DLQs, the scheduler's DLQ, the notifications' DLQ, the source events' DLQ
 		{"AWS::Logs::LogGroup", len(Functions()) + 1, func(p map[string]any) any { return p["KmsKeyId"] }},
 		{"AWS::SNS::Topic", 2, func(p map[string]any) any { return p["KmsMasterKeyId"] }}, // alarms, run notifications
 	}
@@ -837,6 +837,7 @@ func TestAlarms(t *testing.T) {
 		n.PlannerFailuresDLQ + "-not-empty": {"ApproximateNumberOfMessagesVisible", 1},
 		n.SchedulerDLQ + "-not-empty":       {"ApproximateNumberOfMessagesVisible", 1},
 		n.NotificationsDLQ + "-not-empty":   {"ApproximateNumberOfMessagesVisible", 1},
+		n.EventsDLQ + "-not-empty":          {"ApproximateNumberOfMessagesVisible", 1},
 	}
 	for _, s := range Functions() {
 		name := s.FunctionName(n)
@@ -908,7 +909,7 @@ func TestResourcesAreNamedAndTagged(t *testing.T) {
 		"AWS::KMS::Key": true, "AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true,
 		"AWS::ApiGatewayV2::Route": true, "AWS::ApiGatewayV2::Integration": true, "AWS::ApiGatewayV2::Stage": true,
 		"AWS::Lambda::Permission": true, "AWS::Lambda::EventSourceMapping": true, "AWS::IAM::Policy": true,
-		"AWS::Lambda::EventInvokeConfig": true,
+		"AWS::Lambda::EventInvokeConfig": true, "AWS::Events::EventBusPolicy": true,
 	}
 	untaggable := map[string]bool{
 		"AWS::KMS::Alias": true, "AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true,
@@ -916,6 +917,7 @@ func TestResourcesAreNamedAndTagged(t *testing.T) {
 		"AWS::Lambda::Permission": true, "AWS::CloudWatch::Alarm": true, "AWS::CloudWatch::Dashboard": true,
 		"AWS::Cognito::UserPoolClient": true, "AWS::Lambda::EventSourceMapping": true, "AWS::IAM::Policy": true,
 		"AWS::Lambda::EventInvokeConfig": true, "AWS::Scheduler::Schedule": true, "AWS::Events::Rule": true,
+		"AWS::Events::EventBusPolicy": true,
 	}
 	for id, r := range platformJSON.Resources {
 		if prop, ok := nameProps[r.Type]; ok {
@@ -964,10 +966,11 @@ func TestResourceCounts(t *testing.T) {
 
 		"AWS::DynamoDB::Table": 1,
 		"AWS::S3::Bucket":      4, "AWS::S3::BucketPolicy": 4, // LZ, DLZ, access logs, reports
-		"AWS::SQS::Queue": 6, "AWS::SQS::QueuePolicy": 6, // tasks, planner failures, their DLQs, the scheduler's DLQ, the notifications' DLQ
+		"AWS::SQS::Queue": 7, "AWS::SQS::QueuePolicy": 7, // tasks, planner failures, their DLQs, the scheduler's DLQ, the notifications' DLQ, the source events' DLQ
 		// The planner's on-failure destination and its consumer (no IAM::Policy: its role's inline policy allows it).
 		"AWS::Lambda::EventInvokeConfig": 1, "AWS::Scheduler::Schedule": 1,
-		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 1, "AWS::Lambda::EventSourceMapping": consumers + 1,
+		// The permissions: the scheduler's and the inbound rule's (of the events function).
+		"AWS::Lambda::Function": fns, "AWS::Lambda::Permission": 2, "AWS::Lambda::EventSourceMapping": consumers + 1,
 		// The functions', the scheduler's and the source reader's.
 		// Each function's role gets a policy: active tracing's X-Ray
 		// statement (and the task queue's, for its consumer).
@@ -979,12 +982,13 @@ func TestResourceCounts(t *testing.T) {
 		"AWS::Scheduler::ScheduleGroup": 1,
 		"AWS::SNS::Topic":               2, "AWS::SNS::TopicPolicy": 2, "AWS::SNS::Subscription": 0, // alarms, run notifications
 		// The outbound bus of run events and its two notification rules (events.go).
-		"AWS::Events::EventBus": 1, "AWS::Events::Rule": len(runevents.NotificationRules()),
+		// The inbound bus of sources' S3 events, its policy and its rule to the events function (inbound.go).
+		"AWS::Events::EventBus": 2, "AWS::Events::Rule": len(runevents.NotificationRules()) + 1, "AWS::Events::EventBusPolicy": 1,
 		// The DLQ's, the oldest task's, the API's 5xx rate; errors and
 		// throttles per function; over time where the function has a budget;
 		// the three queues of asynchronous failures (failures.go); the
 		// notifications' DLQ (events.go).
-		"AWS::CloudWatch::Alarm": 3 + 2*fns + overTime + 3 + 1, "AWS::CloudWatch::Dashboard": 1,
+		"AWS::CloudWatch::Alarm": 3 + 2*fns + overTime + 3 + 1 + 1, "AWS::CloudWatch::Dashboard": 1, // + the events DLQ's
 	}
 	total := 0
 	for typ, n := range counts {

@@ -66,6 +66,10 @@ type Config struct {
 	FunctionEnv []string
 	// Poll is how often the run is read while it runs.
 	Poll time.Duration
+	// EventObjects, when above 0 (and the platform is compared), is how
+	// many objects measure the event-to-DLZ latency of an event-driven
+	// dataset, after the rounds.
+	EventObjects int
 	// CPUProfileDir, when set, receives a CPU profile of the benchmark's
 	// process for each timed platform phase (platform-<kind>-r<round>.pprof).
 	CPUProfileDir string
@@ -140,6 +144,8 @@ type Results struct {
 	Warmup     []Phase           `json:"warmup_phases,omitempty"` // not in the summary
 	Summary    []Row             `json:"summary"`
 	Notes      []string          `json:"notes"`
+	// EventToDLZ is the event-driven dataset's latency (Config.EventObjects).
+	EventToDLZ *EventLatency `json:"event_to_dlz,omitempty"`
 }
 
 // Buckets of a comparison.
@@ -167,7 +173,7 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		"objects": cfg.Objects, "min_kib": cfg.MinKiB, "max_kib": cfg.MaxKiB, "large": cfg.Large, "large_mib": cfg.LargeMiB,
 		"rounds": cfg.Rounds, "warmup_objects": cfg.Warmup, "tools": cfg.Tools, "s5cmd_workers": cfg.S5cmdWorkers,
 		"rclone_transfers": cfg.RcloneTransfers, "rclone_checkers": cfg.RcloneCheckers,
-		"worker_concurrency": cfg.WorkerConcurrency, "sandboxes": cfg.Sandboxes, "function_env": cfg.FunctionEnv, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
+		"worker_concurrency": cfg.WorkerConcurrency, "event_objects": cfg.EventObjects, "sandboxes": cfg.Sandboxes, "function_env": cfg.FunctionEnv, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
 	}
 
 	plat, err := platformlocal.Start(ctx, platformlocal.Options{
@@ -241,6 +247,12 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	for round := 1; round <= cfg.Rounds; round++ {
 		if err := e.round(ctx, round, src); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.EventObjects > 0 && e.has(ToolPlatform) {
+		e.progress("event-to-DLZ latency over %d objects…", cfg.EventObjects)
+		if res.EventToDLZ, err = e.measureEvents(ctx, cfg.EventObjects); err != nil {
 			return nil, err
 		}
 	}

@@ -149,6 +149,10 @@ func Table(w io.Writer, res *Results) {
 		fmt.Fprintln(w)
 	}
 	cpuPerObject(w, res.Summary)
+	if l := res.EventToDLZ; l != nil {
+		fmt.Fprintf(w, "event-driven dataset, event to DLZ over %d objects written at %d/s (PutObject answered -> in the DLZ, no run started): p50 %.3f s, p99 %.3f s, max %.3f s\n",
+			l.Objects, l.Rate, l.P50, l.P99, l.Max)
+	}
 	fmt.Fprintln(w, "× s5cmd: s5cmd's median time (cp for copies, sync for re-runs) / the row's; above 1 is faster than s5cmd. × rclone likewise.")
 	fmt.Fprintln(w, "CPU s: median CPU seconds of the benchmark process (platform functions + local S3/SQS/Lambda/gateway), DynamoDB Local, and the external tool.")
 	for _, p := range res.Phases {

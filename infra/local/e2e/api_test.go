@@ -52,6 +52,7 @@ func TestMain(m *testing.M) {
 		// One listing page per planner invocation: every run is a continuation chain.
 		PlannerBudget: time.Nanosecond,
 		EventRecord:   runEventLog, // the run events (runevents_test.go)
+		RollingQuiet:  time.Second, // rolling runs close at the first sweep after a quiet second (eventdriven_test.go)
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start the local platform:", err)

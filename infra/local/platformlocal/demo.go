@@ -95,6 +95,13 @@ func (p *Platform) seedDemo(ctx context.Context) error {
 	if err := p.seedDemoConnections(ctx, SourceOwner(cfg)); err != nil {
 		return err
 	}
+	// The demo buckets' owner forwards their Object Created events to the
+	// platform, as `make source-events` does for any bucket.
+	for _, b := range []string{DemoBucket, DemoKeysBucket} {
+		if err := SourceEvents(ctx, SourceOwner(cfg), b, p.InboundBusARN(), SourceAccount); err != nil {
+			return err
+		}
+	}
 	// A run ingests what was written before the second it started in
 	// (rules.Deferred): the demo files are older than any run.
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -25,19 +26,22 @@ import (
 // generated policies.
 func SourceOwnerS3(cfg aws.Config) *s3.Client { return SourceOwner(cfg).S3 }
 
-// Owner is what a source bucket's owner works with: S3, and IAM for the
-// roles of assume_role connections.
+// Owner is what a source bucket's owner works with: S3, IAM for the
+// roles of assume_role connections and the events forwarder, and
+// EventBridge for the rule that forwards the bucket's events.
 type Owner struct {
-	S3  *s3.Client
-	IAM *iam.Client
+	S3     *s3.Client
+	IAM    *iam.Client
+	Events *eventbridge.Client
 }
 
 // SourceOwner is the source account's clients, on cfg's endpoints.
 func SourceOwner(cfg aws.Config) Owner {
 	creds := credentials.NewStaticCredentialsProvider(SourceAccessKeyID, SourceSecretAccessKey, "")
 	return Owner{
-		S3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.Credentials = creds }),
-		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.Credentials = creds }),
+		S3:     s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.Credentials = creds }),
+		IAM:    iam.NewFromConfig(cfg, func(o *iam.Options) { o.Credentials = creds }),
+		Events: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.Credentials = creds }),
 	}
 }
 
@@ -50,6 +54,9 @@ func OwnerFromEndpoints(env map[string]string) Owner {
 	return Owner{
 		S3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true; o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_S3"]) }),
 		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_IAM"]) }),
+		Events: eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) {
+			o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_EVENTBRIDGE"])
+		}),
 	}
 }
 

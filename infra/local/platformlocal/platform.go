@@ -91,6 +91,12 @@ type Options struct {
 	// S3, DynamoDB and SQS; it targets only the functions' requests and
 	// injects nothing until it is configured.
 	Faults bool
+	// RollingQuiet closes an event-driven dataset's rolling run after that
+	// long without an event, at the next lease sweep (0: the default).
+	RollingQuiet time.Duration
+	// SweepExpression is the lease sweep's schedule ("": the stack's,
+	// eventscheduler.SweepExpression); `make run` sweeps every minute.
+	SweepExpression string
 	// EventRecord, when set, receives every event the local EventBridge
 	// accepts, one JSON line each (as EventsFile does under DataDir).
 	EventRecord io.Writer
@@ -202,6 +208,7 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 		return err
 	}
 	p.Config.PlannerBudget, p.Config.PartSize, p.Config.CopyThreshold = opts.PlannerBudget, opts.PartSize, opts.CopyThreshold
+	p.Config.RollingQuiet = opts.RollingQuiet
 	p.Config.MaxConnectionsPerUser, p.Config.MaxDatasetsPerUser, p.Config.MaxSchedulesPerUser = opts.Limits.Connections, opts.Limits.Datasets, opts.Limits.Schedules
 	p.Config.RestoreWaits = "*=" + opts.restoreDelay().String() // the local S3's restores all take RestoreDelay
 	for k, v := range p.Config.Env() {
@@ -220,7 +227,7 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := p.ensureSweepSchedule(ctx, scheduler.NewFromConfig(awsCfg)); err != nil {
+	if err := p.ensureSweepSchedule(ctx, scheduler.NewFromConfig(awsCfg), opts.SweepExpression); err != nil {
 		return err
 	}
 	if opts.Seed {
@@ -333,7 +340,8 @@ func (p *Platform) startS3(_ context.Context, opts Options) error {
 			return err
 		}
 	}
-	s3srv, err := s3local.New(s3local.Options{DataPath: s3dir, DefaultRegion: Region, IAM: p.IAM, DefaultOwner: Account, RestoreDelay: opts.restoreDelay()})
+	s3srv, err := s3local.New(s3local.Options{DataPath: s3dir, DefaultRegion: Region, IAM: p.IAM, DefaultOwner: Account, RestoreDelay: opts.restoreDelay(),
+		Notify: p.emitS3Event})
 	if err != nil {
 		return fmt.Errorf("local S3: %w", err)
 	}
@@ -475,6 +483,10 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	eventsCfg, err := p.Config.Only(app.EventsSettings)
+	if err != nil {
+		return err
+	}
 	api := app.NewAPI(apiCfg, awsCfg, opts.Log.With("function", p.Names.APIFunction))
 	planner := app.NewPlanner(plannerCfg, awsCfg, opts.Log.With("function", p.Names.PlannerFunction))
 	worker := app.NewWorker(workerCfg, awsCfg, opts.Log.With("function", p.Names.WorkerFunction))
@@ -483,6 +495,8 @@ func (p *Platform) startFunctions(ctx context.Context, opts Options) error {
 		lambdalocal.Function{Name: p.Names.PlannerFunction, Handler: lambdalocal.NewHandler(planner.Handle), Timeout: 15 * time.Minute,
 			Async: lambdalocal.EventInvokeConfig{OnFailure: queueARN(p.Names.PlannerFailures)}},
 		lambdalocal.Function{Name: p.Names.WorkerFunction, Handler: lambdalocal.NewHandler(worker.Handle), Timeout: workerTimeout},
+		lambdalocal.Function{Name: p.Names.EventsFunction, Timeout: time.Minute,
+			Handler: lambdalocal.NewHandler(app.NewEvents(eventsCfg, awsCfg, opts.Log.With("function", p.Names.EventsFunction)).Handle)},
 	)
 }
 
@@ -620,6 +634,7 @@ func (p *Platform) EndpointsEnv() string {
 	}
 	fmt.Fprintf(&b, "S3CONNECTIONS_API_URL=%s\n", p.APIURL)
 	fmt.Fprintf(&b, "S3CONNECTIONS_ISSUER=%s\n", p.Issuer.Issuer)
+	fmt.Fprintf(&b, "S3CONNECTIONS_INBOUND_BUS=%s\n", p.InboundBusARN())
 	return b.String()
 }
 

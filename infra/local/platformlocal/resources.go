@@ -63,6 +63,9 @@ func (p *Platform) createResources(ctx context.Context) error {
 	if err := p.ensureEventBus(ctx, eventbridge.NewFromConfig(cfg)); err != nil {
 		return err
 	}
+	if err := p.ensureInboundBus(ctx, eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg), keyARN); err != nil {
+		return err
+	}
 	p.Config = platform.Config{
 		Region:              Region,
 		Table:               n.Table,
@@ -82,6 +85,7 @@ func (p *Platform) createResources(ctx context.Context) error {
 		MaxReceiveCount:     maxReceiveCount,
 		EventBus:            n.EventBus,
 		ReportsBucket:       n.ReportsBucket,
+		InboundBusARN:       p.InboundBusARN(),
 	}
 	p.registerReader()
 	return nil
@@ -192,24 +196,26 @@ func ensureFailureQueues(ctx context.Context, c *sqs.Client, n platform.Names, k
 }
 
 // ensureSweepSchedule creates the platform's sweep, as the stack does:
-// every eventscheduler.SweepExpression, the planner ends the runs whose
-// lease expired and follows up due restores. A sweep of an older data
-// folder is updated to the current expression.
-func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client) error {
-	in := &scheduler.CreateScheduleInput{
-		Name: aws.String(eventscheduler.SweepScheduleName), GroupName: aws.String(p.Names.ScheduleGroup),
-		ScheduleExpression: aws.String(eventscheduler.SweepExpression),
-		FlexibleTimeWindow: &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff},
-		Target: &schedtypes.Target{Arn: aws.String(p.Config.PlannerFunctionARN), RoleArn: aws.String(p.Config.SchedulerRoleARN),
-			Input: aws.String(eventscheduler.SweepInput()), RetryPolicy: eventscheduler.RetryPolicy(),
-			DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: aws.String(p.Config.SchedulerDLQARN)}},
+// every eventscheduler.SweepExpression (or expression), the planner ends
+// the runs whose lease expired, closes quiet rolling runs and follows up
+// due restores. A sweep of an older data folder is updated.
+func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client, expression string) error {
+	if expression == "" {
+		expression = eventscheduler.SweepExpression
 	}
-	_, err := c.CreateSchedule(ctx, in)
+	target := &schedtypes.Target{Arn: aws.String(p.Config.PlannerFunctionARN), RoleArn: aws.String(p.Config.SchedulerRoleARN),
+		Input: aws.String(eventscheduler.SweepInput()), RetryPolicy: eventscheduler.RetryPolicy(),
+		DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: aws.String(p.Config.SchedulerDLQARN)}}
+	window := &schedtypes.FlexibleTimeWindow{Mode: schedtypes.FlexibleTimeWindowModeOff}
+	_, err := c.CreateSchedule(ctx, &scheduler.CreateScheduleInput{
+		Name: aws.String(eventscheduler.SweepScheduleName), GroupName: aws.String(p.Names.ScheduleGroup),
+		ScheduleExpression: aws.String(expression), FlexibleTimeWindow: window, Target: target,
+	})
 	var exists *schedtypes.ConflictException
-	if errors.As(err, &exists) {
+	if errors.As(err, &exists) { // kept from an earlier start: its expression may differ
 		_, err = c.UpdateSchedule(ctx, &scheduler.UpdateScheduleInput{
-			Name: in.Name, GroupName: in.GroupName, ScheduleExpression: in.ScheduleExpression,
-			FlexibleTimeWindow: in.FlexibleTimeWindow, Target: in.Target,
+			Name: aws.String(eventscheduler.SweepScheduleName), GroupName: aws.String(p.Names.ScheduleGroup),
+			ScheduleExpression: aws.String(expression), FlexibleTimeWindow: window, Target: target,
 		})
 	}
 	if err != nil {

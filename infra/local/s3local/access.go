@@ -210,6 +210,8 @@ func bucketOperation(method, bucket string, q url.Values) (action, resource stri
 		return "s3:GetBucketLocation", resource
 	case q.Has("requestPayment"):
 		return map[string]string{http.MethodGet: "s3:GetBucketRequestPayment", http.MethodPut: "s3:PutBucketRequestPayment"}[method], resource
+	case q.Has("notification"):
+		return map[string]string{http.MethodGet: "s3:GetBucketNotification", http.MethodPut: "s3:PutBucketNotification"}[method], resource
 	case method == http.MethodGet && q.Has("uploads"):
 		return "s3:ListBucketMultipartUploads", resource
 	case method == http.MethodGet && q.Has("versions"):

@@ -35,6 +35,8 @@ type state struct {
 	Policies map[string]text   `json:"policies,omitempty"` // as PUT
 	// RequesterPays are the Requester Pays buckets.
 	RequesterPays []string `json:"requesterPays,omitempty"`
+	// EventBridge are the buckets whose events go to EventBridge.
+	EventBridge []string `json:"eventBridge,omitempty"`
 }
 
 // loadState reads the saved side state and gives every existing bucket a
@@ -70,6 +72,7 @@ func (s *Server) loadState() error {
 		if slices.Contains(saved.RequesterPays, b.Name) {
 			s.payers[b.Name] = true
 		}
+		s.events.set(b.Name, slices.Contains(saved.EventBridge, b.Name))
 		if raw, ok := saved.Policies[b.Name]; ok {
 			doc, e := parseBucketPolicy(b.Name, []byte(raw))
 			if e != nil {
@@ -91,6 +94,8 @@ func (s *Server) saveLocked() error {
 		st.RequesterPays = append(st.RequesterPays, b)
 	}
 	slices.Sort(st.RequesterPays)
+	st.EventBridge = s.events.list()
+	slices.Sort(st.EventBridge)
 	for b, p := range s.policies {
 		st.Policies[b] = text(p.raw)
 	}
@@ -120,6 +125,7 @@ func (s *Server) forgetBucket(bucket string) {
 	delete(s.owners, bucket)
 	delete(s.payers, bucket)
 	delete(s.policies, bucket)
+	s.events.set(bucket, false)
 	_ = s.saveLocked()
 }
 

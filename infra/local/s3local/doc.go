@@ -19,6 +19,13 @@
 //     extended). HeadObject and GetObject of a restored object carry
 //     x-amz-restore with S3's expiry date. Overwriting an object drops its
 //     restore; restores expire.
+//   - Events to EventBridge (notifications.go): GET/PUT ?notification with
+//     an EventBridgeConfiguration; such a bucket announces each PutObject,
+//     CopyObject and CompleteMultipartUpload as S3's "Object Created"
+//     event (AWS-FACTS §4.2: the owner's account, the key URL-encoded, an
+//     unquoted ETag, a growing sequencer, the reason) through
+//     Options.Notify, which the local platform puts on the owner's
+//     default bus: event-driven datasets need them.
 //   - Requester Pays (requestpayment.go): GET/PUT ?requestPayment; with IAM,
 //     another account's request to a Requester Pays bucket (a copy's source
 //     bucket too) must send x-amz-request-payer: requester, else 403

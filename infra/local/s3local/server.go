@@ -45,6 +45,10 @@ type Options struct {
 	// ongoing-request="true", GetObject answers InvalidObjectState and a
 	// second request 409 RestoreAlreadyInProgress. Zero: at once.
 	RestoreDelay time.Duration
+	// Notify receives the "Object Created" events of the buckets whose
+	// notification configuration sends them to EventBridge
+	// (notifications.go); nil drops them.
+	Notify func(Notification)
 }
 
 // Identities resolves access keys to principals; *iamlocal.Registry is one.
@@ -73,6 +77,7 @@ type Server struct {
 	owners   map[string]string       // buckets -> owner account, where recorded
 	policies map[string]bucketPolicy // buckets -> policy, where set
 	payers   map[string]bool         // Requester Pays buckets (requestpayment.go)
+	events   notifier                // buckets whose events go to EventBridge (notifications.go)
 }
 
 // New starts a Server; call Close to release the data directory.
@@ -213,7 +218,7 @@ func (s *Server) secret(akid string) (string, bool) {
 // bucket ?policy are served here.
 var unsupportedSubresources = []string{
 	"accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
-	"inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification",
+	"inventory", "legal-hold", "lifecycle", "logging", "metrics",
 	"object-lock", "ownershipControls", "policy", "policyStatus", "publicAccessBlock",
 	"replication", "retention", "select", "tagging", "torrent", "website",
 }
@@ -275,6 +280,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveBucket(rw, r, bucket, q, auth, who)
 	} else {
 		s.serveObject(rw, r, bucket, key, q)
+		s.announceCreated(rw, r, bucket, key, q)
 	}
 }
 
@@ -343,6 +349,8 @@ func (s *Server) serveBucket(w *respWriter, r *http.Request, bucket string, q ur
 		s.bucketPolicy(w, r, bucket, who)
 	case q.Has("requestPayment"):
 		s.requestPayment(w, r, bucket)
+	case q.Has("notification"):
+		s.notification(w, r, bucket)
 	case wantsEncodedListing(r, q):
 		s.listEncoded(w, r, bucket, q)
 	case r.Method == http.MethodGet && q.Has("uploads"):

@@ -25,7 +25,8 @@ const usage = `usage:
   localplatform run   [-data .local] [-addr 127.0.0.1:8080] [-emulator-ports 4566] [-worker-concurrency 90] run the platform until Ctrl-C
   localplatform token [-data .local] -user NAME               print a JWT for NAME
   localplatform attach-policy [-data .local] -user NAME -connection ID
-                                                              attach connection ID's policies (bucket policy, or role) as the bucket's owner`
+                                                              attach connection ID's policies (bucket policy, or role) as the bucket's owner
+  localplatform source-events [-data .local] -bucket NAME     forward bucket NAME's Object Created events to the platform, as its owner`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -40,6 +41,8 @@ func main() {
 		err = token(os.Args[2:])
 	case "attach-policy":
 		err = attachPolicy(os.Args[2:])
+	case "source-events":
+		err = sourceEvents(os.Args[2:])
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -74,6 +77,9 @@ func run(args []string) error {
 		DataDir: *data, APIAddr: *addr, FirstPort: *firstPort, WorkerConcurrency: *workers, Seed: true,
 		Log:         slog.New(slog.NewJSONHandler(os.Stdout, nil)),
 		EmulatorLog: logFile,
+		// Event-driven datasets' rolling runs close soon after their last
+		// event: the same code as on AWS, with short settings.
+		RollingQuiet: 30 * time.Second, SweepExpression: "rate(1 minute)",
 	})
 	if err != nil {
 		return explainListen(err)
@@ -124,6 +130,7 @@ func printSummary(p *platformlocal.Platform, data string, took time.Duration) {
 	fmt.Fprintf(w, "\t%s (access keys %s / %s),\n", platformlocal.DemoKeysBucket, platformlocal.DemoAccessKeyID, platformlocal.DemoSecretAccessKey)
 	fmt.Fprintf(w, "\t%s (eu-west-1), %s (eu-south-1, opt-in, not enabled)\n", platformlocal.DemoEUBucket, platformlocal.DemoOptInBucket)
 	fmt.Fprintf(w, "  attach a connection's policy\tmake attach-policy USER=alice CONNECTION=<id>\n")
+	fmt.Fprintf(w, "  forward a bucket's S3 events\tmake source-events BUCKET=<bucket> (the demo buckets do)\n")
 	fmt.Fprintf(w, "\n  a token\tmake token USER=alice\n")
 	fmt.Fprintf(w, "  endpoints for AWS tools\t%s\n", filepath.Join(data, "endpoints.env"))
 	fmt.Fprintf(w, "  emulator output\t%s\n\n", filepath.Join(data, "emulators.log"))
@@ -183,5 +190,29 @@ func attachPolicy(args []string) error {
 		return err
 	}
 	fmt.Printf("attached connection %s's policies to %s, as account %s\n", *id, target, env["AWS_ACCOUNT_ID"])
+	return nil
+}
+
+// sourceEvents plays the source bucket's owner: with endpoints.env's
+// credentials (the source account's), it sends the bucket's events to the
+// owner's default bus and forwards its Object Created events to the
+// platform's inbound bus (platformlocal.SourceEvents).
+func sourceEvents(args []string) error {
+	fs := flag.NewFlagSet("source-events", flag.ExitOnError)
+	data := fs.String("data", ".local", "data folder of the running platform")
+	bucket := fs.String("bucket", "", "a bucket of the source account")
+	_ = fs.Parse(args)
+	if *bucket == "" {
+		return fmt.Errorf("-bucket is required: make source-events BUCKET=<bucket>")
+	}
+	env, err := platformlocal.ReadEndpoints(*data)
+	if err != nil {
+		return err
+	}
+	inbound := env["S3CONNECTIONS_INBOUND_BUS"]
+	if err := platformlocal.SourceEvents(context.Background(), platformlocal.OwnerFromEndpoints(env), *bucket, inbound, env["AWS_ACCOUNT_ID"]); err != nil {
+		return err
+	}
+	fmt.Printf("bucket %s sends its Object Created events to %s, as account %s\n", *bucket, inbound, env["AWS_ACCOUNT_ID"])
 	return nil
 }

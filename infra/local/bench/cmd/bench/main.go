@@ -49,6 +49,7 @@ func run() error {
 	flag.IntVar(&cfg.WorkerConcurrency, "worker-concurrency", envInt("WORKER_CONCURRENCY", 0), "the platform's worker concurrency, 0 = 90 (WORKER_CONCURRENCY)")
 	flag.IntVar(&cfg.Sandboxes, "sandboxes", envInt("BENCH_SANDBOXES", 8), "worker sandboxes: the planner and worker run as their bootstraps under aws-lambda-rie, processes of their own; 0 runs them in the benchmark's process (BENCH_SANDBOXES)")
 	functionEnv := flag.String("function-env", envStr("BENCH_FUNCTION_ENV", ""), "space-separated K=V added to the sandboxed functions' environment, e.g. \"GOGC=100 GOMAXPROCS=2\" (BENCH_FUNCTION_ENV)")
+	flag.IntVar(&cfg.EventObjects, "event-objects", envInt("BENCH_EVENT_OBJECTS", 1000), "objects of the event-to-DLZ latency of an event-driven dataset, 0: not measured (BENCH_EVENT_OBJECTS)")
 	flag.DurationVar(&cfg.Poll, "poll", envDuration("BENCH_POLL", 50*time.Millisecond), "how often a platform run is read while it runs (BENCH_POLL)")
 	flag.StringVar(&cfg.CPUProfileDir, "cpuprofile-dir", envStr("BENCH_CPUPROFILE_DIR", ""), "write a CPU profile of each timed platform phase here (BENCH_CPUPROFILE_DIR; go tool pprof bin/bench FILE)")
 	flag.StringVar(&jsonPath, "json", envStr("BENCH_JSON", "bin/bench-results.json"), "where to write the results as JSON (BENCH_JSON)")
