@@ -42,8 +42,12 @@ type Bus interface {
 // sweep publishes it: its ender publishes it at once, unless it crashed.
 const PendingAge = time.Minute
 
-// maxEntries is PutEvents' limit of entries per request.
-const maxEntries = 10
+// maxEntries is PutEvents' limit of entries per request; a run's end is
+// at most maxEventsPerRun events (BuildAll).
+const (
+	maxEntries      = 10
+	maxEventsPerRun = 2
+)
 
 // Publisher announces run ends on the platform's outbound bus: each event
 // is built from the ended run's record, put with PutEvents, and its
@@ -92,7 +96,7 @@ func (p *Publisher) PublishPending(ctx context.Context, now time.Time) (int, err
 func (p *Publisher) publish(ctx context.Context, runIDs []string) error {
 	var first error
 	for len(runIDs) > 0 {
-		n := min(maxEntries, len(runIDs))
+		n := min(maxEntries/maxEventsPerRun, len(runIDs)) // a batch's entries fit one PutEvents
 		if err := p.publishBatch(ctx, runIDs[:n]); err != nil && first == nil {
 			first = err
 		}
@@ -102,15 +106,17 @@ func (p *Publisher) publish(ctx context.Context, runIDs []string) error {
 }
 
 func (p *Publisher) publishBatch(ctx context.Context, runIDs []string) error {
-	var ids []string
+	var owners []string // the run of each entry
 	var entries []types.PutEventsRequestEntry
 	var failed error
 	for _, id := range runIDs {
-		e, err := p.entry(ctx, id)
+		es, err := p.entries(ctx, id)
 		if err != nil {
-			failed = err // this run's event stays in the outbox; the others go
-		} else if e != nil {
-			ids, entries = append(ids, id), append(entries, *e)
+			failed = err // this run's events stay in the outbox; the others go
+			continue
+		}
+		for _, e := range es {
+			owners, entries = append(owners, id), append(entries, e)
 		}
 	}
 	if len(entries) == 0 {
@@ -120,26 +126,29 @@ func (p *Publisher) publishBatch(ctx context.Context, runIDs []string) error {
 	if err != nil {
 		return fmt.Errorf("put %d run events on %s: %w", len(entries), p.BusName, err)
 	}
+	refused := map[string]bool{}
 	for i, res := range out.Entries {
-		if i >= len(ids) {
-			break
+		if i < len(owners) && res.ErrorCode != nil {
+			refused[owners[i]] = true
+			failed = fmt.Errorf("run event of %s refused by %s: %s: %s", owners[i], p.BusName, aws.ToString(res.ErrorCode), aws.ToString(res.ErrorMessage))
 		}
-		if res.ErrorCode != nil {
-			failed = fmt.Errorf("run event of %s refused by %s: %s: %s", ids[i], p.BusName, aws.ToString(res.ErrorCode), aws.ToString(res.ErrorMessage))
+	}
+	for i, id := range owners {
+		if refused[id] || (i > 0 && owners[i-1] == id) { // all of a run's events, or none, end its outbox item
 			continue
 		}
-		p.Log.InfoContext(ctx, "run event published", "runId", ids[i], "eventId", EventId(ids[i], KindEnded), "bus", p.BusName)
-		if err := p.Outbox.RunEventPublished(ctx, ids[i]); err != nil {
+		p.Log.InfoContext(ctx, "run event published", "runId", id, "eventId", EventId(id, KindEnded), "bus", p.BusName)
+		if err := p.Outbox.RunEventPublished(ctx, id); err != nil {
 			failed = err // published again by the sweep: a duplicate consumers drop
 		}
 	}
 	return failed
 }
 
-// entry is the PutEvents entry of runID's end; nil when there is none to
-// publish: its end is not in the outbox (published already, or not ended
-// yet), or its record is gone (expired), whose outbox item it drops.
-func (p *Publisher) entry(ctx context.Context, runID string) (*types.PutEventsRequestEntry, error) {
+// entries are the PutEvents entries of runID's end; none when there is
+// none to publish: its end is not in the outbox (published already, or not
+// ended yet), or its record is gone (expired), whose outbox item it drops.
+func (p *Publisher) entries(ctx context.Context, runID string) ([]types.PutEventsRequestEntry, error) {
 	r, pending, err := p.Outbox.PendingRunEnd(ctx, runID)
 	switch {
 	case apperr.KindOf(err) == apperr.KindNotFound && pending:
@@ -153,14 +162,18 @@ func (p *Publisher) entry(ctx context.Context, runID string) (*types.PutEventsRe
 	if err := p.report(ctx, &r); err != nil {
 		return nil, err
 	}
-	e, err := Build(r)
+	built, err := BuildAll(r)
 	if err != nil {
 		return nil, err
 	}
-	return &types.PutEventsRequestEntry{
-		EventBusName: aws.String(p.BusName), Source: aws.String(Source), DetailType: aws.String(e.DetailType),
-		Detail: aws.String(e.Detail), Time: aws.Time(e.Time),
-	}, nil
+	out := make([]types.PutEventsRequestEntry, len(built))
+	for i, e := range built {
+		out[i] = types.PutEventsRequestEntry{
+			EventBusName: aws.String(p.BusName), Source: aws.String(Source), DetailType: aws.String(e.DetailType),
+			Detail: aws.String(e.Detail), Time: aws.Time(e.Time),
+		}
+	}
+	return out, nil
 }
 
 // report assembles r's report unless its record names one already, and

@@ -12,6 +12,7 @@ import (
 
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/datalake-platform/s3connections/shared/eventscheduler"
+	"github.com/datalake-platform/s3connections/shared/runevents"
 )
 
 // restoreCounts are the run record's restore counters.
@@ -131,6 +132,11 @@ func TestRestoreThenIngest(t *testing.T) {
 	r = followUpRun(t, user, sch)
 	if c := restoreCounts(r); r["State"] != "succeeded" || c["Copied"]+c["SkippedUnchanged"] < 2 || c["Restoring"] != 0 {
 		t.Fatalf("follow-up run: %v", r)
+	}
+	waitEvent(t, r["RunId"].(string))
+	if evs := outboundEvents(t)[runevents.EventId(r["RunId"].(string), runevents.KindRestored)]; len(evs) != 1 ||
+		evs[0].Event.DetailType != runevents.DetailTypeRestored {
+		t.Errorf("Archived Files Restored events of the follow-up run: %+v", evs)
 	}
 	_, pending = call(t, user, "GET", "/datasets/"+dsID+"/restores", nil)
 	if len(pending["Restores"].([]any)) != 0 {
