@@ -94,8 +94,8 @@ type Options struct {
 	// RollingQuiet closes an event-driven dataset's rolling run after that
 	// long without an event, at the next lease sweep (0: the default).
 	RollingQuiet time.Duration
-	// SweepExpression is the lease sweep's schedule ("": the stack's,
-	// eventscheduler.SweepExpression); `make run` sweeps every minute.
+	// SweepExpression is the sweep's schedule ("": the stack's,
+	// eventscheduler.SweepExpression, every minute).
 	SweepExpression string
 	// EventRecord, when set, receives every event the local EventBridge
 	// accepts, one JSON line each (as EventsFile does under DataDir).

@@ -79,7 +79,7 @@ func run(args []string) error {
 		EmulatorLog: logFile,
 		// Event-driven datasets' rolling runs close soon after their last
 		// event: the same code as on AWS, with short settings.
-		RollingQuiet: 30 * time.Second, SweepExpression: "rate(1 minute)",
+		RollingQuiet: 30 * time.Second,
 	})
 	if err != nil {
 		return explainListen(err)
