@@ -94,8 +94,8 @@ func TestBuild(t *testing.T) {
 	}
 }
 
-// schemaOf reads run-event.schema.json's definition of the detail.
-func schemaOf(t *testing.T) (required []string, props map[string]map[string]any) {
+// schemaOf reads run-event.schema.json's definition def of a detail.
+func schemaOf(t *testing.T, def string) (required []string, props map[string]map[string]any) {
 	t.Helper()
 	raw, err := os.ReadFile("run-event.schema.json")
 	if err != nil {
@@ -110,13 +110,13 @@ func schemaOf(t *testing.T) (required []string, props map[string]map[string]any)
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatal(err)
 	}
-	return s.Defs["RunEnded"].Required, s.Defs["RunEnded"].Properties
+	return s.Defs[def].Required, s.Defs[def].Properties
 }
 
 // Every event's detail has the members the schema requires, only those it
 // describes, and enumerated values among the schema's.
 func TestDetailFollowsTheSchema(t *testing.T) {
-	required, props := schemaOf(t)
+	required, props := schemaOf(t, "RunEnded")
 	for _, r := range []run.Run{ended(run.Failed, "failure"), ended(run.Succeeded, "always"), ended(run.Succeeded, "")} {
 		e, err := Build(r)
 		if err != nil {

@@ -1,8 +1,6 @@
 package runevents
 
 import (
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/datalake-platform/s3connections/shared/run"
@@ -24,27 +22,14 @@ func TestArchivedFilesRestored(t *testing.T) {
 	if d["EventId"] != r.RunId+":restored" || d["Restored"] != float64(2) || d["Restoring"] != float64(1) || d["Trigger"] != "restore_follow_up" {
 		t.Errorf("detail %v", d)
 	}
-	raw, err := os.ReadFile("run-event.schema.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var s struct {
-		Defs map[string]struct {
-			Required   []string
-			Properties map[string]any
-		} `json:"$defs"`
-	}
-	if err := json.Unmarshal(raw, &s); err != nil {
-		t.Fatal(err)
-	}
-	def := s.Defs["ArchivedFilesRestored"]
-	for _, name := range def.Required {
+	required, props := schemaOf(t, "ArchivedFilesRestored")
+	for _, name := range required {
 		if _, ok := d[name]; !ok {
 			t.Errorf("no %s", name)
 		}
 	}
 	for name := range d {
-		if _, ok := def.Properties[name]; !ok {
+		if _, ok := props[name]; !ok {
 			t.Errorf("%s is not in the schema", name)
 		}
 	}
