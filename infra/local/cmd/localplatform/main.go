@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -59,6 +60,7 @@ func run(args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "API address")
 	workers := fs.Int("worker-concurrency", 90, "maximum concurrent worker invocations (the data-load throttling setting)")
 	firstPort := fs.Int("emulator-ports", 4566, "first of nine fixed ports for S3, DynamoDB, KMS, SQS, Lambda, Scheduler, STS, IAM and EventBridge (0: any free ports)")
+	corrupt := fs.String("corrupt-copies", "", "a fault to see checksums at work: the local S3 corrupts every copy into a zone key under this prefix (<Domain>/<DatasetName>/)")
 	_ = fs.Parse(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -85,6 +87,10 @@ func run(args []string) error {
 		return explainListen(err)
 	}
 	defer p.Close()
+	if *corrupt != "" {
+		p.S3.CorruptCopies(func(_, key string) bool { return strings.HasPrefix(key, *corrupt) })
+		fmt.Fprintf(os.Stderr, "fault: the local S3 corrupts every copy to a zone key under %q\n", *corrupt)
+	}
 	printSummary(p, *data, time.Since(started))
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "\nstopping…")
