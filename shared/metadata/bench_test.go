@@ -71,17 +71,28 @@ func benchResults(runID string, n int) []run.FileResult {
 	return res
 }
 
-// BenchmarkCommitItems1k builds the commit transactions of 1,000 copied
-// files (100 of 10: a marker and a catalog entry per file, a counter
-// update per transaction), without sending them.
+// BenchmarkCommitItems1k builds the commits of 1,000 copied files (20 of
+// 50: a catalog entry stamped with its commit per file, and a transaction
+// of the commit's record and a counter update per commit), without sending
+// them.
 func BenchmarkCommitItems1k(b *testing.B) {
 	s := New(nil, "bench")
 	r := run.Run{RunId: uuid.NewString(), DatasetId: uuid.NewString(), StartedAt: aws.Time(time.Now())}
+	g, err := s.catalogGates(r)
+	if err != nil {
+		b.Fatal(err)
+	}
 	results := benchResults(r.RunId, perOp)
 	b.ReportAllocs()
 	for b.Loop() {
 		for i := 0; i < perOp; i += commitBatch {
-			if _, err := s.commitItems(r, results[i:i+commitBatch]); err != nil {
+			id := newCommitID()
+			for _, res := range results[i : i+commitBatch] {
+				if _, err := g.entry(res, id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := s.commitItems(r, g, id, results[i:i+commitBatch]); err != nil {
 				b.Fatal(err)
 			}
 		}
