@@ -439,6 +439,17 @@ func itemsOf(res run.FileResult) int {
 func (s *Store) commitChunk(ctx context.Context, r run.Run, g catalogGates, results []run.FileResult) (int, error) {
 	id := newCommitID()
 	results, err := g.writeEntries(ctx, id, results)
+	if err != nil {
+		return 0, err
+	}
+	return s.commitAs(ctx, r, g, id, results)
+}
+
+// commitAs commits commit id, whose copied files' entries are written, and
+// returns how many of results it (or the commit its files moved to)
+// counted.
+func (s *Store) commitAs(ctx context.Context, r run.Run, g catalogGates, id string, results []run.FileResult) (int, error) {
+	var err error
 	for attempt := 0; err == nil && len(results) > 0; attempt++ {
 		var items []types.TransactWriteItem
 		if items, err = s.commitItems(r, g, id, results); err != nil {
@@ -453,6 +464,7 @@ func (s *Store) commitChunk(ctx context.Context, r run.Run, g catalogGates, resu
 			return 0, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
 		}
 		changed := true
+		err = nil
 		if conditionFailed(reasons[0]) {
 			counted := commitState(reasons[0].Item) == commitCounted
 			if !counted && reasons[0].Item == nil { // no answer's copy: read it, or abandon it ourselves
