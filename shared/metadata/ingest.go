@@ -39,7 +39,9 @@ import (
 // overwrite a newer run's entry. A file that is skipped or fails sets only
 // the Gate, keeping the version it had (or creating an entry with no
 // version, which readers of the catalog leave out). One item per copied
-// file, where a marker per file beside the catalog entry took two.
+// file, where a marker per file beside the catalog entry took two. A
+// copied file's entry is written on its own, stamped with its commit,
+// which a small transaction then counts (commits.go).
 const (
 	attrGate      = "Gate"
 	countPrefix   = "COUNT#"
