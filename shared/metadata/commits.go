@@ -279,8 +279,13 @@ func (g catalogGates) settleRefusals(ctx context.Context, id string, results []r
 		case st.Gate > g.gateN, st.Commit == "":
 			changed = true
 			continue
-		case st.Commit == id:
-			return nil, false, fmt.Errorf("commit %s: the entry of %s is stamped by the commit that sets its gate", id, res.Name)
+		case st.Commit == id: // adopted by this commit already, the adoption's answer lost
+			adopted, err := copiedFrom(res, reason.Item)
+			if err != nil {
+				return nil, false, err
+			}
+			kept, changed = append(kept, adopted), true
+			continue
 		}
 		adopted, ok, err := g.adoptGate(ctx, id, st.Commit, res)
 		if err != nil {
@@ -308,22 +313,34 @@ func (g catalogGates) adoptGate(ctx context.Context, id, from string, res run.Fi
 	out, err := g.s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &g.s.table, Key: g.entryKey(res.Name), UpdateExpression: adopt.Update(), ConditionExpression: adopt.Condition(),
 		ExpressionAttributeNames: adopt.Names(), ExpressionAttributeValues: adopt.Values(), ReturnValues: types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var ccf *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &ccf):
-		return res, true, nil
+		if st, err := stampOf(ccf.Item); err != nil || st.Commit != id || st.Gate != g.gateN {
+			return res, true, nil // no longer from's: the next attempt reads it again
+		}
+		copied, err := copiedFrom(res, ccf.Item) // our own adoption, its answer lost
+		return copied, err == nil, err
 	case err != nil:
 		return run.FileResult{}, false, fmt.Errorf("adopt the catalog entry of %s: %w", res.Name, err)
 	}
+	copied, err := copiedFrom(res, out.Attributes)
+	return copied, err == nil, err
+}
+
+// copiedFrom is the outcome that res, a file not copied, counts as when
+// its commit adopts the entry item of a copy: the copy the entry holds.
+func copiedFrom(res run.FileResult, item map[string]types.AttributeValue) (run.FileResult, error) {
 	var f dataset.File
-	if err := attributevalue.UnmarshalMap(out.Attributes, &f); err != nil {
-		return run.FileResult{}, false, fmt.Errorf("decode the catalog entry of %s: %w", res.Name, err)
+	if err := attributevalue.UnmarshalMap(item, &f); err != nil {
+		return run.FileResult{}, fmt.Errorf("decode the catalog entry of %s: %w", res.Name, err)
 	}
 	copied := run.FileResult{Name: res.Name, SourceKey: f.SourceKey, Bytes: f.Size, File: &f,
 		Restored: res.Restore != nil, EndsRestore: res.EndsRestore || res.Restore != nil}
 	if f.State == dataset.FailedValidation {
 		copied.Outcome, copied.Reason = run.OutcomeFailedValidation, f.Reason
 	}
-	return copied, true, nil
+	return copied, nil
 }

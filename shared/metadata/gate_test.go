@@ -298,10 +298,26 @@ func TestCommitLostAnswers(t *testing.T) {
 	}
 	wantTotals(t, s, r, 3, 2, 1)
 	wantCommitted(t, s, r, "a.csv", "b.csv", "c.csv")
+	// Recovery through lost answers: the abandoned record's put, the
+	// adopting put and the adopting update of a file given up on.
+	dead := newCommitID()
+	g, _ := base.catalogGates(r)
+	if _, err := g.writeEntries(ctx, dead, []run.FileResult{gateCopied(r, "e.csv", "e1"), gateCopied(r, "f.csv", "f1")}); err != nil {
+		t.Fatal(err)
+	}
+	before := lost.Load()
+	if n, err := s.CommitFiles(ctx, r, []run.FileResult{gateCopied(r, "e.csv", "e1"), gateFailed("f.csv")}); err != nil || n != 2 {
+		t.Fatalf("recovery committed %d (%v), want 2", n, err)
+	}
+	if lost.Load()-before < 4 { // the put refused, the record abandoned, the adopting put and update, the transaction
+		t.Fatalf("%d answers lost in the recovery", lost.Load()-before)
+	}
+	wantTotals(t, s, r, 5, 4, 1)
 }
 
 // loseFirstAnswers sends every request, and answers the first attempt of
-// each put or transaction with a 500 as if the answer had been lost.
+// each put, update or transaction with a 500 as if the answer had been
+// lost.
 type loseFirstAnswers struct {
 	next dynamodb.HTTPClient
 	lost *atomic.Int64
@@ -311,7 +327,7 @@ func (l loseFirstAnswers) Do(req *http.Request) (*http.Response, error) {
 	resp, err := l.next.Do(req)
 	op := req.Header.Get("X-Amz-Target")
 	first := strings.Contains(req.Header.Get("Amz-Sdk-Request"), "attempt=1;")
-	if err != nil || !first || !strings.HasSuffix(op, ".PutItem") && !strings.HasSuffix(op, ".TransactWriteItems") {
+	if err != nil || !first || !strings.HasSuffix(op, ".PutItem") && !strings.HasSuffix(op, ".UpdateItem") && !strings.HasSuffix(op, ".TransactWriteItems") {
 		return resp, err
 	}
 	_ = resp.Body.Close()
