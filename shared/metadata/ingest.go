@@ -672,7 +672,9 @@ func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
 // CompleteIfDone ends a run whose planning is done and whose every task
 // has ended, with its final counts, exactly once: the planner and the
 // workers all call it, and only the call that finds the run still running
-// ends it. It returns the run as it is afterwards.
+// ends it. It returns the run as it is afterwards; a run that this call
+// did not end comes back as its record holds it, without the workers'
+// counts, so that a caller may pass it to CompleteIfPlanned again.
 func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error) {
 	r, err := s.GetRunRecord(ctx, runID)
 	if err != nil || r.State.Ended() || !r.PlanningDone {
@@ -683,9 +685,10 @@ func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool
 
 // CompleteIfPlanned is CompleteIfDone for a run read after its planning
 // ended (so its TasksPlanned is final): it reads only the workers' counters.
-func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error) {
+func (s *Store) CompleteIfPlanned(ctx context.Context, planned run.Run) (run.Run, bool, error) {
+	r := planned
 	if err := s.withWorkerCounts(ctx, &r); err != nil || r.TasksDone < r.TasksPlanned {
-		return r, false, err
+		return planned, false, err // the workers' Deferred adds to the planner's: add it once
 	}
 	state := run.Failed
 	succeeded, reason := rules.RunEnd(r.Failed, r.FailedValidation)
