@@ -410,10 +410,12 @@ func (w *Worker) lastDelivery(d delivery) bool {
 // MaxKeyBytes is S3's limit on an object key.
 const MaxKeyBytes = 1024
 
-// CommitChunk is how many outcomes the worker commits at once: a DynamoDB
-// transaction holds 100 items, and a copied file takes one (its catalog
-// entry) besides the run's counter item (CommitOutcomes splits a chunk that
-// needs more, as skipped and failed files take two).
+// CommitChunk is how many outcomes the worker commits at once. A copied
+// file's catalog entry is a conditional PutItem of its own and takes no
+// item of the commit's transaction (which holds the commit's record and
+// the run's counter item); a skipped or failed file takes two (its gate
+// and its listing) of a transaction's 100, and CommitOutcomes splits a
+// chunk that needs more.
 const CommitChunk = 99
 
 // startCutoff is when a batch stops starting copies: a quarter of the

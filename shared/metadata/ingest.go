@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,7 +39,9 @@ import (
 // overwrite a newer run's entry. A file that is skipped or fails sets only
 // the Gate, keeping the version it had (or creating an entry with no
 // version, which readers of the catalog leave out). One item per copied
-// file, where a marker per file beside the catalog entry took two.
+// file, where a marker per file beside the catalog entry took two. A
+// copied file's entry is written on its own, stamped with its commit,
+// which a small transaction then counts (commits.go).
 const (
 	attrGate      = "Gate"
 	countPrefix   = "COUNT#"
@@ -289,8 +292,10 @@ func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) err
 
 // CommittedTasks returns the catalog entries of those of names that already
 // have an outcome committed by run r (or by a later run of its dataset), by
-// their Gate. An entry holds no version when the file was only ever skipped
-// or failed.
+// their Gate, and for an entry stamped by a commit of r, by that commit's
+// record: a copy whose commit was not counted is not committed (its
+// redelivery copies it again and adopts the entry). An entry holds no
+// version when the file was only ever skipped or failed.
 func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]dataset.File, error) {
 	_, gate, err := gateOf(r)
 	if err != nil {
@@ -311,27 +316,62 @@ func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (
 		return nil, err
 	}
 	done := make(map[string]dataset.File, len(items))
+	stamped := map[string][]string{} // commit -> names whose entry it stamped under r's gate
 	for _, it := range items {
 		var entry struct {
 			dataset.File
-			SK   string
-			Gate int64
+			SK     string
+			Gate   int64
+			Commit string
 		}
 		if err := attributevalue.UnmarshalMap(it, &entry); err != nil {
 			return nil, fmt.Errorf("decode catalog entry of dataset %s: %w", r.DatasetId, err)
 		}
-		if n, ok := nameOf[entry.SK]; ok && entry.Gate >= gate {
+		n, ok := nameOf[entry.SK]
+		switch {
+		case !ok || entry.Gate < gate:
+		case entry.Gate == gate && entry.Commit != "":
+			stamped[entry.Commit] = append(stamped[entry.Commit], n)
+			done[n] = entry.File // until its commit's record says otherwise
+		default:
 			done[n] = entry.File
 		}
 	}
-	return done, nil
+	return done, s.dropUncounted(ctx, r.RunId, stamped, done)
 }
 
-// CommitFiles commits the outcomes of files of one run exactly once: in one
-// transaction, the catalog entry of each file (through its gate), the
-// skipped/failed entries and one counter item's additions. A file
-// committed before (a redelivered task) is dropped and the rest retried.
-// It returns how many files it committed.
+// dropUncounted removes from done the names whose entries stamped names
+// that a commit of run runID stamped and did not count (no record yet, or
+// abandoned).
+func (s *Store) dropUncounted(ctx context.Context, runID string, stamped map[string][]string, done map[string]dataset.File) error {
+	keys := make([]map[string]types.AttributeValue, 0, len(stamped))
+	for id := range stamped {
+		keys = append(keys, commitKey(runID, id))
+	}
+	records, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("read commits of run %s: %w", runID, err)
+	}
+	for _, rec := range records {
+		if commitState(rec) == commitCounted {
+			delete(stamped, strings.TrimPrefix(skOf(rec), commitPrefix))
+		}
+	}
+	for _, names := range stamped {
+		for _, n := range names {
+			delete(done, n)
+		}
+	}
+	return nil
+}
+
+// CommitFiles commits the outcomes of files of one run exactly once, a
+// commit at a time (commits.go): each copied file's catalog entry through
+// its gate, stamped with the commit, then one transaction with the
+// commit's record, the gates and skipped/failed entries of the files not
+// copied, their restores and one counter item's additions. A file
+// committed before (a redelivered task) is dropped, and so is a second
+// outcome of one name in results. It returns how many files it committed.
 func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileResult) (int, error) {
 	committed, err := s.CommitOutcomes(ctx, r, results)
 	return len(committed), err
@@ -339,25 +379,19 @@ func (s *Store) CommitFiles(ctx context.Context, r run.Run, results []run.FileRe
 
 // CommitOutcomes is CommitFiles returning the outcomes it committed, in
 // results' order: the run's report lists those (a file another delivery
-// committed first is left out). On an error the others' fate is unknown
-// (a transaction whose answer was lost may have committed).
+// committed first is left out; a file whose entry a commit adopted comes
+// back as the copy the entry holds). On an error the others' fate is
+// unknown (a transaction whose answer was lost may have committed).
 func (s *Store) CommitOutcomes(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error) {
+	g, err := s.catalogGates(r)
+	if err != nil {
+		return nil, err
+	}
+	results = firstOfEachName(results)
 	var committed []run.FileResult
 	for len(results) > 0 {
-		k, items, followUp := 0, 1, false // the counter item, and the restores' follow-up once
-		for k < len(results) {
-			n := itemsOf(results[k])
-			if results[k].Restore != nil && !followUp {
-				n++
-			}
-			if items+n > maxTransactItems {
-				break
-			}
-			items += n
-			followUp = followUp || results[k].Restore != nil
-			k++
-		}
-		done, err := s.commitChunk(ctx, r, results[:k])
+		k := chunkLen(results)
+		done, err := s.commitChunk(ctx, r, g, results[:k])
 		committed = append(committed, done...)
 		if err != nil {
 			return committed, err
@@ -367,44 +401,91 @@ func (s *Store) CommitOutcomes(ctx context.Context, r run.Run, results []run.Fil
 	return committed, nil
 }
 
+// chunkLen is how many of results, from the first, one commit's
+// transaction holds.
+func chunkLen(results []run.FileResult) int {
+	k, items, followUp := 0, 2, false // the commit's record, the counter item, and the restores' follow-up once
+	for k < len(results) {
+		n := itemsOf(results[k])
+		if results[k].Restore != nil && !followUp {
+			n++
+		}
+		if items+n > maxTransactItems {
+			break
+		}
+		items += n
+		followUp = followUp || results[k].Restore != nil
+		k++
+	}
+	return k
+}
+
+// firstOfEachName keeps the first outcome of each name: one commit writes
+// an entry once (a transaction may not touch an item twice, and a second
+// put stamped by the same commit would count twice).
+func firstOfEachName(results []run.FileResult) []run.FileResult {
+	seen := make(map[string]bool, len(results))
+	kept := results[:0:0]
+	for _, res := range results {
+		if !seen[res.Name] {
+			seen[res.Name] = true
+			kept = append(kept, res)
+		}
+	}
+	return kept
+}
+
 // maxTransactItems is DynamoDB's limit on the items of one transaction.
 const maxTransactItems = 100
 
-// itemsOf is how many items commitItems writes for res: its catalog entry
-// (the gate), the skipped/failed entry of a file not simply copied, and
-// its pending restore (restoreItemsOf).
+// itemsOf is how many items commitItems writes for res in the commit's
+// transaction: the gate of a file not copied (a copied file's entry is
+// written before, on its own), the skipped/failed entry of a file not
+// simply copied, and its pending restore (restoreItemsOf).
 func itemsOf(res run.FileResult) int {
-	n := 1 + restoreItemsOf(res)
+	n := restoreItemsOf(res)
+	if res.File == nil {
+		n++
+	}
 	if res.Outcome != "" {
 		n++
 	}
 	return n
 }
 
-// commitChunk commits results that fit in one transaction and returns
-// those it committed; those a newer version superseded are counted apart
-// (superseded.go).
-func (s *Store) commitChunk(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, error) {
-	committed, superseded, err := s.commitGated(ctx, r, results)
-	if err == nil && len(superseded) > 0 {
-		err = s.countSuperseded(ctx, r, superseded)
+// commitChunk commits results whose transaction fits in one and returns
+// those it counted: it writes the copied files' entries under a new
+// commit, then commits it. Refused on the commit's record, the commit was
+// abandoned by a worker that took it for dead: the files it still stamps
+// move to a new commit. Refused on a gate, the file was committed before,
+// or its entry is adopted, or (an event-made task) a newer version's gate
+// refused it: those are counted apart (superseded.go), even if the commit
+// fails, as no retry of theirs can commit them.
+func (s *Store) commitChunk(ctx context.Context, r run.Run, g catalogGates, results []run.FileResult) ([]run.FileResult, error) {
+	id := newCommitID()
+	results, superseded, err := g.writeEntries(ctx, id, results)
+	var committed []run.FileResult
+	if err == nil {
+		var more []run.FileResult
+		committed, more, err = s.commitAs(ctx, r, g, id, results)
+		superseded = append(superseded, more...)
+	}
+	if len(superseded) > 0 {
+		err = errors.Join(err, s.countSuperseded(ctx, r, superseded))
 	}
 	return committed, err
 }
 
-// commitGated commits results through their gates, dropping those
-// committed before, and returns those it committed and those a newer
-// version's gate refused.
-func (s *Store) commitGated(ctx context.Context, r run.Run, results []run.FileResult) ([]run.FileResult, []run.FileResult, error) {
-	_, gate, err := gateOf(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	var superseded []run.FileResult
-	for attempt := 0; len(results) > 0; attempt++ {
-		items, err := s.commitItems(r, results)
-		if err != nil {
-			return nil, nil, err
+// commitAs commits commit id, whose copied files' entries are written, and
+// returns those of results it (or the commit its files moved to) counted,
+// and those a newer version superseded.
+func (s *Store) commitAs(ctx context.Context, r run.Run, g catalogGates, id string, results []run.FileResult) ([]run.FileResult, []run.FileResult, error) {
+	var err error
+	var superseded, more []run.FileResult
+	for attempt := 0; err == nil && len(results) > 0; attempt++ {
+		var items []types.TransactWriteItem
+		if items, err = s.commitItems(r, g, id, results); err != nil {
+			break
 		}
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
@@ -412,51 +493,50 @@ func (s *Store) commitGated(ctx context.Context, r run.Run, results []run.FileRe
 		}
 		reasons := canceledBy(err)
 		if len(reasons) == 0 || attempt >= 12 {
-			return nil, nil, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
+			return nil, superseded, fmt.Errorf("commit %d files of run %s: %w", len(results), r.RunId, err)
 		}
-		kept := results[:0:0]
-		for i, res := range results { // gates come first, one per result
-			switch {
-			case !conditionFailed(reasons[i]):
-				kept = append(kept, res)
-			case res.FromEvent && supersededBy(reasons[i].Item, gate):
-				superseded = append(superseded, res)
+		changed := true
+		err = nil
+		if conditionFailed(reasons[0]) {
+			counted := commitState(reasons[0].Item) == commitCounted
+			if !counted && reasons[0].Item == nil { // no answer's copy: read it, or abandon it ourselves
+				counted, err = s.abandon(ctx, r.RunId, id)
 			}
-		}
-		if len(kept) == len(results) { // a conflict with another transaction: wait and retry
-			if err := backoff(ctx, attempt+1); err != nil {
-				return nil, nil, err
+			if err != nil {
+				return nil, superseded, err
 			}
+			if counted { // by this transaction, whose answer was lost
+				return results, superseded, nil
+			}
+			next := newCommitID()
+			results, more, err = g.moveEntries(ctx, id, next, results)
+			id = next
+		} else {
+			results, more, changed, err = g.settleRefusals(ctx, id, results, reasons[1:])
 		}
-		results = kept
+		superseded = append(superseded, more...)
+		if err == nil && !changed { // a conflict with another transaction: wait and retry
+			err = backoff(ctx, attempt+1)
+		}
 	}
-	return nil, superseded, nil
+	return nil, superseded, err
 }
 
-// commitItems is the transaction that commits results of run r: each
-// file's catalog entry through its gate first, in results' order (so that
-// commitChunk tells from a refusal's position which file was committed
-// before), then the entries of the files skipped or failed, then one
-// counter shard's additions.
-func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.TransactWriteItem, error) {
-	gate, _, err := gateOf(r)
-	if err != nil {
-		return nil, err
-	}
-	gates := s.catalogGates(r.DatasetId, gate)
-	items := make([]types.TransactWriteItem, 0, len(results)+1)
+// commitItems is commit id's transaction for results of run r: the
+// commit's record first, then the gates of the files not copied, in
+// results' order (so that settleRefusals tells from a refusal's position
+// which file was committed before), then the entries of the files skipped
+// or failed, the restores, and one counter shard's additions.
+func (s *Store) commitItems(r run.Run, g catalogGates, id string, results []run.FileResult) ([]types.TransactWriteItem, error) {
+	record := s.putNew(s.commitRecord(r.RunId, id, commitCounted))
+	record.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	items := make([]types.TransactWriteItem, 0, 2+len(results))
+	items = append(items, types.TransactWriteItem{Put: record})
 	var listed []types.TransactWriteItem
 	for _, res := range results {
-		entry, err := gates.commit(res)
-		if err != nil {
-			return nil, err
+		if res.File == nil {
+			items = append(items, g.setGate(res.Name))
 		}
-		if entry.Put != nil { // a refusal says which gate refused it (superseded.go)
-			entry.Put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-		} else {
-			entry.Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-		}
-		items = append(items, entry)
 		if res.Outcome != "" {
 			out, err := s.listOutcome(r.RunId, res)
 			if err != nil {
@@ -470,38 +550,66 @@ func (s *Store) commitItems(r run.Run, results []run.FileResult) ([]types.Transa
 	return append(items, s.countOnShard(r.RunId, results)), nil
 }
 
-// catalogGates commits one transaction's files to a dataset's catalog
-// through their gates, whose condition it builds once.
+// catalogGates writes one run's files to a dataset's catalog through their
+// gates, whose conditions it builds once.
 type catalogGates struct {
 	s         *Store
 	datasetID string
+	runID     string
 	gate      types.AttributeValue
+	gateN     int64
 	put, set  expression.Expression // for an entry with a new version; for the gate alone
 }
 
-func (s *Store) catalogGates(datasetID string, gate types.AttributeValue) catalogGates {
-	open := gateOpen(gate)
-	return catalogGates{
-		s: s, datasetID: datasetID, gate: gate,
-		put: build(expression.NewBuilder().WithCondition(open)),
-		set: build(expression.NewBuilder().WithCondition(open).WithUpdate(expression.Set(expression.Name(attrGate), expression.Value(gate)))),
+func (s *Store) catalogGates(r run.Run) (catalogGates, error) {
+	gate, n, err := gateOf(r)
+	if err != nil {
+		return catalogGates{}, err
 	}
+	open := gateOpen(gate)
+	// The gate alone drops the stamp of an earlier run's commit: the
+	// transaction that sets it counts the file.
+	alone := expression.Set(expression.Name(attrGate), expression.Value(gate)).Remove(expression.Name(attrCommit))
+	return catalogGates{
+		s: s, datasetID: r.DatasetId, runID: r.RunId, gate: gate, gateN: n,
+		put: build(expression.NewBuilder().WithCondition(open)),
+		set: build(expression.NewBuilder().WithCondition(open).WithUpdate(alone)),
+	}, nil
 }
 
-// commit writes res's catalog entry if its gate is open: the new version of
-// a file that landed, or only the gate for a file skipped or failed, so
-// that the entry keeps the version it had.
-func (g catalogGates) commit(res run.FileResult) (types.TransactWriteItem, error) {
-	entry := key(filesPrefix+g.datasetID, filePrefix+fileNameKey(res.Name))
-	if res.File == nil {
-		return types.TransactWriteItem{Update: g.s.updateWith(entry, g.set)}, nil
-	}
+func (g catalogGates) entryKey(name string) map[string]types.AttributeValue {
+	return key(filesPrefix+g.datasetID, filePrefix+fileNameKey(name))
+}
+
+// entry is res's catalog entry, the new version of a file that landed,
+// under the run's gate and stamped with commit id.
+func (g catalogGates) entry(res run.FileResult, id string) (map[string]types.AttributeValue, error) {
 	f, err := attributevalue.MarshalMap(res.File)
 	if err != nil {
-		return types.TransactWriteItem{}, err
+		return nil, err
 	}
-	f[attrPK], f[attrSK], f[attrGate] = entry[attrPK], entry[attrSK], g.gate
-	return types.TransactWriteItem{Put: g.s.putWith(f, g.put)}, nil
+	k := g.entryKey(res.Name)
+	f[attrPK], f[attrSK], f[attrGate], f[attrCommit] = k[attrPK], k[attrSK], g.gate, str(id)
+	return f, nil
+}
+
+// setGate sets only the gate of a file skipped or failed, if it is open,
+// so that the entry keeps the version it had; refused, the transaction's
+// answer holds the entry, for settleRefusals.
+func (g catalogGates) setGate(name string) types.TransactWriteItem {
+	up := g.s.updateWith(g.entryKey(name), g.set)
+	up.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	return types.TransactWriteItem{Update: up}
+}
+
+// stampedBy holds while an entry is under the run's gate and names commit id.
+func (g catalogGates) stampedBy(id string) expression.ConditionBuilder {
+	return expression.Name(attrCommit).Equal(expression.Value(id)).And(expression.Name(attrGate).Equal(expression.Value(g.gate)))
+}
+
+// adoptFrom is the condition of a put that adopts an entry of commit id.
+func (g catalogGates) adoptFrom(id string) expression.Expression {
+	return build(expression.NewBuilder().WithCondition(g.stampedBy(id)))
 }
 
 // listOutcome lists a file that was not simply copied among its run's
@@ -597,7 +705,9 @@ func (s *Store) withWorkerCounts(ctx context.Context, r *run.Run) error {
 // CompleteIfDone ends a run whose planning is done and whose every task
 // has ended, with its final counts, exactly once: the planner and the
 // workers all call it, and only the call that finds the run still running
-// ends it. It returns the run as it is afterwards.
+// ends it. It returns the run as it is afterwards; a run that this call
+// did not end comes back as its record holds it, without the workers'
+// counts, so that a caller may pass it to CompleteIfPlanned again.
 func (s *Store) CompleteIfDone(ctx context.Context, runID string) (run.Run, bool, error) {
 	r, err := s.GetRunRecord(ctx, runID)
 	if err != nil || r.State.Ended() || !r.PlanningDone {
@@ -617,9 +727,13 @@ func (s *Store) CompleteIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 	return done, ended, err
 }
 
-func (s *Store) completeIfPlanned(ctx context.Context, r run.Run) (run.Run, bool, error) {
+// completeIfPlanned ends planned if its every task has ended. A run it
+// does not end comes back without the workers' counts (the record), so
+// that passing it again adds the workers' Deferred to the planner's once.
+func (s *Store) completeIfPlanned(ctx context.Context, planned run.Run) (run.Run, bool, error) {
+	r := planned
 	if err := s.withWorkerCounts(ctx, &r); err != nil || r.TasksDone < r.TasksPlanned {
-		return r, false, err
+		return planned, false, err // the workers' Deferred adds to the planner's: add it once
 	}
 	state := run.Failed
 	succeeded, reason := rules.RunEnd(r.Failed, r.FailedValidation)
@@ -631,11 +745,13 @@ func (s *Store) completeIfPlanned(ctx context.Context, r run.Run) (run.Run, bool
 		end, s.releaseLease(r.DatasetId, r.RunId), s.outboxPut(r.RunId, state, time.Now()),
 	}})
 	if reasons := canceledBy(err); len(reasons) > 0 {
-		r, gerr := s.GetRun(ctx, r.RunId)
-		return r, false, gerr // another caller ended it, or it lost its lease
+		// Another caller ended it, it lost its lease, or events added
+		// tasks: an ended run's record holds its totals.
+		r, gerr := s.GetRunRecord(ctx, r.RunId)
+		return r, false, gerr
 	}
 	if err != nil {
-		return r, false, fmt.Errorf("complete run %s: %w", r.RunId, err)
+		return planned, false, fmt.Errorf("complete run %s: %w", r.RunId, err)
 	}
 	r.State, r.Reason = state, reason
 	return r, true, nil

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -113,4 +114,52 @@ func TestSupersededEventTasksCountOnce(t *testing.T) {
 		t.Errorf("skipped files %+v (%v)", skipped, err)
 	}
 	wantCatalog(t, s, d.DatasetId, map[string]string{"a.csv": "v2"})
+}
+
+// Event tasks of an older version committed after the newer ones, through
+// both steps of a commit: a copy's put (step 1) and a failed or skipped
+// file's gate (the commit's transaction) refused by the newer gate are
+// superseded, counted done once as Deferred; CommitOutcomes returns only
+// the files it counted, and a second delivery counts nothing.
+func TestSupersededThroughBothSteps(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	d := newDataset(t, s, "superseded-steps")
+	r, err := s.JoinRun(ctx, d.DatasetId, func() (run.Run, error) { return rolling(t, d), nil }, 4, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	older, newer := r.StartedAt.Add(time.Second), r.StartedAt.Add(2*time.Second)
+	at := func(g time.Time) run.Run { x := r; x.StartedAt = &g; return x }
+	event := func(res run.FileResult) run.FileResult { res.FromEvent = true; return res }
+	newest := []run.FileResult{event(gateCopied(at(newer), "a.csv", "a2")), event(gateCopied(at(newer), "b.csv", "b2")),
+		event(gateCopied(at(newer), "c.csv", "c2"))}
+	if got, err := s.CommitOutcomes(ctx, at(newer), newest); err != nil || len(got) != 3 {
+		t.Fatalf("the newer versions: committed %v (%v)", namesOf(got), err)
+	}
+	olds := []run.FileResult{event(gateCopied(at(older), "a.csv", "a1")), event(gateFailed("b.csv")),
+		event(gateSkipped("c.csv")), event(gateCopied(at(older), "d.csv", "d1"))}
+	for delivery := range 2 {
+		got, err := s.CommitOutcomes(ctx, at(older), olds)
+		want := []string{"d.csv"}
+		if delivery > 0 {
+			want = nil
+		}
+		if err != nil || !slices.Equal(namesOf(got), want) {
+			t.Fatalf("delivery %d of the older versions: committed %v (%v), want %v", delivery, namesOf(got), err, want)
+		}
+	}
+	totals, err := s.shardTotals(ctx, r.RunId)
+	if err != nil || totals.TasksDone != 7 || totals.Copied != 4 || totals.Deferred != 3 || totals.Failed != 0 {
+		t.Fatalf("counted %+v (%v), want 7 tasks done: 4 copied, 3 deferred, none failed", totals, err)
+	}
+	skipped, _, _, err := s.RunFiles(ctx, r.RunId, 10)
+	if err != nil || len(skipped) != 3 {
+		t.Fatalf("skipped files %+v (%v), want the 3 superseded", skipped, err)
+	}
+	for _, f := range skipped {
+		if f.Reason != SupersededReason {
+			t.Errorf("skipped %s: %q", f.Name, f.Reason)
+		}
+	}
+	wantCatalog(t, s, d.DatasetId, map[string]string{"a.csv": "a2", "b.csv": "b2", "c.csv": "c2", "d.csv": "d1"})
 }

@@ -23,6 +23,7 @@
 //	run index              SCHEDULE#<id>                   RUN#<runId>           a schedule's runs, newest first (run ids are time-ordered)
 //	run                    RUN#<id>                        RUN                   the record: state, planner counts, position (PlannedBy: the invocation that saved it; PlanningErrors: failed invocations since); Report once assembled (reports.go); events add tasks to it (EventTasks, LastEventAt: rolling.go)
 //	run counters           RUN#<id>                        COUNT#<00..15>        workers' counts, sharded against hot-item conflicts
+//	commit record          RUN#<id>                        COMMIT#<commitId>     State counted|abandoned: which commit counts the catalog entries stamped Commit=<commitId> (commits.go)
 //	skipped / failed file  RUN#<id>                        SKIPPED#/FAILED#<name> a run's file lists with reasons
 //	access entry           USER#<userId>                   CONNECTION#/DATASET#/SCHEDULE#<id>  what a user may see, paginated
 //	owned counters         USER#<userId>                   OWNED                 Connections, Datasets, Schedules the user created: per-user quotas (owned.go)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -24,19 +23,6 @@ import (
 
 // SupersededReason is why a run lists a file whose older version it did not commit.
 const SupersededReason = "a newer version of the file, announced by a later event, was catalogued first: " + rules.DeferredReason
-
-// supersededBy says whether a gate refusal's old item (ALL_OLD) holds a
-// later gate than gate: a newer version, not a duplicate of this task.
-// It is asked for event-made tasks only: a planned task refused by a later
-// gate is a late duplicate of a run that ended (runs never overlap).
-func supersededBy(old map[string]types.AttributeValue, gate int64) bool {
-	n, ok := old[attrGate].(*types.AttributeValueMemberN)
-	if !ok {
-		return false
-	}
-	g, err := strconv.ParseInt(n.Value, 10, 64)
-	return err == nil && g > gate
-}
 
 // countSuperseded counts each of results done (Deferred) and lists it,
 // once: the listing is conditional on not holding this gate already.

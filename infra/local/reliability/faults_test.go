@@ -9,9 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/datalake-platform/s3connections/infra/local/faults"
 	"github.com/datalake-platform/s3connections/shared/ingest"
+	"github.com/datalake-platform/s3connections/shared/platform"
 )
 
 // Every batch of tasks reaches two workers at once, as SQS's at-least-once
@@ -20,7 +23,11 @@ func TestEveryTaskDeliveredTwice(t *testing.T) {
 	noFaults(t)
 	f := newFixture(t, 300, 1, false, false)
 	plat.SetDuplicateDeliveries(true)
-	f.checkFirstRun(t, f.run(t))
+	r := f.run(t)
+	// Both deliveries write the entries under commits of their own: where
+	// one finds the other's uncounted, it abandons that commit and adopts.
+	t.Logf("commit records: %v", commitStates(t, r["RunId"].(string)))
+	f.checkFirstRun(t, r)
 }
 
 // Batches outlive a 2-second visibility timeout (S3 answers slowly) and
@@ -62,6 +69,64 @@ func TestWorkerKilledMidCopy(t *testing.T) {
 	}
 	t.Logf("killed %d worker invocations", killed.Load())
 	f.checkFirstRun(t, r)
+}
+
+// A worker dies after writing its copied files' catalog entries and
+// before its commit's transaction: the entries carry the run's gate and an
+// uncounted commit. The redelivered tasks are copied again, the dead
+// commit abandoned and its entries adopted: each file counts once.
+func TestWorkerKilledBetweenEntriesAndCommit(t *testing.T) {
+	noFaults(t)
+	f := newFixture(t, 80, 0, true, false)
+	setVisibility(t, 3*time.Second)
+	var entries, killedOnce atomic.Bool
+	plat.Faults.DynamoDB.SetConfig(faults.Config{Decide: func(op string) faults.Fault {
+		switch {
+		case op == "PutItem": // only a commit's catalog entries are put, once the run is under way
+			entries.Store(true)
+		case op == "TransactWriteItems" && entries.Load() && killedOnce.CompareAndSwap(false, true):
+			plat.Runtime.Kill(plat.Names.WorkerFunction)
+			return faults.ResetBefore // the transaction never reaches the table
+		}
+		return faults.None
+	}})
+	runID := f.start(t)
+	r := f.wait(t, runID)
+	if !killedOnce.Load() {
+		t.Fatal("no worker was killed before its commit: the test proves nothing")
+	}
+	states := commitStates(t, runID)
+	if states["abandoned"] == 0 {
+		t.Errorf("commit records %v: no commit was abandoned and adopted, the test proves nothing", states)
+	}
+	t.Logf("commit records: %v", states)
+	f.checkFirstRun(t, r)
+}
+
+// commitStates counts a run's commit records by state.
+func commitStates(t *testing.T, runID string) map[string]int {
+	t.Helper()
+	cfg, err := platform.LoadAWS(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := dynamodb.NewFromConfig(cfg).Query(context.Background(), &dynamodb.QueryInput{
+		TableName: aws.String(plat.Config.Table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :commit)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: "RUN#" + runID}, ":commit": &types.AttributeValueMemberS{Value: "COMMIT#"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]int{}
+	for _, it := range out.Items {
+		if st, ok := it["State"].(*types.AttributeValueMemberS); ok {
+			states[st.Value]++
+		}
+	}
+	return states
 }
 
 // One call in ten to S3, DynamoDB and SQS fails: 500s, throttling, and
