@@ -403,3 +403,27 @@ func commitStateOf(t *testing.T, s *Store, r run.Run, id string) string {
 	}
 	return commitState(out.Item)
 }
+
+// The events function asks whether an event's file was committed under a
+// run of its own making (its id is not the run's): the commit's record is
+// read in the run the entry names, so a counted copy is committed and a
+// copy whose commit was not counted is not.
+func TestCommittedTasksAskedUnderAnotherRunId(t *testing.T) {
+	s, ctx := newStore(t), context.Background()
+	r := gateRun()
+	if n, err := s.CommitFiles(ctx, r, []run.FileResult{gateCopied(r, "a.csv", "a1")}); err != nil || n != 1 {
+		t.Fatalf("committed %d (%v)", n, err)
+	}
+	g, err := s.catalogGates(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := g.writeEntries(ctx, newCommitID(), []run.FileResult{gateCopied(r, "b.csv", "b1")}); err != nil {
+		t.Fatal(err)
+	}
+	asker := run.Run{RunId: "event-1", DatasetId: r.DatasetId, StartedAt: r.StartedAt}
+	got, err := s.CommittedTasks(ctx, asker, []string{"a.csv", "b.csv"})
+	if _, ok := got["a.csv"]; err != nil || !ok || len(got) != 1 {
+		t.Fatalf("committed %v (%v), want a.csv alone: b.csv's commit was not counted", got, err)
+	}
+}

@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -292,10 +293,12 @@ func (s *Store) batchWrite(ctx context.Context, writes []types.WriteRequest) err
 
 // CommittedTasks returns the catalog entries of those of names that already
 // have an outcome committed by run r (or by a later run of its dataset), by
-// their Gate, and for an entry stamped by a commit of r, by that commit's
-// record: a copy whose commit was not counted is not committed (its
-// redelivery copies it again and adopts the entry). An entry holds no
-// version when the file was only ever skipped or failed.
+// their Gate, and for an entry stamped by a commit under r's gate, by that
+// commit's record: a copy whose commit was not counted is not committed
+// (its redelivery copies it again and adopts the entry). The record is
+// read in the partition of the run the entry names, not r's: the events
+// function asks under an event's gate for a run of its own making. An
+// entry holds no version when the file was only ever skipped or failed.
 func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (map[string]dataset.File, error) {
 	_, gate, err := gateOf(r)
 	if err != nil {
@@ -316,7 +319,7 @@ func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (
 		return nil, err
 	}
 	done := make(map[string]dataset.File, len(items))
-	stamped := map[string][]string{} // commit -> names whose entry it stamped under r's gate
+	stamped := map[commitRef][]string{} // commit -> names whose entry it stamped under r's gate
 	for _, it := range items {
 		var entry struct {
 			dataset.File
@@ -331,30 +334,33 @@ func (s *Store) CommittedTasks(ctx context.Context, r run.Run, names []string) (
 		switch {
 		case !ok || entry.Gate < gate:
 		case entry.Gate == gate && entry.Commit != "":
-			stamped[entry.Commit] = append(stamped[entry.Commit], n)
+			c := commitRef{runID: cmp.Or(entry.RunId, r.RunId), id: entry.Commit}
+			stamped[c] = append(stamped[c], n)
 			done[n] = entry.File // until its commit's record says otherwise
 		default:
 			done[n] = entry.File
 		}
 	}
-	return done, s.dropUncounted(ctx, r.RunId, stamped, done)
+	return done, s.dropUncounted(ctx, stamped, done)
 }
 
-// dropUncounted removes from done the names whose entries stamped names
-// that a commit of run runID stamped and did not count (no record yet, or
-// abandoned).
-func (s *Store) dropUncounted(ctx context.Context, runID string, stamped map[string][]string, done map[string]dataset.File) error {
+// commitRef names a commit: its run and id.
+type commitRef struct{ runID, id string }
+
+// dropUncounted removes from done the names that a commit stamped and did
+// not count (no record yet, or abandoned).
+func (s *Store) dropUncounted(ctx context.Context, stamped map[commitRef][]string, done map[string]dataset.File) error {
 	keys := make([]map[string]types.AttributeValue, 0, len(stamped))
-	for id := range stamped {
-		keys = append(keys, commitKey(runID, id))
+	for c := range stamped {
+		keys = append(keys, commitKey(c.runID, c.id))
 	}
 	records, err := s.batchGet(ctx, keys)
 	if err != nil {
-		return fmt.Errorf("read commits of run %s: %w", runID, err)
+		return fmt.Errorf("read %d commit records: %w", len(keys), err)
 	}
 	for _, rec := range records {
 		if commitState(rec) == commitCounted {
-			delete(stamped, strings.TrimPrefix(skOf(rec), commitPrefix))
+			delete(stamped, commitRef{runID: strings.TrimPrefix(pkOf(rec), runPrefix), id: strings.TrimPrefix(skOf(rec), commitPrefix)})
 		}
 	}
 	for _, names := range stamped {
