@@ -82,8 +82,8 @@ func TestRequestsPerObject(t *testing.T) {
 		// check; a SendMessageBatch per 10 tasks. Per listing page (one per
 		// planner invocation here, as the tests force a short budget): a
 		// listing, a catalog query, reads of the run, dataset and
-		// connection, a saved position. Measured: DynamoDB 1.11-1.19 per
-		// object (PutItem 1, the rest 0.11-0.19 with the batches' fill),
+		// connection, a saved position. Measured: DynamoDB 1.11-1.25 per
+		// object (PutItem 1, the rest 0.11-0.25 with the batches' fill),
 		// where the commit in one transaction made 0.19-0.20 requests (and
 		// 2 write units) per object.
 		// A re-check: no request per object, a fixed few per run (the API's
