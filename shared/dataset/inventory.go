@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -45,6 +46,16 @@ func (s *Service) refusePlatformInventory(loc *inventory.Location) error {
 		return apperr.Invalid("Inventory.Bucket", "%s is one of the platform's own buckets: it cannot hold a source's inventory", loc.Bucket)
 	}
 	return nil
+}
+
+// applyInventory applies an update's Inventory to d, checked against its
+// connection.
+func (s *Service) applyInventory(ctx context.Context, d *Dataset, in *inventory.Location) error {
+	conn, err := s.Connections.GetConnection(ctx, d.ConnectionId)
+	if err != nil {
+		return err
+	}
+	return s.updateInventory(d, in, conn)
 }
 
 // updateInventory applies an update's Inventory to d: a Bucket sets it

@@ -187,11 +187,7 @@ func (s *Service) Update(ctx context.Context, caller, id string, in UpdateInput)
 		d.SkipLZ = *in.SkipLZ
 	}
 	if in.Inventory != nil {
-		conn, err := s.Connections.GetConnection(ctx, d.ConnectionId)
-		if err != nil {
-			return View{}, err
-		}
-		if err := s.updateInventory(&d, in.Inventory, conn); err != nil {
+		if err := s.applyInventory(ctx, &d, in.Inventory); err != nil {
 			return View{}, err
 		}
 	}

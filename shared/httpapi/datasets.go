@@ -62,6 +62,12 @@ func (a *API) addDatasets(s Datasets) {
 	a.add(Route{Method: "DELETE", Path: "/datasets/{id}"}, func(ctx context.Context, r request) (int, any, error) {
 		return http.StatusNoContent, nil, s.Delete(ctx, r.caller, r.PathParameters["id"])
 	})
+	a.addDatasetContents(s)
+}
+
+// addDatasetContents adds the routes that list what a dataset holds: its
+// catalog of files and its pending restores.
+func (a *API) addDatasetContents(s Datasets) {
 	a.add(Route{Method: "GET", Path: "/datasets/{id}/files"}, func(ctx context.Context, r request) (int, any, error) {
 		limit, err := limitParam(r)
 		if err != nil {

@@ -63,6 +63,12 @@ func (a *API) addSchedules(s Schedules, runs Runs) {
 	a.add(Route{Method: "DELETE", Path: "/schedules/{id}"}, func(ctx context.Context, r request) (int, any, error) {
 		return http.StatusNoContent, nil, s.Delete(ctx, r.caller, r.PathParameters["id"])
 	})
+	a.addRuns(runs)
+}
+
+// addRuns adds the routes of a schedule's runs: start one, list them, read
+// one and its report.
+func (a *API) addRuns(runs Runs) {
 	a.add(Route{Method: "POST", Path: "/schedules/{id}/run"}, func(ctx context.Context, r request) (int, any, error) {
 		if r.Body != "" { // no body, or an object with no fields: any field is a mistake worth naming
 			if err := decode(r, &struct{}{}); err != nil {
