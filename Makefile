@@ -39,8 +39,8 @@ attach-policy: ## attach a connection's bucket policy as the source owner: make 
 source-events: ## forward a local bucket's Object Created events to the platform, as its owner: make source-events BUCKET=<bucket>
 	@go run ./infra/local/cmd/localplatform source-events -bucket "$(BUCKET)"
 
-inventory: ## deliver an S3 Inventory report of a local bucket, as S3 would: make inventory BUCKET=<source> DEST=<bucket> [ARGS="-prefix inventory -config daily"]
-	@go run ./infra/local/cmd/inventory -bucket "$(BUCKET)" -dest "$(DEST)" $(ARGS)
+inventory: ## deliver an S3 Inventory report of a local bucket, as S3 would: make inventory BUCKET=<source> DEST=<bucket> [FORMAT=Parquet] [ARGS="-prefix inventory -config daily"]
+	@go run ./infra/local/cmd/inventory -bucket "$(BUCKET)" -dest "$(DEST)" -format "$(or $(FORMAT),CSV)" $(ARGS)
 
 migrate-secrets: ## move connection secrets onto the secrets key (after deploying it): make migrate-secrets [ARGS=-dry-run]
 	go run ./infra/cmd/migrate-secrets $(ARGS)

@@ -1,6 +1,6 @@
-// Package inventory reads and writes S3 Inventory reports: the manifest
-// (manifest.json, checked against manifest.checksum), the schema of its
-// data files, and their rows, streamed one file at a time. A dataset with
+// Package inventory reads and writes S3 Inventory reports (CSV or
+// Parquet): the manifest (manifest.json, checked against manifest.checksum),
+// the schema of its data files, and their rows, streamed one file at a time. A dataset with
 // an inventory is planned from its newest complete report instead of a
 // listing of its source.
 package inventory
@@ -49,8 +49,9 @@ type Report struct {
 	Columns  Columns
 }
 
-// Columns are the positions of the fields a run reads in a CSV row (-1:
-// not in the report).
+// Columns are the positions of the fields a run reads in a row, in the
+// order of fileSchema (-1: not in the report). A Parquet data file's rows
+// are read by column name, from the file's own schema.
 type Columns struct {
 	Count                                       int
 	Key, Size, LastModified, ETag, StorageClass int
@@ -74,7 +75,7 @@ func Checksum(manifest []byte) string {
 }
 
 // Parse checks manifest.json (raw) against manifest.checksum and against
-// what a run can plan from: a CSV report of sourceBucket whose schema has
+// what a run can plan from: a CSV or Parquet report of sourceBucket whose schema has
 // Key and Size, whose data files are each listed with an MD5. Every
 // problem is a *BadError naming it.
 func Parse(raw, checksum []byte, sourceBucket string) (*Report, error) {
@@ -95,7 +96,11 @@ func Parse(raw, checksum []byte, sourceBucket string) (*Report, error) {
 	if err := checkFormat(m.FileFormat); err != nil {
 		return nil, err
 	}
-	cols, err := ParseSchema(m.FileSchema)
+	parse := ParseSchema
+	if m.FileFormat == "Parquet" {
+		parse = ParseParquetSchema
+	}
+	cols, err := parse(m.FileSchema)
 	if err != nil {
 		return nil, err
 	}
@@ -116,14 +121,14 @@ func Parse(raw, checksum []byte, sourceBucket string) (*Report, error) {
 	return &Report{Manifest: m, Checksum: strings.ToLower(sum), Created: time.UnixMilli(ms).UTC(), Columns: cols}, nil
 }
 
-// checkFormat accepts CSV reports; ORC and Parquet ones are refused with
+// checkFormat accepts CSV and Parquet reports; ORC ones are refused with
 // what to configure instead.
 func checkFormat(format string) error {
 	switch format {
-	case "CSV":
+	case "CSV", "Parquet":
 		return nil
-	case "ORC", "Parquet":
-		return bad("%s inventories are not supported: configure the inventory's output format as CSV", format)
+	case "ORC":
+		return bad("%s inventories are not supported: configure the inventory's output format as CSV or Parquet", format)
 	}
 	return bad("manifest.json's fileFormat %q is not an inventory format (CSV, ORC or Parquet)", format)
 }
@@ -137,8 +142,36 @@ func ParseSchema(schema string) (Columns, error) {
 		"Key": &c.Key, "Size": &c.Size, "LastModifiedDate": &c.LastModified, "ETag": &c.ETag,
 		"StorageClass": &c.StorageClass, "IsLatest": &c.IsLatest, "IsDeleteMarker": &c.IsDeleteMarker,
 	}
+	return columnsOf(strings.Split(schema, ","), fields, &c, "Key", "Size")
+}
+
+// parquetField is a field of a Parquet message type: "optional int64 size".
+var parquetField = regexp.MustCompile(`(?:required|optional|repeated)\s+\w+\s+(\w+)`)
+
+// ParseParquetSchema reads a Parquet report's fileSchema ("message
+// s3.inventory { required binary bucket (UTF8); … }"): the same columns as
+// ParseSchema, under Parquet's names (key, size, last_modified_date, …).
+func ParseParquetSchema(schema string) (Columns, error) {
+	if !strings.HasPrefix(strings.TrimSpace(schema), "message ") {
+		return Columns{}, bad("manifest.json's fileSchema is not a Parquet message type")
+	}
+	c := Columns{Key: -1, Size: -1, LastModified: -1, ETag: -1, StorageClass: -1, IsLatest: -1, IsDeleteMarker: -1}
+	fields := map[string]*int{
+		"key": &c.Key, "size": &c.Size, "last_modified_date": &c.LastModified, "e_tag": &c.ETag,
+		"storage_class": &c.StorageClass, "is_latest": &c.IsLatest, "is_delete_marker": &c.IsDeleteMarker,
+	}
+	var names []string
+	for _, m := range parquetField.FindAllStringSubmatch(schema, -1) {
+		names = append(names, m[1])
+	}
+	return columnsOf(names, fields, &c, "key", "size")
+}
+
+// columnsOf places the named columns of a fileSchema; key and size name
+// the two a run cannot do without.
+func columnsOf(names []string, fields map[string]*int, c *Columns, key, size string) (Columns, error) {
 	seen := map[string]bool{}
-	for i, name := range strings.Split(schema, ",") {
+	for i, name := range names {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			return Columns{}, bad("manifest.json's fileSchema has an empty column %d", i+1)
@@ -154,9 +187,9 @@ func ParseSchema(schema string) (Columns, error) {
 	}
 	switch {
 	case c.Key < 0:
-		return Columns{}, bad("manifest.json's fileSchema has no Key column")
+		return Columns{}, bad("manifest.json's fileSchema has no %s column", key)
 	case c.Size < 0:
-		return Columns{}, bad("manifest.json's fileSchema has no Size column: configure the inventory with the Size field")
+		return Columns{}, bad("manifest.json's fileSchema has no %s column: configure the inventory with the Size field", size)
 	}
-	return c, nil
+	return *c, nil
 }

@@ -8,6 +8,10 @@ import (
 	"github.com/datalake-platform/s3connections/shared/inventory"
 )
 
+// parquetSchema is a fileSchema as S3 writes it for a Parquet report.
+const parquetSchema = "message s3.inventory { required binary bucket (UTF8); required binary key (UTF8); optional int64 size; " +
+	"optional int64 last_modified_date (TIMESTAMP_MILLIS); optional binary e_tag (UTF8); optional binary storage_class (UTF8);}"
+
 const goodManifest = `{"sourceBucket":"src","destinationBucket":"arn:aws:s3:::inv","version":"2016-11-30",
 "creationTimestamp":"1514944800000","fileFormat":"CSV","fileSchema":"Bucket, Key, Size, LastModifiedDate, ETag, StorageClass",
 "files":[{"key":"p/src/c/data/a.csv.gz","size":10,"MD5checksum":"f11166069f1990abeb9c97ace9cdfabc"}]}`
@@ -24,7 +28,10 @@ func TestParse(t *testing.T) {
 		{"not JSON", "{", "", "not a manifest"},
 		{"another bucket", swap(`"sourceBucket":"src"`, `"sourceBucket":"other"`), "", `bucket "other"`},
 		{"ORC", swap(`"CSV"`, `"ORC"`), "", "ORC inventories are not supported"},
-		{"Parquet", swap(`"CSV"`, `"Parquet"`), "", "Parquet inventories are not supported"},
+		{"Parquet", strings.Replace(swap(`"CSV"`, `"Parquet"`), "Bucket, Key, Size, LastModifiedDate, ETag, StorageClass", parquetSchema, 1), "", ""},
+		{"Parquet, a CSV schema", swap(`"CSV"`, `"Parquet"`), "", "not a Parquet message type"},
+		{"Parquet, no size", strings.Replace(swap(`"CSV"`, `"Parquet"`), "Bucket, Key, Size, LastModifiedDate, ETag, StorageClass",
+			strings.Replace(parquetSchema, "optional int64 size;", "", 1), 1), "", "no size column"},
 		{"unknown format", swap(`"CSV"`, `"XML"`), "", "not an inventory format"},
 		{"no Size", swap("Key, Size,", "Key,"), "", "no Size column"},
 		{"no Key", swap("Key, ", ""), "", "no Key column"},
@@ -75,11 +82,12 @@ func TestPositionRoundTrip(t *testing.T) {
 }
 
 // FuzzManifest: whatever the manifest, Parse answers without panicking, and
-// what it accepts is consistent: a CSV report of the bucket with Key and
-// Size columns inside the row.
+// what it accepts is consistent: a CSV or Parquet report of the bucket with
+// Key and Size columns inside the row.
 func FuzzManifest(f *testing.F) {
 	f.Add([]byte(goodManifest), "src")
 	f.Add([]byte(`{"fileFormat":"Parquet"}`), "src")
+	f.Add([]byte(`{"sourceBucket":"src","fileFormat":"Parquet","fileSchema":"message m { required binary key; optional int64 size; }","creationTimestamp":"1","files":null}`), "src")
 	f.Add([]byte(`{"sourceBucket":"src","fileFormat":"CSV","fileSchema":"Key,Size","creationTimestamp":"1","files":null}`), "src")
 	f.Fuzz(func(t *testing.T, raw []byte, bucket string) {
 		rep, err := inventory.Parse(raw, []byte(inventory.Checksum(raw)), bucket)
@@ -91,7 +99,7 @@ func FuzzManifest(f *testing.F) {
 			return
 		}
 		c := rep.Columns
-		if rep.SourceBucket != bucket || rep.FileFormat != "CSV" || c.Key < 0 || c.Size < 0 || c.Key >= c.Count || c.Size >= c.Count {
+		if rep.SourceBucket != bucket || rep.FileFormat != "CSV" && rep.FileFormat != "Parquet" || c.Key < 0 || c.Size < 0 || c.Key >= c.Count || c.Size >= c.Count {
 			t.Fatalf("accepted %+v", rep)
 		}
 	})

@@ -29,8 +29,10 @@ type Object struct {
 }
 
 // Rows streams the rows of one data file of a report: gzip CSV, decoded as
-// it is downloaded, so that memory stays bounded whatever the file's size.
-// The file's MD5 and size are checked against the manifest at its end.
+// it is downloaded, so that memory stays bounded whatever the file's size
+// (its MD5 and size are checked against the manifest at its end); or
+// Parquet, downloaded to a temporary file, checked, then decoded a batch
+// of rows at a time (parquetrows.go).
 type Rows struct {
 	rep  *Report
 	file DataFile
@@ -38,7 +40,8 @@ type Rows struct {
 	sum  hash.Hash
 	n    counter
 	csv  *csv.Reader
-	row  int64 // rows read so far (of every kind)
+	pq   *parquetRows // a Parquet file's rows, instead of csv
+	row  int64        // rows read so far (of every kind)
 }
 
 // MaxRow caps a row's length: a key is at most 1,024 bytes (3 KiB
@@ -90,6 +93,13 @@ func Open(ctx context.Context, r Reader, bucket string, rep *Report, i int) (*Ro
 		return nil, fmt.Errorf("read inventory data file s3://%s/%s: %w", bucket, f.Key, err)
 	}
 	rows := &Rows{rep: rep, file: f, body: out.Body, sum: md5.New()}
+	if rep.FileFormat == "Parquet" {
+		if err := rows.openParquet(out.Body); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		return rows, nil
+	}
 	rows.n.r = io.TeeReader(out.Body, rows.sum)
 	zr, err := gzip.NewReader(&rows.n)
 	if err != nil {
@@ -106,12 +116,20 @@ func Open(ctx context.Context, r Reader, bucket string, rep *Report, i int) (*Ro
 func (rs *Rows) Row() int64 { return rs.row }
 
 // Close releases the download.
-func (rs *Rows) Close() error { return rs.body.Close() }
+func (rs *Rows) Close() error {
+	if rs.pq != nil {
+		rs.pq.close()
+	}
+	return rs.body.Close()
+}
 
 // Next returns the next row's object; current is false for a row that is
 // not a current object (an older version or a delete marker, in a report
 // of all versions). io.EOF ends the file, once its MD5 and size matched.
 func (rs *Rows) Next() (o Object, current bool, err error) {
+	if rs.pq != nil {
+		return rs.nextParquet()
+	}
 	rec, err := rs.csv.Read()
 	if errors.Is(err, io.EOF) {
 		return Object{}, false, rs.end()

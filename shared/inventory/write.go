@@ -25,16 +25,25 @@ type Putter interface {
 // WriteSchema is the fileSchema the Writer writes: the fields a run reads.
 const WriteSchema = "Bucket, Key, Size, LastModifiedDate, ETag, StorageClass"
 
-// Writer writes a report as S3 Inventory delivers one (CSV, current
-// versions): gzip CSV data files under <Prefix>data/, then the dated
-// folder's manifest.json and, last, its manifest.checksum, which makes
-// the report complete. For tests and the local platform.
+// Writer writes a report as S3 Inventory delivers one (current versions):
+// data files under <Prefix>data/ (gzip CSV, or Snappy Parquet), then the
+// dated folder's manifest.json and, last, its manifest.checksum, which
+// makes the report complete. For tests and the local platform.
 type Writer struct {
 	Client       Putter
 	Location     Location
 	SourceBucket string
 	// RowsPerFile splits the rows into data files (0: 100,000).
 	RowsPerFile int
+	// Format is the report's fileFormat: "CSV" ("": CSV) or "Parquet".
+	Format string
+}
+
+// encoder makes one data file of rows.
+type encoder interface {
+	add(o Object) error
+	// bytes ends the file and returns it; the encoder starts a new one.
+	bytes() ([]byte, error)
 }
 
 // Write writes a report of objects, stamped with created (the start of the
@@ -44,26 +53,29 @@ func (w Writer) Write(ctx context.Context, created time.Time, objects iter.Seq2[
 	if per <= 0 {
 		per = 100_000
 	}
+	enc, ext, err := w.encoder()
+	if err != nil {
+		return "", err
+	}
 	var files []DataFile
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
 	rows := 0
 	flush := func() error {
-		if err := zw.Close(); err != nil {
+		body, err := enc.bytes()
+		if err != nil {
 			return err
 		}
-		f, err := w.put(ctx, w.Location.Prefix+"data/"+uuid.NewString()+".csv.gz", buf.Bytes())
+		f, err := w.put(ctx, w.Location.Prefix+"data/"+uuid.NewString()+ext, body)
 		files = append(files, f)
-		buf.Reset()
-		zw.Reset(&buf)
 		rows = 0
 		return err
 	}
 	for o, err := range objects {
+		if err == nil {
+			err = enc.add(o)
+		}
 		if err != nil {
 			return "", err
 		}
-		zw.Write(w.row(o))
 		if rows++; rows == per {
 			if err := flush(); err != nil {
 				return "", err
@@ -78,13 +90,48 @@ func (w Writer) Write(ctx context.Context, created time.Time, objects iter.Seq2[
 	return w.finish(ctx, created, files)
 }
 
-// row is o as a CSV row: every value quoted, the key URL-encoded.
-func (w Writer) row(o Object) []byte {
+// encoder is the encoder of w's format, and its data files' extension.
+func (w Writer) encoder() (encoder, string, error) {
+	switch w.Format {
+	case "", "CSV":
+		e := &csvEncoder{bucket: w.SourceBucket}
+		e.zw = gzip.NewWriter(&e.buf)
+		return e, ".csv.gz", nil
+	case "Parquet":
+		return newParquetEncoder(w.SourceBucket), ".parquet", nil
+	}
+	return nil, "", fmt.Errorf("inventory format %q: CSV or Parquet", w.Format)
+}
+
+// csvEncoder writes gzip CSV rows.
+type csvEncoder struct {
+	bucket string
+	buf    bytes.Buffer
+	zw     *gzip.Writer
+}
+
+func (e *csvEncoder) add(o Object) error {
+	_, err := e.zw.Write(csvRow(e.bucket, o))
+	return err
+}
+
+func (e *csvEncoder) bytes() ([]byte, error) {
+	if err := e.zw.Close(); err != nil {
+		return nil, err
+	}
+	body := bytes.Clone(e.buf.Bytes())
+	e.buf.Reset()
+	e.zw.Reset(&e.buf)
+	return body, nil
+}
+
+// csvRow is o as a CSV row: every value quoted, the key URL-encoded.
+func csvRow(bucket string, o Object) []byte {
 	modified := ""
 	if !o.LastModified.IsZero() {
 		modified = o.LastModified.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
-	vals := []string{w.SourceBucket, url.QueryEscape(o.Key), strconv.FormatInt(o.Size, 10), modified, o.ETag, o.StorageClass}
+	vals := []string{bucket, url.QueryEscape(o.Key), strconv.FormatInt(o.Size, 10), modified, o.ETag, o.StorageClass}
 	for i, v := range vals {
 		vals[i] = `"` + strings.ReplaceAll(v, `"`, `""`) + `"`
 	}
@@ -94,9 +141,13 @@ func (w Writer) row(o Object) []byte {
 // finish writes the manifest of files, then its checksum.
 func (w Writer) finish(ctx context.Context, created time.Time, files []DataFile) (string, error) {
 	folder := w.Location.Folder(created.UTC().Format("2006-01-02T15-04Z"))
+	format, schema := "CSV", WriteSchema
+	if w.Format == "Parquet" {
+		format, schema = "Parquet", WriteParquetSchema
+	}
 	raw, err := json.Marshal(Manifest{
 		SourceBucket: w.SourceBucket, DestinationBucket: "arn:aws:s3:::" + w.Location.Bucket, Version: "2016-11-30",
-		CreationTimestamp: strconv.FormatInt(created.UnixMilli(), 10), FileFormat: "CSV", FileSchema: WriteSchema, Files: files,
+		CreationTimestamp: strconv.FormatInt(created.UnixMilli(), 10), FileFormat: format, FileSchema: schema, Files: files,
 	})
 	if err != nil {
 		return "", err

@@ -1,7 +1,8 @@
 // Package inventorygen plays S3 Inventory for local buckets: it scans a
 // bucket and delivers a real inventory report of its current objects (gzip
-// CSV data files, manifest.json, manifest.checksum) to a destination
-// bucket, laid out as S3 lays them out, for datasets with an Inventory.
+// CSV or Parquet data files, manifest.json, manifest.checksum) to a
+// destination bucket, laid out as S3 lays them out, for datasets with an
+// Inventory.
 package inventorygen
 
 import (
@@ -29,9 +30,14 @@ func Location(dest, destPrefix, source, configID string) inventory.Location {
 }
 
 // Generate scans source (every current object, with c) and delivers its
-// report to loc, stamped with at (the start of the scan). It returns the
-// report's dated folder and how many objects it lists.
+// CSV report to loc, stamped with at (the start of the scan). It returns
+// the report's dated folder and how many objects it lists.
 func Generate(ctx context.Context, c *s3.Client, sourceBucket string, loc inventory.Location, at time.Time) (string, int, error) {
+	return GenerateFormat(ctx, c, sourceBucket, loc, at, "CSV")
+}
+
+// GenerateFormat is Generate with the report's format: "CSV" or "Parquet".
+func GenerateFormat(ctx context.Context, c *s3.Client, sourceBucket string, loc inventory.Location, at time.Time, format string) (string, int, error) {
 	n := 0
 	objects := func(yield func(inventory.Object, error) bool) {
 		for o, err := range scan(ctx, c, sourceBucket) {
@@ -43,7 +49,7 @@ func Generate(ctx context.Context, c *s3.Client, sourceBucket string, loc invent
 			}
 		}
 	}
-	w := inventory.Writer{Client: c, Location: loc, SourceBucket: sourceBucket}
+	w := inventory.Writer{Client: c, Location: loc, SourceBucket: sourceBucket, Format: format}
 	folder, err := w.Write(ctx, at, objects)
 	return folder, n, err
 }

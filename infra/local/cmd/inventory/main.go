@@ -32,9 +32,13 @@ func run(args []string) error {
 	dest := fs.String("dest", "", "the destination bucket (created if missing; may be the source bucket)")
 	prefix := fs.String("prefix", "inventory", "the destination prefix")
 	config := fs.String("config", "daily", "the inventory configuration's ID")
+	format := fs.String("format", "CSV", "the report's format: CSV or Parquet")
 	_ = fs.Parse(args)
 	if *bucket == "" || *dest == "" {
 		return errors.New("-bucket and -dest are required: make inventory BUCKET=<source> DEST=<destination bucket>")
+	}
+	if *format != "CSV" && *format != "Parquet" {
+		return fmt.Errorf("-format %q: CSV or Parquet", *format)
 	}
 	env, err := platformlocal.ReadEndpoints(*data)
 	if err != nil {
@@ -48,11 +52,11 @@ func run(args []string) error {
 		}
 	}
 	loc := inventorygen.Location(*dest, *prefix, *bucket, *config)
-	folder, n, err := inventorygen.Generate(ctx, c, *bucket, loc, time.Now().UTC())
+	folder, n, err := inventorygen.GenerateFormat(ctx, c, *bucket, loc, time.Now().UTC(), *format)
 	if err != nil {
 		return err
 	}
 	option, _ := json.Marshal(map[string]any{"Inventory": loc})
-	fmt.Printf("delivered an inventory of %d objects of %s to s3://%s/%s\ndataset option: %s\n", n, *bucket, *dest, folder, option)
+	fmt.Printf("delivered a %s inventory of %d objects of %s to s3://%s/%s\ndataset option: %s\n", *format, n, *bucket, *dest, folder, option)
 	return nil
 }
