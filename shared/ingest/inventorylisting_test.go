@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -92,48 +94,65 @@ func newInventoryListing(c *s3.Client, platformOwned bool) *inventoryListing {
 // A run plans every current object under its DirectoryPath from the
 // report, each once, in sorted pages of at most PageSize rows, whether one
 // invocation reads every page or each page is a new invocation going on
-// from the saved position; it never lists the source.
+// from the saved position; it never lists the source. A Parquet report of
+// the same objects is planned exactly as the CSV one.
 func TestInventoryListingPagesThroughTheReport(t *testing.T) {
-	c, lists := inventoryS3(t)
 	const rows = 2*PageSize + 500
-	w := inventory.Writer{Client: c, Location: invLoc, SourceBucket: "src", RowsPerFile: 1500}
-	if _, err := w.Write(context.Background(), time.Date(2026, 12, 6, 1, 0, 0, 0, time.UTC), rowsOf(rows)); err != nil {
-		t.Fatal(err)
-	}
-	for _, invocations := range []string{"one", "one per page"} {
-		t.Run(invocations, func(t *testing.T) {
-			l := newInventoryListing(c, false)
-			var keys []string
-			pos, pages := "", 0
-			for ended := false; !ended; pages++ {
-				if invocations != "one" {
-					l = newInventoryListing(c, false)
-				}
-				page, err := l.page(context.Background(), pos)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got []string
-				for _, o := range page.objects {
-					got = append(got, *o.Key)
-				}
-				if !slices.IsSorted(got) {
-					t.Fatalf("page %d not in key order", pages)
-				}
-				keys, pos, ended = append(keys, got...), page.next, page.ended
+	var planned []string
+	for _, format := range []string{"CSV", "Parquet"} {
+		t.Run(format, func(t *testing.T) {
+			c, lists := inventoryS3(t)
+			w := inventory.Writer{Client: c, Location: invLoc, SourceBucket: "src", RowsPerFile: 1500, Format: format}
+			if _, err := w.Write(context.Background(), time.Date(2026, 12, 6, 1, 0, 0, 0, time.UTC), rowsOf(rows)); err != nil {
+				t.Fatal(err)
 			}
-			slices.Sort(keys)
-			if n := len(slices.Compact(slices.Clone(keys))); n != len(keys) || n != rows-(rows+2)/3 {
-				t.Fatalf("%d keys (%d distinct), want %d once each", len(keys), n, rows-(rows+2)/3)
+			for _, invocations := range []string{"one", "one per page"} {
+				keys := planAll(t, c, invocations)
+				if n := len(slices.Compact(slices.Clone(keys))); n != len(keys) || n != rows-(rows+2)/3 {
+					t.Fatalf("%d keys (%d distinct), want %d once each", len(keys), n, rows-(rows+2)/3)
+				}
+				if planned == nil {
+					planned = keys
+				} else if !slices.Equal(keys, planned) {
+					t.Fatalf("%s, %s invocation(s): planned other objects than the CSV report's", format, invocations)
+				}
 			}
-			if restart := l.restart(); !strings.HasPrefix(restart, "inventory/1 0 0 ") {
-				t.Fatalf("restart %q", restart)
+			if lists.n["src"] != 0 || lists.n["inv"] != 4 {
+				t.Fatalf("ListObjectsV2 calls %v: want none of the source, two of the inventory per run (its reports, the newest one)", lists.n)
 			}
 		})
 	}
-	if lists.n["src"] != 0 || lists.n["inv"] != 4 {
-		t.Fatalf("ListObjectsV2 calls %v: want none of the source, two of the inventory per run (its reports, the newest one)", lists.n)
+}
+
+// planAll plans a whole run from the report in c, in one invocation or one
+// per page, and returns the planned keys, sorted.
+func planAll(t *testing.T, c *s3.Client, invocations string) []string {
+	t.Helper()
+	l := newInventoryListing(c, false)
+	var keys []string
+	pos, pages := "", 0
+	for ended := false; !ended; pages++ {
+		if invocations != "one" {
+			l = newInventoryListing(c, false)
+		}
+		page, err := l.page(context.Background(), pos)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, o := range page.objects {
+			got = append(got, *o.Key)
+		}
+		if !slices.IsSorted(got) {
+			t.Fatalf("page %d not in key order", pages)
+		}
+		keys, pos, ended = append(keys, got...), page.next, page.ended
 	}
+	if restart := l.restart(); !strings.HasPrefix(restart, "inventory/1 0 0 ") {
+		t.Fatalf("restart %q", restart)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // A report that changes during the run, a platform-owned inventory bucket
@@ -172,5 +191,36 @@ func TestInventoryListingRefuses(t *testing.T) {
 				t.Fatalf("got %v (%s: %s), want a refusal with %q", err, what, reason, tc.want)
 			}
 		})
+	}
+}
+
+// A Parquet data file that is not Parquet (its manifest lists it as it is,
+// with its MD5) fails the run with the reason, as a bad CSV file does.
+func TestInventoryListingRefusesAMalformedParquetFile(t *testing.T) {
+	c, _ := inventoryS3(t)
+	ctx := context.Background()
+	w := inventory.Writer{Client: c, Location: invLoc, SourceBucket: "src", Format: "Parquet"}
+	folder, err := w.Write(ctx, time.Date(2026, 12, 6, 1, 0, 0, 0, time.UTC), rowsOf(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, _, err := inventory.Newest(ctx, c, invLoc, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte("PAR1 this is not a Parquet file PAR1")
+	rep.Files[0].Size, rep.Files[0].MD5 = int64(len(body)), inventory.Checksum(body)
+	manifest, _ := json.Marshal(rep.Manifest)
+	for key, b := range map[string][]byte{rep.Files[0].Key: body, folder + "manifest.json": manifest, folder + "manifest.checksum": []byte(inventory.Checksum(manifest))} {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("inv"), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := newInventoryListing(c, false)
+	_, err = l.page(ctx, "")
+	what, reason := l.explain(err)
+	var bad *inventory.BadError
+	if !errors.As(err, &bad) || what != "inventory" || !strings.Contains(reason, "is not Parquet") || !strings.Contains(reason, rep.Files[0].Key) {
+		t.Fatalf("got %v (%s: %s), want a refusal naming the file", err, what, reason)
 	}
 }
