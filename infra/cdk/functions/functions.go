@@ -24,6 +24,8 @@ type Function struct {
 	Description  string
 	Timeout      time.Duration
 	MemoryMiB    int
+	// EphemeralMiB is its /tmp, when it needs more than Lambda's 512 MiB.
+	EphemeralMiB int
 	// Env is the settings the function reads (shared/app declares them).
 	Env platform.Settings
 	// Ingestion functions reach source buckets, through sessions of the
@@ -89,6 +91,9 @@ func Planner() Function {
 		Description:  "S3 Connections planner: tests connections, lists source buckets and enqueues copy tasks",
 		Timeout:      PlannerTimeout,
 		MemoryMiB:    512,
+		// A Parquet inventory's data file is staged in /tmp to be read
+		// (its footer is at its end): room for S3 Inventory's files.
+		EphemeralMiB: 4096,
 		Env:          app.PlannerSettings,
 		Ingestion:    true,
 		OverTime:     PlannerOverTime,

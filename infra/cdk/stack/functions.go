@@ -210,6 +210,7 @@ func NewFunctions(scope constructs.Construct, id string, specs []FunctionSpec, r
 			// nil when 0: no reservation (new accounts' quotas refuse one).
 			ReservedConcurrentExecutions: reserved(opts.ReservedConcurrency[f.Spec.Name]),
 			DeadLetterQueue:              asyncDLQ(f.Spec, r),
+			EphemeralStorageSize:         ephemeral(f.Spec.EphemeralMiB),
 		})
 		if f.Spec.ConsumesTasks {
 			if err := r.Queues.AttachWorker(f.Fn, f.Spec.Timeout); err != nil {
@@ -376,4 +377,12 @@ func asyncDLQ(fs FunctionSpec, r Resources) awssqs.IQueue {
 		return nil
 	}
 	return r.Inbound.DLQ
+}
+
+// ephemeral is a function's /tmp size; nil keeps Lambda's 512 MiB.
+func ephemeral(mib int) awscdk.Size {
+	if mib <= 512 {
+		return nil
+	}
+	return awscdk.Size_Mebibytes(jsii.Number(mib))
 }

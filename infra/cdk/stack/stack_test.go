@@ -681,6 +681,10 @@ func TestFunctionsRunAsPackagedWithTheirEnvironment(t *testing.T) {
 		if p["Timeout"] != fs.Timeout.Seconds() || p["MemorySize"] != float64(fs.MemoryMiB) {
 			t.Errorf("%s timeout %v memory %v", fnName, p["Timeout"], p["MemorySize"])
 		}
+		if want, got := fs.EphemeralMiB, p["EphemeralStorage"]; (want > 512) != (got != nil) ||
+			want > 512 && got.(map[string]any)["Size"] != float64(want) {
+			t.Errorf("%s ephemeral storage %v, want %d MiB", fnName, got, want)
+		}
 		logging, _ := p["LoggingConfig"].(map[string]any)
 		if logging["LogFormat"] != "JSON" || logging["LogGroup"] == nil {
 			t.Errorf("%s logging %v, want JSON to its own log group", fnName, logging)
