@@ -94,9 +94,6 @@ type Options struct {
 	// RollingQuiet closes an event-driven dataset's rolling run after that
 	// long without an event, at the next lease sweep (0: the default).
 	RollingQuiet time.Duration
-	// SweepExpression is the sweep's schedule ("": the stack's,
-	// eventscheduler.SweepExpression, every minute).
-	SweepExpression string
 	// EventRecord, when set, receives every event the local EventBridge
 	// accepts, one JSON line each (as EventsFile does under DataDir).
 	EventRecord io.Writer
@@ -227,7 +224,7 @@ func (p *Platform) start(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if err := p.ensureSweepSchedule(ctx, scheduler.NewFromConfig(awsCfg), opts.SweepExpression); err != nil {
+	if err := p.ensureSweepSchedule(ctx, scheduler.NewFromConfig(awsCfg)); err != nil {
 		return err
 	}
 	if opts.Seed {

@@ -50,23 +50,39 @@ func (p *Platform) createResources(ctx context.Context) error {
 			return err
 		}
 	}
-	queueURL, err := ensureQueues(ctx, sqs.NewFromConfig(cfg), n.TaskQueue, n.TaskDLQ, keyARN)
+	queueURL, err := p.ensureMessaging(ctx, cfg, keyARN)
 	if err != nil {
 		return err
 	}
+	p.Config = p.configOf(keyARN, secretsKeyARN, queueURL)
+	p.registerReader()
+	return nil
+}
+
+// ensureMessaging creates the queues, the schedule group and the buses,
+// and returns the task queue's URL.
+func (p *Platform) ensureMessaging(ctx context.Context, cfg aws.Config, keyARN string) (string, error) {
+	n := p.Names
+	queueURL, err := ensureQueues(ctx, sqs.NewFromConfig(cfg), n.TaskQueue, n.TaskDLQ, keyARN)
+	if err != nil {
+		return "", err
+	}
 	if p.failuresURL, err = ensureFailureQueues(ctx, sqs.NewFromConfig(cfg), n, keyARN); err != nil {
-		return err
+		return "", err
 	}
 	if err := ensureScheduleGroup(ctx, scheduler.NewFromConfig(cfg), n.ScheduleGroup); err != nil {
-		return err
+		return "", err
 	}
 	if err := p.ensureEventBus(ctx, eventbridge.NewFromConfig(cfg)); err != nil {
-		return err
+		return "", err
 	}
-	if err := p.ensureInboundBus(ctx, eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg), keyARN); err != nil {
-		return err
-	}
-	p.Config = platform.Config{
+	return queueURL, p.ensureInboundBus(ctx, eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg), keyARN)
+}
+
+// configOf is the functions' configuration, as the stack's environment.
+func (p *Platform) configOf(keyARN, secretsKeyARN, queueURL string) platform.Config {
+	n := p.Names
+	return platform.Config{
 		Region:              Region,
 		Table:               n.Table,
 		KMSKeyID:            keyARN,
@@ -87,8 +103,6 @@ func (p *Platform) createResources(ctx context.Context) error {
 		ReportsBucket:       n.ReportsBucket,
 		InboundBusARN:       p.InboundBusARN(),
 	}
-	p.registerReader()
-	return nil
 }
 
 // ensureScheduleGroup creates the platform's EventBridge Scheduler group.
@@ -196,13 +210,11 @@ func ensureFailureQueues(ctx context.Context, c *sqs.Client, n platform.Names, k
 }
 
 // ensureSweepSchedule creates the platform's sweep, as the stack does:
-// every eventscheduler.SweepExpression (or expression), the planner ends
+// every eventscheduler.SweepExpression, the planner ends
 // the runs whose lease expired, closes quiet rolling runs and follows up
 // due restores. A sweep of an older data folder is updated.
-func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client, expression string) error {
-	if expression == "" {
-		expression = eventscheduler.SweepExpression
-	}
+func (p *Platform) ensureSweepSchedule(ctx context.Context, c *scheduler.Client) error {
+	expression := eventscheduler.SweepExpression
 	target := &schedtypes.Target{Arn: aws.String(p.Config.PlannerFunctionARN), RoleArn: aws.String(p.Config.SchedulerRoleARN),
 		Input: aws.String(eventscheduler.SweepInput()), RetryPolicy: eventscheduler.RetryPolicy(),
 		DeadLetterConfig: &schedtypes.DeadLetterConfig{Arn: aws.String(p.Config.SchedulerDLQARN)}}
