@@ -131,6 +131,9 @@ func (f *fakeS3) Do(r *http.Request) (*http.Response, error) {
 		h.Set("Content-Type", "application/xml")
 		return resp(200, []byte(`<?xml version="1.0" encoding="UTF-8"?><CopyObjectResult><LastModified>2026-11-25T12:00:00.000Z</LastModified><ETag>`+
 			strings.ReplaceAll(etag, `"`, "&quot;")+`</ETag></CopyObjectResult>`))
+	case r.Method == http.MethodPut: // PutObject: a report part
+		h.Set("ETag", etag)
+		return resp(200, nil)
 	case r.Method == http.MethodGet:
 		h.Set("ETag", etag)
 		return resp(200, f.body)
@@ -292,7 +295,7 @@ var csvBody = []byte("order_id,customer,amount\n1,acme,12.50\n2,globex,7.25\n")
 
 // sqsEvents are the tasks as the event source delivers them: batches of
 // 10, first deliveries.
-func sqsEvents(b *testing.B, tasks []ingest.Task) []events.SQSEvent {
+func sqsEvents(b testing.TB, tasks []ingest.Task) []events.SQSEvent {
 	var evs []events.SQSEvent
 	for start := 0; start < len(tasks); start += 10 {
 		var ev events.SQSEvent

@@ -559,6 +559,7 @@ func (p *Planner) changed(ctx context.Context, pl *planning, tasks []Task) ([]Ta
 		case rules.SkipUnsafeKey:
 			unsafe = append(unsafe, run.FileOutcome{Name: t.Name, SourceKey: t.Key, Outcome: run.OutcomeSkippedUnsafeKey, Reason: reason})
 		default:
+			t.NoEntry = latest == nil
 			send = append(send, t)
 		}
 	}

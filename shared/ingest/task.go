@@ -40,6 +40,10 @@ type Task struct {
 	Reconcile bool `json:",omitempty"`
 	// Event marks a task made from a source event.
 	Event bool `json:",omitempty"`
+	// NoEntry says the planner found no catalog entry for Name: its
+	// commit tries a batched insert first (run.FileResult.NoEntry). A hint
+	// only: a stale one costs a refused insert, never a wrong count.
+	NoEntry bool `json:",omitempty"`
 }
 
 // Complete says whether t names everything a worker needs to act on it: a

@@ -501,7 +501,7 @@ func (w *Worker) ingest(ctx context.Context, t Task) (run.FileResult, error) {
 		Name: t.Name, SourceKey: t.Key, Size: obj.Size, SourceETag: obj.ETag, RunId: t.RunId,
 		IngestedAt: w.now().UTC(), State: dataset.InDLZ, Key: t.TargetKey, Checksum: copiedChecksum(res),
 	}
-	res.File, res.Bytes = file, obj.Size
+	res.File, res.Bytes, res.NoEntry = file, obj.Size, t.NoEntry
 	res.Restored = obj.Restored()
 	res.EndsRestore = t.Restore != nil && obj.Class.MayNeedRestore() // Intelligent-Tiering shows no restored copy
 	if landing(t) == rules.DLZ {

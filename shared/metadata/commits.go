@@ -19,7 +19,8 @@ import (
 
 // A commit of copied files writes each file's catalog entry with a
 // conditional PutItem of its own (1 write unit, where a transaction's item
-// costs 2), stamped Commit = <id> of the commit, and then one transaction
+// costs 2), or a batched INSERT where the planner found none (inserts.go),
+// stamped Commit = <id> of the commit, and then one transaction
 // that puts the commit's record COMMIT#<id> in the run's partition and
 // adds the files to a counter shard. A file is counted by the commit its
 // entry names, in the transaction that creates that commit's record, and
@@ -96,11 +97,21 @@ func laterGate(res run.FileResult) fate {
 }
 
 // writeEntries writes the catalog entries of results' copied files under
-// commit id, and returns the results that commit counts (the copied files
+// commit id (those the planner found absent inserted in batches first,
+// inserts.go), and returns the results that commit counts (the copied files
 // whose entries it wrote or adopted, and every file that is not copied:
 // the commit's transaction sets their gates) and those superseded.
 func (g catalogGates) writeEntries(ctx context.Context, id string, results []run.FileResult) ([]run.FileResult, []run.FileResult, error) {
-	return eachCopied(results, func(res run.FileResult) (fate, error) { return g.writeEntry(ctx, id, res) })
+	inserted, err := g.insertNew(ctx, id, results)
+	if err != nil {
+		return nil, nil, err
+	}
+	return eachCopied(results, func(res run.FileResult) (fate, error) {
+		if inserted[res.Name] {
+			return fateCounted, nil
+		}
+		return g.writeEntry(ctx, id, res)
+	})
 }
 
 // eachCopied calls write for each copied file of results, entryWriters at

@@ -26,15 +26,28 @@ import (
 // per run whatever the deliveries, a give-up and a late success of the same
 // file cannot both count, a skip or failure keeps the version the catalog
 // had, and a late duplicate of an older run cannot overwrite a newer run's
-// entry. The steps run in order against DynamoDB Local.
+// entry. The steps run in order against DynamoDB Local, twice: with no
+// planner's hint, and with every copy hinted as a file the catalog did not
+// hold (inserted in a batch where true, refused and put where stale).
 func TestCatalogGate(t *testing.T) {
+	for _, hint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hint=%v", hint), func(t *testing.T) { catalogGate(t, hint) })
+	}
+}
+
+func catalogGate(t *testing.T, hint bool) {
 	s, ctx := newStore(t), context.Background()
 	datasetID := uuid.NewString()
 	t1 := time.Now().UTC()
 	t2 := t1.Add(time.Minute)
 	r1 := run.Run{RunId: uuid.NewString(), DatasetId: datasetID, StartedAt: &t1}
 	r2 := run.Run{RunId: uuid.NewString(), DatasetId: datasetID, StartedAt: &t2}
-	copied, failed, skipped := gateCopied, gateFailed, gateSkipped
+	copied := func(r run.Run, name, etag string) run.FileResult {
+		res := gateCopied(r, name, etag)
+		res.NoEntry = hint
+		return res
+	}
+	failed, skipped := gateFailed, gateSkipped
 	steps := []struct {
 		name      string
 		run       run.Run
@@ -277,8 +290,9 @@ func TestCommitConcurrentDuplicates(t *testing.T) {
 	}
 }
 
-// A conditional put whose answer was lost, and a transaction whose answer
-// was lost, are retried by the SDK: the put finds the entry stamped by its
+// A conditional put, a batch of inserts and a transaction whose answers
+// were lost are retried by the SDK (an insert retried is refused, and the
+// put that follows finds the entry ours): the put finds the entry stamped by its
 // own commit (it is ours), the transaction finds its own record counted
 // (or the token makes the retry a success). Each file counts once.
 func TestCommitLostAnswers(t *testing.T) {
@@ -290,10 +304,11 @@ func TestCommitLostAnswers(t *testing.T) {
 	s, ctx := New(lossy, base.table), context.Background()
 	r := gateRun()
 	results := []run.FileResult{gateCopied(r, "a.csv", "a1"), gateCopied(r, "b.csv", "b1"), gateFailed("c.csv")}
+	results[0].NoEntry = true // inserted in a batch: the retry is refused, and the put finds it ours
 	if n, err := s.CommitFiles(ctx, r, results); err != nil || n != 3 {
 		t.Fatalf("committed %d (%v), want 3", n, err)
 	}
-	if lost.Load() < 3 { // two puts and the transaction
+	if lost.Load() < 4 { // the batch, two puts and the transaction
 		t.Fatalf("%d answers lost, want every first attempt's", lost.Load())
 	}
 	wantTotals(t, s, r, 3, 2, 1)
@@ -316,8 +331,8 @@ func TestCommitLostAnswers(t *testing.T) {
 }
 
 // loseFirstAnswers sends every request, and answers the first attempt of
-// each put, update or transaction with a 500 as if the answer had been
-// lost.
+// each put, update, batch of statements or transaction with a 500 as if
+// the answer had been lost.
 type loseFirstAnswers struct {
 	next dynamodb.HTTPClient
 	lost *atomic.Int64
@@ -327,7 +342,8 @@ func (l loseFirstAnswers) Do(req *http.Request) (*http.Response, error) {
 	resp, err := l.next.Do(req)
 	op := req.Header.Get("X-Amz-Target")
 	first := strings.Contains(req.Header.Get("Amz-Sdk-Request"), "attempt=1;")
-	if err != nil || !first || !strings.HasSuffix(op, ".PutItem") && !strings.HasSuffix(op, ".UpdateItem") && !strings.HasSuffix(op, ".TransactWriteItems") {
+	if err != nil || !first || !strings.HasSuffix(op, ".PutItem") && !strings.HasSuffix(op, ".UpdateItem") && !strings.HasSuffix(op, ".TransactWriteItems") &&
+		!strings.HasSuffix(op, ".BatchExecuteStatement") {
 		return resp, err
 	}
 	_ = resp.Body.Close()

@@ -174,6 +174,9 @@ type FileResult struct {
 	// EndsRestore says the file's pending restore, if any, ends with its
 	// commit: it was read, in a dataset that restores archived files.
 	EndsRestore bool
+	// NoEntry says the planner found no catalog entry for the file, so its
+	// commit tries to insert File in a batch before a put of its own.
+	NoEntry bool
 }
 
 // View is a run as the API shows it.

@@ -87,11 +87,13 @@ var policies = map[string]func(r Resources) []awsiam.PolicyStatement{
 	// The worker reads sources (and copies them into the zones) through
 	// source-reader sessions only; with its own role it validates and
 	// moves zone objects (LZ to DLZ) with the platform key through S3,
-	// decrypts secrets with the secrets key, updates the catalog and
-	// writes report parts and reports (reportsAccess).
+	// decrypts secrets with the secrets key, updates the catalog (new
+	// entries also by PartiQL INSERT, in batches: shared/metadata
+	// inserts.go) and writes report parts and reports (reportsAccess).
 	"worker": func(r Resources) []awsiam.PolicyStatement {
 		objects := []*string{r.Storage.LZ.ArnForObjects(jsii.String("*")), r.Storage.DLZ.ArnForObjects(jsii.String("*"))}
 		return append(append(tableAccess(r), reportsAccess(r)...),
+			statement("InsertCatalogEntries", []string{"dynamodb:PartiQLInsert"}, r.Storage.Table.TableArn()),
 			goStatement(sourceReader(r).Assume(sourceReaderARN(r))),
 			statement("WriteZones", []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}, objects...),
 			withConditions(statement("DecryptConnectionSecrets", []string{"kms:Decrypt"}, r.SecretsKey.KeyArn()), secretContextConditions()),

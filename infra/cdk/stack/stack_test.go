@@ -548,7 +548,8 @@ func TestRolesHaveExactlyTheirActions(t *testing.T) {
 			"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "kms:GenerateDataKey", "sts:AssumeRole", "sts:TagSession",
 			// the task queue's event source
 			"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-			"events:PutEvents", "s3:ListBucket"})}, // the listing of its run's report parts
+			"events:PutEvents", "s3:ListBucket", // the listing of its run's report parts
+			"dynamodb:PartiQLInsert"})}, // new catalog entries, in batches
 		// Its Deny names the same reads as its Allow; it assumes owners'
 		// roles for assume_role connections.
 		{platformJSON, n.SourceReaderRole, with([]string{"s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject", "s3:RestoreObject",
