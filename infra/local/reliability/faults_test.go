@@ -73,8 +73,9 @@ func TestWorkerKilledMidCopy(t *testing.T) {
 
 // A worker dies after writing its copied files' catalog entries and
 // before its commit's transaction: the entries carry the run's gate and an
-// uncounted commit. The redelivered tasks are copied again, the dead
-// commit abandoned and its entries adopted: each file counts once.
+// uncounted commit. The redelivered tasks are copied again (their inserts
+// refused, their puts too), the dead commit abandoned and its entries
+// adopted: each file counts once.
 func TestWorkerKilledBetweenEntriesAndCommit(t *testing.T) {
 	noFaults(t)
 	f := newFixture(t, 80, 0, true, false)
@@ -82,7 +83,7 @@ func TestWorkerKilledBetweenEntriesAndCommit(t *testing.T) {
 	var entries, killedOnce atomic.Bool
 	plat.Faults.DynamoDB.SetConfig(faults.Config{Decide: func(op string) faults.Fault {
 		switch {
-		case op == "PutItem": // only a commit's catalog entries are put, once the run is under way
+		case op == "PutItem" || op == "BatchExecuteStatement": // only a commit's catalog entries are written so, once the run is under way
 			entries.Store(true)
 		case op == "TransactWriteItems" && entries.Load() && killedOnce.CompareAndSwap(false, true):
 			plat.Runtime.Kill(plat.Names.WorkerFunction)
