@@ -128,21 +128,29 @@ func BenchmarkCatalogDecode1k(b *testing.B) {
 }
 
 // BenchmarkCommitFiles1k commits 1,000 copied files of a fresh run to
-// DynamoDB Local in commits of commitBatch, as workers do (a put per file,
-// a transaction per commit): "serial" one commit at a time (latency),
-// "parallel8" eight at once (throughput).
+// DynamoDB Local in commits of commitBatch, as workers do (a transaction
+// per commit): "serial" one commit at a time (latency), "parallel8" eight
+// at once (throughput); "changed" files the catalog holds (a put per
+// file), "new" files it does not (inserts, 25 to a batch).
 func BenchmarkCommitFiles1k(b *testing.B) {
 	for _, c := range []struct {
 		name     string
 		parallel int
-	}{{"serial", 1}, {"parallel8", 8}} {
+		new      bool
+	}{{"changed-serial", 1, false}, {"changed-parallel8", 8, false}, {"new-serial", 1, true}, {"new-parallel8", 8, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			s, calls := benchStore(b)
 			ctx := context.Background()
 			dsID := uuid.NewString()
 			commit := func() {
 				r := run.Run{RunId: uuid.NewString(), DatasetId: dsID, StartedAt: aws.Time(time.Now())}
+				if c.new {
+					r.DatasetId = uuid.NewString()
+				}
 				results := benchResults(r.RunId, perOp)
+				for i := range results {
+					results[i].NoEntry = c.new
+				}
 				batches := make(chan []run.FileResult, perOp/commitBatch)
 				for i := 0; i < perOp; i += commitBatch {
 					batches <- results[i : i+commitBatch]
@@ -173,8 +181,9 @@ func BenchmarkCommitFiles1k(b *testing.B) {
 			// The client's own work (the benchmark's process: the SDK's
 			// encoding, signing, HTTP), apart from DynamoDB Local's.
 			b.ReportMetric((processCPU()-own)*1000/float64(b.N), "client-cpu-ms/op")
-			// Above 1,020 (a put per file, a transaction per commit of 50):
-			// transactions retried after conflicts.
+			// Above 1,020 changed (a put per file, a transaction per commit
+			// of 50) or 60 new (3 batches of inserts and a transaction per
+			// commit): transactions retried after conflicts.
 			b.ReportMetric(float64(calls.Load())/float64(b.N), "ddbcalls/op")
 			if cpu >= 0 {
 				b.ReportMetric((dynamoDBLocalCPU()-cpu)*1000/float64(b.N), "ddb-cpu-ms/op")

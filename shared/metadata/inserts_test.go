@@ -22,9 +22,8 @@ import (
 // the hint is stale, the entries exist: each insert is refused and the
 // file is put, as without the hint.
 func TestInsertsOfNewEntries(t *testing.T) {
-	base := newStore(t)
-	ops := &opCounts{n: map[string]int{}}
-	s, ctx := New(dynamodb.New(client.Options(), func(o *dynamodb.Options) { o.HTTPClient = opCountingClient{o.HTTPClient, ops} }), base.table), context.Background()
+	s, ops := countingStore(t)
+	ctx := context.Background()
 	r := gateRun()
 	hinted, plain := r, r
 	plain.DatasetId = uuid.NewString()
@@ -92,6 +91,14 @@ func entryItem(t *testing.T, s *Store, r run.Run, name string) map[string]types.
 	return out.Item
 }
 
+// countingStore is a store on a fresh table whose requests ops counts.
+func countingStore(t *testing.T) (*Store, *opCounts) {
+	base := newStore(t)
+	ops := &opCounts{n: map[string]int{}}
+	c := dynamodb.New(client.Options(), func(o *dynamodb.Options) { o.HTTPClient = opCountingClient{o.HTTPClient, ops} })
+	return New(c, base.table), ops
+}
+
 // opCounts counts a client's requests by operation.
 type opCounts struct {
 	mu sync.Mutex
@@ -121,4 +128,34 @@ func (c opCountingClient) Do(r *http.Request) (*http.Response, error) {
 	c.ops.n[op]++
 	c.ops.mu.Unlock()
 	return c.next.Do(r)
+}
+
+// A file name is a source owner's choice, hostile until proven otherwise:
+// one shaped as PartiQL that would close the tuple and set the gate is
+// stored as the name it is, under the run's gate, because every value is a
+// parameter (and each is inserted: no put follows).
+func TestInsertedNamesAreData(t *testing.T) {
+	s, ops := countingStore(t)
+	ctx := context.Background()
+	r := gateRun()
+	names := []string{`x', 'Gate': 0} --.csv`, `?".csv`, `a''b ? {'PK': 'RUN#x'}.csv`}
+	var results []run.FileResult
+	for _, n := range names {
+		res := gateCopied(r, n, "e1")
+		res.NoEntry = true
+		results = append(results, res)
+	}
+	if n, err := s.CommitFiles(ctx, r, results); err != nil || n != len(names) {
+		t.Fatalf("committed %d (%v), want %d", n, err, len(names))
+	}
+	if got := ops.get("BatchExecuteStatement", "PutItem"); got["BatchExecuteStatement"] != 1 || got["PutItem"] != 0 {
+		t.Errorf("requests %v, want one batch and no put", got)
+	}
+	g, _ := s.catalogGates(r)
+	for _, n := range names {
+		item := entryItem(t, s, r, n)
+		if !reflect.DeepEqual(item["Name"], str(n)) || !reflect.DeepEqual(item[attrGate], g.gate) {
+			t.Errorf("%q: stored as %v under gate %v", n, item["Name"], item[attrGate])
+		}
+	}
 }
