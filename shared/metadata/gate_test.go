@@ -291,10 +291,10 @@ func TestCommitConcurrentDuplicates(t *testing.T) {
 }
 
 // A conditional put, a batch of inserts and a transaction whose answers
-// were lost are retried by the SDK (an insert retried is refused, and the
-// put that follows finds the entry ours): the put finds the entry stamped by its
-// own commit (it is ours), the transaction finds its own record counted
-// (or the token makes the retry a success). Each file counts once.
+// were lost are retried by the SDK: the put finds the entry stamped by its
+// own commit (it is ours), so does the put that follows a retried insert's
+// refusal, and the transaction finds its own record counted (or the token
+// makes the retry a success). Each file counts once.
 func TestCommitLostAnswers(t *testing.T) {
 	base := newStore(t)
 	var lost atomic.Int64
