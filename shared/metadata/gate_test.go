@@ -97,6 +97,13 @@ func gateCopied(r run.Run, name, etag string) run.FileResult {
 	}}
 }
 
+// marked sets the planner's mark (NoEntry) on results' copies, or clears it.
+func marked(results []run.FileResult, mark bool) {
+	for i := range results {
+		results[i].NoEntry = mark && results[i].File != nil
+	}
+}
+
 func gateFailed(name string) run.FileResult {
 	return run.FileResult{Name: name, SourceKey: "in/" + name, Outcome: run.OutcomeFailed, Reason: "gave up"}
 }
@@ -177,14 +184,22 @@ func wantCommitted(t *testing.T, s *Store, r run.Run, want ...string) {
 // once (one of them delivered for the last time and given up on: the copy
 // the entry holds is what counts), by abandoning the dead commit and
 // adopting its entries; the dead worker's late transaction is refused and
-// counts nothing.
+// counts nothing. Both with and without the planner's mark (the dead
+// worker's entries inserted, the redelivery's inserts refused).
 func TestCommitRecoversAKilledWorker(t *testing.T) {
+	for _, hint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hint=%v", hint), func(t *testing.T) { recoversAKilledWorker(t, hint) })
+	}
+}
+
+func recoversAKilledWorker(t *testing.T, hint bool) {
 	s, ctx := newStore(t), context.Background()
 	r := gateRun()
 	var results []run.FileResult
 	for i := range 5 {
 		results = append(results, gateCopied(r, fmt.Sprintf("k%d.csv", i), "v1"))
 	}
+	marked(results, hint)
 	names := namesOf(results)
 	g, err := s.catalogGates(r)
 	if err != nil {
@@ -220,14 +235,22 @@ func TestCommitRecoversAKilledWorker(t *testing.T) {
 // A duplicate delivered while the first worker still runs: the duplicate
 // abandons the commit of the files the first one wrote and adopts them,
 // and the first, refused on its commit's record, moves only the files it
-// still holds to a new commit. Each file is counted once.
+// still holds to a new commit. Each file is counted once, with and
+// without the planner's mark.
 func TestCommitDuplicateWhileTheFirstRuns(t *testing.T) {
+	for _, hint := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hint=%v", hint), func(t *testing.T) { duplicateWhileTheFirstRuns(t, hint) })
+	}
+}
+
+func duplicateWhileTheFirstRuns(t *testing.T, hint bool) {
 	s, ctx := newStore(t), context.Background()
 	r := gateRun()
 	var files []run.FileResult
 	for i := range 15 {
 		files = append(files, gateCopied(r, fmt.Sprintf("f%02d.csv", i), "v1"))
 	}
+	marked(files, hint)
 	g, err := s.catalogGates(r)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +273,8 @@ func TestCommitDuplicateWhileTheFirstRuns(t *testing.T) {
 
 // Duplicates committing the same outcomes at once, copies and failures
 // and restores mixed, over several runs: each file is counted once, and
-// the run's TasksDone is exact.
+// the run's TasksDone is exact. The last two rounds' copies carry the
+// planner's mark: the workers race their inserts.
 func TestCommitConcurrentDuplicates(t *testing.T) {
 	s, ctx := newStore(t), context.Background()
 	for round := range 4 {
@@ -266,6 +290,7 @@ func TestCommitConcurrentDuplicates(t *testing.T) {
 				results = append(results, gateCopied(r, name, "v1"))
 			}
 		}
+		marked(results, round >= 2)
 		const workers = 3
 		var wg sync.WaitGroup
 		counted := make([]int, workers)
