@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -99,6 +100,65 @@ func TestRunEndIsAnnouncedWithItsReport(t *testing.T) {
 	if err := s.SetRunReport(ctx, "0198f5d2-0000-7000-8000-000000000000", *got.Report); apperr.KindOf(err) != apperr.KindNotFound {
 		t.Errorf("a report of no run: %v, want not found", err)
 	}
+}
+
+// A part listed and gone when read: a duplicate's chunk that counted
+// nothing (its worker deleted its part), so the ender lists again and
+// announces the run with its report at once; or every part, cleaned up
+// by another assembler that finished, whose report the ender then takes
+// as the run's, assembling nothing more.
+func TestAnnounceAfterAPartWent(t *testing.T) {
+	for _, otherFinished := range []bool{false, true} {
+		s, ctx := newStore(t), context.Background()
+		bus, rec := eventBus(t)
+		c := reportsS3(t)
+		_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("reports")})
+		must(t, err)
+		r := newRun(t, newDataset(t, s, fmt.Sprintf("part-gone-%v", otherFinished)))
+		must(t, s.StartRun(ctx, r, time.Now().Add(time.Hour)))
+		must(t, s.FinishRun(ctx, r, run.Succeeded, ""))
+		must(t, (&report.Parts{S3: c, Bucket: "reports"}).Put(ctx, report.PageKey(r.RunId, 1), []report.Row{{Name: "a.csv", SourceKey: "in/a.csv", Outcome: report.OutcomeUnchanged}}))
+		reports := &partGoneOnce{Assembler: &report.Assembler{S3: c, Bucket: "reports"}}
+		if otherFinished {
+			reports.before = func() {
+				must(t, s.SetRunReport(ctx, r.RunId, run.Report{Bucket: "reports", Csv: "other.csv", Json: "other.json", Files: 1}))
+			}
+		}
+		pub := &runevents.Publisher{Outbox: s, Bus: bus, BusName: "runs", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Reports: reports}
+		pub.Announce(ctx, r.RunId)
+		wantOutbox(t, s)
+		got, err := s.GetRunRecord(ctx, r.RunId)
+		must(t, err)
+		wantCsv, wantCalls := report.Prefix(r.RunId)+"report.csv", 2
+		if otherFinished {
+			wantCsv, wantCalls = "other.csv", 1
+		}
+		if got.Report == nil || got.Report.Csv != wantCsv || reports.calls != wantCalls {
+			t.Fatalf("other assembler finished %v: run names %+v after %d assemblies, want %s after %d", otherFinished, got.Report, reports.calls, wantCsv, wantCalls)
+		}
+		if evs := recorded(t, rec)[runevents.EventId(r.RunId, runevents.KindEnded)]; len(evs) != 1 || evs[0].Report == nil || evs[0].Report.Csv != wantCsv {
+			t.Fatalf("events %+v, want one naming %s", evs, wantCsv)
+		}
+	}
+}
+
+// partGoneOnce is an assembler whose first assembly finds a part gone,
+// after before (another assembler's finish) if set.
+type partGoneOnce struct {
+	*report.Assembler
+	before func()
+	calls  int
+}
+
+func (p *partGoneOnce) Assemble(ctx context.Context, runID string) (run.Report, error) {
+	p.calls++
+	if p.calls == 1 {
+		if p.before != nil {
+			p.before()
+		}
+		return run.Report{}, fmt.Errorf("read report part x: %w", report.ErrPartGone)
+	}
+	return p.Assembler.Assemble(ctx, runID)
 }
 
 func must(t *testing.T, err error) {

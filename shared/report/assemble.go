@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -43,6 +44,13 @@ type Assembler struct {
 	FanIn    int // 0: DefaultFanIn
 	PartSize int // 0: DefaultPartSize
 }
+
+// ErrPartGone says a part listed for assembly was gone when read: a
+// duplicate delivery's chunk whose commit counted nothing deletes its part
+// (ingest's settlePart), and another assembler that finished deletes them
+// all (Cleanup). Nothing of the report is written then: the caller reads
+// the run again, and assembles again unless the report is done.
+var ErrPartGone = errors.New("a report part listed was gone when read")
 
 // Assemble writes the report of runID from its parts and says where it is.
 func (a *Assembler) Assemble(ctx context.Context, runID string) (run.Report, error) {
@@ -126,6 +134,10 @@ func (a *Assembler) merge(ctx context.Context, keys []string, emit func(Row) err
 	defer h.close()
 	for i, k := range keys {
 		out, err := a.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(a.Bucket), Key: aws.String(k)})
+		var gone *types.NoSuchKey
+		if errors.As(err, &gone) {
+			return 0, fmt.Errorf("read report part %s: %w: %w", k, ErrPartGone, err)
+		}
 		if err != nil {
 			return 0, fmt.Errorf("read report part %s: %w", k, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/datalake-platform/s3connections/infra/local/s3local"
 	"github.com/datalake-platform/s3connections/shared/dataset"
 	"github.com/datalake-platform/s3connections/shared/report"
@@ -235,6 +237,40 @@ func TestAssembleEmptyRun(t *testing.T) {
 	if got := get(t, c, rep.Json); got != "[]\n" {
 		t.Fatalf("JSON %q, want []", got)
 	}
+}
+
+// A part listed and gone when read (a duplicate's chunk that counted
+// nothing deletes its part) fails the assembly with ErrPartGone, and no
+// report is written: its caller lists again.
+func TestAssembleNamesAPartGone(t *testing.T) {
+	ctx := context.Background()
+	c := inProcess(t)
+	runID := "0198f5d2-8a2b-7c3d-9e4f-5a6b7c8d9e03"
+	parts := &report.Parts{S3: c, Bucket: bucket}
+	must(t, parts.Put(ctx, report.ChunkKey(runID), []report.Row{{Name: "a.csv", SourceKey: "in/a.csv", Outcome: "copied"}}))
+	gone := report.ChunkKey(runID)
+	_, err := (&report.Assembler{S3: ghostPart{c, gone}, Bucket: bucket}).Assemble(ctx, runID)
+	if !errors.Is(err, report.ErrPartGone) || !strings.Contains(err.Error(), gone) {
+		t.Fatalf("assembly with a part gone: %v, want ErrPartGone naming %s", err, gone)
+	}
+	if left := keys(t, c, report.Prefix(runID)); len(left) != 1 {
+		t.Fatalf("objects under the run %q, want the one part, no report", left)
+	}
+}
+
+// ghostPart lists one more part than the bucket holds.
+type ghostPart struct {
+	*s3.Client
+	key string
+}
+
+func (g ghostPart) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	out, err := g.Client.ListObjectsV2(ctx, in, optFns...)
+	if err == nil && strings.HasPrefix(g.key, aws.ToString(in.Prefix)) {
+		out.Contents = append(out.Contents, s3types.Object{Key: aws.String(g.key), Size: aws.Int64(100)})
+		out.KeyCount = aws.Int32(int32(len(out.Contents)))
+	}
+	return out, err
 }
 
 func must(t *testing.T, err error) {

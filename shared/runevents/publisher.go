@@ -2,6 +2,7 @@ package runevents
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/datalake-platform/s3connections/shared/apperr"
+	"github.com/datalake-platform/s3connections/shared/report"
 	"github.com/datalake-platform/s3connections/shared/run"
 )
 
@@ -43,10 +45,12 @@ type Bus interface {
 const PendingAge = time.Minute
 
 // maxEntries is PutEvents' limit of entries per request; a run's end is
-// at most maxEventsPerRun events (BuildAll).
+// at most maxEventsPerRun events (BuildAll). assembleAttempts bounds the
+// assemblies of one report that find a listed part gone.
 const (
-	maxEntries      = 10
-	maxEventsPerRun = 2
+	maxEntries       = 10
+	maxEventsPerRun  = 2
+	assembleAttempts = 4
 )
 
 // Publisher announces run ends on the platform's outbound bus: each event
@@ -184,6 +188,20 @@ func (p *Publisher) report(ctx context.Context, r *run.Run) error {
 		return nil
 	}
 	rep, err := p.Reports.Assemble(ctx, r.RunId)
+	for attempt := 1; errors.Is(err, report.ErrPartGone) && attempt < assembleAttempts; attempt++ {
+		// A part went after the listing: a duplicate's that counted
+		// nothing, or all of them, cleaned up by an assembler that
+		// finished. Its report, if any, is the run's; else list again.
+		again, _, rerr := p.Outbox.PendingRunEnd(ctx, r.RunId)
+		if rerr != nil {
+			return rerr
+		}
+		if again.Report != nil {
+			r.Report = again.Report
+			return nil
+		}
+		rep, err = p.Reports.Assemble(ctx, r.RunId)
+	}
 	if err != nil {
 		return fmt.Errorf("assemble the report of run %s: %w", r.RunId, err)
 	}
