@@ -156,26 +156,8 @@ const (
 
 // Compare runs a comparison on a local platform it starts and stops.
 func Compare(ctx context.Context, cfg Config) (*Results, error) {
-	if cfg.Rounds <= 0 {
-		cfg.Rounds = 1
-	}
-	if cfg.Poll <= 0 {
-		cfg.Poll = 50 * time.Millisecond
-	}
-	if cfg.Log == nil {
-		cfg.Log = io.Discard
-	}
-	if cfg.Progress == nil {
-		cfg.Progress = io.Discard
-	}
-	res := &Results{StartedAt: time.Now().UTC(), Machine: ThisMachine(), Versions: map[string]string{}}
-	res.Config = map[string]any{
-		"objects": cfg.Objects, "min_kib": cfg.MinKiB, "max_kib": cfg.MaxKiB, "large": cfg.Large, "large_mib": cfg.LargeMiB,
-		"rounds": cfg.Rounds, "warmup_objects": cfg.Warmup, "tools": cfg.Tools, "s5cmd_workers": cfg.S5cmdWorkers,
-		"rclone_transfers": cfg.RcloneTransfers, "rclone_checkers": cfg.RcloneCheckers,
-		"worker_concurrency": cfg.WorkerConcurrency, "event_objects": cfg.EventObjects, "sandboxes": cfg.Sandboxes, "function_env": cfg.FunctionEnv, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
-	}
-
+	cfg = withDefaults(cfg)
+	res := &Results{StartedAt: time.Now().UTC(), Machine: ThisMachine(), Versions: map[string]string{}, Config: configRecord(cfg)}
 	plat, err := platformlocal.Start(ctx, platformlocal.Options{
 		Log:               slog.New(slog.NewJSONHandler(cfg.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		WorkerConcurrency: cfg.WorkerConcurrency,
@@ -185,11 +167,6 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	defer plat.Close()
 	res.Config["worker_concurrency"] = plat.WorkerConcurrency
-	awsCfg, err := platform.LoadAWS(ctx)
-	if err != nil {
-		return nil, err
-	}
-	endpoint := plat.Endpoints["S3"]
 	scratch, err := os.MkdirTemp("", "s3connections-bench-")
 	if err != nil {
 		return nil, err
@@ -202,6 +179,64 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		}
 		defer stop()
 	}
+	e, err := newComparison(ctx, cfg, plat, res, scratch)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.warmUp(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.timedRounds(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.EventObjects > 0 && e.has(ToolPlatform) {
+		e.progress("event-to-DLZ latency over %d objects…", cfg.EventObjects)
+		if res.EventToDLZ, err = e.measureEvents(ctx, cfg.EventObjects); err != nil {
+			return nil, err
+		}
+	}
+	res.Summary = Summarize(res.Phases)
+	res.Notes = notes(cfg)
+	res.Machine.LoadAvgEnd = LoadAvg()
+	res.FinishedAt = time.Now().UTC()
+	return res, nil
+}
+
+// withDefaults fills what cfg leaves zero.
+func withDefaults(cfg Config) Config {
+	if cfg.Rounds <= 0 {
+		cfg.Rounds = 1
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 50 * time.Millisecond
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	return cfg
+}
+
+// configRecord is cfg as the results record it.
+func configRecord(cfg Config) map[string]any {
+	return map[string]any{
+		"objects": cfg.Objects, "min_kib": cfg.MinKiB, "max_kib": cfg.MaxKiB, "large": cfg.Large, "large_mib": cfg.LargeMiB,
+		"rounds": cfg.Rounds, "warmup_objects": cfg.Warmup, "tools": cfg.Tools, "s5cmd_workers": cfg.S5cmdWorkers,
+		"rclone_transfers": cfg.RcloneTransfers, "rclone_checkers": cfg.RcloneCheckers,
+		"worker_concurrency": cfg.WorkerConcurrency, "event_objects": cfg.EventObjects, "sandboxes": cfg.Sandboxes, "function_env": cfg.FunctionEnv, "poll": cfg.Poll.String(), "cpu_profile_dir": cfg.CPUProfileDir,
+	}
+}
+
+// newComparison sets up the tools against plat's S3 and records their
+// versions, with scratch as their working folder.
+func newComparison(ctx context.Context, cfg Config, plat *platformlocal.Platform, res *Results, scratch string) (*comparison, error) {
+	awsCfg, err := platform.LoadAWS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	endpoint := plat.Endpoints["S3"]
 	awsEnv := []string{"AWS_ACCESS_KEY_ID=" + platformlocal.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + platformlocal.SecretAccessKey, "AWS_REGION=" + platformlocal.Region}
 	e := &comparison{
 		cfg: cfg, plat: plat, res: res,
@@ -218,49 +253,49 @@ func Compare(ctx context.Context, cfg Config) (*Results, error) {
 		res.Versions["rclone"] = e.rc.Version(ctx)
 	}
 	res.Versions["go"] = runtime.Version()
+	return e, nil
+}
 
-	// Warm up every tool on a small bucket of its own (JIT of DynamoDB
-	// Local, connection pools, caches, the tools' binaries): not reported
-	// in the table.
-	if cfg.Warmup > 0 {
-		src := source{bucket: "bench-warmup"}
-		if src.totals, err = e.s3.Seed(ctx, src.bucket, Layout{Objects: cfg.Warmup, MinKiB: cfg.MinKiB, MaxKiB: cfg.MaxKiB}); err != nil {
-			return nil, err
-		}
-		if err := e.connect(ctx, &src); err != nil {
-			return nil, err
-		}
-		if err := e.round(ctx, 0, src); err != nil {
-			return nil, fmt.Errorf("warm-up: %w", err)
-		}
+// warmUp has every tool copy a small bucket of its own once (JIT of
+// DynamoDB Local, connection pools, caches, the tools' binaries): not
+// reported in the table.
+func (e *comparison) warmUp(ctx context.Context) error {
+	if e.cfg.Warmup <= 0 {
+		return nil
 	}
+	src := source{bucket: "bench-warmup"}
+	var err error
+	if src.totals, err = e.s3.Seed(ctx, src.bucket, Layout{Objects: e.cfg.Warmup, MinKiB: e.cfg.MinKiB, MaxKiB: e.cfg.MaxKiB}); err != nil {
+		return err
+	}
+	if err := e.connect(ctx, &src); err != nil {
+		return err
+	}
+	if err := e.round(ctx, 0, src); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return nil
+}
 
+// timedRounds seeds the source bucket and runs the reported rounds on it.
+func (e *comparison) timedRounds(ctx context.Context) error {
 	src := source{bucket: SourceBucket}
 	seedStart := time.Now()
-	if src.totals, err = e.s3.Seed(ctx, src.bucket, cfg.Layout); err != nil {
-		return nil, err
+	var err error
+	if src.totals, err = e.s3.Seed(ctx, src.bucket, e.cfg.Layout); err != nil {
+		return err
 	}
-	res.Source, res.SeedSecs = src.totals, round2(time.Since(seedStart).Seconds())
-	e.progress("seeded s3://%s: %d objects, %.1f MB in %.1f s", src.bucket, src.totals.Objects, float64(src.totals.Bytes)/1e6, res.SeedSecs)
+	e.res.Source, e.res.SeedSecs = src.totals, round2(time.Since(seedStart).Seconds())
+	e.progress("seeded s3://%s: %d objects, %.1f MB in %.1f s", src.bucket, src.totals.Objects, float64(src.totals.Bytes)/1e6, e.res.SeedSecs)
 	if err := e.connect(ctx, &src); err != nil {
-		return nil, err
+		return err
 	}
-	for round := 1; round <= cfg.Rounds; round++ {
+	for round := 1; round <= e.cfg.Rounds; round++ {
 		if err := e.round(ctx, round, src); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if cfg.EventObjects > 0 && e.has(ToolPlatform) {
-		e.progress("event-to-DLZ latency over %d objects…", cfg.EventObjects)
-		if res.EventToDLZ, err = e.measureEvents(ctx, cfg.EventObjects); err != nil {
-			return nil, err
-		}
-	}
-	res.Summary = Summarize(res.Phases)
-	res.Notes = notes(cfg)
-	res.Machine.LoadAvgEnd = LoadAvg()
-	res.FinishedAt = time.Now().UTC()
-	return res, nil
+	return nil
 }
 
 // comparison is a running comparison.
@@ -415,92 +450,8 @@ func (e *comparison) platformRun(ctx context.Context, p *Phase, schedule string)
 // round copies src with every tool into fresh targets, then times the
 // unchanged re-runs, then deletes the copies.
 func (e *comparison) round(ctx context.Context, round int, src source) error {
-	name := fmt.Sprintf("%s-r%d", src.bucket, round)
-	s5Bucket, rcBucket := name+"-s5cmd", name+"-rclone"
-	dlzPrefix := datasetDom + "/" + name + "/"
-	var schedule string
-	copies := map[string]func() error{
-		ToolPlatform: func() error {
-			var err error
-			if schedule, err = e.api.Dataset(ctx, src.connection, datasetDom, name); err != nil {
-				return err
-			}
-			return e.measure(round, KindCopy, RowPlatform, src, func(p *Phase) error {
-				t, err := e.platformRun(ctx, p, schedule)
-				if err != nil {
-					return err
-				}
-				if t.Record["State"] != "succeeded" || Num(t.Record, "Copied") != int64(src.totals.Objects) {
-					return fmt.Errorf("run did not copy every object: %v", t.Record)
-				}
-				return e.verify(ctx, src, e.plat.Names.DLZBucket, dlzPrefix)
-			})
-		},
-		ToolS5cmd: func() error {
-			if err := e.s3.CreateBucket(ctx, s5Bucket); err != nil {
-				return err
-			}
-			return e.measure(round, KindCopy, RowS5cmdCp, src, func(p *Phase) error {
-				r, err := e.s5.Copy(ctx, src.bucket, s5Bucket)
-				if err := toolPhase(p, r, err); err != nil {
-					return err
-				}
-				return e.verify(ctx, src, s5Bucket, "")
-			})
-		},
-		ToolRclone: func() error {
-			if err := e.s3.CreateBucket(ctx, rcBucket); err != nil {
-				return err
-			}
-			return e.measure(round, KindCopy, RowRcloneCopy, src, func(p *Phase) error {
-				r, err := e.rc.Copy(ctx, src.bucket, rcBucket)
-				if err := toolPhase(p, r, err); err != nil {
-					return err
-				}
-				return e.verify(ctx, src, rcBucket, "")
-			})
-		},
-	}
-	reruns := map[string]func() error{
-		ToolPlatform: func() error {
-			return e.measure(round, KindRerun, RowPlatformRerun, src, func(p *Phase) error {
-				t, err := e.platformRun(ctx, p, schedule)
-				if err != nil {
-					return err
-				}
-				if t.Record["State"] != "succeeded" || Num(t.Record, "SkippedUnchanged") != int64(src.totals.Objects) || Num(t.Record, "Copied") != 0 {
-					return fmt.Errorf("re-run did not skip every object: %v", t.Record)
-				}
-				return nil
-			})
-		},
-		ToolS5cmd: func() error {
-			return e.measure(round, KindRerun, RowS5cmdSync, src, func(p *Phase) error {
-				r, err := e.s5.Sync(ctx, src.bucket, s5Bucket)
-				return toolPhase(p, r, err)
-			})
-		},
-		ToolRclone: func() error {
-			return e.measure(round, KindRerun, RowRcloneSync, src, func(p *Phase) error {
-				r, err := e.rc.SyncChecksum(ctx, src.bucket, rcBucket)
-				return toolPhase(p, r, err)
-			})
-		},
-		"list": func() error {
-			return e.measure(round, KindRerun, RowListWalk, src, func(p *Phase) error {
-				got, err := e.s3.Count(ctx, src.bucket, "")
-				if err == nil && got != src.totals {
-					err = fmt.Errorf("listed %d objects, %d bytes; seeded %d, %d", got.Objects, got.Bytes, src.totals.Objects, src.totals.Bytes)
-				}
-				return err
-			})
-		},
-	}
-	free := map[string]func() error{
-		ToolPlatform: func() error { return e.s3.Empty(ctx, e.plat.Names.DLZBucket, dlzPrefix) },
-		ToolS5cmd:    func() error { return e.s3.Remove(ctx, s5Bucket) },
-		ToolRclone:   func() error { return e.s3.Remove(ctx, rcBucket) },
-	}
+	rt := newRoundTargets(src, round)
+	copies, reruns, free := e.copies(ctx, rt), e.reruns(ctx, rt), e.frees(ctx, rt)
 	// Each tool copies, re-runs and has its copy deleted before the next
 	// starts, so every phase finds the local S3 (which shares the
 	// benchmark's process and heap with the platform) holding the source
@@ -514,6 +465,119 @@ func (e *comparison) round(ctx context.Context, round int, src source) error {
 		}
 	}
 	return reruns["list"]()
+}
+
+// roundTargets are where a round's tools copy src to; schedule is the
+// platform's, set by its copy and run again by its re-run.
+type roundTargets struct {
+	round                    int
+	src                      source
+	name, s5Bucket, rcBucket string
+	dlzPrefix                string
+	schedule                 string
+}
+
+func newRoundTargets(src source, round int) *roundTargets {
+	name := fmt.Sprintf("%s-r%d", src.bucket, round)
+	return &roundTargets{round: round, src: src, name: name, s5Bucket: name + "-s5cmd", rcBucket: name + "-rclone",
+		dlzPrefix: datasetDom + "/" + name + "/"}
+}
+
+// copies are each tool's timed copy into a fresh target, checked.
+func (e *comparison) copies(ctx context.Context, rt *roundTargets) map[string]func() error {
+	round, src := rt.round, rt.src
+	return map[string]func() error{
+		ToolPlatform: func() error {
+			var err error
+			if rt.schedule, err = e.api.Dataset(ctx, src.connection, datasetDom, rt.name); err != nil {
+				return err
+			}
+			return e.measure(round, KindCopy, RowPlatform, src, func(p *Phase) error {
+				t, err := e.platformRun(ctx, p, rt.schedule)
+				if err != nil {
+					return err
+				}
+				if t.Record["State"] != "succeeded" || Num(t.Record, "Copied") != int64(src.totals.Objects) {
+					return fmt.Errorf("run did not copy every object: %v", t.Record)
+				}
+				return e.verify(ctx, src, e.plat.Names.DLZBucket, rt.dlzPrefix)
+			})
+		},
+		ToolS5cmd: func() error {
+			if err := e.s3.CreateBucket(ctx, rt.s5Bucket); err != nil {
+				return err
+			}
+			return e.measure(round, KindCopy, RowS5cmdCp, src, func(p *Phase) error {
+				r, err := e.s5.Copy(ctx, src.bucket, rt.s5Bucket)
+				if err := toolPhase(p, r, err); err != nil {
+					return err
+				}
+				return e.verify(ctx, src, rt.s5Bucket, "")
+			})
+		},
+		ToolRclone: func() error {
+			if err := e.s3.CreateBucket(ctx, rt.rcBucket); err != nil {
+				return err
+			}
+			return e.measure(round, KindCopy, RowRcloneCopy, src, func(p *Phase) error {
+				r, err := e.rc.Copy(ctx, src.bucket, rt.rcBucket)
+				if err := toolPhase(p, r, err); err != nil {
+					return err
+				}
+				return e.verify(ctx, src, rt.rcBucket, "")
+			})
+		},
+	}
+}
+
+// reruns are each tool's timed re-run over its unchanged copy, and the
+// bare listing ("list").
+func (e *comparison) reruns(ctx context.Context, rt *roundTargets) map[string]func() error {
+	round, src := rt.round, rt.src
+	return map[string]func() error{
+		ToolPlatform: func() error {
+			return e.measure(round, KindRerun, RowPlatformRerun, src, func(p *Phase) error {
+				t, err := e.platformRun(ctx, p, rt.schedule)
+				if err != nil {
+					return err
+				}
+				if t.Record["State"] != "succeeded" || Num(t.Record, "SkippedUnchanged") != int64(src.totals.Objects) || Num(t.Record, "Copied") != 0 {
+					return fmt.Errorf("re-run did not skip every object: %v", t.Record)
+				}
+				return nil
+			})
+		},
+		ToolS5cmd: func() error {
+			return e.measure(round, KindRerun, RowS5cmdSync, src, func(p *Phase) error {
+				r, err := e.s5.Sync(ctx, src.bucket, rt.s5Bucket)
+				return toolPhase(p, r, err)
+			})
+		},
+		ToolRclone: func() error {
+			return e.measure(round, KindRerun, RowRcloneSync, src, func(p *Phase) error {
+				r, err := e.rc.SyncChecksum(ctx, src.bucket, rt.rcBucket)
+				return toolPhase(p, r, err)
+			})
+		},
+		"list": func() error {
+			return e.measure(round, KindRerun, RowListWalk, src, func(p *Phase) error {
+				got, err := e.s3.Count(ctx, src.bucket, "")
+				if err == nil && got != src.totals {
+					err = fmt.Errorf("listed %d objects, %d bytes; seeded %d, %d", got.Objects, got.Bytes, src.totals.Objects, src.totals.Bytes)
+				}
+				return err
+			})
+		},
+	}
+}
+
+// frees delete each tool's copy.
+func (e *comparison) frees(ctx context.Context, rt *roundTargets) map[string]func() error {
+	return map[string]func() error{
+		ToolPlatform: func() error { return e.s3.Empty(ctx, e.plat.Names.DLZBucket, rt.dlzPrefix) },
+		ToolS5cmd:    func() error { return e.s3.Remove(ctx, rt.s5Bucket) },
+		ToolRclone:   func() error { return e.s3.Remove(ctx, rt.rcBucket) },
+	}
 }
 
 func notes(cfg Config) []string {

@@ -31,8 +31,45 @@ func main() {
 }
 
 func run() error {
+	cfg, o, err := parseFlags()
+	if err != nil {
+		return err
+	}
+	table, sink, err := redirect(&cfg, o.logPath)
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *o.timeout)
+	defer cancel()
+	res, err := bench.Compare(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(table)
+	bench.Table(table, res)
+	if err := bench.WriteJSON(o.jsonPath, res); err != nil {
+		return err
+	}
+	fmt.Fprintf(table, "\nresults: %s\n", o.jsonPath)
+	return nil
+}
+
+// options are the command's own flags, beside the comparison's Config.
+type options struct {
+	jsonPath, logPath string
+	timeout           *time.Duration
+}
+
+// parseFlags reads the comparison's configuration from the flags and the
+// environment, and checks the tools it names.
+func parseFlags() (bench.Config, options, error) {
 	var cfg bench.Config
-	var tools, jsonPath, logPath string
+	var tools string
+	o := options{}
 	flag.IntVar(&cfg.Objects, "objects", envInt("BENCH_OBJECTS", 10_000), "small objects in the source bucket (BENCH_OBJECTS)")
 	flag.IntVar(&cfg.MinKiB, "min-kib", envInt("BENCH_MIN_KIB", 1), "smallest small object, KiB (BENCH_MIN_KIB)")
 	flag.IntVar(&cfg.MaxKiB, "max-kib", envInt("BENCH_MAX_KIB", 64), "largest small object, KiB (BENCH_MAX_KIB)")
@@ -52,9 +89,9 @@ func run() error {
 	flag.IntVar(&cfg.EventObjects, "event-objects", envInt("BENCH_EVENT_OBJECTS", 1000), "objects of the event-to-DLZ latency of an event-driven dataset, 0: not measured (BENCH_EVENT_OBJECTS)")
 	flag.DurationVar(&cfg.Poll, "poll", envDuration("BENCH_POLL", 50*time.Millisecond), "how often a platform run is read while it runs (BENCH_POLL)")
 	flag.StringVar(&cfg.CPUProfileDir, "cpuprofile-dir", envStr("BENCH_CPUPROFILE_DIR", ""), "write a CPU profile of each timed platform phase here (BENCH_CPUPROFILE_DIR; go tool pprof bin/bench FILE)")
-	flag.StringVar(&jsonPath, "json", envStr("BENCH_JSON", "bin/bench-results.json"), "where to write the results as JSON (BENCH_JSON)")
-	timeout := flag.Duration("timeout", envDuration("BENCH_TIMEOUT", 2*time.Hour), "give up after this long (BENCH_TIMEOUT)")
-	flag.StringVar(&logPath, "log", envStr("BENCH_LOG", ""), "file for the platform's warnings and metrics (BENCH_LOG; default: discarded)")
+	flag.StringVar(&o.jsonPath, "json", envStr("BENCH_JSON", "bin/bench-results.json"), "where to write the results as JSON (BENCH_JSON)")
+	o.timeout = flag.Duration("timeout", envDuration("BENCH_TIMEOUT", 2*time.Hour), "give up after this long (BENCH_TIMEOUT)")
+	flag.StringVar(&o.logPath, "log", envStr("BENCH_LOG", ""), "file for the platform's warnings and metrics (BENCH_LOG; default: discarded)")
 	flag.Parse()
 	cfg.FunctionEnv = strings.Fields(*functionEnv)
 	for _, t := range strings.Split(tools, ",") {
@@ -67,32 +104,36 @@ func run() error {
 		case bench.ToolPlatform:
 		case bench.ToolS5cmd:
 			if err := find(&cfg.S5cmdPath, "s5cmd"); err != nil {
-				return err
+				return cfg, o, err
 			}
 		case bench.ToolRclone:
 			if err := find(&cfg.RclonePath, "rclone"); err != nil {
-				return err
+				return cfg, o, err
 			}
 		default:
-			return fmt.Errorf("unknown tool %q (platform, s5cmd, rclone)", t)
+			return cfg, o, fmt.Errorf("unknown tool %q (platform, s5cmd, rclone)", t)
 		}
 	}
 	if cfg.Objects+cfg.Large <= 0 || cfg.MinKiB <= 0 || cfg.MaxKiB < cfg.MinKiB {
-		return fmt.Errorf("need objects (-objects, -large) and 0 < -min-kib <= -max-kib")
+		return cfg, o, fmt.Errorf("need objects (-objects, -large) and 0 < -min-kib <= -max-kib")
 	}
+	return cfg, o, nil
+}
 
+// redirect sends the functions' output (EMF metrics, SDK warnings) to the
+// log (logPath, or nowhere), keeping the real standard output for the
+// table it returns and standard error for progress; sink is to be closed.
+func redirect(cfg *bench.Config, logPath string) (table, sink *os.File, err error) {
 	// The functions write their EMF metrics to standard output, as on
 	// Lambda: send them to the log, and keep standard output for the table.
-	table := os.Stdout
+	table = os.Stdout
 	sinkPath := os.DevNull
 	if logPath != "" {
 		sinkPath = logPath
 	}
-	sink, err := os.Create(sinkPath)
-	if err != nil {
-		return err
+	if sink, err = os.Create(sinkPath); err != nil {
+		return nil, nil, err
 	}
-	defer sink.Close()
 	var logOut io.Writer = io.Discard
 	if logPath != "" {
 		logOut = sink
@@ -102,22 +143,7 @@ func run() error {
 	progress := stderr
 	os.Stdout, os.Stderr = sink, sink
 	cfg.Log, cfg.Progress = logOut, progress
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	res, err := bench.Compare(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(table)
-	bench.Table(table, res)
-	if err := bench.WriteJSON(jsonPath, res); err != nil {
-		return err
-	}
-	fmt.Fprintf(table, "\nresults: %s\n", jsonPath)
-	return nil
+	return table, sink, nil
 }
 
 func find(path *string, name string) error {
